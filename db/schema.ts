@@ -1,0 +1,138 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  foreignKey,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/**
+ * Every table carries the scope (tenant_id, app_id) and every primary and unique key
+ * starts with it: two tenants can never collide, and every index serves scoped queries.
+ * Money columns are bigint minor units, read as JS numbers (safe integers, checked in
+ * the engine). Timestamps are timestamptz.
+ */
+const scope = {
+  tenantId: text('tenant_id').notNull(),
+  appId: text('app_id').notNull(),
+};
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const customers = pgTable(
+  'customers',
+  {
+    ...scope,
+    id: text('id').notNull(),
+    externalId: text('external_id'),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    country: text('country'),
+    region: text('region'),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.appId, t.id] }),
+    uniqueIndex('customers_external_id_key').on(t.tenantId, t.appId, t.externalId),
+  ],
+);
+
+export const plans = pgTable(
+  'plans',
+  {
+    ...scope,
+    id: text('id').notNull(),
+    key: text('key').notNull(),
+    version: integer('version').notNull(),
+    isLatest: boolean('is_latest').notNull(),
+    status: text('status').$type<'active' | 'archived'>().notNull(),
+    name: text('name').notNull(),
+    description: text('description').notNull(),
+    currency: text('currency').notNull(),
+    intervalUnit: text('interval_unit').notNull(),
+    intervalCount: integer('interval_count').notNull(),
+    basePrice: bigint('base_price', { mode: 'number' }).notNull(),
+    trialDays: integer('trial_days').notNull(),
+    // Validated by the engine's zod schema on the way in and on the way out.
+    features: jsonb('features').$type<unknown[]>().notNull(),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.appId, t.id] }),
+    uniqueIndex('plans_key_version_key').on(t.tenantId, t.appId, t.key, t.version),
+    // Exactly one version of a plan line is the one new subscriptions get.
+    uniqueIndex('plans_latest_key').on(t.tenantId, t.appId, t.key).where(sql`${t.isLatest}`),
+  ],
+);
+
+export const subscriptions = pgTable(
+  'subscriptions',
+  {
+    ...scope,
+    id: text('id').notNull(),
+    customerId: text('customer_id').notNull(),
+    planId: text('plan_id').notNull(),
+    status: text('status').$type<'trialing' | 'active' | 'canceled'>().notNull(),
+    quantity: integer('quantity').notNull(),
+    trialStart: ts('trial_start'),
+    trialEnd: ts('trial_end'),
+    billingAnchor: ts('billing_anchor').notNull(),
+    currentPeriodStart: ts('current_period_start').notNull(),
+    currentPeriodEnd: ts('current_period_end').notNull(),
+    cancelAtPeriodEnd: boolean('cancel_at_period_end').notNull().default(false),
+    canceledAt: ts('canceled_at'),
+    endedAt: ts('ended_at'),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.appId, t.id] }),
+    foreignKey({
+      name: 'subscriptions_customer_fk',
+      columns: [t.tenantId, t.appId, t.customerId],
+      foreignColumns: [customers.tenantId, customers.appId, customers.id],
+    }),
+    foreignKey({
+      name: 'subscriptions_plan_fk',
+      columns: [t.tenantId, t.appId, t.planId],
+      foreignColumns: [plans.tenantId, plans.appId, plans.id],
+    }),
+    index('subscriptions_customer_idx').on(t.tenantId, t.appId, t.customerId, t.id),
+    // A customer has at most one live subscription per app.
+    uniqueIndex('subscriptions_one_live_key')
+      .on(t.tenantId, t.appId, t.customerId)
+      .where(sql`${t.status} <> 'canceled'`),
+  ],
+);
+
+/**
+ * API keys for product teams. Only a SHA-256 of the key is stored (keys are 190 bits of
+ * randomness, so a slow hash adds nothing); `prefix` is the visible part shown in lists
+ * and used to find the row. This is the one lookup not made inside a scope: the key is
+ * what tells us the scope.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    ...scope,
+    id: text('id').notNull(),
+    name: text('name').notNull(),
+    prefix: text('prefix').notNull(),
+    hash: text('hash').notNull(),
+    createdAt: ts('created_at').notNull(),
+    lastUsedAt: ts('last_used_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.appId, t.id] }), index('api_keys_prefix_idx').on(t.prefix)],
+);

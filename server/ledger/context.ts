@@ -1,0 +1,11 @@
+import type { PluginRegistry } from './plugin/registry';
+import type { Store } from './store/store';
+import type { Clock, Logger } from './types';
+
+/** What every service is built with: the engine's dependencies, nothing global. */
+export interface EngineContext {
+  readonly store: Store;
+  readonly plugins: PluginRegistry;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}

@@ -1,0 +1,59 @@
+import type { EngineContext } from '../context';
+import {
+  newId,
+  notFound,
+  pageSchema,
+  parseId,
+  parseInput,
+  toPage,
+  type Page,
+  type PageInput,
+  type Scope,
+} from '../types';
+import {
+  createCustomerSchema,
+  updateCustomerSchema,
+  type CreateCustomerInput,
+  type Customer,
+  type UpdateCustomerInput,
+} from './types';
+
+export class CustomerService {
+  constructor(private readonly ctx: EngineContext) {}
+
+  async create(scope: Scope, input: CreateCustomerInput): Promise<Customer> {
+    const data = parseInput(createCustomerSchema, input, 'customer');
+    const now = this.ctx.clock.now();
+    const customer: Customer = { id: newId('customer'), ...data, createdAt: now, updatedAt: now };
+    await this.ctx.store.customers.insert(scope, customer);
+    await this.ctx.plugins.emit('onCustomerCreated', scope, customer);
+    return customer;
+  }
+
+  async get(scope: Scope, id: string): Promise<Customer> {
+    const cid = parseId('customer', id);
+    const c = await this.ctx.store.customers.get(scope, cid);
+    if (!c) throw notFound('customer', cid);
+    return c;
+  }
+
+  async getByExternalId(scope: Scope, externalId: string): Promise<Customer> {
+    const c = await this.ctx.store.customers.getByExternalId(scope, externalId);
+    if (!c) throw notFound('customer with external id', externalId);
+    return c;
+  }
+
+  async list(scope: Scope, page: PageInput = {}): Promise<Page<Customer>> {
+    const p = parseInput(pageSchema, page, 'page');
+    return toPage(await this.ctx.store.customers.list(scope, p), p.limit);
+  }
+
+  async update(scope: Scope, id: string, patch: UpdateCustomerInput): Promise<Customer> {
+    const data = parseInput(updateCustomerSchema, patch, 'customer update');
+    const old = await this.get(scope, id);
+    const updated: Customer = { ...old, ...data, updatedAt: this.ctx.clock.now() };
+    if (!(await this.ctx.store.customers.update(scope, updated))) throw notFound('customer', old.id);
+    await this.ctx.plugins.emit('onCustomerUpdated', scope, old, updated);
+    return updated;
+  }
+}

@@ -1,0 +1,12 @@
+/** Ledger's engine: framework-free; import from here. */
+export { createLedger, type Ledger, type LedgerOptions } from './ledger';
+export * from './types';
+export type { Store } from './store/store';
+export { createMemoryStore } from './store/memory';
+export { createPostgresStore } from './store/postgres';
+export * from './customer/types';
+export * from './plan/types';
+export * from './subscription/types';
+export { addInterval, nthPeriod, periodFor, type BillingPeriod } from './subscription/period';
+export { HOOK_NAMES, type HookName, type LedgerHooks, type Plugin, type Period } from './plugin/hooks';
+export { PluginRegistry } from './plugin/registry';

@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import type { EngineContext } from '../context';
+import {
+  illegalState,
+  newId,
+  notFound,
+  pageSchema,
+  parseId,
+  parseInput,
+  toPage,
+  type FeatureId,
+  type Page,
+  type Scope,
+} from '../types';
+import {
+  createPlanSchema,
+  updatePlanSchema,
+  type CreatePlanInput,
+  type Feature,
+  type Plan,
+  type UpdatePlanInput,
+} from './types';
+
+export const listPlansSchema = pageSchema.extend({ includeArchived: z.boolean().default(false) });
+export type ListPlansInput = z.input<typeof listPlansSchema>;
+
+/** Fields whose change does not alter what anyone pays: edited in place. */
+const COSMETIC = ['name', 'description', 'metadata'] as const;
+
+/** JSON with sorted keys, to compare prices structurally. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+const withoutIds = (fs: Feature[]) => fs.map(({ id: _id, ...f }) => f);
+
+export class PlanService {
+  constructor(private readonly ctx: EngineContext) {}
+
+  async create(scope: Scope, input: CreatePlanInput): Promise<Plan> {
+    const data = parseInput(createPlanSchema, input, 'plan');
+    const now = this.ctx.clock.now();
+    const plan: Plan = {
+      ...data,
+      id: newId('plan'),
+      version: 1,
+      isLatest: true,
+      status: 'active',
+      features: data.features.map((f) => ({ ...f, id: newId('feature') }) as Feature),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.ctx.store.plans.insert(scope, plan);
+    await this.ctx.plugins.emit('onPlanCreated', scope, plan);
+    for (const f of plan.features) await this.ctx.plugins.emit('onFeatureCreated', scope, plan, f);
+    return plan;
+  }
+
+  /** A plan version by id (subscriptions point at versions). */
+  async get(scope: Scope, id: string): Promise<Plan> {
+    const pid = parseId('plan', id);
+    const plan = await this.ctx.store.plans.get(scope, pid);
+    if (!plan) throw notFound('plan', pid);
+    return plan;
+  }
+
+  /** The latest version of a plan line. */
+  async getByKey(scope: Scope, key: string): Promise<Plan> {
+    const plan = await this.ctx.store.plans.getLatestByKey(scope, key);
+    if (!plan) throw notFound('plan', key);
+    return plan;
+  }
+
+  /** The latest version of each plan line, by key. */
+  async list(scope: Scope, input: ListPlansInput = {}): Promise<Page<Plan>> {
+    const { includeArchived, ...page } = parseInput(listPlansSchema, input, 'page');
+    const rows = await this.ctx.store.plans.listLatest(scope, page, { includeArchived });
+    return toPage(rows, page.limit, (p) => p.key);
+  }
+
+  /**
+   * Changes a plan. Name, description and metadata are edited in place. Any other change
+   * (prices, features, interval, currency, trial) creates a new version with a new id;
+   * existing subscriptions keep the version they subscribed to, so nobody's price changes
+   * silently; new subscriptions get the new version. Only the latest version of an active
+   * plan can be changed.
+   */
+  async update(scope: Scope, id: string, patch: UpdatePlanInput): Promise<Plan> {
+    const data = parseInput(updatePlanSchema, patch, 'plan update');
+    const old = await this.get(scope, id);
+    if (!old.isLatest) {
+      throw illegalState(`plan ${old.id} is version ${old.version} of "${old.key}"; change the latest version`);
+    }
+    if (old.status === 'archived') throw illegalState(`plan "${old.key}" is archived`);
+    const now = this.ctx.clock.now();
+
+    const priced = Object.keys(data).filter((k) => !(COSMETIC as readonly string[]).includes(k));
+    const featureIds = new Map(old.features.map((f) => [f.key, f.id]));
+    const features = data.features
+      ? data.features.map((f) => ({ ...f, id: featureIds.get(f.key) ?? newId('feature') }) as Feature)
+      : old.features;
+    const candidate: Plan = { ...old, ...data, features, updatedAt: now };
+    const pricesChanged = priced.some((k) =>
+      k === 'features'
+        ? canonical(withoutIds(features)) !== canonical(withoutIds(old.features))
+        : canonical(candidate[k as keyof Plan]) !== canonical(old[k as keyof Plan]),
+    );
+
+    let updated: Plan;
+    if (pricesChanged) {
+      updated = { ...candidate, id: newId('plan'), version: old.version + 1, createdAt: now };
+      await this.ctx.store.plans.insertVersion(scope, old, updated);
+    } else {
+      updated = { ...old, ...pick(candidate), updatedAt: now };
+      if (!(await this.ctx.store.plans.updateInPlace(scope, updated))) throw notFound('plan', old.id);
+    }
+    await this.ctx.plugins.emit('onPlanUpdated', scope, old, updated);
+    await this.emitFeatureChanges(scope, old, updated);
+    return updated;
+  }
+
+  /** Withdraws a plan line from sale; existing subscriptions continue on it. Idempotent. */
+  async archive(scope: Scope, id: string): Promise<Plan> {
+    const plan = await this.get(scope, id);
+    if (plan.status === 'archived') return plan;
+    const now = this.ctx.clock.now();
+    await this.ctx.store.plans.archive(scope, plan.key, now);
+    const archived: Plan = { ...plan, status: 'archived', updatedAt: now };
+    await this.ctx.plugins.emit('onPlanArchived', scope, archived);
+    for (const f of archived.features) await this.ctx.plugins.emit('onFeatureArchived', scope, archived, f);
+    return archived;
+  }
+
+  private async emitFeatureChanges(scope: Scope, old: Plan, updated: Plan): Promise<void> {
+    const before = new Map<FeatureId, Feature>(old.features.map((f) => [f.id, f]));
+    for (const f of updated.features) {
+      const prev = before.get(f.id);
+      if (!prev) await this.ctx.plugins.emit('onFeatureCreated', scope, updated, f);
+      else if (canonical(prev) !== canonical(f)) await this.ctx.plugins.emit('onFeatureUpdated', scope, updated, prev, f);
+      before.delete(f.id);
+    }
+    for (const f of before.values()) await this.ctx.plugins.emit('onFeatureDeleted', scope, updated, f);
+  }
+}
+
+function pick(p: Plan): Pick<Plan, (typeof COSMETIC)[number]> {
+  return { name: p.name, description: p.description, metadata: p.metadata };
+}

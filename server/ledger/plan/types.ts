@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import { isCurrency, type Currency, type PlanId, type FeatureId } from '../types';
+
+/**
+ * A plan: what a customer subscribes to. It has a currency, a billing interval, trial
+ * days, a base fee and features. Each feature is one of:
+ * - metered: usage reported through metering, aggregated per period (sum, count, max,
+ *   unique count of a property, latest value), with an optional limit;
+ * - licensed: per seat, the subscription's seat quantity;
+ * - boolean: on or off.
+ * Metered and licensed features have a price (below) and included units.
+ *
+ * Plans are versioned: a plan `key` ("pro") names a line of versions; each version has
+ * its own id and never changes its prices. See PlanService.update.
+ */
+
+/** A decimal given as a string so it stays exact: "0.0004". Non-negative. */
+export const decimalString = z
+  .string()
+  .regex(/^\d+(\.\d{1,12})?$/, 'must be a non-negative decimal string such as "0.0004"');
+
+/** An amount in minor units (cents): a non-negative integer. */
+export const minorUnits = z
+  .number()
+  .int('must be an integer number of minor units (cents), not a fraction')
+  .nonnegative('must not be negative')
+  .max(Number.MAX_SAFE_INTEGER);
+
+export const tierSchema = z.object({
+  /** Inclusive upper bound of the tier in units; null for the last, unbounded tier. */
+  upTo: z.number().int().positive().nullable(),
+  unitPrice: decimalString,
+  /** A fee charged once when usage reaches this tier (minor units). */
+  flatFee: minorUnits.default(0),
+});
+
+/**
+ * Tiers must cover every quantity from 0 up: bounds strictly increasing, and only the
+ * last tier unbounded. Anything else leaves a gap (units with no price) or an overlap.
+ */
+const tiers = z
+  .array(tierSchema)
+  .min(1, 'at least one tier')
+  .max(50)
+  .superRefine((ts, ctx) => {
+    ts.forEach((t, i) => {
+      const last = i === ts.length - 1;
+      if (t.upTo === null && !last) {
+        ctx.addIssue({ code: 'custom', path: [i, 'upTo'], message: 'only the last tier may be unbounded (upTo: null)' });
+      }
+      if (last && t.upTo !== null) {
+        ctx.addIssue({ code: 'custom', path: [i, 'upTo'], message: `the last tier must be unbounded (upTo: null), or units above ${t.upTo} have no price` });
+      }
+      const prev = ts[i - 1];
+      if (prev && prev.upTo !== null && t.upTo !== null && t.upTo <= prev.upTo) {
+        ctx.addIssue({ code: 'custom', path: [i, 'upTo'], message: `tier bounds must increase: ${t.upTo} after ${prev.upTo}` });
+      }
+    });
+  });
+
+export const priceSchema = z.discriminatedUnion('model', [
+  /** A fixed fee per period, whatever the quantity. */
+  z.object({ model: z.literal('flat'), amount: minorUnits }),
+  /** quantity × unitPrice. */
+  z.object({ model: z.literal('per_unit'), unitPrice: decimalString }),
+  /** Each tier's units at that tier's price (plus its flat fee once reached). */
+  z.object({ model: z.literal('graduated'), tiers }),
+  /** All units at the price of the tier the total falls in (plus that tier's flat fee). */
+  z.object({ model: z.literal('volume'), tiers }),
+  /** Per started block of `size` units: 1,001 units at 1,000 per package = 2 packages. */
+  z.object({ model: z.literal('package'), size: z.number().int().positive(), packagePrice: decimalString }),
+]);
+export type Price = z.output<typeof priceSchema>;
+
+export const AGGREGATIONS = ['sum', 'count', 'max', 'unique_count', 'latest'] as const;
+export type Aggregation = (typeof AGGREGATIONS)[number];
+
+const featureKey = z
+  .string()
+  .regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'lowercase, starting with a letter: "api_calls"');
+
+const featureBase = {
+  key: featureKey,
+  name: z.string().trim().min(1).max(120),
+};
+
+export const meteredFeatureSchema = z
+  .object({
+    ...featureBase,
+    kind: z.literal('metered'),
+    aggregation: z.enum(AGGREGATIONS),
+    /** The event property counted by `unique_count` ("user_id"). */
+    uniqueProperty: z.string().min(1).max(64).optional(),
+    /** Usage allowed per period; null means unlimited (usage is billed). */
+    limit: z.number().nonnegative().nullable().default(null),
+    includedUnits: z.number().int().nonnegative().default(0),
+    unitName: z.string().max(40).optional(),
+    price: priceSchema.optional(),
+  })
+  .refine((f) => f.aggregation !== 'unique_count' || f.uniqueProperty, {
+    path: ['uniqueProperty'],
+    message: 'a unique_count feature names the property it counts',
+  });
+
+export const licensedFeatureSchema = z.object({
+  ...featureBase,
+  kind: z.literal('licensed'),
+  includedUnits: z.number().int().nonnegative().default(0),
+  /** Most seats a subscription may have; null for no cap. */
+  limit: z.number().int().positive().nullable().default(null),
+  price: priceSchema.optional(),
+});
+
+export const booleanFeatureSchema = z.object({
+  ...featureBase,
+  kind: z.literal('boolean'),
+  enabled: z.boolean().default(true),
+});
+
+export const featureInputSchema = z.union([meteredFeatureSchema, licensedFeatureSchema, booleanFeatureSchema]);
+export type FeatureInput = z.input<typeof featureInputSchema>;
+export type Feature = z.output<typeof featureInputSchema> & { id: FeatureId };
+
+export const INTERVAL_UNITS = ['day', 'week', 'month', 'year'] as const;
+export type IntervalUnit = (typeof INTERVAL_UNITS)[number];
+export const intervalSchema = z.object({
+  unit: z.enum(INTERVAL_UNITS),
+  count: z.number().int().min(1).max(36).default(1),
+});
+export type Interval = z.output<typeof intervalSchema>;
+
+export const currencySchema = z
+  .string()
+  .transform((c) => c.toUpperCase())
+  .refine(isCurrency, { message: 'unknown currency: expected an ISO 4217 code such as USD' })
+  .transform((c) => c as Currency);
+
+const planFields = {
+  key: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase slug: "pro"'),
+  name: z.string().trim().min(1).max(120),
+  description: z.string().max(2000).default(''),
+  currency: currencySchema,
+  interval: intervalSchema,
+  /** The plan's own fee per interval, billed in advance (minor units). */
+  basePrice: minorUnits.default(0),
+  trialDays: z.number().int().min(0).max(365).default(0),
+  features: z
+    .array(featureInputSchema)
+    .max(100)
+    .default([])
+    .superRefine((fs, ctx) => {
+      const seen = new Set<string>();
+      fs.forEach((f, i) => {
+        if (seen.has(f.key)) ctx.addIssue({ code: 'custom', path: [i, 'key'], message: `duplicate feature key "${f.key}"` });
+        seen.add(f.key);
+      });
+    }),
+  metadata: z.record(z.string(), z.string().max(500)).default({}),
+};
+
+export const createPlanSchema = z.object(planFields);
+export type CreatePlanInput = z.input<typeof createPlanSchema>;
+
+/** Everything but the key may change; a change to what it costs makes a new version. */
+export const updatePlanSchema = z
+  .object({
+    name: planFields.name,
+    description: planFields.description,
+    currency: planFields.currency,
+    interval: planFields.interval,
+    basePrice: planFields.basePrice,
+    trialDays: planFields.trialDays,
+    features: planFields.features,
+    metadata: planFields.metadata,
+  })
+  .partial()
+  .strict();
+export type UpdatePlanInput = z.input<typeof updatePlanSchema>;
+
+export type PlanStatus = 'active' | 'archived';
+
+export interface Plan {
+  id: PlanId;
+  key: string;
+  /** 1, 2, 3 …: each change of price makes a new version with a new id. */
+  version: number;
+  /** True for the version new subscriptions get. */
+  isLatest: boolean;
+  status: PlanStatus;
+  name: string;
+  description: string;
+  currency: Currency;
+  interval: Interval;
+  basePrice: number;
+  trialDays: number;
+  features: Feature[];
+  metadata: Record<string, string>;
+  createdAt: Date;
+  updatedAt: Date;
+}

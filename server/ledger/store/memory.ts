@@ -1,0 +1,126 @@
+import type { Customer } from '../customer/types';
+import type { Plan } from '../plan/types';
+import type { Subscription } from '../subscription/types';
+import { conflict, scopeKey, type PageRequest, type Scope } from '../types';
+import type { Store } from './store';
+
+/**
+ * An in-memory store for tests and embedding. Rows are kept per scope and copied on
+ * the way in and out, so callers never share objects with the store.
+ */
+class ScopedTable<T extends { id: string }> {
+  readonly #byScope = new Map<string, Map<string, T>>();
+
+  rows(scope: Scope): Map<string, T> {
+    const k = scopeKey(scope);
+    let m = this.#byScope.get(k);
+    if (!m) this.#byScope.set(k, (m = new Map()));
+    return m;
+  }
+  get(scope: Scope, id: string): T | null {
+    const row = this.rows(scope).get(id);
+    return row ? structuredClone(row) : null;
+  }
+  put(scope: Scope, row: T): void {
+    this.rows(scope).set(row.id, structuredClone(row));
+  }
+  find(scope: Scope, pred: (row: T) => boolean): T[] {
+    return [...this.rows(scope).values()].filter(pred).map((r) => structuredClone(r));
+  }
+  page(scope: Scope, page: PageRequest, pred: (row: T) => boolean = () => true): T[] {
+    return this.find(scope, (r) => pred(r) && (!page.cursor || r.id > page.cursor))
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .slice(0, page.limit + 1);
+  }
+}
+
+export function createMemoryStore(): Store {
+  const customers = new ScopedTable<Customer>();
+  const plans = new ScopedTable<Plan>();
+  const subs = new ScopedTable<Subscription>();
+
+  return {
+    kind: 'memory',
+    customers: {
+      async insert(scope, c) {
+        if (c.externalId !== null && customers.find(scope, (r) => r.externalId === c.externalId).length) {
+          throw conflict(`a customer with external id "${c.externalId}" already exists`);
+        }
+        customers.put(scope, c);
+      },
+      async get(scope, id) {
+        return customers.get(scope, id);
+      },
+      async getByExternalId(scope, externalId) {
+        return customers.find(scope, (r) => r.externalId === externalId)[0] ?? null;
+      },
+      async list(scope, page) {
+        return customers.page(scope, page);
+      },
+      async update(scope, c) {
+        if (!customers.rows(scope).has(c.id)) return false;
+        if (c.externalId !== null && customers.find(scope, (r) => r.externalId === c.externalId && r.id !== c.id).length) {
+          throw conflict(`a customer with external id "${c.externalId}" already exists`);
+        }
+        customers.put(scope, c);
+        return true;
+      },
+    },
+    plans: {
+      async insert(scope, p) {
+        if (plans.find(scope, (r) => r.key === p.key).length) {
+          throw conflict(`a plan with key "${p.key}" already exists`);
+        }
+        plans.put(scope, p);
+      },
+      async insertVersion(scope, previous, next) {
+        const current = plans.get(scope, previous.id);
+        if (!current?.isLatest) throw conflict(`plan ${previous.id} is no longer the latest version`);
+        plans.put(scope, { ...current, isLatest: false, updatedAt: next.createdAt });
+        plans.put(scope, next);
+      },
+      async get(scope, id) {
+        return plans.get(scope, id);
+      },
+      async getLatestByKey(scope, key) {
+        return plans.find(scope, (r) => r.key === key && r.isLatest)[0] ?? null;
+      },
+      async listLatest(scope, page, { includeArchived }) {
+        // Plan lines are ordered by key, and the cursor is a key (as in the SQL store).
+        return plans
+          .find(scope, (r) => r.isLatest && (includeArchived || r.status === 'active') && (!page.cursor || r.key > page.cursor))
+          .sort((a, b) => (a.key < b.key ? -1 : 1))
+          .slice(0, page.limit + 1);
+      },
+      async updateInPlace(scope, p) {
+        if (!plans.rows(scope).has(p.id)) return false;
+        plans.put(scope, p);
+        return true;
+      },
+      async archive(scope, key, at) {
+        for (const p of plans.find(scope, (r) => r.key === key)) {
+          plans.put(scope, { ...p, status: 'archived', updatedAt: at });
+        }
+      },
+    },
+    subscriptions: {
+      async insert(scope, s) {
+        if (subs.find(scope, (r) => r.customerId === s.customerId && r.status !== 'canceled').length) {
+          throw conflict(`customer ${s.customerId} already has a live subscription`);
+        }
+        subs.put(scope, s);
+      },
+      async get(scope, id) {
+        return subs.get(scope, id);
+      },
+      async listByCustomer(scope, customerId, page) {
+        return subs.page(scope, page, (r) => r.customerId === customerId);
+      },
+      async update(scope, s) {
+        if (!subs.rows(scope).has(s.id)) return false;
+        subs.put(scope, s);
+        return true;
+      },
+    },
+  };
+}

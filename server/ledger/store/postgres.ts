@@ -1,0 +1,244 @@
+import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import type { Database } from '../../../db/client';
+import { customers, plans, subscriptions } from '../../../db/schema';
+import type { Customer } from '../customer/types';
+import { featureInputSchema, type Feature, type Interval, type IntervalUnit, type Plan } from '../plan/types';
+import type { Subscription } from '../subscription/types';
+import { conflict, type Currency, type CustomerId, type FeatureId, type PlanId, type Scope, type SubscriptionId } from '../types';
+import type { Store } from './store';
+
+/**
+ * The PostgreSQL store, through drizzle: the same code runs on PGlite and on a server.
+ * Every query starts from `inScope(table, scope)`, so none can forget the tenant.
+ */
+type ScopedTable = { tenantId: PgColumn; appId: PgColumn };
+
+function inScope(t: ScopedTable, s: Scope, ...more: (SQL | undefined)[]): SQL {
+  return and(eq(t.tenantId, s.tenantId), eq(t.appId, s.appId), ...more)!;
+}
+
+/** Maps a unique-key violation to a typed conflict; rethrows anything else. */
+function uniqueViolation(e: unknown, message: string): never {
+  const code = (e as { code?: string; cause?: { code?: string } }).code ?? (e as { cause?: { code?: string } }).cause?.code;
+  if (code === '23505') throw conflict(message);
+  throw e;
+}
+
+const toCustomer = (r: typeof customers.$inferSelect): Customer => ({
+  id: r.id as CustomerId,
+  externalId: r.externalId,
+  email: r.email,
+  name: r.name,
+  country: r.country,
+  region: r.region,
+  metadata: r.metadata,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+const customerRow = (s: Scope, c: Customer): typeof customers.$inferInsert => ({ ...s, ...c });
+
+const toPlan = (r: typeof plans.$inferSelect): Plan => ({
+  id: r.id as PlanId,
+  key: r.key,
+  version: r.version,
+  isLatest: r.isLatest,
+  status: r.status,
+  name: r.name,
+  description: r.description,
+  currency: r.currency as Currency,
+  interval: { unit: r.intervalUnit as IntervalUnit, count: r.intervalCount } satisfies Interval,
+  basePrice: r.basePrice,
+  trialDays: r.trialDays,
+  // Re-validated on the way out: a row edited by hand cannot smuggle in a bad price.
+  features: (r.features as { id: string }[]).map(
+    (f) => ({ ...featureInputSchema.parse(f), id: f.id as FeatureId }) as Feature,
+  ),
+  metadata: r.metadata,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+const planRow = (s: Scope, p: Plan): typeof plans.$inferInsert => ({
+  ...s,
+  id: p.id,
+  key: p.key,
+  version: p.version,
+  isLatest: p.isLatest,
+  status: p.status,
+  name: p.name,
+  description: p.description,
+  currency: p.currency,
+  intervalUnit: p.interval.unit,
+  intervalCount: p.interval.count,
+  basePrice: p.basePrice,
+  trialDays: p.trialDays,
+  features: p.features,
+  metadata: p.metadata,
+  createdAt: p.createdAt,
+  updatedAt: p.updatedAt,
+});
+
+const toSubscription = (r: typeof subscriptions.$inferSelect): Subscription => ({
+  id: r.id as SubscriptionId,
+  customerId: r.customerId as CustomerId,
+  planId: r.planId as PlanId,
+  status: r.status,
+  quantity: r.quantity,
+  trialStart: r.trialStart,
+  trialEnd: r.trialEnd,
+  billingAnchor: r.billingAnchor,
+  currentPeriodStart: r.currentPeriodStart,
+  currentPeriodEnd: r.currentPeriodEnd,
+  cancelAtPeriodEnd: r.cancelAtPeriodEnd,
+  canceledAt: r.canceledAt,
+  endedAt: r.endedAt,
+  metadata: r.metadata,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+export function createPostgresStore(db: Database): Store {
+  return {
+    kind: 'postgres',
+    customers: {
+      async insert(s, c) {
+        await db
+          .insert(customers)
+          .values(customerRow(s, c))
+          .catch((e) => uniqueViolation(e, `a customer with external id "${c.externalId}" already exists`));
+      },
+      async get(s, id) {
+        const [r] = await db.select().from(customers).where(inScope(customers, s, eq(customers.id, id)));
+        return r ? toCustomer(r) : null;
+      },
+      async getByExternalId(s, externalId) {
+        const [r] = await db.select().from(customers).where(inScope(customers, s, eq(customers.externalId, externalId)));
+        return r ? toCustomer(r) : null;
+      },
+      async list(s, page) {
+        const rows = await db
+          .select()
+          .from(customers)
+          .where(inScope(customers, s, page.cursor ? gt(customers.id, page.cursor) : undefined))
+          .orderBy(asc(customers.id))
+          .limit(page.limit + 1);
+        return rows.map(toCustomer);
+      },
+      async update(s, c) {
+        const { tenantId: _t, appId: _a, id: _i, createdAt: _c, ...set } = customerRow(s, c);
+        const r = await db
+          .update(customers)
+          .set(set)
+          .where(inScope(customers, s, eq(customers.id, c.id)))
+          .returning({ id: customers.id })
+          .catch((e) => uniqueViolation(e, `a customer with external id "${c.externalId}" already exists`));
+        return r.length === 1;
+      },
+    },
+    plans: {
+      async insert(s, p) {
+        await db
+          .insert(plans)
+          .values(planRow(s, p))
+          .catch((e) => uniqueViolation(e, `a plan with key "${p.key}" already exists`));
+      },
+      async insertVersion(s, previous, next) {
+        await db.transaction(async (tx) => {
+          const demoted = await tx
+            .update(plans)
+            .set({ isLatest: false, updatedAt: next.createdAt })
+            .where(inScope(plans, s, eq(plans.id, previous.id), eq(plans.isLatest, true)))
+            .returning({ id: plans.id });
+          if (demoted.length !== 1) throw conflict(`plan ${previous.id} is no longer the latest version`);
+          await tx
+            .insert(plans)
+            .values(planRow(s, next))
+            .catch((e) => uniqueViolation(e, `plan "${next.key}" was changed concurrently`));
+        });
+      },
+      async get(s, id) {
+        const [r] = await db.select().from(plans).where(inScope(plans, s, eq(plans.id, id)));
+        return r ? toPlan(r) : null;
+      },
+      async getLatestByKey(s, key) {
+        const [r] = await db
+          .select()
+          .from(plans)
+          .where(inScope(plans, s, eq(plans.key, key), eq(plans.isLatest, true)));
+        return r ? toPlan(r) : null;
+      },
+      async listLatest(s, page, { includeArchived }) {
+        const rows = await db
+          .select()
+          .from(plans)
+          .where(
+            inScope(
+              plans,
+              s,
+              eq(plans.isLatest, true),
+              includeArchived ? undefined : eq(plans.status, 'active'),
+              page.cursor ? gt(plans.key, page.cursor) : undefined,
+            ),
+          )
+          .orderBy(asc(plans.key))
+          .limit(page.limit + 1);
+        return rows.map(toPlan);
+      },
+      async updateInPlace(s, p) {
+        const r = await db
+          .update(plans)
+          .set({ name: p.name, description: p.description, metadata: p.metadata, updatedAt: p.updatedAt })
+          .where(inScope(plans, s, eq(plans.id, p.id)))
+          .returning({ id: plans.id });
+        return r.length === 1;
+      },
+      async archive(s, key, at) {
+        await db
+          .update(plans)
+          .set({ status: 'archived', updatedAt: at })
+          .where(inScope(plans, s, eq(plans.key, key)));
+      },
+    },
+    subscriptions: {
+      async insert(s, sub) {
+        await db
+          .insert(subscriptions)
+          .values({ ...s, ...sub })
+          .catch((e) => uniqueViolation(e, `customer ${sub.customerId} already has a live subscription`));
+      },
+      async get(s, id) {
+        const [r] = await db.select().from(subscriptions).where(inScope(subscriptions, s, eq(subscriptions.id, id)));
+        return r ? toSubscription(r) : null;
+      },
+      async listByCustomer(s, customerId, page) {
+        const rows = await db
+          .select()
+          .from(subscriptions)
+          .where(
+            inScope(
+              subscriptions,
+              s,
+              eq(subscriptions.customerId, customerId),
+              page.cursor ? gt(subscriptions.id, page.cursor) : undefined,
+            ),
+          )
+          .orderBy(asc(subscriptions.id))
+          .limit(page.limit + 1);
+        return rows.map(toSubscription);
+      },
+      async update(s, sub) {
+        const { id, createdAt: _c, ...set } = sub;
+        const r = await db
+          .update(subscriptions)
+          .set(set)
+          .where(inScope(subscriptions, s, eq(subscriptions.id, id)))
+          .returning({ id: subscriptions.id })
+          .catch((e) => uniqueViolation(e, `customer ${sub.customerId} already has a live subscription`));
+        return r.length === 1;
+      },
+    },
+  };
+}
+

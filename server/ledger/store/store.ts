@@ -1,0 +1,15 @@
+import type { CustomerStore } from '../customer/store';
+import type { PlanStore } from '../plan/store';
+import type { SubscriptionStore } from '../subscription/store';
+
+/**
+ * The storage the engine runs on: one interface per domain, gathered here. Two
+ * implementations pass the same conformance suite (tests/store/conformance.test.ts):
+ * `createMemoryStore()` and `createPostgresStore(db)` (drizzle: PGlite or PostgreSQL).
+ */
+export interface Store {
+  readonly kind: string;
+  readonly customers: CustomerStore;
+  readonly plans: PlanStore;
+  readonly subscriptions: SubscriptionStore;
+}

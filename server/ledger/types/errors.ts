@@ -1,0 +1,42 @@
+/**
+ * Typed engine errors. Each carries a stable `code` a program can branch on and a
+ * message a person can read. The API layer maps codes to tRPC codes and HTTP statuses
+ * once (server/trpc/errors.ts); nothing else inspects messages.
+ */
+export const ERROR_CODES = [
+  'not_found',
+  'conflict',
+  'invalid',
+  'illegal_state',
+  'limit_exceeded',
+  'unauthorized',
+] as const;
+export type LedgerErrorCode = (typeof ERROR_CODES)[number];
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export class LedgerError extends Error {
+  readonly code: LedgerErrorCode;
+  readonly issues: FieldIssue[];
+
+  constructor(code: LedgerErrorCode, message: string, issues: FieldIssue[] = []) {
+    super(message);
+    this.name = 'LedgerError';
+    this.code = code;
+    this.issues = issues;
+  }
+}
+
+export const notFound = (what: string, id: string) =>
+  new LedgerError('not_found', `${what} ${id} not found`);
+export const conflict = (message: string) => new LedgerError('conflict', message);
+export const invalid = (message: string, issues: FieldIssue[] = []) =>
+  new LedgerError('invalid', message, issues);
+export const illegalState = (message: string) => new LedgerError('illegal_state', message);
+
+export function isLedgerError(e: unknown): e is LedgerError {
+  return e instanceof LedgerError;
+}
