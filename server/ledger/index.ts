@@ -1,5 +1,6 @@
 /** Ledger's engine: framework-free; import from here. */
 export { createLedger, type Ledger, type LedgerOptions } from './ledger';
+export { listPlansSchema, type ListPlansInput } from './plan/service';
 export * from './types';
 export type { Store } from './store/store';
 export { createMemoryStore } from './store/memory';

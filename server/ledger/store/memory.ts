@@ -93,8 +93,12 @@ export function createMemoryStore(): Store {
           .slice(0, page.limit + 1);
       },
       async updateInPlace(scope, p) {
-        if (!plans.rows(scope).has(p.id)) return false;
-        plans.put(scope, p);
+        const current = plans.get(scope, p.id);
+        if (!current) return false;
+        // Only what does not change prices, as in the SQL store: a stale copy of the plan
+        // must not undo a newer version (isLatest), an archive, or change a price.
+        const { name, description, metadata, updatedAt } = p;
+        plans.put(scope, { ...current, name, description, metadata, updatedAt });
         return true;
       },
       async archive(scope, key, at) {
@@ -118,6 +122,9 @@ export function createMemoryStore(): Store {
       },
       async update(scope, s) {
         if (!subs.rows(scope).has(s.id)) return false;
+        if (s.status !== 'canceled' && subs.find(scope, (r) => r.customerId === s.customerId && r.status !== 'canceled' && r.id !== s.id).length) {
+          throw conflict(`customer ${s.customerId} already has a live subscription`);
+        }
         subs.put(scope, s);
         return true;
       },

@@ -56,6 +56,7 @@ export function nthPeriod(anchor: Date, interval: Interval, n: number): BillingP
 
 /** The period that contains `at` (at ≥ anchor): start ≤ at < end. */
 export function periodFor(anchor: Date, interval: Interval, at: Date): BillingPeriod {
+  if (Number.isNaN(at.getTime()) || Number.isNaN(anchor.getTime())) throw new RangeError('periodFor: invalid date');
   if (at < anchor) throw new RangeError('periodFor: the instant is before the anchor');
   // An estimate from average lengths, then corrected by at most a step or two.
   const approxMs = { day: DAY_MS, week: 7 * DAY_MS, month: 30.436875 * DAY_MS, year: 365.2425 * DAY_MS }[

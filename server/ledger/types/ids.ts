@@ -52,8 +52,8 @@ export function parseId<E extends Entity>(entity: E, value: string): Id<E> {
       got !== null && got !== prefix
         ? `it has the prefix "${got}_"`
         : 'it is not a well-formed TypeID';
-    throw invalid(`"${value}" is not a ${entity} id: expected "${prefix}_…", but ${why}`, [
-      { path: 'id', message: `expected a ${prefix}_ id` },
+    throw invalid(`"${value}" is not a valid ${entity} id: expected "${prefix}_…", but ${why}`, [
+      { path: 'id', message: `expected an id starting with ${prefix}_` },
     ]);
   }
   return value as Id<E>;

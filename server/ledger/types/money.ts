@@ -114,8 +114,11 @@ export function toMajorString(m: Money): string {
 
 /** `$53.99`, `¥500`, `KWD 1.250`, following the locale's conventions. */
 export function format(m: Money, locale = 'en-US'): string {
+  // The exact decimal string, not Number(…): a double holds ~15.9 significant digits, so
+  // above ~10^15 minor units Number("90071992547409.01") printed "$90,071,992,547,409.02".
+  // Intl.NumberFormat formats a numeric string exactly (ES2023, Node ≥ 19).
   return new Intl.NumberFormat(locale, { style: 'currency', currency: m.currency }).format(
-    Number(toMajorString(m)),
+    toMajorString(m) as Intl.StringNumericLiteral,
   );
 }
 
@@ -125,6 +128,10 @@ export function toDecimal(value: string | number | Dec, what = 'value'): Dec {
   if (typeof value === 'number' && !Number.isFinite(value)) {
     throw invalid(`${what} must be a finite number`);
   }
+  // A finite number is taken as its shortest decimal form (what String() gives), but
+  // String() writes very small or large numbers in exponent form (1e-7, 1e+21), which the
+  // pattern below rejects; decimal.js reads that form exactly, so numbers go to it directly.
+  if (typeof value === 'number') return new Dec(value);
   const s = String(value).trim();
   if (!/^-?\d+(\.\d+)?$/.test(s)) {
     throw invalid(`${what} must be a decimal number such as "0.0004", got "${s}"`);

@@ -1,0 +1,49 @@
+import { openDatabase, type DatabaseHandle } from '../db/client';
+import { createLedger, createPostgresStore, scope, type Ledger, type Scope } from './ledger';
+import { parseEnv, type Env } from './env';
+
+/**
+ * The composition root: one engine built from the environment. Next.js bundles route
+ * handlers, pages and instrumentation separately, so module state is not shared between
+ * them; the runtime is memoized on globalThis, and as a *promise*, so two concurrent
+ * first requests cannot open the embedded database twice.
+ */
+export interface Runtime {
+  env: Env;
+  database: DatabaseHandle;
+  ledger: Ledger;
+  /** The tenant and app whose plans the portal shows. */
+  portalScope: Scope;
+  close(): Promise<void>;
+}
+
+export async function createRuntime(env: Env): Promise<Runtime> {
+  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.PGLITE_DATA_DIR });
+  const ledger = await createLedger({ store: createPostgresStore(database.db) });
+  let closed: Promise<void> | null = null;
+  return {
+    env,
+    database,
+    ledger,
+    portalScope: scope(env.LEDGER_PORTAL_TENANT, env.LEDGER_PORTAL_APP),
+    close: () =>
+      (closed ??= (async () => {
+        await ledger.shutdown();
+        await database.close();
+      })()),
+  };
+}
+
+const KEY = Symbol.for('ledger.runtime');
+type Holder = { [KEY]?: Promise<Runtime> };
+
+export function getRuntime(): Promise<Runtime> {
+  const g = globalThis as Holder;
+  if (!g[KEY]) {
+    g[KEY] = createRuntime(parseEnv()).catch((e) => {
+      delete g[KEY]; // let a later call retry (e.g. the database was not up yet)
+      throw e;
+    });
+  }
+  return g[KEY];
+}

@@ -1,0 +1,24 @@
+import { verifyApiKey } from '../auth/api-keys';
+import type { Ledger, Scope } from '../ledger';
+import { getRuntime } from '../runtime';
+
+/**
+ * The request context. `auth` is set only by a valid API key; the scope of every
+ * procedure comes from it, never from the input.
+ */
+export interface Context {
+  ledger: Ledger;
+  auth: { kind: 'api_key'; scope: Scope; keyId: string } | null;
+}
+
+/** Reads `Authorization: Bearer <key>`; an absent or bad key leaves `auth` null. */
+export async function createContext(req: Request): Promise<Context> {
+  const rt = await getRuntime();
+  const header = req.headers.get('authorization') ?? '';
+  const m = /^Bearer\s+(\S+)$/i.exec(header);
+  const key = m ? await verifyApiKey(rt.database.db, m[1]!) : null;
+  return {
+    ledger: rt.ledger,
+    auth: key ? { kind: 'api_key', scope: key.scope, keyId: key.id } : null,
+  };
+}
