@@ -4,9 +4,9 @@ import path from 'node:path';
 export default defineConfig({
   resolve: {
     alias: {
-      '@': path.resolve(__dirname),
+      '@': path.resolve(import.meta.dirname),
       // `server-only` throws outside a React Server Component bundle.
-      'server-only': path.resolve(__dirname, 'tests/support/empty.ts'),
+      'server-only': path.resolve(import.meta.dirname, 'tests/support/empty.ts'),
     },
   },
   test: {

@@ -1,6 +1,6 @@
 import { verifyApiKey } from '../auth/api-keys';
 import type { Ledger, Scope } from '../ledger';
-import { getRuntime } from '../runtime';
+import { getRuntime, type Runtime } from '../runtime';
 
 /**
  * The request context. `auth` is set only by a valid API key; the scope of every
@@ -12,8 +12,8 @@ export interface Context {
 }
 
 /** Reads `Authorization: Bearer <key>`; an absent or bad key leaves `auth` null. */
-export async function createContext(req: Request): Promise<Context> {
-  const rt = await getRuntime();
+export async function createContext(req: Request, runtime: Runtime | Promise<Runtime> = getRuntime()): Promise<Context> {
+  const rt = await runtime;
   const header = req.headers.get('authorization') ?? '';
   const m = /^Bearer\s+(\S+)$/i.exec(header);
   const key = m ? await verifyApiKey(rt.database.db, m[1]!) : null;

@@ -138,16 +138,15 @@ export const currencySchema = z
 const planFields = {
   key: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase slug: "pro"'),
   name: z.string().trim().min(1).max(120),
-  description: z.string().max(2000).default(''),
+  description: z.string().max(2000),
   currency: currencySchema,
   interval: intervalSchema,
   /** The plan's own fee per interval, billed in advance (minor units). */
-  basePrice: minorUnits.default(0),
-  trialDays: z.number().int().min(0).max(365).default(0),
+  basePrice: minorUnits,
+  trialDays: z.number().int().min(0).max(365),
   features: z
     .array(featureInputSchema)
     .max(100)
-    .default([])
     .superRefine((fs, ctx) => {
       const seen = new Set<string>();
       fs.forEach((f, i) => {
@@ -155,10 +154,18 @@ const planFields = {
         seen.add(f.key);
       });
     }),
-  metadata: z.record(z.string(), z.string().max(500)).default({}),
+  metadata: z.record(z.string(), z.string().max(500)),
 };
 
-export const createPlanSchema = z.object(planFields);
+/** Defaults apply when a plan is created, never to an update (an absent field is unchanged). */
+export const createPlanSchema = z.object({
+  ...planFields,
+  description: planFields.description.default(''),
+  basePrice: planFields.basePrice.default(0),
+  trialDays: planFields.trialDays.default(0),
+  features: planFields.features.default([]),
+  metadata: planFields.metadata.default({}),
+});
 export type CreatePlanInput = z.input<typeof createPlanSchema>;
 
 /** Everything but the key may change; a change to what it costs makes a new version. */
