@@ -18,7 +18,13 @@ export interface FieldIssue {
   message: string;
 }
 
+// A registry symbol, not `instanceof`: a bundler may load this module twice (Next.js
+// builds instrumentation and route handlers as separate bundles sharing one engine), and
+// an error made by one copy must still be recognised by the other.
+const LEDGER_ERROR = Symbol.for('ledger.error');
+
 export class LedgerError extends Error {
+  readonly [LEDGER_ERROR] = true;
   readonly code: LedgerErrorCode;
   readonly issues: FieldIssue[];
 
@@ -38,5 +44,5 @@ export const invalid = (message: string, issues: FieldIssue[] = []) =>
 export const illegalState = (message: string) => new LedgerError('illegal_state', message);
 
 export function isLedgerError(e: unknown): e is LedgerError {
-  return e instanceof LedgerError;
+  return typeof e === 'object' && e !== null && (e as { [LEDGER_ERROR]?: boolean })[LEDGER_ERROR] === true;
 }
