@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import type { Aggregation } from '../plan/types';
+import type { CustomerId, EventId } from '../types';
+
+/**
+ * A usage event: "customer C used Q of feature F at time T". The idempotency key makes
+ * it exactly-once: the same key with the same payload is a duplicate (counted, not
+ * stored again); with a different payload, a conflict. Usage belongs to the period of
+ * its `timestamp`, not of its arrival.
+ */
+export const MAX_BATCH = 1_000;
+
+/** A decimal quantity as a string or a finite number; at most 12 decimals. */
+const quantity = z
+  .union([z.string(), z.number()])
+  .transform((v) => (typeof v === 'number' ? String(v) : v.trim()))
+  .pipe(
+    z
+      .string()
+      .regex(/^\d{1,18}(\.\d{1,12})?$/, 'must be a non-negative decimal number such as 1 or "0.5"'),
+  );
+
+export const meterEventSchema = z.object({
+  id: z.string().optional(),
+  idempotencyKey: z.string().min(1).max(200),
+  customerId: z.string().min(1),
+  featureKey: z.string().min(1).max(63),
+  quantity,
+  timestamp: z.coerce.date().refine((d) => !Number.isNaN(d.getTime()), 'must be a date'),
+  properties: z.record(z.string().max(100), z.union([z.string().max(500), z.number(), z.boolean(), z.null()])).default({}),
+});
+export type MeterEventInput = z.input<typeof meterEventSchema>;
+
+/** A validated event, ready for storage. */
+export interface UsageEvent {
+  id: EventId;
+  idempotencyKey: string;
+  customerId: CustomerId;
+  featureKey: string;
+  /** Exact decimal string. */
+  quantity: string;
+  timestamp: Date;
+  properties: Record<string, string | number | boolean | null>;
+  /** For unique_count features: the value of the counted property, else null. */
+  distinctValue: string | null;
+  /** A hash of (customer, feature, quantity, timestamp, properties): tells duplicates from conflicts. */
+  payloadHash: string;
+}
+
+export type MeterOutcome =
+  | { status: 'accepted'; id: EventId }
+  | { status: 'duplicate'; id: EventId | null }
+  | { status: 'conflict'; reason: string }
+  | { status: 'rejected'; reason: string };
+
+/** One result per event, in the order given. */
+export interface MeterResult {
+  idempotencyKey: string | null;
+  outcome: MeterOutcome;
+}
+
+export interface UsageQuery {
+  customerId: CustomerId;
+  featureKey: string;
+  aggregation: Aggregation;
+  /** Half-open [from, to). */
+  from: Date;
+  to: Date;
+}
+
+export interface MeterConfig {
+  /** Flush a scope's buffer when it holds this many events (default 100). */
+  batchSize: number;
+  /** …or when this long has passed since the first buffered event (default 5 s). */
+  flushIntervalMs: number;
+  /** Most events buffered across all scopes; beyond it `meter()` refuses (default 100,000). */
+  maxBuffered: number;
+  /** Events older than this are rejected (default 35 days). */
+  graceMs: number;
+  /** Events further in the future than this are rejected (default 5 minutes). */
+  futureToleranceMs: number;
+  /** Store write attempts before events are put back in the buffer (default 5). */
+  maxAttempts: number;
+  /** Most events written by one statement (default 5,000). */
+  maxWriteBatch: number;
+}
+
+export const DEFAULT_METER_CONFIG: MeterConfig = {
+  batchSize: 100,
+  flushIntervalMs: 5_000,
+  maxBuffered: 100_000,
+  graceMs: 35 * 86_400_000,
+  futureToleranceMs: 5 * 60_000,
+  maxAttempts: 5,
+  maxWriteBatch: 5_000,
+};
