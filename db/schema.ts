@@ -6,6 +6,8 @@ import {
   index,
   integer,
   jsonb,
+  numeric,
+  pgSequence,
   pgTable,
   primaryKey,
   text,
@@ -135,4 +137,72 @@ export const apiKeys = pgTable(
     revokedAt: ts('revoked_at'),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.appId, t.id] }), index('api_keys_prefix_idx').on(t.prefix)],
+);
+
+/**
+ * Usage events: append-only, one row per (scope, idempotency key). That primary key is
+ * the exactly-once guarantee: an insert of a key already stored does nothing. `seq`
+ * orders events that share a timestamp (for `latest`): it is taken from
+ * `usage_events_seq` once per batch and scaled, plus the event's position in the batch,
+ * so a later event of a batch, or an event of a later batch, has a greater seq.
+ * Quantities are exact numerics, read as strings.
+ */
+export const usageEventsSeq = pgSequence('usage_events_seq');
+
+export const usageEvents = pgTable(
+  'usage_events',
+  {
+    ...scope,
+    id: text('id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    customerId: text('customer_id').notNull(),
+    featureKey: text('feature_key').notNull(),
+    quantity: numeric('quantity').notNull(),
+    timestamp: ts('timestamp').notNull(),
+    properties: jsonb('properties').$type<Record<string, string | number | boolean | null>>().notNull().default({}),
+    distinctValue: text('distinct_value'),
+    payloadHash: text('payload_hash').notNull(),
+    seq: bigint('seq', { mode: 'bigint' }).notNull(),
+    receivedAt: ts('received_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'usage_events_pkey', columns: [t.tenantId, t.appId, t.idempotencyKey] }),
+    // The raw reads: the partial hours at the edges of a range.
+    index('usage_events_customer_feature_ts_idx').on(t.tenantId, t.appId, t.customerId, t.featureKey, t.timestamp),
+  ],
+);
+
+/**
+ * Hourly rollups of usage_events (UTC hours), maintained by the statement that inserts
+ * the events: reads of whole hours never touch raw events. `latest_*` is the event with
+ * the greatest (timestamp, seq) of the hour.
+ */
+export const usageRollups = pgTable(
+  'usage_rollups',
+  {
+    ...scope,
+    customerId: text('customer_id').notNull(),
+    featureKey: text('feature_key').notNull(),
+    hour: ts('hour').notNull(),
+    sum: numeric('sum').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    max: numeric('max').notNull(),
+    latestValue: numeric('latest_value').notNull(),
+    latestAt: ts('latest_at').notNull(),
+    latestSeq: bigint('latest_seq', { mode: 'bigint' }).notNull(),
+  },
+  (t) => [primaryKey({ name: 'usage_rollups_pkey', columns: [t.tenantId, t.appId, t.customerId, t.featureKey, t.hour] })],
+);
+
+/** The distinct values seen per hour, for unique_count features. */
+export const usageDistinct = pgTable(
+  'usage_distinct',
+  {
+    ...scope,
+    customerId: text('customer_id').notNull(),
+    featureKey: text('feature_key').notNull(),
+    hour: ts('hour').notNull(),
+    value: text('value').notNull(),
+  },
+  (t) => [primaryKey({ name: 'usage_distinct_pkey', columns: [t.tenantId, t.appId, t.customerId, t.featureKey, t.hour, t.value] })],
 );

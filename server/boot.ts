@@ -1,5 +1,6 @@
 import { EnvError, parseEnv } from './env';
 import { seedDemo } from './demo';
+import { flushOnSignals } from './ledger';
 import { getRuntime } from './runtime';
 
 /**
@@ -17,12 +18,8 @@ export async function boot(): Promise<void> {
       if (seeded) console.log(`[ledger] demo data created for ${rt.portalScope.tenantId}/${rt.portalScope.appId}`);
       console.log(`Demo API key: ${apiKey}`);
     }
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
-        // Close the embedded database cleanly so its files are consistent, then exit.
-        void rt.close().finally(() => process.exit(0));
-      });
-    }
+    // On SIGTERM/SIGINT: write buffered usage, then close the database cleanly.
+    flushOnSignals(rt.ledger, () => rt.database.close());
   } catch (e) {
     console.error(e instanceof EnvError ? e.message : `[ledger] failed to start: ${(e as Error).stack ?? e}`);
     process.exit(1);

@@ -11,3 +11,8 @@ export * from './subscription/types';
 export { addInterval, nthPeriod, periodFor, type BillingPeriod } from './subscription/period';
 export { HOOK_NAMES, type HookName, type LedgerHooks, type Plugin, type Period } from './plugin/hooks';
 export { PluginRegistry } from './plugin/registry';
+export { MeterService } from './meter/service';
+export * from './meter/types';
+export type { UsageObserver } from './meter/observer';
+export type { UsageStore, InsertUsageResult } from './meter/store';
+export { flushOnSignals } from './shutdown';

@@ -1,12 +1,14 @@
 import type { EngineContext } from './context';
 import { CustomerService } from './customer/service';
+import { MeterService } from './meter/service';
+import type { MeterConfig } from './meter/types';
 import { PlanService } from './plan/service';
 import type { Plugin } from './plugin/hooks';
 import { PluginRegistry } from './plugin/registry';
 import { createMemoryStore } from './store/memory';
 import type { Store } from './store/store';
 import { SubscriptionService } from './subscription/service';
-import { consoleLogger, systemClock, type Clock, type Logger } from './types';
+import { consoleLogger, systemClock, type Clock, type Logger, type Scope } from './types';
 
 export interface LedgerOptions {
   /** Where state lives; an in-memory store when omitted. */
@@ -14,6 +16,8 @@ export interface LedgerOptions {
   plugins?: readonly Plugin[];
   clock?: Clock;
   logger?: Logger;
+  /** Metering buffer settings, like the seed's WithMeterConfig(100, 5s). */
+  meter?: Partial<MeterConfig>;
 }
 
 /**
@@ -24,10 +28,11 @@ export interface Ledger {
   readonly customers: CustomerService;
   readonly plans: PlanService;
   readonly subscriptions: SubscriptionService;
+  readonly meter: MeterService;
   readonly plugins: PluginRegistry;
   readonly store: Store;
   readonly clock: Clock;
-  /** Runs every plugin's onShutdown. Idempotent. */
+  /** Writes buffered usage, then runs every plugin's onShutdown. Idempotent. */
   shutdown(): Promise<void>;
 }
 
@@ -39,15 +44,24 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     clock: options.clock ?? systemClock,
     logger,
   };
+  const meter = new MeterService(ctx, options.meter);
+  // Engine-internal reactions to plan changes, registered ahead of user plugins.
+  const forget = (scope: Scope) => meter.forgetFeatures(scope);
+  ctx.plugins.registerFirst({ name: 'ledger:meter', onPlanCreated: forget, onPlanUpdated: forget, onPlanArchived: forget });
   await ctx.plugins.emit('onInit');
   let stopped: Promise<void> | null = null;
   return {
     customers: new CustomerService(ctx),
     plans: new PlanService(ctx),
     subscriptions: new SubscriptionService(ctx),
+    meter,
     plugins: ctx.plugins,
     store: ctx.store,
     clock: ctx.clock,
-    shutdown: () => (stopped ??= ctx.plugins.emit('onShutdown')),
+    shutdown: () =>
+      (stopped ??= (async () => {
+        await meter.close();
+        await ctx.plugins.emit('onShutdown');
+      })()),
   };
 }

@@ -1,4 +1,4 @@
-import { verifyApiKey } from '../auth/api-keys';
+import { apiKeyFromRequest } from '../auth/request-auth';
 import type { Ledger, Scope } from '../ledger';
 import { getRuntime, type Runtime } from '../runtime';
 
@@ -14,9 +14,7 @@ export interface Context {
 /** Reads `Authorization: Bearer <key>`; an absent or bad key leaves `auth` null. */
 export async function createContext(req: Request, runtime: Runtime | Promise<Runtime> = getRuntime()): Promise<Context> {
   const rt = await runtime;
-  const header = req.headers.get('authorization') ?? '';
-  const m = /^Bearer\s+(\S+)$/i.exec(header);
-  const key = m ? await verifyApiKey(rt.database.db, m[1]!) : null;
+  const key = await apiKeyFromRequest(rt.database.db, req);
   return {
     ledger: rt.ledger,
     auth: key ? { kind: 'api_key', scope: key.scope, keyId: key.id } : null,

@@ -23,8 +23,22 @@ export class PluginRegistry {
     this.#plugins.push(plugin);
   }
 
+  /** For the engine's own reactions to its hooks: they run before any user plugin. */
+  registerFirst(plugin: Plugin): void {
+    if (this.#plugins.some((p) => p.name === plugin.name)) {
+      throw new Error(`a plugin named "${plugin.name}" is already registered`);
+    }
+    this.#plugins.unshift(plugin);
+  }
+
   get plugins(): readonly Plugin[] {
     return this.#plugins;
+  }
+
+  /** Whether any plugin implements `hook`: lets hot paths skip building a payload nobody reads. */
+  has(hook: HookName): boolean {
+    for (let i = 0; i < this.#plugins.length; i++) if (typeof this.#plugins[i]![hook] === 'function') return true;
+    return false;
   }
 
   async emit<H extends HookName>(hook: H, ...args: Parameters<LedgerHooks[H]>): Promise<void> {

@@ -2,6 +2,7 @@ import type { Customer } from '../customer/types';
 import type { Plan } from '../plan/types';
 import type { Subscription } from '../subscription/types';
 import { conflict, scopeKey, type PageRequest, type Scope } from '../types';
+import { createMemoryUsageStore } from './memory-usage';
 import type { Store } from './store';
 
 /**
@@ -129,5 +130,6 @@ export function createMemoryStore(): Store {
         return true;
       },
     },
+    usage: createMemoryUsageStore(),
   };
 }

@@ -6,6 +6,7 @@ import type { Customer } from '../customer/types';
 import { featureInputSchema, type Feature, type Interval, type IntervalUnit, type Plan } from '../plan/types';
 import type { Subscription } from '../subscription/types';
 import { conflict, type Currency, type CustomerId, type FeatureId, type PlanId, type Scope, type SubscriptionId } from '../types';
+import { createPostgresUsageStore } from './postgres-usage';
 import type { Store } from './store';
 
 /**
@@ -239,6 +240,7 @@ export function createPostgresStore(db: Database): Store {
         return r.length === 1;
       },
     },
+    usage: createPostgresUsageStore(db),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { CustomerStore } from '../customer/store';
+import type { UsageStore } from '../meter/store';
 import type { PlanStore } from '../plan/store';
 import type { SubscriptionStore } from '../subscription/store';
 
@@ -12,4 +13,5 @@ export interface Store {
   readonly customers: CustomerStore;
   readonly plans: PlanStore;
   readonly subscriptions: SubscriptionStore;
+  readonly usage: UsageStore;
 }

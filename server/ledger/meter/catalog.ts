@@ -1,0 +1,59 @@
+import { LRUCache } from 'lru-cache';
+import type { EngineContext } from '../context';
+import type { Feature } from '../plan/types';
+import { scopeKey, type CustomerId, type Scope } from '../types';
+
+/**
+ * What metering needs to know about a scope: which customers exist and which feature
+ * keys are metered (and, for unique counts, which property they count). Both are cached
+ * per scope: features for a few seconds (dropped at once when a plan changes in this
+ * process), known customers until evicted (customers are never deleted).
+ */
+const FEATURES_TTL_MS = 10_000;
+
+export class MeterCatalog {
+  readonly #features = new Map<string, { at: number; byKey: Map<string, Feature> }>();
+  readonly #customers = new LRUCache<string, true>({ max: 100_000 });
+
+  constructor(private readonly ctx: EngineContext) {}
+
+  /** Metered features by key, from the latest version of every plan line (archived too). */
+  async meteredFeatures(scope: Scope): Promise<Map<string, Feature>> {
+    const k = scopeKey(scope);
+    const hit = this.#features.get(k);
+    const now = Date.now();
+    if (hit && now - hit.at < FEATURES_TTL_MS) return hit.byKey;
+    const byKey = new Map<string, Feature>();
+    let cursor: string | undefined;
+    do {
+      const rows = await this.ctx.store.plans.listLatest(scope, { limit: 100, cursor }, { includeArchived: true });
+      for (const plan of rows.slice(0, 100)) {
+        for (const f of plan.features) if (f.kind === 'metered' && !byKey.has(f.key)) byKey.set(f.key, f);
+      }
+      cursor = rows.length > 100 ? rows[99]!.key : undefined;
+    } while (cursor);
+    this.#features.set(k, { at: now, byKey });
+    return byKey;
+  }
+
+  /** The subset of `ids` that are customers of the scope. */
+  async existingCustomers(scope: Scope, ids: Iterable<CustomerId>): Promise<Set<CustomerId>> {
+    const prefix = scopeKey(scope) + '\u0000';
+    const known = new Set<CustomerId>();
+    const unknown: CustomerId[] = [];
+    for (const id of ids) (this.#customers.has(prefix + id) ? known : (unknown.push(id), null))?.add(id);
+    await Promise.all(
+      unknown.map(async (id) => {
+        if (await this.ctx.store.customers.get(scope, id)) {
+          this.#customers.set(prefix + id, true);
+          known.add(id);
+        }
+      }),
+    );
+    return known;
+  }
+
+  forgetFeatures(scope: Scope): void {
+    this.#features.delete(scopeKey(scope));
+  }
+}

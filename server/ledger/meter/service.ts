@@ -1,0 +1,317 @@
+import type { EngineContext } from '../context';
+import { illegalState, invalid, LedgerError, scopeKey, type CustomerId, type Scope } from '../types';
+import { MeterCatalog } from './catalog';
+import { checkEvent, distinctValueFor } from './event';
+import type { UsageObserver } from './observer';
+import { DEFAULT_METER_CONFIG, MAX_BATCH, type MeterConfig, type MeterOutcome, type MeterResult, type UsageEvent } from './types';
+
+/**
+ * Usage metering through a per-scope buffer.
+ *
+ * - `meter()` checks an event's shape and time window, puts it in its scope's buffer and
+ *   returns at once. A scope's buffer is written when it holds `batchSize` events, when
+ *   `flushIntervalMs` has passed since its first event, on `flush()` and on `close()`.
+ *   Customer and feature are checked when the batch is written; events that fail then
+ *   are logged as rejected (use `meterDurable` for per-event answers).
+ * - `meterDurable()` resolves once its events are committed, with one outcome per event.
+ *   Concurrent callers share writes (group commit): while one write is in flight, the
+ *   next callers' events gather and go together in the next statement.
+ * - Writes are retried with exponential backoff. When all attempts fail, buffered events
+ *   go back to the front of the buffer (nothing is dropped) and durable callers get the
+ *   error (their events were not accepted). The buffer is bounded (`maxBuffered`): when
+ *   it is full, `meter()` and `meterDurable()` throw `limit_exceeded` rather than grow.
+ */
+interface Entry {
+  event: UsageEvent;
+  /** Set for durable callers: settles with the event's outcome, or the write error. */
+  settle?: (outcome: MeterOutcome | Error) => void;
+}
+
+interface ScopeBuffer {
+  scope: Scope;
+  entries: Entry[];
+  timer: ReturnType<typeof setTimeout> | null;
+  /** The write loop in progress for this scope, if any. */
+  writing: Promise<void> | null;
+  /** A write has been asked for and will start on the next turn. */
+  scheduled: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class MeterService {
+  readonly config: MeterConfig;
+  readonly #buffers = new Map<string, ScopeBuffer>();
+  readonly #observers: UsageObserver[] = [];
+  readonly #catalog: MeterCatalog;
+  #buffered = 0;
+  #closed = false;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    config: Partial<MeterConfig> = {},
+  ) {
+    this.config = { ...DEFAULT_METER_CONFIG, ...config };
+    this.#catalog = new MeterCatalog(ctx);
+  }
+
+  /** Observers see events as they are buffered and as they are committed (entitlements). */
+  observe(observer: UsageObserver): void {
+    this.#observers.push(observer);
+  }
+
+  /** Events in the buffer (not yet committed) of a customer and feature. */
+  pendingEvents(scope: Scope, customerId: CustomerId, featureKey: string): readonly UsageEvent[] {
+    const buf = this.#buffers.get(scopeKey(scope));
+    if (!buf) return [];
+    return buf.entries.filter((e) => e.event.customerId === customerId && e.event.featureKey === featureKey).map((e) => e.event);
+  }
+
+  /** Events buffered across all scopes. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /** Buffers one event; returns its id. Throws `invalid` for a bad event, `limit_exceeded` when full. */
+  meter(scope: Scope, input: unknown): UsageEvent['id'] {
+    if (this.#closed) throw illegalState('metering has been shut down');
+    const checked = checkEvent(input, this.ctx.clock.now(), this.config);
+    if (!checked.ok) throw invalid(`invalid usage event: ${checked.reason}`);
+    this.#reserve(1);
+    this.#enqueue(scope, [{ event: checked.event }]);
+    return checked.event.id;
+  }
+
+  /**
+   * Meters a batch (at most 1,000) and resolves when it is durable, with one result per
+   * event in the order given: accepted, duplicate (same key, same payload), conflict
+   * (same key, other payload) or rejected (with the reason).
+   */
+  async meterDurable(scope: Scope, inputs: readonly unknown[]): Promise<MeterResult[]> {
+    if (this.#closed) throw illegalState('metering has been shut down');
+    if (inputs.length > MAX_BATCH) throw invalid(`a batch holds at most ${MAX_BATCH} events, got ${inputs.length}`);
+    const now = this.ctx.clock.now();
+    const results: MeterResult[] = new Array(inputs.length);
+    const valid: { index: number; event: UsageEvent }[] = [];
+    inputs.forEach((raw, index) => {
+      const c = checkEvent(raw, now, this.config);
+      if (c.ok) valid.push({ index, event: c.event });
+      else results[index] = { idempotencyKey: c.idempotencyKey, outcome: { status: 'rejected', reason: c.reason } };
+    });
+    const { ok, rejected } = await this.#resolve(scope, valid.map((v) => v.event));
+    valid.forEach((v, i) => {
+      const reason = rejected.get(i);
+      if (reason) results[v.index] = { idempotencyKey: v.event.idempotencyKey, outcome: { status: 'rejected', reason } };
+    });
+    const toWrite = valid.filter((_, i) => ok.has(i));
+    if (toWrite.length === 0) return results;
+    this.#reserve(toWrite.length);
+    const outcomes = toWrite.map(
+      (v) =>
+        new Promise<MeterOutcome>((resolve, reject) => {
+          this.#enqueue(scope, [
+            { event: v.event, settle: (o) => (o instanceof Error ? reject(o) : resolve(o)) },
+          ], true);
+        }),
+    );
+    const settled = await Promise.all(outcomes);
+    toWrite.forEach((v, i) => (results[v.index] = { idempotencyKey: v.event.idempotencyKey, outcome: settled[i]! }));
+    return results;
+  }
+
+  /** Writes everything buffered, in every scope; resolves when it is committed. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.#buffers.values()].map((b) => this.#write(b)));
+  }
+
+  /** Refuses new events, writes what is buffered, stops the timers. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    // Writes that fail during shutdown still keep their events in the buffer; try until
+    // the buffer is empty or a round makes no progress.
+    for (let before = Infinity; this.#buffered > 0 && this.#buffered < before; ) {
+      before = this.#buffered;
+      await this.flush();
+    }
+    for (const b of this.#buffers.values()) if (b.timer) clearTimeout(b.timer);
+    if (this.#buffered > 0) this.ctx.logger.error(`metering closed with ${this.#buffered} events unwritten`, { buffered: this.#buffered });
+  }
+
+  #reserve(n: number): void {
+    if (this.#buffered + n > this.config.maxBuffered) {
+      throw new LedgerError(
+        'limit_exceeded',
+        `the metering buffer is full (${this.#buffered} of ${this.config.maxBuffered} events waiting to be written); retry shortly`,
+      );
+    }
+    this.#buffered += n;
+  }
+
+  #enqueue(scope: Scope, entries: Entry[], urgent = false): void {
+    const k = scopeKey(scope);
+    let buf = this.#buffers.get(k);
+    if (!buf) this.#buffers.set(k, (buf = { scope, entries: [], timer: null, writing: null, scheduled: false }));
+    for (const e of entries) {
+      buf.entries.push(e);
+      for (const o of this.#observers) o.onBuffered?.(scope, e.event);
+    }
+    if (urgent || buf.entries.length >= this.config.batchSize) this.#schedule(buf);
+    else if (!buf.timer) {
+      buf.timer = setTimeout(() => {
+        buf.timer = null;
+        void this.#write(buf);
+      }, this.config.flushIntervalMs);
+      buf.timer.unref?.();
+    }
+  }
+
+  /** Starts a write on the next turn, so that callers arriving together share it. */
+  #schedule(buf: ScopeBuffer): void {
+    if (buf.scheduled) return;
+    buf.scheduled = true;
+    setImmediate(() => {
+      buf.scheduled = false;
+      void this.#write(buf);
+    });
+  }
+
+  /** One write loop per scope at a time; it drains the buffer batch by batch. */
+  #write(buf: ScopeBuffer): Promise<void> {
+    if (buf.writing) {
+      // Already draining: the loop will pick up what was added.
+      return buf.writing;
+    }
+    if (buf.timer) {
+      clearTimeout(buf.timer);
+      buf.timer = null;
+    }
+    buf.writing = (async () => {
+      try {
+        while (buf.entries.length > 0) {
+          const batch = buf.entries.splice(0, this.config.maxWriteBatch);
+          const kept = await this.#writeBatch(buf.scope, batch);
+          if (kept.length > 0) {
+            buf.entries.unshift(...kept);
+            break; // the store is failing: leave the rest for the next trigger
+          }
+        }
+      } finally {
+        buf.writing = null;
+        if (buf.entries.length > 0 && !buf.timer && !this.#closed) {
+          buf.timer = setTimeout(() => {
+            buf.timer = null;
+            void this.#write(buf);
+          }, this.config.flushIntervalMs);
+          buf.timer.unref?.();
+        }
+      }
+    })();
+    return buf.writing;
+  }
+
+  /** Writes one batch; returns the entries to keep buffered (after a persistent failure). */
+  async #writeBatch(scope: Scope, batch: Entry[]): Promise<Entry[]> {
+    const started = performance.now();
+    const { ok, rejected } = await this.#resolve(scope, batch.map((e) => e.event)).catch((err: unknown) => ({
+      ok: null,
+      rejected: err,
+    }));
+    if (ok === null) return this.#failed(batch, rejected);
+    const writable: Entry[] = [];
+    batch.forEach((entry, i) => {
+      const reason = (rejected as Map<number, string>).get(i);
+      if (reason === undefined) return void writable.push(entry);
+      this.#buffered--;
+      if (entry.settle) entry.settle({ status: 'rejected', reason });
+      else this.ctx.logger.warn('usage event rejected', { idempotencyKey: entry.event.idempotencyKey, reason });
+    });
+    if (writable.length === 0) return [];
+
+    let result;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        result = await this.ctx.store.usage.insertEvents(scope, writable.map((e) => e.event));
+        break;
+      } catch (err) {
+        if (attempt >= this.config.maxAttempts) return this.#failed(writable, err);
+        this.ctx.logger.warn(`usage write failed (attempt ${attempt}), retrying`, { error: (err as Error).message });
+        await sleep(Math.min(2_000, 25 * 2 ** attempt));
+      }
+    }
+
+    // Within a batch only the first event of a key is stored; later ones are compared
+    // with it. Keys stored before this batch are compared with the stored event.
+    const firstByKey = new Map<string, UsageEvent>();
+    for (const w of writable) if (!firstByKey.has(w.event.idempotencyKey)) firstByKey.set(w.event.idempotencyKey, w.event);
+    const committed: UsageEvent[] = [];
+    for (const entry of writable) {
+      this.#buffered--;
+      const e = entry.event;
+      const first = firstByKey.get(e.idempotencyKey)!;
+      const stored = result.existing.get(e.idempotencyKey);
+      let outcome: MeterOutcome;
+      if (result.inserted.has(e.idempotencyKey) && first === e) {
+        outcome = { status: 'accepted', id: e.id };
+        committed.push(e);
+      } else if (result.inserted.has(e.idempotencyKey)) outcome = sameOrConflict(e, first.payloadHash, first.id);
+      else if (stored) outcome = sameOrConflict(e, stored.payloadHash, stored.id);
+      else outcome = { status: 'rejected', reason: 'the store neither stored the event nor found its key' };
+      entry.settle?.(outcome);
+    }
+    for (const o of this.#observers) o.onCommitted?.(scope, committed);
+    if (committed.length > 0) void this.ctx.plugins.emit('onUsageIngested', scope, committed);
+    void this.ctx.plugins.emit('onUsageFlushed', scope, committed.length, performance.now() - started);
+    return [];
+  }
+
+  /** After the last attempt: durable callers get the error; buffered events are kept. */
+  #failed(entries: Entry[], err: unknown): Entry[] {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.ctx.logger.error('usage write failed; events kept in the buffer', { error: error.message, events: entries.length });
+    const kept: Entry[] = [];
+    for (const e of entries) {
+      if (e.settle) {
+        this.#buffered--;
+        e.settle(error);
+      } else kept.push(e);
+    }
+    return kept;
+  }
+
+  /**
+   * Checks customers and features of a batch against the scope; fills unique-count
+   * values. Returns the indexes that may be written and the reasons for the others.
+   */
+  async #resolve(scope: Scope, events: readonly UsageEvent[]): Promise<{ ok: Set<number>; rejected: Map<number, string> }> {
+    const [features, customers] = await Promise.all([
+      this.#catalog.meteredFeatures(scope),
+      this.#catalog.existingCustomers(scope, new Set(events.map((e) => e.customerId))),
+    ]);
+    const ok = new Set<number>();
+    const rejected = new Map<number, string>();
+    events.forEach((e, i) => {
+      const feature = features.get(e.featureKey);
+      if (!customers.has(e.customerId)) return void rejected.set(i, `customerId: unknown customer ${e.customerId}`);
+      if (!feature) return void rejected.set(i, `featureKey: no plan has a metered feature "${e.featureKey}"`);
+      if (feature.kind === 'metered' && feature.aggregation === 'unique_count') {
+        e.distinctValue = distinctValueFor(feature, e);
+        if (e.distinctValue === null) {
+          return void rejected.set(i, `properties.${feature.uniqueProperty}: required, "${e.featureKey}" counts unique values of it`);
+        }
+      }
+      ok.add(i);
+    });
+    return { ok, rejected };
+  }
+
+  /** Plans changed: the next batch re-reads the scope's features. */
+  forgetFeatures(scope: Scope): void {
+    this.#catalog.forgetFeatures(scope);
+  }
+}
+
+function sameOrConflict(e: UsageEvent, storedHash: string, storedId: string): MeterOutcome {
+  return storedHash === e.payloadHash
+    ? { status: 'duplicate', id: storedId as UsageEvent['id'] }
+    : { status: 'conflict', reason: `idempotency key "${e.idempotencyKey}" was already used for a different event (${storedId})` };
+}

@@ -1,0 +1,83 @@
+import type { InsertUsageResult, UsageStore } from '../meter/store';
+import type { UsageEvent } from '../meter/types';
+import { Dec, scopeKey, type Scope } from '../types';
+import { dedupeBatch, normalizeDecimal, reportRepeats } from './usage-shared';
+
+/**
+ * Usage in memory: the reference the SQL store is tested against. Events are kept per
+ * scope, unique by idempotency key, and aggregated by scanning the raw events of the
+ * customer and feature, so the answers are correct by construction (not fast).
+ */
+interface StoredEvent {
+  event: UsageEvent;
+  /** Insertion order: breaks ties of `latest` between events with the same timestamp. */
+  seq: number;
+}
+
+export function createMemoryUsageStore(): UsageStore {
+  const byScope = new Map<string, { byKey: Map<string, StoredEvent>; bySeries: Map<string, StoredEvent[]> }>();
+  let seq = 0;
+
+  const tables = (scope: Scope) => {
+    const k = scopeKey(scope);
+    let t = byScope.get(k);
+    if (!t) byScope.set(k, (t = { byKey: new Map(), bySeries: new Map() }));
+    return t;
+  };
+  const seriesKey = (customerId: string, featureKey: string) => `${customerId}\u0000${featureKey}`;
+
+  return {
+    async insertEvents(scope, events) {
+      // Synchronous from here on: a batch is stored whole, never interleaved with another.
+      const { unique, repeated } = dedupeBatch(events);
+      const t = tables(scope);
+      const result: InsertUsageResult = { inserted: new Set(), existing: new Map() };
+      for (const { event } of unique) {
+        const stored = t.byKey.get(event.idempotencyKey);
+        if (stored) {
+          result.existing.set(event.idempotencyKey, { id: stored.event.id, payloadHash: stored.event.payloadHash });
+          continue;
+        }
+        const row: StoredEvent = {
+          event: { ...structuredClone(event), quantity: normalizeDecimal(event.quantity) },
+          seq: ++seq,
+        };
+        t.byKey.set(event.idempotencyKey, row);
+        const sk = seriesKey(event.customerId, event.featureKey);
+        let series = t.bySeries.get(sk);
+        if (!series) t.bySeries.set(sk, (series = []));
+        series.push(row);
+        result.inserted.add(event.idempotencyKey);
+      }
+      return reportRepeats(result, unique, repeated);
+    },
+
+    async aggregate(scope, q) {
+      const from = q.from.getTime();
+      const to = q.to.getTime();
+      const rows = (tables(scope).bySeries.get(seriesKey(q.customerId, q.featureKey)) ?? []).filter((r) => {
+        const at = r.event.timestamp.getTime();
+        return at >= from && at < to;
+      });
+      switch (q.aggregation) {
+        case 'sum':
+          return rows.reduce((acc, r) => acc.plus(r.event.quantity), new Dec(0)).toFixed();
+        case 'count':
+          return String(rows.length);
+        case 'max':
+          return rows.reduce((acc, r) => Dec.max(acc, r.event.quantity), new Dec(0)).toFixed();
+        case 'latest': {
+          let last: StoredEvent | null = null;
+          for (const r of rows) {
+            const at = r.event.timestamp.getTime();
+            const lastAt = last?.event.timestamp.getTime() ?? -Infinity;
+            if (at > lastAt || (at === lastAt && r.seq > last!.seq)) last = r;
+          }
+          return normalizeDecimal(last?.event.quantity);
+        }
+        case 'unique_count':
+          return String(new Set(rows.flatMap((r) => (r.event.distinctValue === null ? [] : [r.event.distinctValue]))).size);
+      }
+    },
+  };
+}
