@@ -19,7 +19,11 @@ export interface Runtime {
 
 export async function createRuntime(env: Env): Promise<Runtime> {
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.PGLITE_DATA_DIR });
-  const ledger = await createLedger({ store: createPostgresStore(database.db) });
+  const ledger = await createLedger({
+    store: createPostgresStore(database.db),
+    // Redis: usage counters shared by every instance, and invalidations published to them.
+    entitlements: env.REDIS_URL ? { redis: { url: env.REDIS_URL } } : {},
+  });
   let closed: Promise<void> | null = null;
   return {
     env,

@@ -1,3 +1,4 @@
+import type { ChangeFeed } from './changes';
 import type { PluginRegistry } from './plugin/registry';
 import type { Store } from './store/store';
 import type { Clock, Logger } from './types';
@@ -8,4 +9,5 @@ export interface EngineContext {
   readonly plugins: PluginRegistry;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly changes: ChangeFeed;
 }

@@ -16,3 +16,6 @@ export * from './meter/types';
 export type { UsageObserver } from './meter/observer';
 export type { UsageStore, InsertUsageResult } from './meter/store';
 export { flushOnSignals } from './shutdown';
+export { EntitlementService, type EntitlementOptions } from './entitlement/service';
+export * from './entitlement/types';
+export type { RedisEntitlementOptions } from './entitlement/redis';

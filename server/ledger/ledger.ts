@@ -1,5 +1,8 @@
+import { ChangeFeed } from './changes';
 import type { EngineContext } from './context';
 import { CustomerService } from './customer/service';
+import { EntitlementService, type EntitlementOptions } from './entitlement/service';
+import type { EntitlementResult } from './entitlement/types';
 import { MeterService } from './meter/service';
 import type { MeterConfig } from './meter/types';
 import { PlanService } from './plan/service';
@@ -18,6 +21,8 @@ export interface LedgerOptions {
   logger?: Logger;
   /** Metering buffer settings, like the seed's WithMeterConfig(100, 5s). */
   meter?: Partial<MeterConfig>;
+  /** Entitlement cache settings, and Redis for several instances. */
+  entitlements?: EntitlementOptions;
 }
 
 /**
@@ -29,10 +34,13 @@ export interface Ledger {
   readonly plans: PlanService;
   readonly subscriptions: SubscriptionService;
   readonly meter: MeterService;
+  readonly entitlements: EntitlementService;
+  /** `entitlements.check`: may the customer use the feature now? */
+  entitled(scope: Scope, customerId: string, featureKey: string): Promise<EntitlementResult>;
   readonly plugins: PluginRegistry;
   readonly store: Store;
   readonly clock: Clock;
-  /** Writes buffered usage, then runs every plugin's onShutdown. Idempotent. */
+  /** Writes buffered usage, closes Redis, then runs every plugin's onShutdown. Idempotent. */
   shutdown(): Promise<void>;
 }
 
@@ -43,8 +51,10 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     plugins: new PluginRegistry(logger, options.plugins),
     clock: options.clock ?? systemClock,
     logger,
+    changes: new ChangeFeed(),
   };
   const meter = new MeterService(ctx, options.meter);
+  const entitlements = new EntitlementService(ctx, meter, options.entitlements);
   // Engine-internal reactions to plan changes, registered ahead of user plugins.
   const forget = (scope: Scope) => meter.forgetFeatures(scope);
   ctx.plugins.registerFirst({ name: 'ledger:meter', onPlanCreated: forget, onPlanUpdated: forget, onPlanArchived: forget });
@@ -55,12 +65,15 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     plans: new PlanService(ctx),
     subscriptions: new SubscriptionService(ctx),
     meter,
+    entitlements,
+    entitled: (scope, customerId, featureKey) => entitlements.check(scope, customerId, featureKey),
     plugins: ctx.plugins,
     store: ctx.store,
     clock: ctx.clock,
     shutdown: () =>
       (stopped ??= (async () => {
         await meter.close();
+        await entitlements.close();
         await ctx.plugins.emit('onShutdown');
       })()),
   };

@@ -1,12 +1,16 @@
 import { createCallerFactory, router } from './init';
 import { customersRouter } from './routers/customers';
+import { entitlementsRouter } from './routers/entitlements';
 import { plansRouter } from './routers/plans';
 import { subscriptionsRouter } from './routers/subscriptions';
+import { usageRouter } from './routers/usage';
 
 export const appRouter = router({
   customers: customersRouter,
   plans: plansRouter,
   subscriptions: subscriptionsRouter,
+  entitlements: entitlementsRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -93,6 +93,8 @@ describe('tenant isolation over HTTP', () => {
       expect(r.status).toBe(404);
     }
     expect((await call(keyB, 'subscriptions.listByCustomer', { customerId: customerA }, 'query')).status).toBe(404);
+    expect((await call(keyB, 'entitlements.check', { customerId: customerA, featureKey: 'x' }, 'query')).status).toBe(404);
+    expect((await call(keyB, 'usage.summary', { customerId: customerA }, 'query')).status).toBe(404);
   });
 
   it('B’s lists do not contain A’s rows', async () => {

@@ -98,6 +98,45 @@ describe('tRPC procedures', () => {
     expect((e as TRPCError).message).toMatch(/email/);
   });
 
+  it('entitlements.check, usage.record and usage.summary: usage recorded is counted against the limit at once', async () => {
+    const plan = await api().plans.create({
+      key: 'metered',
+      name: 'Metered',
+      currency: 'USD',
+      interval: { unit: 'month' },
+      features: [{ key: 'calls', name: 'Calls', kind: 'metered', aggregation: 'sum', limit: 10 }],
+    });
+    const c = await api().customers.create({ email: 'm@example.com', name: 'M' });
+    await api().subscriptions.create({ customerId: c.id, planId: plan.id });
+    expect(await api().entitlements.check({ customerId: c.id, featureKey: 'calls' })).toEqual({
+      allowed: true, limit: 10, used: 0, remaining: 10, reason: 'within_limit',
+    });
+    const now = new Date().toISOString();
+    const results = await api().usage.record({
+      events: [
+        { idempotencyKey: 'r1', customerId: c.id, featureKey: 'calls', quantity: 6, timestamp: now },
+        { idempotencyKey: 'r1', customerId: c.id, featureKey: 'calls', quantity: 6, timestamp: now },
+        { idempotencyKey: 'r2', customerId: c.id, featureKey: 'nope', quantity: 1, timestamp: now },
+      ],
+    });
+    expect(results.map((r) => r.outcome.status)).toEqual(['accepted', 'duplicate', 'rejected']);
+    expect(await api().entitlements.check({ customerId: c.id, featureKey: 'calls' })).toMatchObject({ used: 6, remaining: 4 });
+    const summary = await api().usage.summary({ customerId: c.id });
+    expect(summary.features).toEqual([
+      expect.objectContaining({ featureKey: 'calls', used: 6, limit: 10, remaining: 4, allowed: true }),
+    ]);
+    expect(summary.features[0]!.period.end.getTime() - summary.features[0]!.period.start.getTime()).toBeGreaterThan(27 * 86_400_000);
+  });
+
+  it('entitlement and usage input errors: a wrong-prefixed id, an empty feature key, a negative quantity', async () => {
+    expect(await codeOf(api().entitlements.check({ customerId: 'pln_01h455vb4pex5vsknk084sn02q', featureKey: 'calls' }))).toBe('BAD_REQUEST');
+    expect(await codeOf(api().entitlements.check({ customerId: 'cst_01h455vb4pex5vsknk084sn02q', featureKey: '' }))).toBe('BAD_REQUEST');
+    expect(await codeOf(api().entitlements.check({ customerId: 'cst_01h455vb4pex5vsknk084sn02q', featureKey: 'calls' }))).toBe('NOT_FOUND');
+    expect(
+      await codeOf(api().usage.record({ events: [{ idempotencyKey: 'n', customerId: 'cst_01h455vb4pex5vsknk084sn02q', featureKey: 'calls', quantity: -1, timestamp: new Date().toISOString() }] })),
+    ).toBe('BAD_REQUEST');
+  });
+
   it('refuses every procedure without an API key', async () => {
     const anonymous = createCaller({ ledger, auth: null });
     expect(await codeOf(anonymous.plans.list({}))).toBe('UNAUTHORIZED');

@@ -22,6 +22,7 @@ describe('environment', () => {
     ['LEDGER_DEMO', { LEDGER_DEMO: 'maybe' }],
     ['LEDGER_DEMO_API_KEY', { LEDGER_DEMO_API_KEY: 'secret' }],
     ['LEDGER_PORTAL_TENANT', { LEDGER_PORTAL_TENANT: 'Not A Slug' }],
+    ['REDIS_URL', { REDIS_URL: 'localhost:6379' }],
   ])('a bad %s fails with a message naming it', (name, source) => {
     expect(() => parseEnv(source)).toThrow(EnvError);
     expect(() => parseEnv(source)).toThrow(new RegExp(`${name}:`));

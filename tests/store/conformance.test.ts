@@ -346,6 +346,17 @@ describe.each(storeFactories())('$name store', (factory) => {
       expect(await store().subscriptions.listByCustomer(s, customer.id, { limit: 2, cursor: sorted[3]!.id })).toEqual([]);
     });
 
+    it('finds the live subscription of a customer, not a canceled one, and none for a customer without', async () => {
+      const { customer, plan } = await seedCustomerAndPlan(store(), s);
+      expect(await store().subscriptions.getLive(s, customer.id)).toBeNull();
+      const ended = subscriptionRow(customer.id, plan.id, { status: 'canceled' });
+      await store().subscriptions.insert(s, ended);
+      expect(await store().subscriptions.getLive(s, customer.id)).toBeNull();
+      const live = subscriptionRow(customer.id, plan.id, { status: 'trialing' });
+      await store().subscriptions.insert(s, live);
+      expect(await store().subscriptions.getLive(s, customer.id)).toEqual(live);
+    });
+
     it('replaces a subscription on update; an unknown one returns false', async () => {
       const { customer, plan } = await seedCustomerAndPlan(store(), s);
       const sub = subscriptionRow(customer.id, plan.id);
@@ -415,6 +426,7 @@ describe.each(storeFactories())('$name store', (factory) => {
 
       expect(await store().subscriptions.get(b, sub.id)).toBeNull();
       expect(await store().subscriptions.listByCustomer(b, customer.id, { limit: 100 })).toEqual([]);
+      expect(await store().subscriptions.getLive(b, customer.id)).toBeNull();
       expect(
         await store().subscriptions.update(b, { ...sub, status: 'canceled', endedAt: later(1), canceledAt: later(1) }),
       ).toBe(false);

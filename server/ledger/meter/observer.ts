@@ -1,10 +1,30 @@
 import type { Scope } from '../types';
 import type { UsageEvent } from './types';
 
-/** In-process listeners of metering (the entitlement cache is one). */
+/**
+ * In-process listeners of metering (the entitlement cache is one). Called by the meter's
+ * write loop; an observer must not throw.
+ */
 export interface UsageObserver {
   /** An event accepted into this process's buffer (not yet durable). */
   onBuffered?(scope: Scope, event: UsageEvent): void;
+  /**
+   * A batch is about to be written (awaited before the write). What it returns is told
+   * how the write ended: shared counters mark their writes in flight here.
+   */
+  beforeWrite?(scope: Scope, events: readonly UsageEvent[]): Promise<WriteOutcomeListener | void>;
   /** Events this process committed to the store (duplicates excluded), after the commit. */
   onCommitted?(scope: Scope, events: readonly UsageEvent[]): void;
+  /**
+   * Buffered events that will not be stored by this process: duplicates, conflicts,
+   * events rejected when their batch was checked, and durable events whose write failed.
+   */
+  onDropped?(scope: Scope, events: readonly UsageEvent[]): void;
+}
+
+export interface WriteOutcomeListener {
+  /** The batch is committed; `events` are the ones this write stored. Awaited. */
+  committed(events: readonly UsageEvent[]): Promise<void>;
+  /** The batch was not written (every attempt failed). Awaited. */
+  failed(): Promise<void>;
 }

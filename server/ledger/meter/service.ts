@@ -2,7 +2,7 @@ import type { EngineContext } from '../context';
 import { illegalState, invalid, LedgerError, scopeKey, type CustomerId, type Scope } from '../types';
 import { MeterCatalog } from './catalog';
 import { checkEvent, distinctValueFor } from './event';
-import type { UsageObserver } from './observer';
+import type { UsageObserver, WriteOutcomeListener } from './observer';
 import { DEFAULT_METER_CONFIG, MAX_BATCH, type MeterConfig, type MeterOutcome, type MeterResult, type UsageEvent } from './types';
 
 /**
@@ -33,6 +33,8 @@ interface ScopeBuffer {
   timer: ReturnType<typeof setTimeout> | null;
   /** The write loop in progress for this scope, if any. */
   writing: Promise<void> | null;
+  /** The batch being written now (taken out of `entries`), if any. */
+  inFlight: Entry[] | null;
   /** A write has been asked for and will start on the next turn. */
   scheduled: boolean;
 }
@@ -60,11 +62,17 @@ export class MeterService {
     this.#observers.push(observer);
   }
 
-  /** Events in the buffer (not yet committed) of a customer and feature. */
-  pendingEvents(scope: Scope, customerId: CustomerId, featureKey: string): readonly UsageEvent[] {
+  /**
+   * A customer's usage of a feature that this process holds but has not committed:
+   * `buffered`, the events waiting in the buffer, and `writing`, whether some are in a
+   * write in progress right now (committed or not, nobody can tell until it returns).
+   * Entitlements read the store between two of these to know whether the read was clean.
+   */
+  uncommitted(scope: Scope, customerId: CustomerId, featureKey: string): { buffered: UsageEvent[]; writing: boolean } {
     const buf = this.#buffers.get(scopeKey(scope));
-    if (!buf) return [];
-    return buf.entries.filter((e) => e.event.customerId === customerId && e.event.featureKey === featureKey).map((e) => e.event);
+    if (!buf) return { buffered: [], writing: false };
+    const mine = (e: Entry) => e.event.customerId === customerId && e.event.featureKey === featureKey;
+    return { buffered: buf.entries.filter(mine).map((e) => e.event), writing: buf.inFlight?.some(mine) ?? false };
   }
 
   /** Events buffered across all scopes. */
@@ -150,7 +158,7 @@ export class MeterService {
   #enqueue(scope: Scope, entries: Entry[], urgent = false): void {
     const k = scopeKey(scope);
     let buf = this.#buffers.get(k);
-    if (!buf) this.#buffers.set(k, (buf = { scope, entries: [], timer: null, writing: null, scheduled: false }));
+    if (!buf) this.#buffers.set(k, (buf = { scope, entries: [], timer: null, writing: null, inFlight: null, scheduled: false }));
     for (const e of entries) {
       buf.entries.push(e);
       for (const o of this.#observers) o.onBuffered?.(scope, e.event);
@@ -189,7 +197,14 @@ export class MeterService {
       try {
         while (buf.entries.length > 0) {
           const batch = buf.entries.splice(0, this.config.maxWriteBatch);
-          const kept = await this.#writeBatch(buf.scope, batch);
+          buf.inFlight = batch;
+          let kept: Entry[];
+          try {
+            kept = await this.#writeBatch(buf.scope, batch);
+          } finally {
+            buf.inFlight = null;
+          }
+          // Synchronously with clearing inFlight: kept events are never in neither place.
           if (kept.length > 0) {
             buf.entries.unshift(...kept);
             break; // the store is failing: leave the rest for the next trigger
@@ -216,24 +231,35 @@ export class MeterService {
       ok: null,
       rejected: err,
     }));
-    if (ok === null) return this.#failed(batch, rejected);
+    if (ok === null) return this.#failed(scope, batch, rejected);
     const writable: Entry[] = [];
+    const dropped: UsageEvent[] = [];
     batch.forEach((entry, i) => {
       const reason = (rejected as Map<number, string>).get(i);
       if (reason === undefined) return void writable.push(entry);
       this.#buffered--;
+      dropped.push(entry.event);
       if (entry.settle) entry.settle({ status: 'rejected', reason });
       else this.ctx.logger.warn('usage event rejected', { idempotencyKey: entry.event.idempotencyKey, reason });
     });
-    if (writable.length === 0) return [];
+    if (writable.length === 0) {
+      this.#notifyDropped(scope, dropped);
+      return [];
+    }
 
+    const events = writable.map((e) => e.event);
+    const listeners = await this.#beforeWrite(scope, events);
     let result;
     for (let attempt = 1; ; attempt++) {
       try {
-        result = await this.ctx.store.usage.insertEvents(scope, writable.map((e) => e.event));
+        result = await this.ctx.store.usage.insertEvents(scope, events);
         break;
       } catch (err) {
-        if (attempt >= this.config.maxAttempts) return this.#failed(writable, err);
+        if (attempt >= this.config.maxAttempts) {
+          await Promise.all(listeners.map((l) => l.failed().catch(() => {})));
+          this.#notifyDropped(scope, dropped);
+          return this.#failed(scope, writable, err);
+        }
         this.ctx.logger.warn(`usage write failed (attempt ${attempt}), retrying`, { error: (err as Error).message });
         await sleep(Math.min(2_000, 25 * 2 ** attempt));
       }
@@ -242,9 +268,9 @@ export class MeterService {
     // Within a batch only the first event of a key is stored; later ones are compared
     // with it. Keys stored before this batch are compared with the stored event.
     const firstByKey = new Map<string, UsageEvent>();
-    for (const w of writable) if (!firstByKey.has(w.event.idempotencyKey)) firstByKey.set(w.event.idempotencyKey, w.event);
+    for (const e of events) if (!firstByKey.has(e.idempotencyKey)) firstByKey.set(e.idempotencyKey, e);
     const committed: UsageEvent[] = [];
-    for (const entry of writable) {
+    const outcomes = writable.map((entry) => {
       this.#buffered--;
       const e = entry.event;
       const first = firstByKey.get(e.idempotencyKey)!;
@@ -256,25 +282,50 @@ export class MeterService {
       } else if (result.inserted.has(e.idempotencyKey)) outcome = sameOrConflict(e, first.payloadHash, first.id);
       else if (stored) outcome = sameOrConflict(e, stored.payloadHash, stored.id);
       else outcome = { status: 'rejected', reason: 'the store neither stored the event nor found its key' };
-      entry.settle?.(outcome);
-    }
+      if (outcome.status !== 'accepted') dropped.push(e);
+      return outcome;
+    });
+    // Shared counters first, then callers: a durable caller that got its answer sees its
+    // usage in every instance's entitlement checks.
+    await Promise.all(listeners.map((l) => l.committed(committed).catch(() => {})));
     for (const o of this.#observers) o.onCommitted?.(scope, committed);
+    this.#notifyDropped(scope, dropped);
+    writable.forEach((entry, i) => entry.settle?.(outcomes[i]!));
     if (committed.length > 0) void this.ctx.plugins.emit('onUsageIngested', scope, committed);
     void this.ctx.plugins.emit('onUsageFlushed', scope, committed.length, performance.now() - started);
     return [];
   }
 
+  async #beforeWrite(scope: Scope, events: readonly UsageEvent[]): Promise<WriteOutcomeListener[]> {
+    const listeners: WriteOutcomeListener[] = [];
+    for (const o of this.#observers) {
+      if (!o.beforeWrite) continue;
+      const l = await o.beforeWrite(scope, events).catch((err: unknown) => {
+        this.ctx.logger.error('a usage observer failed before a write', { error: (err as Error).message });
+      });
+      if (l) listeners.push(l);
+    }
+    return listeners;
+  }
+
+  #notifyDropped(scope: Scope, events: readonly UsageEvent[]): void {
+    if (events.length > 0) for (const o of this.#observers) o.onDropped?.(scope, events);
+  }
+
   /** After the last attempt: durable callers get the error; buffered events are kept. */
-  #failed(entries: Entry[], err: unknown): Entry[] {
+  #failed(scope: Scope, entries: Entry[], err: unknown): Entry[] {
     const error = err instanceof Error ? err : new Error(String(err));
     this.ctx.logger.error('usage write failed; events kept in the buffer', { error: error.message, events: entries.length });
     const kept: Entry[] = [];
+    const dropped: UsageEvent[] = [];
     for (const e of entries) {
       if (e.settle) {
         this.#buffered--;
+        dropped.push(e.event);
         e.settle(error);
       } else kept.push(e);
     }
+    this.#notifyDropped(scope, dropped);
     return kept;
   }
 

@@ -121,6 +121,9 @@ export function createMemoryStore(): Store {
       async listByCustomer(scope, customerId, page) {
         return subs.page(scope, page, (r) => r.customerId === customerId);
       },
+      async getLive(scope, customerId) {
+        return subs.find(scope, (r) => r.customerId === customerId && r.status !== 'canceled')[0] ?? null;
+      },
       async update(scope, s) {
         if (!subs.rows(scope).has(s.id)) return false;
         if (s.status !== 'canceled' && subs.find(scope, (r) => r.customerId === s.customerId && r.status !== 'canceled' && r.id !== s.id).length) {

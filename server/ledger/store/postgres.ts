@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, ne, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client';
 import { customers, plans, subscriptions } from '../../../db/schema';
@@ -228,6 +228,14 @@ export function createPostgresStore(db: Database): Store {
           .orderBy(asc(subscriptions.id))
           .limit(page.limit + 1);
         return rows.map(toSubscription);
+      },
+      async getLive(s, customerId) {
+        // Served by subscriptions_one_live_key (partial unique index on live rows).
+        const [r] = await db
+          .select()
+          .from(subscriptions)
+          .where(inScope(subscriptions, s, eq(subscriptions.customerId, customerId), ne(subscriptions.status, 'canceled')));
+        return r ? toSubscription(r) : null;
       },
       async update(s, sub) {
         const { id, createdAt: _c, ...set } = sub;

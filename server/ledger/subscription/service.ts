@@ -72,6 +72,7 @@ export class SubscriptionService {
       updatedAt: now,
     };
     await this.ctx.store.subscriptions.insert(scope, sub);
+    this.ctx.changes.subscriptionWritten(scope, sub);
     await this.ctx.plugins.emit('onSubscriptionCreated', scope, sub);
     return sub;
   }
@@ -124,6 +125,7 @@ export class SubscriptionService {
 
   private async save(scope: Scope, sub: Subscription): Promise<void> {
     if (!(await this.ctx.store.subscriptions.update(scope, sub))) throw notFound('subscription', sub.id);
+    this.ctx.changes.subscriptionWritten(scope, sub);
   }
 }
 

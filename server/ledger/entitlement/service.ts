@@ -1,0 +1,375 @@
+import { LRUCache } from 'lru-cache';
+import type { EngineContext } from '../context';
+import type { UsageEvent } from '../meter/types';
+import { notFound, parseId, type CustomerId, type Scope } from '../types';
+import { beginCounterWrites, type SubscriptionContext } from './counters';
+import {
+  buildEntry,
+  emptyEntry,
+  inPeriod,
+  meteredFeatures,
+  meteredUsage,
+  settle,
+  type Entry,
+  type FeatureSlot,
+} from './entry';
+import { grantsAccessAt, NO_SUBSCRIPTION, NOT_IN_PLAN } from './evaluate';
+import { usagePeriodAt } from './period';
+import { RedisEntitlements, softLimitKey, type InvalidationMessage, type RedisEntitlementOptions } from './redis';
+import {
+  DEFAULT_CACHE,
+  DEFAULT_SOFT_LIMIT_RATIO,
+  type EntitlementCacheOptions,
+  type EntitlementCheck,
+  type EntitlementResult,
+  type MeterTap,
+  type UsageSummary,
+} from './types';
+import { readUsage, redisUsage, storeUsage, type CommittedUsage } from './usage-source';
+
+export interface EntitlementOptions {
+  cache?: EntitlementCacheOptions;
+  /** Shared usage counters and cross-instance invalidation (see redis.ts). */
+  redis?: RedisEntitlementOptions;
+  /** Share of a metered limit at which onSoftLimitReached fires (default 0.8). */
+  softLimitRatio?: number;
+}
+
+/** Attempts at a clean usage read on a miss before the entry is cached with a short refresh. */
+const FILL_ATTEMPTS = 3;
+/** How soon an entry filled by an unclean read is read again, without Redis (ms). */
+const UNCLEAN_REFRESH_MS = 1_000;
+
+const SOFT = 1;
+const QUOTA = 2;
+
+const keyOf = (scope: Scope, customerId: string) => `${scope.tenantId}\u0000${scope.appId}\u0000${customerId}`;
+
+/**
+ * Entitlement checks: `check(scope, customer, feature)` answers from an in-process LRU
+ * (lru-cache, TTL) of per-customer entries, keyed by tenant, app and customer. A hit is
+ * a map lookup; a miss reads the live subscription, its plan version and the usage of
+ * the current period from the store (or the shared Redis counters) and fills the entry.
+ *
+ * Freshness:
+ * - usage metered in this process counts at once: buffered events update the entry;
+ * - a subscription write in this process drops the customer's entry at once, and with
+ *   Redis is published to every instance, which drops it too;
+ * - usage committed by other instances: with Redis, re-read from the shared counters
+ *   every `refreshMs` (1 s) in the background; without Redis, seen when the entry
+ *   expires (`ttlMs`, 60 s). One instance without Redis is always exact.
+ * - when Redis is down, entries older than `refreshMs` are refilled from the store, and
+ *   the whole cache is dropped when the invalidation channel is back.
+ */
+export class EntitlementService {
+  readonly #cache: LRUCache<string, Entry>;
+  /** Subscriptions and plans by customer, for writers of shared counters. */
+  readonly #contexts: LRUCache<string, { context: SubscriptionContext }>;
+  readonly #fills = new Map<string, { promise: Promise<Entry>; stale: boolean }>();
+  /** Customers whose usage is being read: commits meanwhile bump the version. */
+  readonly #watch = new Map<string, { version: number; readers: number }>();
+  /** Threshold hooks already fired (customer, feature, period, kind). */
+  readonly #fired = new LRUCache<string, true>({ max: 100_000 });
+  readonly #redis: RedisEntitlements | null;
+  readonly #source: CommittedUsage;
+  readonly #softRatio: number;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly meter: MeterTap,
+    options: EntitlementOptions = {},
+  ) {
+    const max = options.cache?.max ?? DEFAULT_CACHE.max;
+    const ttl = options.cache?.ttlMs ?? DEFAULT_CACHE.ttlMs;
+    this.#cache = new LRUCache({ max, ttl, updateAgeOnGet: false });
+    this.#contexts = new LRUCache({ max, ttl });
+    this.#softRatio = options.softLimitRatio ?? DEFAULT_SOFT_LIMIT_RATIO;
+    this.#redis = options.redis
+      ? new RedisEntitlements(options.redis, ctx.logger, {
+          onInvalidate: (m: InvalidationMessage) => this.#drop(keyOf(m, m.customerId)),
+          onResync: () => this.#dropAll(),
+        })
+      : null;
+    const store = storeUsage(ctx);
+    this.#source = this.#redis ? redisUsage(this.#redis, store) : store;
+
+    const redis = this.#redis;
+    meter.observe({
+      onBuffered: (scope, e) => this.#onBuffered(scope, e),
+      onCommitted: (scope, events) => this.#touch(scope, events),
+      onDropped: (scope, events) => {
+        // Counted when buffered, never stored: the entry must forget them.
+        this.#touch(scope, events);
+        for (const id of new Set(events.map((e) => e.customerId))) this.#drop(keyOf(scope, id));
+      },
+      beforeWrite: redis
+        ? (scope, events) => beginCounterWrites(redis, scope, events, (s, id) => this.#contextOf(s, id))
+        : undefined,
+    });
+    ctx.changes.onSubscriptionWritten((scope, sub) => void this.invalidate(scope, sub.customerId));
+  }
+
+  /** Whether Redis is in use and healthy; null without Redis. */
+  get redisHealthy(): boolean | null {
+    return this.#redis ? this.#redis.healthy : null;
+  }
+
+  /** Resolves once subscribed to cross-instance invalidations (at once without Redis). */
+  whenReady(timeoutMs?: number): Promise<boolean> {
+    return this.#redis ? this.#redis.whenReady(timeoutMs) : Promise.resolve(true);
+  }
+
+  /**
+   * May the customer use the feature now? `{ allowed, limit, used, remaining, reason }`.
+   * Throws `not_found` for a customer the scope does not have, `invalid` for a malformed id.
+   */
+  check(scope: Scope, customerId: string, featureKey: string): Promise<EntitlementResult> {
+    const entry = this.#cache.get(keyOf(scope, customerId));
+    if (entry !== undefined) {
+      const now = this.ctx.clock.now().getTime();
+      if (now >= entry.startMs && now < entry.endMs) {
+        if (entry.refreshAt !== Infinity && Date.now() >= entry.refreshAt) this.#refresh(entry);
+        return Promise.resolve(this.#answer(entry, featureKey));
+      }
+    }
+    return this.#entry(scope, customerId).then((e) => this.#answer(e, featureKey));
+  }
+
+  /** Every feature of the customer's plan with its usage, limit and answer. */
+  async summary(scope: Scope, customerId: string): Promise<UsageSummary> {
+    const entry = await this.#entry(scope, customerId);
+    const { sub, plan, period } = entry;
+    if (!sub || !plan || !period) {
+      return { customerId: entry.customerId, subscriptionId: null, status: null, planId: null, planKey: null, planName: null, features: [] };
+    }
+    return {
+      customerId: entry.customerId,
+      subscriptionId: sub.id,
+      status: sub.status,
+      planId: plan.id,
+      planKey: plan.key,
+      planName: plan.name,
+      features: [...entry.slots.values()].map(({ feature, result }) => ({
+        featureKey: feature.key,
+        name: feature.name,
+        kind: feature.kind,
+        ...(feature.kind === 'metered' ? { aggregation: feature.aggregation, ...(feature.unitName ? { unitName: feature.unitName } : {}) } : {}),
+        used: result.used,
+        limit: result.limit,
+        remaining: result.remaining,
+        allowed: result.allowed,
+        reason: result.reason,
+        period: { start: period.start, end: period.end },
+      })),
+    };
+  }
+
+  /** Drops the customer's entry here and, with Redis, in every instance. */
+  async invalidate(scope: Scope, customerId: string): Promise<void> {
+    this.#drop(keyOf(scope, customerId));
+    await this.#redis?.publishInvalidation(scope, customerId);
+  }
+
+  async close(): Promise<void> {
+    await this.#redis?.close();
+  }
+
+  // --- the hot path -------------------------------------------------------------------
+
+  #answer(entry: Entry, featureKey: string): EntitlementResult {
+    const slot = entry.slots.get(featureKey);
+    const result = slot !== undefined ? slot.result : entry.sub ? NOT_IN_PLAN : NO_SUBSCRIPTION;
+    if (slot !== undefined && slot.alert) this.#alert(entry, slot);
+    if (this.ctx.plugins.has('onEntitlementChecked')) {
+      void this.ctx.plugins.emit('onEntitlementChecked', entry.scope, this.#payload(entry, featureKey, result));
+    }
+    return result;
+  }
+
+  #onBuffered(scope: Scope, e: UsageEvent): void {
+    if (this.#cache.size === 0) return;
+    const entry = this.#cache.peek(keyOf(scope, e.customerId));
+    if (!entry?.sub || !entry.period) return;
+    const slot = entry.slots.get(e.featureKey);
+    if (!slot?.metered || !inPeriod(entry.period, e)) return;
+    if (slot.metered.tally.add(e)) this.#settle(entry, slot);
+  }
+
+  #settle(entry: Entry, slot: FeatureSlot): void {
+    settle(slot, entry.sub!, this.#softRatio);
+    // Hooks already fired for this slot need no second look.
+    if (slot.alert && (slot.notified & SOFT) && (slot.result.allowed || slot.notified & QUOTA)) slot.alert = false;
+  }
+
+  // --- misses and refreshes ------------------------------------------------------------
+
+  async #entry(scope: Scope, customerId: string): Promise<Entry> {
+    const key = keyOf(scope, customerId);
+    const hit = this.#cache.get(key);
+    const now = this.ctx.clock.now().getTime();
+    if (hit && now >= hit.startMs && now < hit.endMs) return hit;
+    const id = parseId('customer', customerId);
+    const running = this.#fills.get(key);
+    if (running) return running.promise;
+    const fill = { promise: null as unknown as Promise<Entry>, stale: false };
+    fill.promise = this.#load(scope, id, key, fill).finally(() => {
+      if (this.#fills.get(key) === fill) this.#fills.delete(key);
+    });
+    this.#fills.set(key, fill);
+    return fill.promise;
+  }
+
+  async #load(scope: Scope, customerId: CustomerId, key: string, fill: { stale: boolean }): Promise<Entry> {
+    for (let attempt = 1; ; attempt++) {
+      const at = this.ctx.clock.now();
+      const sub = await this.ctx.store.subscriptions.getLive(scope, customerId);
+      if (!sub || !grantsAccessAt(sub, at)) {
+        if (!sub && !(await this.ctx.store.customers.get(scope, customerId))) throw notFound('customer', customerId);
+        return this.#keep(emptyEntry(key, scope, customerId), fill);
+      }
+      const plan = await this.ctx.store.plans.get(scope, sub.planId);
+      if (!plan) throw new Error(`plan ${sub.planId} of subscription ${sub.id} is missing from the store`);
+      const period = usagePeriodAt(sub, plan.interval, at);
+      if (!period) return this.#keep(emptyEntry(key, scope, customerId, sub.billingAnchor.getTime()), fill);
+      if (!fill.stale) this.#contexts.set(key, { context: { sub, plan } });
+
+      const { usage, clean } = await this.#readUsage(key, scope, customerId, meteredFeatures(plan), period);
+      if (!clean && attempt < FILL_ATTEMPTS) continue;
+      const refreshAt = this.#redis
+        ? Date.now() + this.#redis.refreshMs
+        : clean
+          ? Infinity
+          : Date.now() + UNCLEAN_REFRESH_MS;
+      const entry = buildEntry({ key, scope, customerId, sub, plan, period, usage, softRatio: this.#softRatio, refreshAt });
+      return this.#keep(entry, fill);
+    }
+  }
+
+  /** Caches a filled entry, unless the customer was invalidated while it was read. */
+  #keep(entry: Entry, fill: { stale: boolean }): Entry {
+    if (!fill.stale) this.#cache.set(entry.key, entry);
+    return entry;
+  }
+
+  async #readUsage(key: string, scope: Scope, customerId: CustomerId, features: ReturnType<typeof meteredFeatures>, period: NonNullable<Entry['period']>) {
+    let w = this.#watch.get(key);
+    if (!w) this.#watch.set(key, (w = { version: 0, readers: 0 }));
+    w.readers++;
+    const seen = w.version;
+    const watch = w;
+    try {
+      return await readUsage(this.meter, this.#source, scope, customerId, features, period, () => watch.version !== seen);
+    } finally {
+      if (--watch.readers === 0) this.#watch.delete(key);
+    }
+  }
+
+  /** With Redis: re-reads an entry's usage from the shared counters, in the background. */
+  #refresh(entry: Entry): void {
+    if (entry.refreshing) return;
+    if (!this.#redis?.healthy) {
+      // Redis down: invalidations may be missed, so refill the whole entry from the store.
+      entry.refreshAt = Infinity;
+      this.#drop(entry.key);
+      return;
+    }
+    entry.refreshing = true;
+    const period = entry.period!;
+    const slots = [...entry.slots.values()].filter((s) => s.metered);
+    void this.#readUsage(entry.key, entry.scope, entry.customerId, slots.map((s) => s.metered!.feature), period)
+      .then(({ usage }) => {
+        if (this.#cache.peek(entry.key) !== entry) return; // replaced or invalidated meanwhile
+        for (const slot of slots) {
+          slot.metered = meteredUsage(slot.metered!.feature, usage.get(slot.feature.key)!, period);
+          this.#settle(entry, slot);
+        }
+      })
+      .catch((err: unknown) => this.ctx.logger.warn('entitlement refresh failed', { error: (err as Error).message }))
+      .finally(() => {
+        entry.refreshing = false;
+        entry.refreshAt = Date.now() + this.#redis!.refreshMs;
+      });
+  }
+
+  /** Subscription and plan of a customer, for counter writers (cache, else store). */
+  async #contextOf(scope: Scope, customerId: CustomerId): Promise<SubscriptionContext> {
+    const key = keyOf(scope, customerId);
+    const entry = this.#cache.peek(key);
+    if (entry?.sub && entry.plan) return { sub: entry.sub, plan: entry.plan };
+    const known = this.#contexts.get(key);
+    if (known) return known.context;
+    const sub = await this.ctx.store.subscriptions.getLive(scope, customerId);
+    const plan = sub ? await this.ctx.store.plans.get(scope, sub.planId) : null;
+    const context = sub && plan ? { sub, plan } : null;
+    this.#contexts.set(key, { context });
+    return context;
+  }
+
+  // --- invalidation ----------------------------------------------------------------------
+
+  #drop(key: string): void {
+    this.#cache.delete(key);
+    this.#contexts.delete(key);
+    const fill = this.#fills.get(key);
+    if (fill) {
+      fill.stale = true;
+      this.#fills.delete(key);
+    }
+  }
+
+  #dropAll(): void {
+    this.#cache.clear();
+    this.#contexts.clear();
+    for (const fill of this.#fills.values()) fill.stale = true;
+    this.#fills.clear();
+  }
+
+  /** Commits (or drops) of a customer's usage while it is being read make the read unclean. */
+  #touch(scope: Scope, events: readonly UsageEvent[]): void {
+    if (this.#watch.size === 0) return;
+    for (const e of events) {
+      const w = this.#watch.get(keyOf(scope, e.customerId));
+      if (w) w.version++;
+    }
+  }
+
+  // --- threshold hooks -----------------------------------------------------------------
+
+  #alert(entry: Entry, slot: FeatureSlot): void {
+    const feature = slot.feature;
+    if (feature.kind !== 'metered' || feature.limit === null || slot.result.used === null) return;
+    if (!(slot.notified & SOFT) && slot.result.used >= feature.limit * this.#softRatio) {
+      slot.notified |= SOFT;
+      this.#fireOnce(entry, slot, 'soft');
+    }
+    if (!(slot.notified & QUOTA) && !slot.result.allowed) {
+      slot.notified |= QUOTA;
+      this.#fireOnce(entry, slot, 'quota');
+    }
+    this.#settle(entry, slot);
+  }
+
+  /** Once per customer, feature and period: here (LRU) and, with Redis, across instances. */
+  #fireOnce(entry: Entry, slot: FeatureSlot, kind: 'soft' | 'quota'): void {
+    const id = `${entry.key}\u0000${slot.feature.key}\u0000${entry.startMs}\u0000${kind}`;
+    if (this.#fired.has(id)) return;
+    this.#fired.set(id, true);
+    const hook = kind === 'soft' ? 'onSoftLimitReached' : 'onQuotaExceeded';
+    const payload = this.#payload(entry, slot.feature.key, slot.result);
+    const emit = () => this.ctx.plugins.emit(hook, entry.scope, payload);
+    if (!this.#redis) return void emit();
+    const ttl = Math.max(1, entry.endMs - this.ctx.clock.now().getTime());
+    void this.#redis
+      .claimOnce(`${softLimitKey(entry.scope, entry.customerId, slot.feature.key, entry.startMs)}:${kind}`, ttl)
+      .then((first) => (first ? emit() : undefined));
+  }
+
+  #payload(entry: Entry, featureKey: string, result: EntitlementResult): EntitlementCheck {
+    return {
+      customerId: entry.customerId,
+      featureKey,
+      result,
+      ...(entry.period ? { period: { start: entry.period.start, end: entry.period.end } } : {}),
+    };
+  }
+}

@@ -1,0 +1,74 @@
+import type { EngineContext } from '../context';
+import type { BillingPeriod } from '../subscription/period';
+import type { CustomerId, Scope } from '../types';
+import type { MeteredFeature, UsageRead } from './entry';
+import { counterKey, type RedisEntitlements } from './redis';
+import type { MeterTap } from './types';
+
+/**
+ * Where an entry's committed usage comes from: the store (every process's committed
+ * events, aggregated in SQL over rollups), or with Redis a shared counter per customer,
+ * feature and period, computed from the store once and then kept up to date by every
+ * instance's writes.
+ */
+export interface CommittedUsage {
+  read(scope: Scope, customerId: CustomerId, feature: MeteredFeature, period: BillingPeriod): Promise<string>;
+}
+
+export function storeUsage(ctx: EngineContext): CommittedUsage {
+  return {
+    read: (scope, customerId, feature, period) =>
+      ctx.store.usage.aggregate(scope, {
+        customerId,
+        featureKey: feature.key,
+        aggregation: feature.aggregation,
+        from: period.start,
+        to: period.end,
+      }),
+  };
+}
+
+/** Shared counters, falling back to the store when Redis is unavailable. */
+export function redisUsage(redis: RedisEntitlements, store: CommittedUsage): CommittedUsage {
+  return {
+    async read(scope, customerId, feature, period) {
+      const key = counterKey(scope, customerId, feature.key, period.start.getTime());
+      const counter = await redis.readCounter(key);
+      if (counter?.value != null) return counter.value;
+      const value = await store.read(scope, customerId, feature, period);
+      if (counter) await redis.initCounter(key, counter, value);
+      return value;
+    },
+  };
+}
+
+/**
+ * Reads the usage of `features` for an entry: the committed base, plus the events this
+ * process holds but has not committed (buffered). A read is *clean* when no write of
+ * this customer's usage was in progress while the base was read: a batch in flight may
+ * commit at any moment, and then nobody can tell whether the base includes it. `changed`
+ * says whether a commit of this customer's usage was seen meanwhile. An unclean read
+ * leaves the in-flight events out (an undercount, never a double count) and is retried
+ * or refreshed soon by the caller.
+ */
+export async function readUsage(
+  meter: MeterTap,
+  source: CommittedUsage,
+  scope: Scope,
+  customerId: CustomerId,
+  features: readonly MeteredFeature[],
+  period: BillingPeriod,
+  changed: () => boolean,
+): Promise<{ usage: Map<string, UsageRead>; clean: boolean }> {
+  let clean = features.every((f) => !meter.uncommitted(scope, customerId, f.key).writing);
+  const bases = await Promise.all(features.map((f) => source.read(scope, customerId, f, period)));
+  // From here to the return, synchronous: the buffered events and the base fit together.
+  if (changed()) clean = false;
+  const usage = new Map<string, UsageRead>();
+  features.forEach((f, i) => {
+    const u = meter.uncommitted(scope, customerId, f.key);
+    if (u.writing) clean = false;
+    usage.set(f.key, { base: bases[i]!, events: u.buffered });
+  });
+  return { usage, clean };
+}

@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type DatabaseHandle } from '@/db/client';
+import { createLedger, createPostgresStore, type Ledger, type Scope, type Store } from '@/server/ledger';
+import { capturingLogger } from '../support/engine';
+import { eventually, ownRedisServer, testRedisUrl } from '../support/redis';
+import { uniqueScope } from '../support/stores';
+
+/**
+ * Entitlements across instances with Redis: two engines on one database and one Redis
+ * see each other's usage (shared counters) and subscription changes (pub/sub), counters
+ * stay exact under concurrent writers, and a Redis outage degrades to the store and
+ * recovers. PostgreSQL at TEST_DATABASE_URL when set, else PGlite; Redis at
+ * TEST_REDIS_URL (CI) or the local default.
+ */
+const redisUrl = await testRedisUrl();
+
+describe.skipIf(!redisUrl)('entitlements with Redis', () => {
+  let database: DatabaseHandle;
+  let store: Store;
+  const engines: Ledger[] = [];
+
+  beforeAll(async () => {
+    database = await openDatabase(process.env.TEST_DATABASE_URL ? { url: process.env.TEST_DATABASE_URL } : { dataDir: 'memory://' });
+    store = createPostgresStore(database.db);
+  });
+  afterAll(async () => {
+    for (const e of engines) await e.shutdown();
+    await database.close();
+  });
+
+  /** An instance: its own engine and caches, on the shared store and Redis. */
+  async function instance(channel: string, url = redisUrl!, logger = capturingLogger()) {
+    const ledger = await createLedger({
+      store,
+      logger,
+      meter: { flushIntervalMs: 60_000 },
+      entitlements: { redis: { url, channel, refreshMs: 100 } },
+    });
+    engines.push(ledger);
+    await ledger.entitlements.whenReady();
+    return { ledger, logger };
+  }
+
+  async function world(url = redisUrl!) {
+    const channel = `ledger:test:${randomBytes(4).toString('hex')}`;
+    const a = await instance(channel, url);
+    const b = await instance(channel, url);
+    const scope = uniqueScope();
+    const plan = await a.ledger.plans.create(scope, {
+      key: 'p',
+      name: 'P',
+      currency: 'USD',
+      interval: { unit: 'month' },
+      features: [
+        { key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'sum', limit: 1_000 },
+        { key: 'users', name: 'Users', kind: 'metered', aggregation: 'unique_count', uniqueProperty: 'user', limit: 3 },
+        { key: 'exports', name: 'Exports', kind: 'boolean' },
+      ],
+    });
+    const customer = await a.ledger.customers.create(scope, { email: 'r@example.com', name: 'R' });
+    const sub = await a.ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
+    return { a: a.ledger, b: b.ledger, aLog: a.logger, scope, customerId: customer.id, sub };
+  }
+
+  const ev = (customerId: string, key: string, quantity: number, extra: object = {}) => ({
+    idempotencyKey: key,
+    customerId,
+    featureKey: 'api_calls',
+    quantity,
+    timestamp: new Date().toISOString(),
+    ...extra,
+  });
+  const used = (l: Ledger, s: Scope, c: string, f = 'api_calls') => l.entitled(s, c, f).then((r) => r.used);
+
+  it("two instances see each other's usage through the shared counters", async () => {
+    const { a, b, scope, customerId } = await world();
+    expect(await used(a, scope, customerId)).toBe(0);
+    expect(await used(b, scope, customerId)).toBe(0);
+    await a.meter.meterDurable(scope, [ev(customerId, 'a1', 5)]);
+    expect(await used(a, scope, customerId)).toBe(5); // its own usage: at once
+    expect(await eventually(() => used(b, scope, customerId), (v) => v === 5)).toBe(5);
+    await b.meter.meterDurable(scope, [ev(customerId, 'b1', 3)]);
+    expect(await eventually(() => used(a, scope, customerId), (v) => v === 8)).toBe(8);
+    expect(await used(b, scope, customerId)).toBe(8);
+  });
+
+  it('unique counts, which counters cannot add, are recomputed after a commit elsewhere', async () => {
+    const { a, b, scope, customerId } = await world();
+    expect(await used(b, scope, customerId, 'users')).toBe(0);
+    await a.meter.meterDurable(scope, ['u1', 'u2', 'u1'].map((u, i) => ev(customerId, `u${i}`, 1, { featureKey: 'users', properties: { user: u } })));
+    expect(await eventually(() => used(b, scope, customerId, 'users'), (v) => v === 2)).toBe(2);
+  });
+
+  it('a cancellation on one instance is seen by the other (pub/sub invalidation)', async () => {
+    const { a, b, scope, customerId, sub } = await world();
+    expect((await b.entitled(scope, customerId, 'exports')).allowed).toBe(true);
+    const t0 = Date.now();
+    await a.subscriptions.cancel(scope, sub.id, { at: 'now' });
+    const r = await eventually(() => b.entitled(scope, customerId, 'exports'), (x) => !x.allowed);
+    expect(r.reason).toBe('no_subscription');
+    console.info(`[redis] invalidation seen by the other instance after ${Date.now() - t0} ms`);
+  });
+
+  it('concurrent writers on both instances: the counter and both answers end exact', async () => {
+    const { a, b, scope, customerId } = await world();
+    await Promise.all([used(a, scope, customerId), used(b, scope, customerId)]);
+    const writes: Promise<unknown>[] = [];
+    let expected = 0;
+    for (let i = 0; i < 20; i++) {
+      const q = (i % 4) + 1;
+      expected += 2 * q;
+      writes.push(a.meter.meterDurable(scope, [ev(customerId, `ca${i}`, q)]));
+      writes.push(b.meter.meterDurable(scope, [ev(customerId, `cb${i}`, q)]));
+      // readers racing the writers: fills and refreshes meet writes in flight
+      writes.push(a.entitlements.invalidate(scope, customerId).then(() => used(b, scope, customerId)));
+    }
+    await Promise.all(writes);
+    expect(await eventually(() => used(a, scope, customerId), (v) => v === expected)).toBe(expected);
+    expect(await eventually(() => used(b, scope, customerId), (v) => v === expected)).toBe(expected);
+    // what the store says, the counter says
+    const fromStore = await store.usage.aggregate(scope, {
+      customerId: customerId as never,
+      featureKey: 'api_calls',
+      aggregation: 'sum',
+      from: new Date(Date.now() - 40 * 86_400_000),
+      to: new Date(Date.now() + 60_000),
+    });
+    expect(Number(fromStore)).toBe(expected);
+  });
+
+  it('Redis down: checks answer from the store with one warning; back up: counters and invalidations resume', async () => {
+    const server = await ownRedisServer();
+    try {
+      const { a, b, aLog, scope, customerId, sub } = await world(server.url);
+      expect(await used(a, scope, customerId)).toBe(0);
+      await server.stop();
+      // usage committed while Redis is down still reaches the other instance (from the store)
+      await b.meter.meterDurable(scope, [ev(customerId, 'down1', 4)]);
+      expect(await eventually(() => used(a, scope, customerId), (v) => v === 4)).toBe(4);
+      expect((await a.entitled(scope, customerId, 'exports')).allowed).toBe(true);
+      expect(aLog.entries.filter((e) => e.level === 'warn' && /Redis is unavailable/.test(e.msg))).toHaveLength(1);
+      expect(a.entitlements.redisHealthy).toBe(false);
+
+      await server.start();
+      expect(await eventually(async () => a.entitlements.redisHealthy && (await a.entitlements.whenReady(100)), Boolean, 10_000)).toBe(true);
+      await eventually(async () => b.entitlements.redisHealthy && (await b.entitlements.whenReady(100)), Boolean, 10_000);
+      expect(aLog.entries.some((e) => e.level === 'info' && /Redis is available again/.test(e.msg))).toBe(true);
+      await b.meter.meterDurable(scope, [ev(customerId, 'up1', 6)]);
+      expect(await eventually(() => used(a, scope, customerId), (v) => v === 10)).toBe(10);
+      await b.subscriptions.cancel(scope, sub.id, { at: 'now' });
+      expect((await eventually(() => a.entitled(scope, customerId, 'exports'), (x) => !x.allowed)).reason).toBe('no_subscription');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('tenant isolation: counters are keyed by tenant and app', async () => {
+    const { a, scope, customerId } = await world();
+    await a.meter.meterDurable(scope, [ev(customerId, 'iso', 9)]);
+    await used(a, scope, customerId);
+    const r = new Redis(redisUrl!);
+    try {
+      const keys = await r.keys(`ledger:usage:*:${customerId}:*`);
+      expect(keys.length).toBeGreaterThan(0);
+      for (const k of keys) expect(k.startsWith(`ledger:usage:${scope.tenantId}:${scope.appId}:`)).toBe(true);
+    } finally {
+      r.disconnect();
+    }
+  });
+});
