@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { LedgerError } from '@/server/ledger/types/errors';
+import { ledgerErrorOf } from '../support/errors';
 import {
   ID_PREFIXES,
   isId,
@@ -10,16 +10,6 @@ import {
   type PlanId,
 } from '@/server/ledger/types/ids';
 
-/** Runs `fn` and returns the LedgerError it throws (fails the test if it throws anything else). */
-function ledgerErrorOf(fn: () => unknown): LedgerError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LedgerError);
-    return e as LedgerError;
-  }
-  throw new Error('expected a LedgerError, but nothing was thrown');
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { LedgerError } from '@/server/ledger/types/errors';
+import { ledgerErrorOf } from '../support/errors';
 import {
   Dec,
   add,
@@ -22,16 +22,6 @@ const EUR = currency('EUR');
 const JPY = currency('JPY');
 const KWD = currency('KWD');
 
-/** Runs `fn` and returns the LedgerError it throws (fails the test if it throws anything else). */
-function ledgerErrorOf(fn: () => unknown): LedgerError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LedgerError);
-    return e as LedgerError;
-  }
-  throw new Error('expected a LedgerError, but nothing was thrown');
-}
 
 describe('currencies', () => {
   it('have the ISO 4217 minor-unit exponent: USD 2, EUR 2, JPY 0, KWD 3', () => {

@@ -1,0 +1,193 @@
+import type { Price } from './types';
+import { Dec, exponent, fromMajor, invalid, toDecimal, type Currency, type Money } from '../types';
+
+/**
+ * Pricing a feature's quantity for one period: the pure math behind an invoice line.
+ *
+ * Included units are taken off first; the price model then applies to the rest (the
+ * "billable" quantity). Quantities may be decimals (12.5 GB). Every step is exact
+ * decimal arithmetic in major units; the charge's total is rounded ONCE, by `fromMajor`
+ * (half away from zero, to the currency's minor unit). Tiers are never rounded on their
+ * own: two tiers of 0.005 USD each cost 0.01, not 0.02.
+ *
+ * Models:
+ * - flat: the fixed `amount` every period, whatever the quantity, even 0: it is a fee
+ *   for having the feature, not for using it.
+ * - per_unit: billable × unitPrice.
+ * - graduated: each tier's units at that tier's price, plus the tier's flat fee once any
+ *   unit falls in it. Bounds are inclusive: with [{upTo: 100}, {upTo: null}] units 1–100
+ *   are in tier 1, so 100.5 units are 100 in tier 1 and 0.5 in tier 2.
+ * - volume: all billable units at the price of the tier the total falls in (100.5 falls
+ *   in tier 2), plus that tier's flat fee; 0 units cost nothing, no fee.
+ * - package: per started package: ceil(billable / size) × packagePrice.
+ */
+
+/** One tier's part of a tiered charge, as an invoice shows it. */
+export interface TierCharge {
+  /** Position of the tier in `price.tiers`, from 0. */
+  tierIndex: number;
+  /** The tier's inclusive upper bound in units; null for the last, unbounded tier. */
+  upTo: number | null;
+  /** Units priced in this tier (volume: all billable units), as a decimal string. */
+  units: string;
+  /** Price per unit in major units, as the plan states it. */
+  unitPrice: string;
+  /** Charged once because at least one unit fell in the tier. */
+  flatFee: Money;
+  /** units × unitPrice + flatFee, exact, in major units (not rounded). */
+  exactAmount: string;
+}
+
+export interface PricedCharge {
+  model: Price['model'];
+  /** The quantity as measured, before included units. */
+  quantity: string;
+  includedUnits: number;
+  /** quantity − includedUnits, never below 0: what the price model charges for. */
+  billableQuantity: string;
+  /** Package model only: the number of started packages. */
+  packages?: string;
+  /** Graduated: every tier reached; volume: the one tier the total falls in; else empty. */
+  tiers: TierCharge[];
+  /** The exact total in major units, before rounding. */
+  exactAmount: string;
+  /** The total rounded once to the currency's minor unit. */
+  amount: Money;
+}
+
+export function priceQuantity(
+  price: Price,
+  quantity: string | Dec,
+  includedUnits: number,
+  currency: Currency,
+): PricedCharge {
+  const measured = parseQuantity(quantity);
+  if (!Number.isSafeInteger(includedUnits) || includedUnits < 0) {
+    throw invalid(`included units must be a non-negative whole number, got ${includedUnits}`, [
+      { path: 'includedUnits', message: 'must be a non-negative whole number' },
+    ]);
+  }
+  const billable = Dec.max(measured.minus(includedUnits), 0);
+  const { exact, tiers, packages } = priceBillable(price, billable, currency);
+  return {
+    model: price.model,
+    quantity: measured.toFixed(),
+    includedUnits,
+    billableQuantity: billable.toFixed(),
+    ...(packages === undefined ? {} : { packages: packages.toFixed() }),
+    tiers,
+    exactAmount: exact.toFixed(),
+    amount: fromMajor(exact, currency),
+  };
+}
+
+interface BillableCharge {
+  exact: Dec;
+  tiers: TierCharge[];
+  packages?: Dec;
+}
+
+function priceBillable(price: Price, billable: Dec, cur: Currency): BillableCharge {
+  switch (price.model) {
+    case 'flat':
+      return { exact: minorToMajor(feeInMinor(price.amount, 'amount'), cur), tiers: [] };
+    case 'per_unit':
+      return { exact: billable.times(unitPrice(price.unitPrice, 'unitPrice')), tiers: [] };
+    case 'graduated':
+      return graduatedCharge(price.tiers, billable, cur);
+    case 'volume':
+      return volumeCharge(price.tiers, billable, cur);
+    case 'package': {
+      if (!Number.isSafeInteger(price.size) || price.size <= 0) {
+        throw invalid(`package size must be a positive whole number, got ${price.size}`);
+      }
+      const packages = billable.div(price.size).ceil();
+      return { exact: packages.times(unitPrice(price.packagePrice, 'packagePrice')), tiers: [], packages };
+    }
+  }
+}
+
+type Tier = Extract<Price, { model: 'graduated' }>['tiers'][number];
+
+function graduatedCharge(tiers: readonly Tier[], billable: Dec, cur: Currency): BillableCharge {
+  checkTierBounds(tiers);
+  const charges: TierCharge[] = [];
+  let below = new Dec(0); // units already priced by the lower tiers
+  for (const [i, tier] of tiers.entries()) {
+    if (billable.lte(below)) break;
+    const top = tier.upTo === null ? billable : Dec.min(billable, tier.upTo);
+    charges.push(tierCharge(i, tier, top.minus(below), cur));
+    below = top;
+  }
+  if (billable.gt(below)) throw noPriceAbove(tiers);
+  return { exact: sumExact(charges), tiers: charges };
+}
+
+function volumeCharge(tiers: readonly Tier[], billable: Dec, cur: Currency): BillableCharge {
+  checkTierBounds(tiers);
+  if (billable.isZero()) return { exact: new Dec(0), tiers: [] };
+  const i = tiers.findIndex((t) => t.upTo === null || billable.lte(t.upTo));
+  const tier = tiers[i];
+  if (!tier) throw noPriceAbove(tiers);
+  const charge = tierCharge(i, tier, billable, cur);
+  return { exact: new Dec(charge.exactAmount), tiers: [charge] };
+}
+
+function tierCharge(i: number, tier: Tier, units: Dec, cur: Currency): TierCharge {
+  const price = unitPrice(tier.unitPrice, `tiers[${i}].unitPrice`);
+  const fee = feeInMinor(tier.flatFee, `tiers[${i}].flatFee`);
+  return {
+    tierIndex: i,
+    upTo: tier.upTo,
+    units: units.toFixed(),
+    unitPrice: tier.unitPrice,
+    flatFee: { amount: fee, currency: cur },
+    exactAmount: units.times(price).plus(minorToMajor(fee, cur)).toFixed(),
+  };
+}
+
+const sumExact = (charges: readonly TierCharge[]) =>
+  charges.reduce((total, c) => total.plus(c.exactAmount), new Dec(0));
+
+/** Flat fees are minor units; dividing by 10^exponent is exact, so no rounding happens. */
+const minorToMajor = (minor: number, cur: Currency) => new Dec(minor).div(new Dec(10).pow(exponent(cur)));
+
+/**
+ * The schema (plan/types.ts) already guarantees increasing bounds; prices built by hand
+ * get the same check, since out-of-order bounds would price a negative number of units.
+ */
+function checkTierBounds(tiers: readonly Tier[]): void {
+  if (tiers.length === 0) throw invalid('a tiered price needs at least one tier');
+  tiers.forEach((t, i) => {
+    const prev = tiers[i - 1];
+    if (prev && (prev.upTo === null || (t.upTo !== null && t.upTo <= prev.upTo))) {
+      throw invalid(`tier bounds must increase and only the last tier may be unbounded (tier ${i})`);
+    }
+  });
+}
+
+function noPriceAbove(tiers: readonly Tier[]) {
+  const top = tiers[tiers.length - 1]?.upTo;
+  return invalid(`units above ${top} have no price: the last tier must be unbounded (upTo: null)`);
+}
+
+function parseQuantity(q: string | Dec): Dec {
+  const issue = (message: string) => invalid(`quantity ${message}`, [{ path: 'quantity', message }]);
+  const d = Dec.isDecimal(q) ? (q as Dec) : toDecimal(q as string, 'quantity');
+  if (!d.isFinite()) throw issue('must be a finite decimal number');
+  if (d.lt(0)) throw issue(`must not be negative, got ${d.toFixed()}`);
+  return d.isZero() ? new Dec(0) : new Dec(d); // no -0, and always our Decimal clone
+}
+
+function unitPrice(value: string, what: string): Dec {
+  const d = toDecimal(value, what);
+  if (d.lt(0)) throw invalid(`${what} must not be negative, got "${value}"`);
+  return d;
+}
+
+function feeInMinor(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw invalid(`${what} must be a non-negative whole number of minor units, got ${value}`);
+  }
+  return value;
+}
