@@ -1,11 +1,29 @@
 /**
  * `npm run bench` prints figures, one JSON object per line; `-- --smoke` runs a short
- * version (CI: figures printed, nothing asserted). See README "Benchmarks".
+ * version (CI: figures printed, nothing asserted); `-- --only=meter,http` runs some.
+ * See README "Benchmarks".
  */
 import { benchDatabaseUrl, redact } from './database';
 import { benchEngine } from './engine-writes';
+import { benchEntitlements } from './entitlements';
+import { benchHttp } from './http';
+import { benchMeterDurable } from './meter';
+import { benchUsageRead } from './usage-read';
 
 const smoke = process.argv.includes('--smoke');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const url = await benchDatabaseUrl();
 console.error(`# benchmarks on PostgreSQL at ${redact(url)}${smoke ? ' (smoke run)' : ''}`);
-await benchEngine(url, smoke ? 200 : 5_000);
+
+const suites: [string, () => Promise<void>][] = [
+  ['engine', () => benchEngine(url, smoke ? 200 : 5_000)],
+  ['meter', () => benchMeterDurable(url, smoke)],
+  ['entitlements', () => benchEntitlements(url, smoke)],
+  ['usage', () => benchUsageRead(url, smoke)],
+  ['http', () => benchHttp(url, smoke)],
+];
+for (const [name, run] of suites) {
+  if (only && !only.includes(name)) continue;
+  console.error(`# ${name}`);
+  await run();
+}

@@ -161,14 +161,22 @@ export const usageEvents = pgTable(
     timestamp: ts('timestamp').notNull(),
     properties: jsonb('properties').$type<Record<string, string | number | boolean | null>>().notNull().default({}),
     distinctValue: text('distinct_value'),
-    payloadHash: text('payload_hash').notNull(),
     seq: bigint('seq', { mode: 'bigint' }).notNull(),
     receivedAt: ts('received_at').notNull().defaultNow(),
+    /**
+     * One customer's feature in one scope, as a 64-bit hash: the raw-event index is
+     * (series, timestamp) instead of five wide text columns, which made inserts ~30 %
+     * slower. Readers match the hash and then the exact columns (a collision only costs
+     * a row read and filtered out). `|` cannot occur in slugs, TypeIDs or feature keys.
+     */
+    series: bigint('series', { mode: 'bigint' })
+      .notNull()
+      .generatedAlwaysAs(sql`hashtextextended(tenant_id || '|' || app_id || '|' || customer_id || '|' || feature_key, 0)`),
   },
   (t) => [
     primaryKey({ name: 'usage_events_pkey', columns: [t.tenantId, t.appId, t.idempotencyKey] }),
     // The raw reads: the partial hours at the edges of a range.
-    index('usage_events_customer_feature_ts_idx').on(t.tenantId, t.appId, t.customerId, t.featureKey, t.timestamp),
+    index('usage_events_series_ts_idx').on(t.series, t.timestamp),
   ],
 );
 

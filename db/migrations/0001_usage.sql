@@ -20,9 +20,9 @@ CREATE TABLE "usage_events" (
 	"timestamp" timestamp with time zone NOT NULL,
 	"properties" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"distinct_value" text,
-	"payload_hash" text NOT NULL,
 	"seq" bigint NOT NULL,
 	"received_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"series" bigint GENERATED ALWAYS AS (hashtextextended(tenant_id || '|' || app_id || '|' || customer_id || '|' || feature_key, 0)) STORED NOT NULL,
 	CONSTRAINT "usage_events_pkey" PRIMARY KEY("tenant_id","app_id","idempotency_key")
 );
 --> statement-breakpoint
@@ -41,4 +41,4 @@ CREATE TABLE "usage_rollups" (
 	CONSTRAINT "usage_rollups_pkey" PRIMARY KEY("tenant_id","app_id","customer_id","feature_key","hour")
 );
 --> statement-breakpoint
-CREATE INDEX "usage_events_customer_feature_ts_idx" ON "usage_events" USING btree ("tenant_id","app_id","customer_id","feature_key","timestamp");
+CREATE INDEX "usage_events_series_ts_idx" ON "usage_events" USING btree ("series","timestamp");

@@ -1,4 +1,4 @@
-import { MAX_BATCH, meterEventSchema, type MeterResult } from '../ledger';
+import { MAX_BATCH, parseMeterEvents, type MeterResult, type ParsedMeterEvent } from '../ledger';
 
 /**
  * The body of `POST /api/meter`: one event, an array of events, or `{ "events": [...] }`.
@@ -6,7 +6,7 @@ import { MAX_BATCH, meterEventSchema, type MeterResult } from '../ledger';
  * (`events[3].quantity: …`); nothing is written.
  */
 export type ParsedMeterBody =
-  | { ok: true; events: unknown[] }
+  | { ok: true; events: ParsedMeterEvent[] }
   | { ok: false; status: 400 | 413; error: string; issues: { path: string; message: string }[] };
 
 export function parseMeterBody(text: string): ParsedMeterBody {
@@ -30,19 +30,14 @@ export function parseMeterBody(text: string): ParsedMeterBody {
   if (events.length > MAX_BATCH) {
     return { ok: false, status: 413, error: `a batch holds at most ${MAX_BATCH} events, got ${events.length}`, issues: [] };
   }
-  const issues: { path: string; message: string }[] = [];
-  events.forEach((e, i) => {
-    const r = meterEventSchema.safeParse(e);
-    if (!r.success) {
-      for (const issue of r.error.issues) issues.push({ path: `events[${i}].${issue.path.join('.')}`, message: issue.message });
-    }
-  });
-  if (issues.length > 0) {
+  const parsed = parseMeterEvents(events);
+  if (!parsed.ok) {
+    const issues = parsed.issues.map((i) => ({ path: `events[${i.index}].${i.path}`, message: i.message }));
     const shown = issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join('; ');
     const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
     return { ok: false, status: 400, error: `invalid events: ${shown}${more}`, issues };
   }
-  return { ok: true, events };
+  return { ok: true, events: parsed.events };
 }
 
 /** Counts by outcome, and the per-event results in request order. */

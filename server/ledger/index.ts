@@ -12,6 +12,7 @@ export { addInterval, nthPeriod, periodFor, type BillingPeriod } from './subscri
 export { HOOK_NAMES, type HookName, type LedgerHooks, type Plugin, type Period } from './plugin/hooks';
 export { PluginRegistry } from './plugin/registry';
 export { MeterService } from './meter/service';
+export { parseMeterEvents, type ParsedMeterEvent, type EventIssue } from './meter/event';
 export * from './meter/types';
 export type { UsageObserver } from './meter/observer';
 export type { UsageStore, InsertUsageResult } from './meter/store';

@@ -164,6 +164,7 @@ describe('metering under pressure (memory store)', () => {
       ...real,
       usage: {
         aggregate: (s, q) => real.usage.aggregate(s, q),
+        aggregateMany: (s, qs) => real.usage.aggregateMany(s, qs),
         insertEvents: async (s, e) => {
           if (failures > 0) {
             failures--;
@@ -191,6 +192,62 @@ describe('metering under pressure (memory store)', () => {
     await ledger.meter.flush();
     expect(ledger.meter.buffered).toBe(0);
     expect(await total(ledger, scope, customerId)).toBe('2'); // r1 and r3; r2 was refused to its caller
+    await ledger.shutdown();
+  });
+
+  it("concurrent durable calls are written by several statements at once, but a call's events always by one", async () => {
+    const { createMemoryStore } = await import('@/server/ledger');
+    const real = createMemoryStore();
+    const statements: string[][] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const watched: Store = {
+      ...real,
+      usage: {
+        ...real.usage,
+        aggregateMany: (s, qs) => real.usage.aggregateMany(s, qs),
+        aggregate: (s, q) => real.usage.aggregate(s, q),
+        insertEvents: async (s, e) => {
+          statements.push(e.map((x) => x.idempotencyKey));
+          maxInFlight = Math.max(maxInFlight, ++inFlight);
+          await new Promise((r) => setTimeout(r, 5));
+          inFlight--;
+          return real.usage.insertEvents(s, e);
+        },
+      },
+    };
+    const { ledger, scope, customerId } = await setup(watched, { batchSize: 10, writeConcurrency: 3 });
+    const calls = Array.from({ length: 6 }, (_, c) => Array.from({ length: 25 }, (_, i) => ev(customerId, `c${c}-${i}`)));
+    await Promise.all(calls.map((events) => ledger.meter.meterDurable(scope, events)));
+    expect(maxInFlight).toBeGreaterThan(1);
+    expect(maxInFlight).toBeLessThanOrEqual(3);
+    // every call's 25 keys sit in exactly one statement
+    for (let c = 0; c < 6; c++) {
+      const holding = statements.filter((keys) => keys.some((k) => k.startsWith(`c${c}-`)));
+      expect(holding).toHaveLength(1);
+      expect(holding[0]!.filter((k) => k.startsWith(`c${c}-`))).toHaveLength(25);
+    }
+    expect(await total(ledger, scope, customerId)).toBe('150');
+    await ledger.shutdown();
+  });
+
+  it('events shape-checked by parseMeterEvents are not parsed again; a forged mark is not trusted', async () => {
+    const { createMemoryStore, parseMeterEvents } = await import('@/server/ledger');
+    const { ledger, scope, customerId } = await setup(createMemoryStore());
+    const bad = parseMeterEvents([ev(customerId, 'ok'), { ...ev(customerId, 'neg'), quantity: -1 }, { idempotencyKey: 'x' }]);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.issues.map((i) => `${i.index}:${i.path}`)).toEqual(expect.arrayContaining(['1:quantity', '2:customerId', '2:featureKey']));
+    }
+    const good = parseMeterEvents([ev(customerId, 'p1', 2)]);
+    if (!good.ok) throw new Error('expected valid events');
+    expect(Object.isFrozen(good.events[0])).toBe(true);
+    expect((await ledger.meter.meterDurable(scope, good.events))[0]!.outcome.status).toBe('accepted');
+    // the mark on an object that is not frozen (anyone could have changed it) is ignored
+    const forged = { ...good.events[0]!, idempotencyKey: 'forged', quantity: '-5' };
+    const r = await ledger.meter.meterDurable(scope, [forged]);
+    expect(r[0]!.outcome).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/quantity/) });
+    expect(await total(ledger, scope, customerId)).toBe('2');
     await ledger.shutdown();
   });
 

@@ -3,7 +3,7 @@ import type { UsageEvent, UsageQuery } from '../../server/ledger/meter/types';
 import type { Aggregation } from '../../server/ledger/plan/types';
 import type { CustomerId, Scope } from '../../server/ledger/types';
 import { otherAppOf, storeFactories, uniqueScope, useStore } from '../support/stores';
-import { AGGREGATIONS, bruteForce, seededRandom, usageEvent, type UsageEventInput } from '../support/usage';
+import { AGGREGATIONS, bruteForce, seededRandom, storedOf, usageEvent, type UsageEventInput } from '../support/usage';
 
 /**
  * The UsageStore contract, for every store: memory, PGlite, and PostgreSQL when
@@ -46,19 +46,19 @@ describe.each(storeFactories())('$name store: usage', (factory) => {
 
       const again = await store().usage.insertEvents(s, batch);
       expect(again.inserted.size).toBe(0);
-      expect(again.existing).toEqual(new Map(batch.map((e) => [e.idempotencyKey, { id: e.id, payloadHash: e.payloadHash }])));
+      expect(again.existing).toEqual(new Map(batch.map((e) => [e.idempotencyKey, storedOf(e)])));
       expect(await agg('sum', at(0), at(180))).toBe('9');
       expect(await agg('count', at(0), at(180))).toBe('3');
     });
 
-    it('a retried key with another payload is not stored: the first payload stays, and its hash is reported', async () => {
+    it('a retried key with another payload is not stored: the first payload stays, and it is reported', async () => {
       const original = ev({ idempotencyKey: 'k', quantity: '2', timestamp: at(5) });
       await store().usage.insertEvents(s, [original]);
       const retry = ev({ idempotencyKey: 'k', quantity: '200', timestamp: at(6) });
       const r = await store().usage.insertEvents(s, [retry, ev({ idempotencyKey: 'new', quantity: '1', timestamp: at(7) })]);
       expect([...r.inserted]).toEqual(['new']);
-      expect(r.existing.get('k')).toEqual({ id: original.id, payloadHash: original.payloadHash });
-      expect(r.existing.get('k')!.payloadHash).not.toBe(retry.payloadHash);
+      expect(r.existing.get('k')).toEqual(storedOf(original));
+      expect(r.existing.get('k')!.quantity).toBe('2');
       expect(await agg('sum', at(0), at(60))).toBe('3');
     });
 
@@ -72,7 +72,7 @@ describe.each(storeFactories())('$name store: usage', (factory) => {
         const winners = results.filter((r) => r.inserted.has(e.idempotencyKey));
         expect(winners).toHaveLength(1);
         for (const r of results.filter((x) => !x.inserted.has(e.idempotencyKey))) {
-          expect(r.existing.get(e.idempotencyKey)).toEqual({ id: e.id, payloadHash: e.payloadHash });
+          expect(r.existing.get(e.idempotencyKey)).toEqual(storedOf(e));
         }
       }
       const from = at(-10);
@@ -109,7 +109,7 @@ describe.each(storeFactories())('$name store: usage', (factory) => {
       const third = ev({ idempotencyKey: 'dup', quantity: '7', timestamp: at(40) });
       const r = await store().usage.insertEvents(s, [first, other, second, third]);
       expect([...r.inserted].sort()).toEqual(['dup', 'other']);
-      expect(r.existing).toEqual(new Map([['dup', { id: first.id, payloadHash: first.payloadHash }]]));
+      expect(r.existing).toEqual(new Map([['dup', storedOf(first)]]));
       expect(await all(at(0), at(60))).toEqual({ sum: '3', count: '2', max: '2', latest: '2', unique_count: '0' });
     });
 
@@ -121,7 +121,7 @@ describe.each(storeFactories())('$name store: usage', (factory) => {
         ev({ idempotencyKey: 'dup', quantity: '6', timestamp: at(31) }),
       ]);
       expect(r.inserted.size).toBe(0);
-      expect(r.existing).toEqual(new Map([['dup', { id: stored.id, payloadHash: stored.payloadHash }]]));
+      expect(r.existing).toEqual(new Map([['dup', storedOf(stored)]]));
       expect(await agg('sum', at(0), at(60))).toBe('1');
     });
 
@@ -353,7 +353,7 @@ describe.each(storeFactories())('$name store: usage', (factory) => {
       // A's keys, retried, are still A's.
       const again = await store().usage.insertEvents(a, batchA);
       expect(again.inserted.size).toBe(0);
-      expect(again.existing.get('shared-1')!.payloadHash).toBe(batchA[0]!.payloadHash);
+      expect(again.existing.get('shared-1')).toEqual(storedOf(batchA[0]!));
     });
   });
 
@@ -419,7 +419,7 @@ describe.each(storeFactories())('$name store: usage', (factory) => {
         for (const e of batch) {
           if (!expectInserted.has(e.idempotencyKey) || repeats.has(e.idempotencyKey)) {
             const first = stored.find((x) => x.idempotencyKey === e.idempotencyKey)!;
-            expect(r.existing.get(e.idempotencyKey)).toEqual({ id: first.id, payloadHash: first.payloadHash });
+            expect(r.existing.get(e.idempotencyKey)).toEqual(storedOf(first));
           }
         }
       }
@@ -438,11 +438,15 @@ describe.each(storeFactories())('$name store: usage', (factory) => {
         let to = rnd() < 0.3 ? from + Math.floor(rnd() * 3 * 3_600_000) : randomBound();
         if (to < from && rnd() < 0.9) [from, to] = [to, from];
         const q = { customerId: pick(customers), featureKey: pick(features), from: new Date(from), to: new Date(to) };
-        for (const aggregation of AGGREGATIONS) {
+        // One by one, and all five at once through aggregateMany: the same answers.
+        const many = await store().usage.aggregateMany(s, AGGREGATIONS.map((aggregation) => ({ ...q, aggregation })));
+        for (const [i, aggregation] of AGGREGATIONS.entries()) {
           const want = bruteForce(stored, { ...q, aggregation });
           const got = await store().usage.aggregate(s, { ...q, aggregation });
-          if (got !== want) {
-            mismatches.push(`${aggregation} ${q.customerId}/${q.featureKey} [${q.from.toISOString()}, ${q.to.toISOString()}): got ${got}, want ${want}`);
+          for (const [how, value] of [['aggregate', got], ['aggregateMany', many[i]]] as const) {
+            if (value !== want) {
+              mismatches.push(`${how} ${aggregation} ${q.customerId}/${q.featureKey} [${q.from.toISOString()}, ${q.to.toISOString()}): got ${value}, want ${want}`);
+            }
           }
         }
       }

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { UsageEvent, UsageQuery } from '../../server/ledger/meter/types';
+import type { StoredUsage, UsageEvent, UsageQuery } from '../../server/ledger/meter/types';
 import type { Aggregation } from '../../server/ledger/plan/types';
 import { Dec, newId, type CustomerId } from '../../server/ledger/types';
 
@@ -10,15 +9,9 @@ import { Dec, newId, type CustomerId } from '../../server/ledger/types';
 
 export const AGGREGATIONS: readonly Aggregation[] = ['sum', 'count', 'max', 'latest', 'unique_count'];
 
-export function payloadHash(e: Pick<UsageEvent, 'customerId' | 'featureKey' | 'quantity' | 'timestamp' | 'properties'>): string {
-  return createHash('sha256')
-    .update(JSON.stringify([e.customerId, e.featureKey, e.quantity, e.timestamp.toISOString(), e.properties]))
-    .digest('hex');
-}
-
 export type UsageEventInput = Partial<Omit<UsageEvent, 'timestamp'>> & { timestamp: Date | string };
 
-/** An event; `payloadHash` is computed from the other fields unless given. */
+/** An event as the meter hands it to a store. */
 export function usageEvent(input: UsageEventInput): UsageEvent {
   const e = {
     id: newId('event'),
@@ -31,7 +24,7 @@ export function usageEvent(input: UsageEventInput): UsageEvent {
     ...input,
     timestamp: new Date(input.timestamp),
   };
-  return { ...e, payloadHash: input.payloadHash ?? payloadHash(e) };
+  return e;
 }
 
 /**
@@ -72,5 +65,17 @@ export function seededRandom(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What a store reports for an event whose key it already holds: its id and payload. */
+export function storedOf(e: UsageEvent): StoredUsage {
+  return {
+    id: e.id,
+    customerId: e.customerId,
+    featureKey: e.featureKey,
+    quantity: new Dec(e.quantity).toFixed(),
+    timestamp: e.timestamp,
+    properties: e.properties,
   };
 }

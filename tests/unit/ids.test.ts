@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { TypeID } from 'typeid-js';
 import { ledgerErrorOf } from '../support/errors';
 import {
   ID_PREFIXES,
@@ -72,6 +73,46 @@ describe('parseId checks the entity', () => {
 
   it('accepts a well-formed id from outside: "pln_01h455vb4pex5vsknk084sn02q"', () => {
     expect(parseId('plan', 'pln_01h455vb4pex5vsknk084sn02q')).toBe('pln_01h455vb4pex5vsknk084sn02q');
+  });
+});
+
+describe('ids are TypeIDs holding a UUIDv7 (checked against typeid-js, the reference)', () => {
+  it('typeid-js parses 10,000 new ids back unchanged; each holds a version-7, variant-10 UUID of the creation millisecond', () => {
+    for (let i = 0; i < 10_000; i++) {
+      const before = Date.now();
+      const id = newId('event');
+      const after = Date.now();
+      const parsed = TypeID.fromString(id, 'evt');
+      expect(parsed.toString()).toBe(id);
+      const uuid = parsed.toUUID(); // xxxxxxxx-xxxx-7xxx-[89ab]xxx-xxxxxxxxxxxx
+      expect(uuid[14]).toBe('7');
+      expect('89ab').toContain(uuid[19]);
+      const ms = parseInt(uuid.slice(0, 8) + uuid.slice(9, 13), 16);
+      expect(ms).toBeGreaterThanOrEqual(before);
+      expect(ms).toBeLessThanOrEqual(after);
+    }
+  });
+
+  it('parseId accepts exactly what typeid-js accepts, for good and bad suffixes alike', () => {
+    const good = TypeID.fromUUID('cst', '0190b1d2-3f4a-7c3b-8d9e-123456789abc').toString();
+    const candidates = [
+      good,
+      'cst_' + '8'.padEnd(26, '0'), // first character above 7: over 128 bits
+      'cst_' + '0'.repeat(25), // 25 characters
+      'cst_' + '0'.repeat(27),
+      'cst_01h455vb4pex5vsknk084sn0iu', // i and u are not in the alphabet
+      'cst_01H455VB4PEX5VSKNK084SN02Q', // upper case
+      'cst_7zzzzzzzzzzzzzzzzzzzzzzzzz', // the largest value
+    ];
+    for (const c of candidates) {
+      let reference = true;
+      try {
+        TypeID.fromString(c, 'cst');
+      } catch {
+        reference = false;
+      }
+      expect(isId('customer', c), c).toBe(reference);
+    }
   });
 });
 

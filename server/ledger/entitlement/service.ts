@@ -1,6 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import type { EngineContext } from '../context';
 import type { UsageEvent } from '../meter/types';
+import type { Plan } from '../plan/types';
+import type { BillingPeriod } from '../subscription/period';
+import type { Subscription } from '../subscription/types';
 import { notFound, parseId, type CustomerId, type Scope } from '../types';
 import { beginCounterWrites, type SubscriptionContext } from './counters';
 import {
@@ -43,6 +46,9 @@ const UNCLEAN_REFRESH_MS = 1_000;
 const SOFT = 1;
 const QUOTA = 2;
 
+const samePeriod = (a: BillingPeriod, b: BillingPeriod) =>
+  a.start.getTime() === b.start.getTime() && a.end.getTime() === b.end.getTime();
+
 const keyOf = (scope: Scope, customerId: string) => `${scope.tenantId}\u0000${scope.appId}\u0000${customerId}`;
 
 /**
@@ -68,6 +74,14 @@ export class EntitlementService {
   readonly #fills = new Map<string, { promise: Promise<Entry>; stale: boolean }>();
   /** Customers whose usage is being read: commits meanwhile bump the version. */
   readonly #watch = new Map<string, { version: number; readers: number }>();
+  /**
+   * Plan versions by id. A version's features, prices and interval never change (a
+   * change makes a new version); name, description and status may, and this process's
+   * plan hooks evict them.
+   */
+  readonly #plans = new LRUCache<string, Plan>({ max: 1_000 });
+  /** The last subscription and plan filled per customer: hints, kept across invalidations. */
+  readonly #hints: LRUCache<string, { sub: Subscription; plan: Plan }>;
   /** Threshold hooks already fired (customer, feature, period, kind). */
   readonly #fired = new LRUCache<string, true>({ max: 100_000 });
   readonly #redis: RedisEntitlements | null;
@@ -83,6 +97,7 @@ export class EntitlementService {
     const ttl = options.cache?.ttlMs ?? DEFAULT_CACHE.ttlMs;
     this.#cache = new LRUCache({ max, ttl, updateAgeOnGet: false });
     this.#contexts = new LRUCache({ max, ttl });
+    this.#hints = new LRUCache({ max });
     this.#softRatio = options.softLimitRatio ?? DEFAULT_SOFT_LIMIT_RATIO;
     this.#redis = options.redis
       ? new RedisEntitlements(options.redis, ctx.logger, {
@@ -107,6 +122,8 @@ export class EntitlementService {
         : undefined,
     });
     ctx.changes.onSubscriptionWritten((scope, sub) => void this.invalidate(scope, sub.customerId));
+    const evict = (scope: Scope, plan: Plan) => void this.#plans.delete(keyOf(scope, plan.id));
+    ctx.plugins.registerFirst({ name: 'ledger:entitlements', onPlanUpdated: (scope, old) => evict(scope, old), onPlanArchived: evict });
   }
 
   /** Whether Redis is in use and healthy; null without Redis. */
@@ -219,21 +236,33 @@ export class EntitlementService {
     return fill.promise;
   }
 
+  /**
+   * Fills a customer's entry: the live subscription, its plan version (cached: versions
+   * do not change), the period and its usage. When the customer was filled before, the
+   * usage of the period the last fill's subscription gives is read *while* the
+   * subscription is read (two queries at once instead of one after the other); it is
+   * used only if the fresh subscription has the same plan and the same period.
+   */
   async #load(scope: Scope, customerId: CustomerId, key: string, fill: { stale: boolean }): Promise<Entry> {
     for (let attempt = 1; ; attempt++) {
       const at = this.ctx.clock.now();
+      const guess = this.#guessUsage(key, scope, customerId, at);
       const sub = await this.ctx.store.subscriptions.getLive(scope, customerId);
       if (!sub || !grantsAccessAt(sub, at)) {
         if (!sub && !(await this.ctx.store.customers.get(scope, customerId))) throw notFound('customer', customerId);
         return this.#keep(emptyEntry(key, scope, customerId), fill);
       }
-      const plan = await this.ctx.store.plans.get(scope, sub.planId);
-      if (!plan) throw new Error(`plan ${sub.planId} of subscription ${sub.id} is missing from the store`);
+      const plan = await this.#plan(scope, sub);
       const period = usagePeriodAt(sub, plan.interval, at);
       if (!period) return this.#keep(emptyEntry(key, scope, customerId, sub.billingAnchor.getTime()), fill);
       if (!fill.stale) this.#contexts.set(key, { context: { sub, plan } });
+      this.#hints.set(key, { sub, plan });
 
-      const { usage, clean } = await this.#readUsage(key, scope, customerId, meteredFeatures(plan), period);
+      const guessed = await guess;
+      const { usage, clean } =
+        guessed && guessed.planId === plan.id && samePeriod(guessed.period, period)
+          ? guessed.read
+          : await this.#readUsage(key, scope, customerId, meteredFeatures(plan), period);
       if (!clean && attempt < FILL_ATTEMPTS) continue;
       const refreshAt = this.#redis
         ? Date.now() + this.#redis.refreshMs
@@ -243,6 +272,17 @@ export class EntitlementService {
       const entry = buildEntry({ key, scope, customerId, sub, plan, period, usage, softRatio: this.#softRatio, refreshAt });
       return this.#keep(entry, fill);
     }
+  }
+
+  /** The usage read the last fill's subscription and plan suggest; null without one. */
+  #guessUsage(key: string, scope: Scope, customerId: CustomerId, at: Date) {
+    const hint = this.#hints.get(key);
+    const period = hint && usagePeriodAt(hint.sub, hint.plan.interval, at);
+    if (!hint || !period) return null;
+    return this.#readUsage(key, scope, customerId, meteredFeatures(hint.plan), period).then(
+      (read) => ({ read, period, planId: hint.plan.id }),
+      () => null, // only a guess: the fill reads again
+    );
   }
 
   /** Caches a filled entry, unless the customer was invalidated while it was read. */
@@ -291,6 +331,16 @@ export class EntitlementService {
       });
   }
 
+  async #plan(scope: Scope, sub: Subscription): Promise<Plan> {
+    const key = keyOf(scope, sub.planId);
+    const hit = this.#plans.get(key);
+    if (hit) return hit;
+    const plan = await this.ctx.store.plans.get(scope, sub.planId);
+    if (!plan) throw new Error(`plan ${sub.planId} of subscription ${sub.id} is missing from the store`);
+    this.#plans.set(key, plan);
+    return plan;
+  }
+
   /** Subscription and plan of a customer, for counter writers (cache, else store). */
   async #contextOf(scope: Scope, customerId: CustomerId): Promise<SubscriptionContext> {
     const key = keyOf(scope, customerId);
@@ -299,8 +349,7 @@ export class EntitlementService {
     const known = this.#contexts.get(key);
     if (known) return known.context;
     const sub = await this.ctx.store.subscriptions.getLive(scope, customerId);
-    const plan = sub ? await this.ctx.store.plans.get(scope, sub.planId) : null;
-    const context = sub && plan ? { sub, plan } : null;
+    const context = sub ? { sub, plan: await this.#plan(scope, sub) } : null;
     this.#contexts.set(key, { context });
     return context;
   }

@@ -12,32 +12,39 @@ import type { MeterTap } from './types';
  * instance's writes.
  */
 export interface CommittedUsage {
-  read(scope: Scope, customerId: CustomerId, feature: MeteredFeature, period: BillingPeriod): Promise<string>;
+  /** The committed usage of each feature over the period, in the order given. */
+  read(scope: Scope, customerId: CustomerId, features: readonly MeteredFeature[], period: BillingPeriod): Promise<string[]>;
 }
 
+/** From the store: every feature in one query (one round trip on PostgreSQL). */
 export function storeUsage(ctx: EngineContext): CommittedUsage {
   return {
-    read: (scope, customerId, feature, period) =>
-      ctx.store.usage.aggregate(scope, {
-        customerId,
-        featureKey: feature.key,
-        aggregation: feature.aggregation,
-        from: period.start,
-        to: period.end,
-      }),
+    read: (scope, customerId, features, period) =>
+      ctx.store.usage.aggregateMany(
+        scope,
+        features.map((f) => ({ customerId, featureKey: f.key, aggregation: f.aggregation, from: period.start, to: period.end })),
+      ),
   };
 }
 
-/** Shared counters, falling back to the store when Redis is unavailable. */
+/** Shared counters; the ones without a value are computed from the store and set. */
 export function redisUsage(redis: RedisEntitlements, store: CommittedUsage): CommittedUsage {
   return {
-    async read(scope, customerId, feature, period) {
-      const key = counterKey(scope, customerId, feature.key, period.start.getTime());
-      const counter = await redis.readCounter(key);
-      if (counter?.value != null) return counter.value;
-      const value = await store.read(scope, customerId, feature, period);
-      if (counter) await redis.initCounter(key, counter, value);
-      return value;
+    async read(scope, customerId, features, period) {
+      const keys = features.map((f) => counterKey(scope, customerId, f.key, period.start.getTime()));
+      const counters = await Promise.all(keys.map((k) => redis.readCounter(k)));
+      const values = counters.map((c) => c?.value ?? null);
+      const missing = features.flatMap((f, i) => (values[i] === null ? [i] : []));
+      if (missing.length === 0) return values as string[];
+      const computed = await store.read(scope, customerId, missing.map((i) => features[i]!), period);
+      await Promise.all(
+        missing.map(async (i, j) => {
+          values[i] = computed[j]!;
+          const counter = counters[i];
+          if (counter) await redis.initCounter(keys[i]!, counter, computed[j]!);
+        }),
+      );
+      return values as string[];
     },
   };
 }
@@ -61,7 +68,7 @@ export async function readUsage(
   changed: () => boolean,
 ): Promise<{ usage: Map<string, UsageRead>; clean: boolean }> {
   let clean = features.every((f) => !meter.uncommitted(scope, customerId, f.key).writing);
-  const bases = await Promise.all(features.map((f) => source.read(scope, customerId, f, period)));
+  const bases = features.length > 0 ? await source.read(scope, customerId, features, period) : [];
   // From here to the return, synchronous: the buffered events and the base fit together.
   if (changed()) clean = false;
   const usage = new Map<string, UsageRead>();

@@ -1,7 +1,43 @@
-import { createHash } from 'node:crypto';
+import type { z } from 'zod';
 import type { Feature } from '../plan/types';
 import { Dec, isId, newId, type CustomerId, type EventId } from '../types';
-import { meterEventSchema, type MeterConfig, type UsageEvent } from './types';
+import { meterEventSchema, type MeterConfig, type UsageEvent, type UsagePayload } from './types';
+
+/**
+ * Events whose shape was checked by `parseMeterEvents` carry this mark, so that an HTTP
+ * route that must refuse a malformed batch before metering it (400) does not have the
+ * meter parse every event a second time. Marked events are frozen: what was checked is
+ * what is metered. (`Symbol.for`: Next.js may load this module once per bundle.)
+ */
+const PARSED = Symbol.for('ledger.parsedMeterEvent');
+export type ParsedMeterEvent = Readonly<z.output<typeof meterEventSchema>> & { readonly [PARSED]: true };
+
+export interface EventIssue {
+  index: number;
+  path: string;
+  message: string;
+}
+
+/** Checks the shape of every event; all of them, or the issues of the bad ones. */
+export function parseMeterEvents(
+  raw: readonly unknown[],
+): { ok: true; events: ParsedMeterEvent[] } | { ok: false; issues: EventIssue[] } {
+  const events: ParsedMeterEvent[] = [];
+  const issues: EventIssue[] = [];
+  raw.forEach((e, index) => {
+    const r = meterEventSchema.safeParse(e);
+    if (r.success) {
+      Object.freeze(r.data.properties);
+      events.push(Object.freeze({ ...r.data, [PARSED]: true as const }));
+    } else {
+      for (const i of r.error.issues) issues.push({ index, path: i.path.join('.'), message: i.message });
+    }
+  });
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, events };
+}
+
+const isParsed = (raw: unknown): raw is ParsedMeterEvent =>
+  typeof raw === 'object' && raw !== null && (raw as { [PARSED]?: boolean })[PARSED] === true && Object.isFrozen(raw);
 
 /**
  * Turns one raw event into a stored-event shape, or says why it cannot be: the checks
@@ -11,7 +47,7 @@ import { meterEventSchema, type MeterConfig, type UsageEvent } from './types';
 export type Checked = { ok: true; event: UsageEvent } | { ok: false; idempotencyKey: string | null; reason: string };
 
 export function checkEvent(raw: unknown, now: Date, config: MeterConfig): Checked {
-  const r = meterEventSchema.safeParse(raw);
+  const r = isParsed(raw) ? ({ success: true, data: raw } as const) : meterEventSchema.safeParse(raw);
   const key =
     raw && typeof raw === 'object' && typeof (raw as { idempotencyKey?: unknown }).idempotencyKey === 'string'
       ? (raw as { idempotencyKey: string }).idempotencyKey
@@ -32,11 +68,6 @@ export function checkEvent(raw: unknown, now: Date, config: MeterConfig): Checke
   }
   const quantity = new Dec(e.quantity).toString();
   const properties = e.properties;
-  const payloadHash = createHash('sha256')
-    .update(
-      JSON.stringify([e.customerId, e.featureKey, quantity, e.timestamp.toISOString(), Object.entries(properties).sort(([a], [b]) => (a < b ? -1 : 1))]),
-    )
-    .digest('base64url');
   return {
     ok: true,
     event: {
@@ -48,7 +79,6 @@ export function checkEvent(raw: unknown, now: Date, config: MeterConfig): Checke
       timestamp: e.timestamp,
       properties,
       distinctValue: null,
-      payloadHash,
     },
   };
 }
@@ -59,3 +89,20 @@ export function distinctValueFor(feature: Feature, event: UsageEvent): string | 
   const v = event.properties[feature.uniqueProperty];
   return v === undefined || v === null ? null : String(v);
 }
+
+/**
+ * Whether two events carry the same payload: customer, feature, quantity (as a decimal:
+ * "2.50" is 2.5), timestamp (to the millisecond) and properties (whatever their order).
+ */
+export function samePayload(a: UsagePayload, b: UsagePayload): boolean {
+  return (
+    a.customerId === b.customerId &&
+    a.featureKey === b.featureKey &&
+    a.timestamp.getTime() === b.timestamp.getTime() &&
+    new Dec(a.quantity).eq(b.quantity) &&
+    canonical(a.properties) === canonical(b.properties)
+  );
+}
+
+const canonical = (p: UsagePayload['properties']) =>
+  JSON.stringify(Object.keys(p).sort().map((k) => [k, p[k]]));

@@ -1,9 +1,9 @@
 import type { EngineContext } from '../context';
 import { illegalState, invalid, LedgerError, scopeKey, type CustomerId, type Scope } from '../types';
 import { MeterCatalog } from './catalog';
-import { checkEvent, distinctValueFor } from './event';
+import { checkEvent, distinctValueFor, samePayload } from './event';
 import type { UsageObserver, WriteOutcomeListener } from './observer';
-import { DEFAULT_METER_CONFIG, MAX_BATCH, type MeterConfig, type MeterOutcome, type MeterResult, type UsageEvent } from './types';
+import { DEFAULT_METER_CONFIG, MAX_BATCH, type MeterConfig, type MeterOutcome, type MeterResult, type StoredUsage, type UsageEvent } from './types';
 
 /**
  * Usage metering through a per-scope buffer.
@@ -23,18 +23,43 @@ import { DEFAULT_METER_CONFIG, MAX_BATCH, type MeterConfig, type MeterOutcome, t
  */
 interface Entry {
   event: UsageEvent;
-  /** Set for durable callers: settles with the event's outcome, or the write error. */
-  settle?: (outcome: MeterOutcome | Error) => void;
+  /** Set for durable callers: where the event's outcome goes (slot `slot` of the call). */
+  waiter?: Waiter;
+  slot?: number;
+}
+
+/** One durable call: resolves when every one of its events has an outcome. */
+interface Waiter {
+  outcomes: MeterOutcome[];
+  pending: number;
+  resolve: (outcomes: MeterOutcome[]) => void;
+  reject: (err: Error) => void;
+  failed: boolean;
+}
+
+function settle(entry: Entry, outcome: MeterOutcome | Error): void {
+  const w = entry.waiter;
+  if (!w || w.failed) return;
+  if (outcome instanceof Error) {
+    w.failed = true;
+    return w.reject(outcome);
+  }
+  w.outcomes[entry.slot!] = outcome;
+  if (--w.pending === 0) w.resolve(w.outcomes);
 }
 
 interface ScopeBuffer {
   scope: Scope;
   entries: Entry[];
   timer: ReturnType<typeof setTimeout> | null;
-  /** The write loop in progress for this scope, if any. */
-  writing: Promise<void> | null;
-  /** The batch being written now (taken out of `entries`), if any. */
-  inFlight: Entry[] | null;
+  /** Writers running for this scope (at most `writeConcurrency`). */
+  writers: number;
+  /** Resolves when the writers have emptied the buffer (or stopped on a failure). */
+  drained: { promise: Promise<void>; resolve: () => void } | null;
+  /** Batches being written now (taken out of `entries`). */
+  inFlight: Set<Entry[]>;
+  /** A batch failed every attempt: writers stop until the next trigger. */
+  failing: boolean;
   /** A write has been asked for and will start on the next turn. */
   scheduled: boolean;
 }
@@ -72,7 +97,9 @@ export class MeterService {
     const buf = this.#buffers.get(scopeKey(scope));
     if (!buf) return { buffered: [], writing: false };
     const mine = (e: Entry) => e.event.customerId === customerId && e.event.featureKey === featureKey;
-    return { buffered: buf.entries.filter(mine).map((e) => e.event), writing: buf.inFlight?.some(mine) ?? false };
+    let writing = false;
+    for (const batch of buf.inFlight) if (batch.some(mine)) writing = true;
+    return { buffered: buf.entries.filter(mine).map((e) => e.event), writing };
   }
 
   /** Events buffered across all scopes. */
@@ -114,16 +141,11 @@ export class MeterService {
     const toWrite = valid.filter((_, i) => ok.has(i));
     if (toWrite.length === 0) return results;
     this.#reserve(toWrite.length);
-    const outcomes = toWrite.map(
-      (v) =>
-        new Promise<MeterOutcome>((resolve, reject) => {
-          this.#enqueue(scope, [
-            { event: v.event, settle: (o) => (o instanceof Error ? reject(o) : resolve(o)) },
-          ], true);
-        }),
-    );
-    const settled = await Promise.all(outcomes);
-    toWrite.forEach((v, i) => (results[v.index] = { idempotencyKey: v.event.idempotencyKey, outcome: settled[i]! }));
+    const outcomes = await new Promise<MeterOutcome[]>((resolve, reject) => {
+      const waiter: Waiter = { outcomes: new Array(toWrite.length), pending: toWrite.length, resolve, reject, failed: false };
+      this.#enqueue(scope, toWrite.map((v, slot) => ({ event: v.event, waiter, slot })), true);
+    });
+    toWrite.forEach((v, i) => (results[v.index] = { idempotencyKey: v.event.idempotencyKey, outcome: outcomes[i]! }));
     return results;
   }
 
@@ -158,7 +180,7 @@ export class MeterService {
   #enqueue(scope: Scope, entries: Entry[], urgent = false): void {
     const k = scopeKey(scope);
     let buf = this.#buffers.get(k);
-    if (!buf) this.#buffers.set(k, (buf = { scope, entries: [], timer: null, writing: null, inFlight: null, scheduled: false }));
+    if (!buf) this.#buffers.set(k, (buf = { scope, entries: [], timer: null, writers: 0, drained: null, inFlight: new Set(), failing: false, scheduled: false }));
     for (const e of entries) {
       buf.entries.push(e);
       for (const o of this.#observers) o.onBuffered?.(scope, e.event);
@@ -183,35 +205,67 @@ export class MeterService {
     });
   }
 
-  /** One write loop per scope at a time; it drains the buffer batch by batch. */
+  /**
+   * Drains a scope's buffer with up to `writeConcurrency` writers, each taking the next
+   * batch as soon as its previous one is written: concurrent statements keep the
+   * database busy while this process prepares the next batch. Resolves when the buffer
+   * is empty, or when a batch failed every attempt (its events are back in the buffer,
+   * for the next trigger).
+   */
   #write(buf: ScopeBuffer): Promise<void> {
-    if (buf.writing) {
-      // Already draining: the loop will pick up what was added.
-      return buf.writing;
-    }
     if (buf.timer) {
       clearTimeout(buf.timer);
       buf.timer = null;
     }
-    buf.writing = (async () => {
-      try {
-        while (buf.entries.length > 0) {
-          const batch = buf.entries.splice(0, this.config.maxWriteBatch);
-          buf.inFlight = batch;
-          let kept: Entry[];
-          try {
-            kept = await this.#writeBatch(buf.scope, batch);
-          } finally {
-            buf.inFlight = null;
-          }
-          // Synchronously with clearing inFlight: kept events are never in neither place.
-          if (kept.length > 0) {
-            buf.entries.unshift(...kept);
-            break; // the store is failing: leave the rest for the next trigger
-          }
+    buf.failing = false;
+    while (buf.writers < this.config.writeConcurrency && buf.entries.length > 0) {
+      buf.writers++;
+      void this.#writer(buf);
+    }
+    if (buf.writers === 0) return Promise.resolve();
+    if (!buf.drained) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      buf.drained = { promise, resolve };
+    }
+    return buf.drained.promise;
+  }
+
+  /**
+   * Batch size for the next writer: the buffer shared among the writers, within bounds,
+   * and never splitting a durable call: its events are committed by one statement, all
+   * or none, so a failed call has written nothing.
+   */
+  #nextBatchSize(buf: ScopeBuffer): number {
+    const share = Math.ceil(buf.entries.length / this.config.writeConcurrency);
+    let n = Math.min(buf.entries.length, this.config.maxWriteBatch, Math.max(this.config.batchSize, share));
+    const e = buf.entries;
+    while (n < e.length && e[n]!.waiter !== undefined && e[n]!.waiter === e[n - 1]!.waiter) n++;
+    return n;
+  }
+
+  async #writer(buf: ScopeBuffer): Promise<void> {
+    try {
+      while (buf.entries.length > 0 && !buf.failing) {
+        const batch = buf.entries.splice(0, this.#nextBatchSize(buf));
+        buf.inFlight.add(batch);
+        let kept: Entry[];
+        try {
+          kept = await this.#writeBatch(buf.scope, batch);
+        } finally {
+          buf.inFlight.delete(batch);
         }
-      } finally {
-        buf.writing = null;
+        // Synchronously with leaving inFlight: kept events are never in neither place.
+        if (kept.length > 0) {
+          buf.entries.unshift(...kept);
+          buf.failing = true; // the store is failing: leave the rest for the next trigger
+        }
+      }
+    } finally {
+      if (--buf.writers === 0) {
+        const drained = buf.drained;
+        buf.drained = null;
+        drained?.resolve();
         if (buf.entries.length > 0 && !buf.timer && !this.#closed) {
           buf.timer = setTimeout(() => {
             buf.timer = null;
@@ -220,26 +274,33 @@ export class MeterService {
           buf.timer.unref?.();
         }
       }
-    })();
-    return buf.writing;
+    }
   }
 
   /** Writes one batch; returns the entries to keep buffered (after a persistent failure). */
   async #writeBatch(scope: Scope, batch: Entry[]): Promise<Entry[]> {
     const started = performance.now();
-    const { ok, rejected } = await this.#resolve(scope, batch.map((e) => e.event)).catch((err: unknown) => ({
+    // Durable calls checked their events' customers and features when they were made;
+    // events buffered by meter() are checked here, once per batch.
+    const unchecked = batch.filter((e) => !e.waiter);
+    const { ok, rejected } = await this.#resolve(scope, unchecked.map((e) => e.event)).catch((err: unknown) => ({
       ok: null,
       rejected: err,
     }));
     if (ok === null) return this.#failed(scope, batch, rejected);
+    const reasons = new Map<Entry, string>();
+    unchecked.forEach((entry, i) => {
+      const reason = (rejected as Map<number, string>).get(i);
+      if (reason !== undefined) reasons.set(entry, reason);
+    });
     const writable: Entry[] = [];
     const dropped: UsageEvent[] = [];
-    batch.forEach((entry, i) => {
-      const reason = (rejected as Map<number, string>).get(i);
+    batch.forEach((entry) => {
+      const reason = reasons.get(entry);
       if (reason === undefined) return void writable.push(entry);
       this.#buffered--;
       dropped.push(entry.event);
-      if (entry.settle) entry.settle({ status: 'rejected', reason });
+      if (entry.waiter) settle(entry, { status: 'rejected', reason });
       else this.ctx.logger.warn('usage event rejected', { idempotencyKey: entry.event.idempotencyKey, reason });
     });
     if (writable.length === 0) {
@@ -279,8 +340,8 @@ export class MeterService {
       if (result.inserted.has(e.idempotencyKey) && first === e) {
         outcome = { status: 'accepted', id: e.id };
         committed.push(e);
-      } else if (result.inserted.has(e.idempotencyKey)) outcome = sameOrConflict(e, first.payloadHash, first.id);
-      else if (stored) outcome = sameOrConflict(e, stored.payloadHash, stored.id);
+      } else if (result.inserted.has(e.idempotencyKey)) outcome = sameOrConflict(e, first);
+      else if (stored) outcome = sameOrConflict(e, stored);
       else outcome = { status: 'rejected', reason: 'the store neither stored the event nor found its key' };
       if (outcome.status !== 'accepted') dropped.push(e);
       return outcome;
@@ -290,7 +351,7 @@ export class MeterService {
     await Promise.all(listeners.map((l) => l.committed(committed).catch(() => {})));
     for (const o of this.#observers) o.onCommitted?.(scope, committed);
     this.#notifyDropped(scope, dropped);
-    writable.forEach((entry, i) => entry.settle?.(outcomes[i]!));
+    writable.forEach((entry, i) => settle(entry, outcomes[i]!));
     if (committed.length > 0) void this.ctx.plugins.emit('onUsageIngested', scope, committed);
     void this.ctx.plugins.emit('onUsageFlushed', scope, committed.length, performance.now() - started);
     return [];
@@ -319,10 +380,10 @@ export class MeterService {
     const kept: Entry[] = [];
     const dropped: UsageEvent[] = [];
     for (const e of entries) {
-      if (e.settle) {
+      if (e.waiter) {
         this.#buffered--;
         dropped.push(e.event);
-        e.settle(error);
+        settle(e, error);
       } else kept.push(e);
     }
     this.#notifyDropped(scope, dropped);
@@ -361,8 +422,8 @@ export class MeterService {
   }
 }
 
-function sameOrConflict(e: UsageEvent, storedHash: string, storedId: string): MeterOutcome {
-  return storedHash === e.payloadHash
-    ? { status: 'duplicate', id: storedId as UsageEvent['id'] }
-    : { status: 'conflict', reason: `idempotency key "${e.idempotencyKey}" was already used for a different event (${storedId})` };
+function sameOrConflict(e: UsageEvent, stored: StoredUsage): MeterOutcome {
+  return samePayload(e, stored)
+    ? { status: 'duplicate', id: stored.id as UsageEvent['id'] }
+    : { status: 'conflict', reason: `idempotency key "${e.idempotencyKey}" was already used for a different event (${stored.id})` };
 }

@@ -1,14 +1,14 @@
 import type { Scope } from '../types';
-import type { UsageEvent, UsageQuery } from './types';
+import type { StoredUsage, UsageEvent, UsageQuery } from './types';
 
 export interface InsertUsageResult {
   /** Idempotency keys of the events this call stored. */
   inserted: Set<string>;
   /**
    * For the events not stored because their key already existed (before this call, or
-   * earlier in the same batch): the stored event's id and payload hash.
+   * earlier in the same batch): the stored event (its id and payload).
    */
-  existing: Map<string, { id: string; payloadHash: string }>;
+  existing: Map<string, StoredUsage>;
 }
 
 /**
@@ -27,4 +27,6 @@ export interface UsageStore {
    * decimal string ("0" when there is none; for `latest`, the value of the last event).
    */
   aggregate(scope: Scope, query: UsageQuery): Promise<string>;
+  /** Several aggregates at once (one round trip on PostgreSQL), in the order asked. */
+  aggregateMany(scope: Scope, queries: readonly UsageQuery[]): Promise<string[]>;
 }

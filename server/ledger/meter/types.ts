@@ -43,9 +43,17 @@ export interface UsageEvent {
   properties: Record<string, string | number | boolean | null>;
   /** For unique_count features: the value of the counted property, else null. */
   distinctValue: string | null;
-  /** A hash of (customer, feature, quantity, timestamp, properties): tells duplicates from conflicts. */
-  payloadHash: string;
 }
+
+/**
+ * What an idempotency key stands for: an event with the same key and the same payload
+ * is a duplicate, with another payload a conflict. Compared field by field (only when a
+ * key is met again, which is rare), so nothing per event is hashed on the hot path.
+ */
+export type UsagePayload = Pick<UsageEvent, 'customerId' | 'featureKey' | 'quantity' | 'timestamp' | 'properties'>;
+
+/** An event as a store reports it when its key was already taken. */
+export type StoredUsage = UsagePayload & { id: string };
 
 export type MeterOutcome =
   | { status: 'accepted'; id: EventId }
@@ -83,6 +91,8 @@ export interface MeterConfig {
   maxAttempts: number;
   /** Most events written by one statement (default 5,000). */
   maxWriteBatch: number;
+  /** Statements a scope's buffer may have in flight at once (default 4). */
+  writeConcurrency: number;
 }
 
 export const DEFAULT_METER_CONFIG: MeterConfig = {
@@ -93,4 +103,5 @@ export const DEFAULT_METER_CONFIG: MeterConfig = {
   futureToleranceMs: 5 * 60_000,
   maxAttempts: 5,
   maxWriteBatch: 5_000,
+  writeConcurrency: 4,
 };

@@ -1,7 +1,7 @@
 import type { InsertUsageResult, UsageStore } from '../meter/store';
 import type { UsageEvent } from '../meter/types';
 import { Dec, scopeKey, type Scope } from '../types';
-import { dedupeBatch, normalizeDecimal, reportRepeats } from './usage-shared';
+import { dedupeBatch, normalizeDecimal, reportRepeats, storedUsage } from './usage-shared';
 
 /**
  * Usage in memory: the reference the SQL store is tested against. Events are kept per
@@ -35,7 +35,7 @@ export function createMemoryUsageStore(): UsageStore {
       for (const { event } of unique) {
         const stored = t.byKey.get(event.idempotencyKey);
         if (stored) {
-          result.existing.set(event.idempotencyKey, { id: stored.event.id, payloadHash: stored.event.payloadHash });
+          result.existing.set(event.idempotencyKey, storedUsage(stored.event));
           continue;
         }
         const row: StoredEvent = {
@@ -50,6 +50,10 @@ export function createMemoryUsageStore(): UsageStore {
         result.inserted.add(event.idempotencyKey);
       }
       return reportRepeats(result, unique, repeated);
+    },
+
+    async aggregateMany(scope, queries) {
+      return Promise.all(queries.map((q) => this.aggregate(scope, q)));
     },
 
     async aggregate(scope, q) {

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ne, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, ne, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client';
 import { customers, plans, subscriptions } from '../../../db/schema';
@@ -101,6 +101,20 @@ const toSubscription = (r: typeof subscriptions.$inferSelect): Subscription => (
 });
 
 export function createPostgresStore(db: Database): Store {
+  // Served by subscriptions_one_live_key (partial unique index on live rows).
+  const liveSubscription = db
+    .select()
+    .from(subscriptions)
+    .where(
+      and(
+        eq(subscriptions.tenantId, sql.placeholder('tenantId')),
+        eq(subscriptions.appId, sql.placeholder('appId')),
+        eq(subscriptions.customerId, sql.placeholder('customerId')),
+        ne(subscriptions.status, 'canceled'),
+      ),
+    )
+    .prepare('ledger_live_subscription');
+
   return {
     kind: 'postgres',
     customers: {
@@ -230,11 +244,8 @@ export function createPostgresStore(db: Database): Store {
         return rows.map(toSubscription);
       },
       async getLive(s, customerId) {
-        // Served by subscriptions_one_live_key (partial unique index on live rows).
-        const [r] = await db
-          .select()
-          .from(subscriptions)
-          .where(inScope(subscriptions, s, eq(subscriptions.customerId, customerId), ne(subscriptions.status, 'canceled')));
+        // On every entitlement miss: built once, as a prepared statement.
+        const [r] = await liveSubscription.execute({ tenantId: s.tenantId, appId: s.appId, customerId });
         return r ? toSubscription(r) : null;
       },
       async update(s, sub) {

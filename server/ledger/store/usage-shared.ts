@@ -1,4 +1,4 @@
-import type { UsageEvent } from '../meter/types';
+import type { StoredUsage, UsageEvent } from '../meter/types';
 import type { InsertUsageResult } from '../meter/store';
 import { Dec, invalid } from '../types';
 
@@ -71,7 +71,7 @@ export function reportRepeats(
   if (repeated.size) {
     for (const { event } of unique) {
       if (repeated.has(event.idempotencyKey) && result.inserted.has(event.idempotencyKey)) {
-        result.existing.set(event.idempotencyKey, { id: event.id, payloadHash: event.payloadHash });
+        result.existing.set(event.idempotencyKey, storedUsage(event));
       }
     }
   }
@@ -82,4 +82,16 @@ export function reportRepeats(
 export function normalizeDecimal(value: string | null | undefined): string {
   if (value === null || value === undefined) return '0';
   return new Dec(value).toFixed();
+}
+
+/** An event as reported when its key is met again. */
+export function storedUsage(e: UsageEvent): StoredUsage {
+  return {
+    id: e.id,
+    customerId: e.customerId,
+    featureKey: e.featureKey,
+    quantity: normalizeDecimal(e.quantity),
+    timestamp: e.timestamp,
+    properties: e.properties,
+  };
 }

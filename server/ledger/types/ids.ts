@@ -1,4 +1,4 @@
-import { TypeID, typeid } from 'typeid-js';
+import { randomFillSync } from 'node:crypto';
 import { invalid } from './errors';
 
 /**
@@ -37,16 +37,74 @@ export type CouponId = Id<'coupon'>;
 export type EventId = Id<'event'>;
 export type ApiKeyId = Id<'apiKey'>;
 
+/**
+ * A new TypeID: the prefix, `_`, and a UUIDv7 (48-bit Unix milliseconds, version 7,
+ * 74 random bits, variant 10) in TypeID's base32. Generated here rather than by
+ * typeid-js's `typeid()`, which costs ~3 µs an id (it decodes what it just encoded); ids
+ * are made per usage event on the metering hot path. tests/unit/ids.test.ts checks that
+ * typeid-js parses every id made here back to the same UUIDv7.
+ */
 export function newId<E extends Entity>(entity: E): Id<E> {
-  return typeid(ID_PREFIXES[entity]).toString() as string as Id<E>;
+  return `${ID_PREFIXES[entity]}_${uuidv7Suffix()}` as Id<E>;
 }
+
+const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
+const POOL = Buffer.allocUnsafe(4096);
+let poolAt = POOL.length;
+const bytes = new Uint8Array(16);
+
+function uuidv7Suffix(): string {
+  if (poolAt + 10 > POOL.length) {
+    randomFillSync(POOL);
+    poolAt = 0;
+  }
+  const ms = Date.now();
+  // 48-bit big-endian timestamp (JS bit operators are 32-bit: split it).
+  const hi = Math.floor(ms / 0x100000000);
+  const lo = ms >>> 0;
+  bytes[0] = (hi >>> 8) & 0xff;
+  bytes[1] = hi & 0xff;
+  bytes[2] = lo >>> 24;
+  bytes[3] = (lo >>> 16) & 0xff;
+  bytes[4] = (lo >>> 8) & 0xff;
+  bytes[5] = lo & 0xff;
+  for (let i = 6; i < 16; i++) bytes[i] = POOL[poolAt++]!;
+  bytes[6] = 0x70 | (bytes[6]! & 0x0f); // version 7
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f); // variant 10
+  return encodeBase32(bytes);
+}
+
+/** 128 bits as 26 base32 characters, the first holding the top 3 bits (TypeID's layout). */
+function encodeBase32(b: Uint8Array): string {
+  const a = ALPHABET;
+  return (
+    a[(b[0]! & 224) >> 5]! + a[b[0]! & 31]! + a[(b[1]! & 248) >> 3]! + a[((b[1]! & 7) << 2) | ((b[2]! & 192) >> 6)]! +
+    a[(b[2]! & 62) >> 1]! + a[((b[2]! & 1) << 4) | ((b[3]! & 240) >> 4)]! + a[((b[3]! & 15) << 1) | ((b[4]! & 128) >> 7)]! +
+    a[(b[4]! & 124) >> 2]! + a[((b[4]! & 3) << 3) | ((b[5]! & 224) >> 5)]! + a[b[5]! & 31]! + a[(b[6]! & 248) >> 3]! +
+    a[((b[6]! & 7) << 2) | ((b[7]! & 192) >> 6)]! + a[(b[7]! & 62) >> 1]! + a[((b[7]! & 1) << 4) | ((b[8]! & 240) >> 4)]! +
+    a[((b[8]! & 15) << 1) | ((b[9]! & 128) >> 7)]! + a[(b[9]! & 124) >> 2]! + a[((b[9]! & 3) << 3) | ((b[10]! & 224) >> 5)]! +
+    a[b[10]! & 31]! + a[(b[11]! & 248) >> 3]! + a[((b[11]! & 7) << 2) | ((b[12]! & 192) >> 6)]! + a[(b[12]! & 62) >> 1]! +
+    a[((b[12]! & 1) << 4) | ((b[13]! & 240) >> 4)]! + a[((b[13]! & 15) << 1) | ((b[14]! & 128) >> 7)]! +
+    a[(b[14]! & 124) >> 2]! + a[((b[14]! & 3) << 3) | ((b[15]! & 224) >> 5)]! + a[b[15]! & 31]!
+  );
+}
+
+/**
+ * A well-formed TypeID of the prefix: 26 base32 characters (no i, l, o, u), the first
+ * 0–7 so the value fits 128 bits. The same rule typeid-js applies, as one regex.
+ */
+const SUFFIX = '[0-7][0-9a-hjkmnp-tv-z]{25}';
+const patterns = new Map<string, RegExp>();
+const patternFor = (prefix: string) => {
+  let re = patterns.get(prefix);
+  if (!re) patterns.set(prefix, (re = new RegExp(`^${prefix}_${SUFFIX}$`)));
+  return re;
+};
 
 /** Parses an id from outside (an API call, a URL) and checks it names the right entity. */
 export function parseId<E extends Entity>(entity: E, value: string): Id<E> {
   const prefix = ID_PREFIXES[entity];
-  try {
-    TypeID.fromString(value, prefix);
-  } catch {
+  if (typeof value !== 'string' || !patternFor(prefix).test(value)) {
     const got = typeof value === 'string' && value.includes('_') ? value.split('_')[0] : null;
     const why =
       got !== null && got !== prefix
@@ -60,10 +118,5 @@ export function parseId<E extends Entity>(entity: E, value: string): Id<E> {
 }
 
 export function isId<E extends Entity>(entity: E, value: string): value is Id<E> {
-  try {
-    parseId(entity, value);
-    return true;
-  } catch {
-    return false;
-  }
+  return typeof value === 'string' && patternFor(ID_PREFIXES[entity]).test(value);
 }
