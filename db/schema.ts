@@ -11,7 +11,6 @@ import {
   pgTable,
   primaryKey,
   text,
-  timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
@@ -21,11 +20,7 @@ import {
  * Money columns are bigint minor units, read as JS numbers (safe integers, checked in
  * the engine). Timestamps are timestamptz.
  */
-const scope = {
-  tenantId: text('tenant_id').notNull(),
-  appId: text('app_id').notNull(),
-};
-const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+import { scope, ts } from './columns';
 
 export const customers = pgTable(
   'customers',
@@ -37,6 +32,11 @@ export const customers = pgTable(
     name: text('name').notNull(),
     country: text('country'),
     region: text('region'),
+    /** Billing address, copied onto invoices when they are finalized. */
+    address: jsonb('address').$type<{ line1: string; line2: string | null; city: string; postalCode: string | null; state: string | null }>(),
+    /** taxable, exempt (pays no tax) or reverse_charge (the buyer accounts for it). */
+    taxStatus: text('tax_status').$type<'taxable' | 'exempt' | 'reverse_charge'>().notNull().default('taxable'),
+    taxId: text('tax_id'),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
@@ -214,3 +214,8 @@ export const usageDistinct = pgTable(
   },
   (t) => [primaryKey({ name: 'usage_distinct_pkey', columns: [t.tenantId, t.appId, t.customerId, t.featureKey, t.hour, t.value] })],
 );
+
+// The billing domains keep their tables in files of their own.
+export * from './schema-coupons';
+export * from './schema-tax';
+export * from './schema-billing';

@@ -1,5 +1,6 @@
 import { ChangeFeed } from './changes';
 import type { EngineContext } from './context';
+import { CouponService } from './coupon/service';
 import { CustomerService } from './customer/service';
 import { EntitlementService, type EntitlementOptions } from './entitlement/service';
 import type { EntitlementResult } from './entitlement/types';
@@ -11,6 +12,7 @@ import { PluginRegistry } from './plugin/registry';
 import { createMemoryStore } from './store/memory';
 import type { Store } from './store/store';
 import { SubscriptionService } from './subscription/service';
+import { TaxRateService } from './tax/service';
 import { consoleLogger, systemClock, type Clock, type Logger, type Scope } from './types';
 
 export interface LedgerOptions {
@@ -33,6 +35,8 @@ export interface Ledger {
   readonly customers: CustomerService;
   readonly plans: PlanService;
   readonly subscriptions: SubscriptionService;
+  readonly coupons: CouponService;
+  readonly taxRates: TaxRateService;
   readonly meter: MeterService;
   readonly entitlements: EntitlementService;
   /** `entitlements.check`: may the customer use the feature now? */
@@ -64,6 +68,8 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     customers: new CustomerService(ctx),
     plans: new PlanService(ctx),
     subscriptions: new SubscriptionService(ctx),
+    coupons: new CouponService(ctx),
+    taxRates: new TaxRateService(ctx),
     meter,
     entitlements,
     entitled: (scope, customerId, featureKey) => entitlements.check(scope, customerId, featureKey),

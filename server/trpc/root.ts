@@ -1,8 +1,10 @@
 import { createCallerFactory, router } from './init';
+import { couponsRouter } from './routers/coupons';
 import { customersRouter } from './routers/customers';
 import { entitlementsRouter } from './routers/entitlements';
 import { plansRouter } from './routers/plans';
 import { subscriptionsRouter } from './routers/subscriptions';
+import { taxRatesRouter } from './routers/tax-rates';
 import { usageRouter } from './routers/usage';
 
 export const appRouter = router({
@@ -11,6 +13,8 @@ export const appRouter = router({
   subscriptions: subscriptionsRouter,
   entitlements: entitlementsRouter,
   usage: usageRouter,
+  coupons: couponsRouter,
+  taxRates: taxRatesRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -11,10 +11,31 @@ export interface Customer {
   /** ISO 3166-1 alpha-2 country and a region within it ("US", "CA"), for tax. */
   country: string | null;
   region: string | null;
+  /** The billing address, copied onto invoices when they are finalized. */
+  address: Address | null;
+  /**
+   * `taxable`: taxes apply by country and region. `exempt`: no tax (an exempt body).
+   * `reverse_charge`: no tax charged; the buyer accounts for it (EU B2B with a VAT id).
+   */
+  taxStatus: TaxStatus;
+  /** The customer's tax id (a VAT number), printed on invoices. */
+  taxId: string | null;
   metadata: Record<string, string>;
   createdAt: Date;
   updatedAt: Date;
 }
+
+export const TAX_STATUSES = ['taxable', 'exempt', 'reverse_charge'] as const;
+export type TaxStatus = (typeof TAX_STATUSES)[number];
+
+export const addressSchema = z.object({
+  line1: z.string().trim().min(1).max(200),
+  line2: z.string().trim().max(200).nullable().default(null),
+  city: z.string().trim().min(1).max(100),
+  postalCode: z.string().trim().max(20).nullable().default(null),
+  state: z.string().trim().max(100).nullable().default(null),
+});
+export type Address = z.output<typeof addressSchema>;
 
 const country = z
   .string()
@@ -27,6 +48,9 @@ export const createCustomerSchema = z.object({
   name: z.string().trim().min(1).max(200),
   country: country.nullable().default(null),
   region: z.string().trim().min(1).max(100).nullable().default(null),
+  address: addressSchema.nullable().default(null),
+  taxStatus: z.enum(TAX_STATUSES).default('taxable'),
+  taxId: z.string().trim().min(1).max(50).nullable().default(null),
   metadata: z.record(z.string().max(100), z.string().max(500)).default({}),
 });
 export type CreateCustomerInput = z.input<typeof createCustomerSchema>;
@@ -38,6 +62,9 @@ export const updateCustomerSchema = z
     name: z.string().trim().min(1).max(200),
     country: country.nullable(),
     region: z.string().trim().min(1).max(100).nullable(),
+    address: addressSchema.nullable(),
+    taxStatus: z.enum(TAX_STATUSES),
+    taxId: z.string().trim().min(1).max(50).nullable(),
     metadata: z.record(z.string().max(100), z.string().max(500)),
   })
   .partial()

@@ -2,6 +2,8 @@ import type { Customer } from '../customer/types';
 import type { Plan } from '../plan/types';
 import type { Subscription } from '../subscription/types';
 import { conflict, scopeKey, type PageRequest, type Scope } from '../types';
+import { createMemoryCouponStore } from './memory-coupons';
+import { createMemoryTaxRateStore } from './memory-tax';
 import { createMemoryUsageStore } from './memory-usage';
 import type { Store } from './store';
 
@@ -134,5 +136,7 @@ export function createMemoryStore(): Store {
       },
     },
     usage: createMemoryUsageStore(),
+    coupons: createMemoryCouponStore(),
+    taxRates: createMemoryTaxRateStore(),
   };
 }

@@ -6,6 +6,8 @@ import type { Customer } from '../customer/types';
 import { featureInputSchema, type Feature, type Interval, type IntervalUnit, type Plan } from '../plan/types';
 import type { Subscription } from '../subscription/types';
 import { conflict, type Currency, type CustomerId, type FeatureId, type PlanId, type Scope, type SubscriptionId } from '../types';
+import { createPostgresCouponStore } from './postgres-coupons';
+import { createPostgresTaxRateStore } from './postgres-tax';
 import { createPostgresUsageStore } from './postgres-usage';
 import type { Store } from './store';
 
@@ -33,6 +35,9 @@ const toCustomer = (r: typeof customers.$inferSelect): Customer => ({
   name: r.name,
   country: r.country,
   region: r.region,
+  address: r.address ?? null,
+  taxStatus: r.taxStatus,
+  taxId: r.taxId,
   metadata: r.metadata,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
@@ -260,6 +265,8 @@ export function createPostgresStore(db: Database): Store {
       },
     },
     usage: createPostgresUsageStore(db),
+    coupons: createPostgresCouponStore(db),
+    taxRates: createPostgresTaxRateStore(db),
   };
 }
 

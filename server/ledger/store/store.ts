@@ -1,7 +1,9 @@
+import type { CouponStore } from '../coupon/store';
 import type { CustomerStore } from '../customer/store';
 import type { UsageStore } from '../meter/store';
 import type { PlanStore } from '../plan/store';
 import type { SubscriptionStore } from '../subscription/store';
+import type { TaxRateStore } from '../tax/store';
 
 /**
  * The storage the engine runs on: one interface per domain, gathered here. Two
@@ -14,4 +16,6 @@ export interface Store {
   readonly plans: PlanStore;
   readonly subscriptions: SubscriptionStore;
   readonly usage: UsageStore;
+  readonly coupons: CouponStore;
+  readonly taxRates: TaxRateStore;
 }

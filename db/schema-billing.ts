@@ -1,0 +1,2 @@
+// Tables of the billing domain (issue 4).
+export {};

@@ -1,0 +1,2 @@
+/** Coupon storage. (Being written: issue 4.) */
+export interface CouponStore {}

@@ -1,0 +1,5 @@
+import type { CouponStore } from '../coupon/store';
+
+export function createMemoryCouponStore(): CouponStore {
+  return {};
+}

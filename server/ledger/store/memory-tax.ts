@@ -1,0 +1,5 @@
+import type { TaxRateStore } from '../tax/store';
+
+export function createMemoryTaxRateStore(): TaxRateStore {
+  return {};
+}

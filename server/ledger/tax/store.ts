@@ -1,0 +1,2 @@
+/** Tax rate storage. (Being written: issue 4.) */
+export interface TaxRateStore {}
