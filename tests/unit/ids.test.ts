@@ -117,6 +117,12 @@ describe('ids are TypeIDs holding a UUIDv7 (checked against typeid-js, the refer
 });
 
 describe('ids sort by creation time', () => {
+  it('10,000 ids made in a row (many in one millisecond) sort in the order they were made', () => {
+    const ids = Array.from({ length: 10_000 }, () => newId('customer'));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('ids made at least 2 ms apart compare ascending, as strings', async () => {
     const made: string[] = [];
     for (let i = 0; i < 5; i++) {

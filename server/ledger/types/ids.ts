@@ -20,6 +20,7 @@ export const ID_PREFIXES = {
   apiKey: 'key',
   webhook: 'whk',
   audit: 'aud',
+  creditNote: 'crn',
 } as const;
 
 export type Entity = keyof typeof ID_PREFIXES;
@@ -53,25 +54,49 @@ const POOL = Buffer.allocUnsafe(4096);
 let poolAt = POOL.length;
 const bytes = new Uint8Array(16);
 
+let lastMs = -1;
+
+/**
+ * UUIDv7 with a monotonic counter (RFC 9562, method 1): within one millisecond (or if
+ * the system clock steps back) the 74 random bits of the previous id are incremented,
+ * so ids made one after another always sort in the order they were made, which cursor
+ * paging by id relies on.
+ */
 function uuidv7Suffix(): string {
-  if (poolAt + 10 > POOL.length) {
-    randomFillSync(POOL);
-    poolAt = 0;
+  let ms = Date.now();
+  if (ms > lastMs || !increment(bytes)) {
+    if (ms <= lastMs) ms = lastMs + 1; // the counter overflowed: borrow the next millisecond
+    if (poolAt + 10 > POOL.length) {
+      randomFillSync(POOL);
+      poolAt = 0;
+    }
+    for (let i = 6; i < 16; i++) bytes[i] = POOL[poolAt++]!;
+    bytes[6] = 0x70 | (bytes[6]! & 0x0f); // version 7
+    bytes[8] = 0x80 | (bytes[8]! & 0x3f); // variant 10
+    lastMs = ms;
   }
-  const ms = Date.now();
   // 48-bit big-endian timestamp (JS bit operators are 32-bit: split it).
-  const hi = Math.floor(ms / 0x100000000);
-  const lo = ms >>> 0;
+  const hi = Math.floor(lastMs / 0x100000000);
+  const lo = lastMs >>> 0;
   bytes[0] = (hi >>> 8) & 0xff;
   bytes[1] = hi & 0xff;
   bytes[2] = lo >>> 24;
   bytes[3] = (lo >>> 16) & 0xff;
   bytes[4] = (lo >>> 8) & 0xff;
   bytes[5] = lo & 0xff;
-  for (let i = 6; i < 16; i++) bytes[i] = POOL[poolAt++]!;
-  bytes[6] = 0x70 | (bytes[6]! & 0x0f); // version 7
-  bytes[8] = 0x80 | (bytes[8]! & 0x3f); // variant 10
   return encodeBase32(bytes);
+}
+
+/** Adds 1 to the 74 random bits (around the version and variant bits); false on overflow. */
+function increment(b: Uint8Array): boolean {
+  for (let i = 15; i >= 9; i--) if ((b[i] = (b[i]! + 1) & 0xff) !== 0) return true;
+  const v8 = (b[8]! & 0x3f) + 1;
+  b[8] = 0x80 | (v8 & 0x3f);
+  if (v8 < 0x40) return true;
+  if ((b[7] = (b[7]! + 1) & 0xff) !== 0) return true;
+  const v6 = (b[6]! & 0x0f) + 1;
+  b[6] = 0x70 | (v6 & 0x0f);
+  return v6 < 0x10;
 }
 
 /** 128 bits as 26 base32 characters, the first holding the top 3 bits (TypeID's layout). */
