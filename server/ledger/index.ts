@@ -20,3 +20,7 @@ export { flushOnSignals } from './shutdown';
 export { EntitlementService, type EntitlementOptions } from './entitlement/service';
 export * from './entitlement/types';
 export type { RedisEntitlementOptions } from './entitlement/redis';
+export * from './coupon/types';
+export { couponAppliesToPeriod, couponDiscount } from './coupon/apply';
+export * from './tax/types';
+export type { TaxRate as TaxRateTerms } from './tax/calculate';

@@ -1,6 +1,194 @@
+import { z } from 'zod';
 import type { EngineContext } from '../context';
+import { currencySchema } from '../plan/types';
+import {
+  illegalState,
+  invalid,
+  LedgerError,
+  newId,
+  notFound,
+  pageSchema,
+  parseId,
+  parseInput,
+  toPage,
+  type Page,
+  type PageInput,
+  type Scope,
+} from '../types';
+import {
+  createCouponSchema,
+  discountTermsOf,
+  durationOf,
+  normalizeCouponCode,
+  updateCouponSchema,
+  type Coupon,
+  type CreateCouponInput,
+  type RedemptionTarget,
+  type UpdateCouponInput,
+} from './types';
 
-/** Coupons. (Being written: issue 4.) */
+const codeInput = z.string().min(1).max(100);
+
+const targetSchema = z.object({
+  planKey: z.string().min(1),
+  currency: currencySchema,
+  at: z.date(),
+});
+
+/**
+ * Coupons: created by a product team, redeemed by code. A redemption checks the coupon
+ * (archived, expired, plan, currency) and then counts itself with one conditional write,
+ * so a capped coupon is never redeemed more often than its cap, however many redeem at
+ * once. Every failure is a typed error and changes nothing.
+ */
 export class CouponService {
   constructor(protected readonly ctx: EngineContext) {}
+
+  async create(scope: Scope, input: CreateCouponInput): Promise<Coupon> {
+    const data = parseInput(createCouponSchema, input, 'coupon');
+    const now = this.ctx.clock.now();
+    if (data.expiresAt !== null) this.checkExpiryAhead(data.expiresAt, now);
+    const coupon: Coupon = {
+      id: newId('coupon'),
+      code: data.code,
+      name: data.name,
+      ...discountTermsOf(data),
+      ...durationOf(data),
+      expiresAt: data.expiresAt,
+      maxRedemptions: data.maxRedemptions,
+      timesRedeemed: 0,
+      appliesToPlans: data.appliesToPlans,
+      status: 'active',
+      metadata: data.metadata,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.ctx.store.coupons.insert(scope, coupon);
+    return coupon;
+  }
+
+  async get(scope: Scope, id: string): Promise<Coupon> {
+    const cid = parseId('coupon', id);
+    const c = await this.ctx.store.coupons.get(scope, cid);
+    if (!c) throw notFound('coupon', cid);
+    return c;
+  }
+
+  /** Case-insensitive: "summer25" finds "SUMMER25". */
+  async getByCode(scope: Scope, code: string): Promise<Coupon> {
+    const normalized = normalizeCouponCode(parseInput(codeInput, code, 'coupon code'));
+    const c = await this.ctx.store.coupons.getByCode(scope, normalized);
+    if (!c) throw notFound('coupon', normalized);
+    return c;
+  }
+
+  /** Oldest first, archived ones included (their status says so). */
+  async list(scope: Scope, page: PageInput = {}): Promise<Page<Coupon>> {
+    const p = parseInput(pageSchema, page, 'page');
+    return toPage(await this.ctx.store.coupons.list(scope, p), p.limit);
+  }
+
+  /**
+   * Changes name, metadata, expiresAt or maxRedemptions. An archived coupon cannot be
+   * changed; maxRedemptions may not go below the times it has been redeemed.
+   */
+  async update(scope: Scope, id: string, patch: UpdateCouponInput): Promise<Coupon> {
+    const data = parseInput(updateCouponSchema, patch, 'coupon update');
+    const old = await this.get(scope, id);
+    if (old.status === 'archived') throw illegalState(`coupon ${old.code} is archived`);
+    const now = this.ctx.clock.now();
+    if (data.expiresAt != null) this.checkExpiryAhead(data.expiresAt, now);
+    const candidate: Coupon = { ...old, ...data, updatedAt: now };
+    if (candidate.maxRedemptions !== null && candidate.maxRedemptions < old.timesRedeemed) {
+      throw this.capBelowRedeemed(candidate, old.timesRedeemed);
+    }
+    const stored = await this.ctx.store.coupons.update(scope, candidate);
+    if (stored) return stored;
+    // Redeemed past the new cap since it was read, or gone.
+    const current = await this.get(scope, old.id);
+    throw this.capBelowRedeemed(candidate, current.timesRedeemed);
+  }
+
+  /** Stops new redemptions; redeemed coupons keep discounting. Archiving twice is a no-op. */
+  async archive(scope: Scope, id: string): Promise<Coupon> {
+    const old = await this.get(scope, id);
+    if (old.status === 'archived') return old;
+    const stored = await this.ctx.store.coupons.update(scope, {
+      ...old,
+      status: 'archived',
+      updatedAt: this.ctx.clock.now(),
+    });
+    if (!stored) throw notFound('coupon', old.id);
+    return stored;
+  }
+
+  /**
+   * Redeems the coupon by its code for a plan, in a currency, at an instant, and returns
+   * it with timesRedeemed as it is after the redemption. Errors, checked in this order,
+   * each leaving the coupon unchanged:
+   * - `not_found`: no coupon has the code;
+   * - `illegal_state`: it is archived, or expired (at or after expiresAt);
+   * - `invalid`: it does not apply to the plan, or is an amount in another currency;
+   * - `limit_exceeded`: it has been redeemed maxRedemptions times.
+   */
+  async redeem(scope: Scope, code: string, target: RedemptionTarget): Promise<Coupon> {
+    const t = parseInput(targetSchema, target, 'redemption');
+    const coupon = await this.getByCode(scope, code);
+    this.checkRedeemable(coupon, t);
+    if (!(await this.ctx.store.coupons.redeem(scope, coupon.id, t.at))) {
+      // The conditional write refused: find out why from the coupon as it is now.
+      const now = await this.get(scope, coupon.id);
+      this.checkRedeemable(now, t);
+      throw this.exhausted(now);
+    }
+    const after = await this.ctx.store.coupons.get(scope, coupon.id);
+    return after ?? { ...coupon, timesRedeemed: coupon.timesRedeemed + 1 };
+  }
+
+  /** Gives back one redemption that could not be completed (never below zero). */
+  async release(scope: Scope, id: string): Promise<Coupon> {
+    const cid = parseId('coupon', id);
+    if (!(await this.ctx.store.coupons.release(scope, cid))) throw notFound('coupon', cid);
+    return this.get(scope, cid);
+  }
+
+  private checkRedeemable(c: Coupon, t: RedemptionTarget): void {
+    if (c.status === 'archived') throw illegalState(`coupon ${c.code} is archived`);
+    if (c.expiresAt !== null && t.at.getTime() >= c.expiresAt.getTime()) {
+      throw illegalState(`coupon ${c.code} expired on ${c.expiresAt.toISOString()}`);
+    }
+    if (c.appliesToPlans !== null && !c.appliesToPlans.includes(t.planKey)) {
+      throw invalid(`coupon ${c.code} does not apply to plan ${t.planKey}`, [
+        { path: 'planKey', message: `the coupon applies to ${c.appliesToPlans.join(', ')}` },
+      ]);
+    }
+    if (c.currency !== null && c.currency !== t.currency) {
+      throw invalid(`coupon ${c.code} takes ${c.currency} off and cannot apply to a ${t.currency} subscription`, [
+        { path: 'currency', message: `the coupon is in ${c.currency}` },
+      ]);
+    }
+    if (c.maxRedemptions !== null && c.timesRedeemed >= c.maxRedemptions) throw this.exhausted(c);
+  }
+
+  private exhausted(c: Coupon): LedgerError {
+    return new LedgerError(
+      'limit_exceeded',
+      `coupon ${c.code} has been redeemed the maximum ${c.maxRedemptions ?? c.timesRedeemed} times`,
+    );
+  }
+
+  private capBelowRedeemed(c: Coupon, timesRedeemed: number): LedgerError {
+    return invalid(
+      `maxRedemptions ${c.maxRedemptions} is below the ${timesRedeemed} times coupon ${c.code} has been redeemed`,
+      [{ path: 'maxRedemptions', message: `must be at least ${timesRedeemed}` }],
+    );
+  }
+
+  private checkExpiryAhead(expiresAt: Date, now: Date): void {
+    if (expiresAt.getTime() <= now.getTime()) {
+      throw invalid(`expiresAt ${expiresAt.toISOString()} is not in the future (now is ${now.toISOString()})`, [
+        { path: 'expiresAt', message: 'must be in the future' },
+      ]);
+    }
+  }
 }

@@ -1,6 +1,139 @@
+import { and, asc, eq, gt, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../../db/client';
+import { coupons } from '../../../db/schema';
 import type { CouponStore } from '../coupon/store';
+import { discountTermsOf, durationOf, type Coupon } from '../coupon/types';
+import { conflict, Dec, type CouponId, type Currency, type Scope } from '../types';
 
-export function createPostgresCouponStore(_db: Database): CouponStore {
-  return {};
+/**
+ * Coupons on PostgreSQL (a server or PGlite). Every query starts from `inScope`, so none
+ * can forget the tenant. A redemption is one conditional UPDATE … RETURNING: the row lock
+ * it takes makes concurrent redemptions queue, and each re-checks the condition on the
+ * row as the previous one left it, so `max_redemptions` is never passed.
+ */
+const inScope = (s: Scope, ...more: (SQL | undefined)[]): SQL =>
+  and(eq(coupons.tenantId, s.tenantId), eq(coupons.appId, s.appId), ...more)!;
+
+/** Maps a unique-key violation to a typed conflict; rethrows anything else. */
+function uniqueViolation(e: unknown, message: string): never {
+  const err = e as { code?: string; cause?: { code?: string } };
+  if ((err.code ?? err.cause?.code) === '23505') throw conflict(message);
+  throw e;
+}
+
+type Row = typeof coupons.$inferSelect;
+
+const toCoupon = (r: Row): Coupon => ({
+  id: r.id as CouponId,
+  code: r.code,
+  name: r.name,
+  // numeric comes back as written ("12.5"); the shortest form is what the engine stores.
+  ...discountTermsOf({
+    percentOff: r.percentOff === null ? null : new Dec(r.percentOff).toFixed(),
+    amountOff: r.amountOff,
+    currency: r.currency as Currency | null,
+  }),
+  ...durationOf({ duration: r.duration, durationPeriods: r.durationPeriods }),
+  expiresAt: r.expiresAt,
+  maxRedemptions: r.maxRedemptions,
+  timesRedeemed: r.timesRedeemed,
+  appliesToPlans: r.appliesToPlans ?? null,
+  status: r.status,
+  metadata: r.metadata,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+const couponRow = (s: Scope, c: Coupon): typeof coupons.$inferInsert => ({
+  tenantId: s.tenantId,
+  appId: s.appId,
+  id: c.id,
+  code: c.code,
+  name: c.name,
+  percentOff: c.percentOff,
+  amountOff: c.amountOff,
+  currency: c.currency,
+  duration: c.duration,
+  durationPeriods: c.durationPeriods,
+  expiresAt: c.expiresAt,
+  maxRedemptions: c.maxRedemptions,
+  timesRedeemed: c.timesRedeemed,
+  appliesToPlans: c.appliesToPlans,
+  status: c.status,
+  metadata: c.metadata,
+  createdAt: c.createdAt,
+  updatedAt: c.updatedAt,
+});
+
+export function createPostgresCouponStore(db: Database): CouponStore {
+  return {
+    async insert(s, c) {
+      await db
+        .insert(coupons)
+        .values(couponRow(s, c))
+        .catch((e) => uniqueViolation(e, `a coupon with code "${c.code}" already exists`));
+    },
+    async get(s, id) {
+      const [r] = await db.select().from(coupons).where(inScope(s, eq(coupons.id, id)));
+      return r ? toCoupon(r) : null;
+    },
+    async getByCode(s, code) {
+      const [r] = await db.select().from(coupons).where(inScope(s, eq(coupons.code, code)));
+      return r ? toCoupon(r) : null;
+    },
+    async list(s, page) {
+      const rows = await db
+        .select()
+        .from(coupons)
+        .where(inScope(s, page.cursor ? gt(coupons.id, page.cursor) : undefined))
+        .orderBy(asc(coupons.id))
+        .limit(page.limit + 1);
+      return rows.map(toCoupon);
+    },
+    async update(s, c) {
+      const [r] = await db
+        .update(coupons)
+        .set({
+          name: c.name,
+          metadata: c.metadata,
+          expiresAt: c.expiresAt,
+          maxRedemptions: c.maxRedemptions,
+          status: c.status,
+          updatedAt: c.updatedAt,
+        })
+        .where(
+          inScope(
+            s,
+            eq(coupons.id, c.id),
+            c.maxRedemptions === null ? undefined : lte(coupons.timesRedeemed, c.maxRedemptions),
+          ),
+        )
+        .returning();
+      return r ? toCoupon(r) : null;
+    },
+    async redeem(s, id, at) {
+      const r = await db
+        .update(coupons)
+        .set({ timesRedeemed: sql`${coupons.timesRedeemed} + 1` })
+        .where(
+          inScope(
+            s,
+            eq(coupons.id, id),
+            eq(coupons.status, 'active'),
+            or(isNull(coupons.expiresAt), gt(coupons.expiresAt, at)),
+            or(isNull(coupons.maxRedemptions), lt(coupons.timesRedeemed, coupons.maxRedemptions)),
+          ),
+        )
+        .returning({ id: coupons.id });
+      return r.length === 1;
+    },
+    async release(s, id) {
+      const r = await db
+        .update(coupons)
+        .set({ timesRedeemed: sql`greatest(${coupons.timesRedeemed} - 1, 0)` })
+        .where(inScope(s, eq(coupons.id, id)))
+        .returning({ id: coupons.id });
+      return r.length === 1;
+    },
+  };
 }

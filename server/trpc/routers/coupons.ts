@@ -1,3 +1,25 @@
-import { router } from '../init';
+import { z } from 'zod';
+import { createCouponSchema, updateCouponSchema } from '../../ledger/coupon/types';
+import { apiKeyProcedure, router } from '../init';
+import { idOf, pageInput } from '../inputs';
 
-export const couponsRouter = router({});
+export const couponsRouter = router({
+  create: apiKeyProcedure
+    .input(createCouponSchema)
+    .mutation(({ ctx, input }) => ctx.ledger.coupons.create(ctx.scope, input)),
+  get: apiKeyProcedure
+    .input(z.object({ id: idOf('coupon') }))
+    .query(({ ctx, input }) => ctx.ledger.coupons.get(ctx.scope, input.id)),
+  /** Case-insensitive. */
+  getByCode: apiKeyProcedure
+    .input(z.object({ code: z.string().min(1).max(100) }))
+    .query(({ ctx, input }) => ctx.ledger.coupons.getByCode(ctx.scope, input.code)),
+  list: apiKeyProcedure.input(pageInput).query(({ ctx, input }) => ctx.ledger.coupons.list(ctx.scope, input)),
+  /** Name, metadata, expiresAt and maxRedemptions; never the discount terms. */
+  update: apiKeyProcedure
+    .input(z.object({ id: idOf('coupon'), patch: updateCouponSchema }))
+    .mutation(({ ctx, input }) => ctx.ledger.coupons.update(ctx.scope, input.id, input.patch)),
+  archive: apiKeyProcedure
+    .input(z.object({ id: idOf('coupon') }))
+    .mutation(({ ctx, input }) => ctx.ledger.coupons.archive(ctx.scope, input.id)),
+});

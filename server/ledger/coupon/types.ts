@@ -1,0 +1,171 @@
+import { z } from 'zod';
+import { currencySchema } from '../plan/types';
+import { Dec, type CouponId, type Currency } from '../types';
+
+/**
+ * A coupon: a discount a customer redeems by its code. It takes either a percentage or a
+ * fixed amount of one currency off, for the first billing period (`once`), for N periods
+ * (`repeating`) or for as long as the subscription lasts (`forever`). It may expire, be
+ * capped at a number of redemptions and be restricted to some plans.
+ *
+ * The discount terms and the duration are fixed once created (a change would silently
+ * alter what redeemed customers pay); name, metadata, expiry and the cap may change.
+ */
+export type Coupon = CouponBase & CouponDiscountTerms & CouponDuration;
+
+interface CouponBase {
+  id: CouponId;
+  /** Unique per scope, stored upper-case: "summer25" is redeemed as "SUMMER25". */
+  code: string;
+  name: string;
+  /** The coupon cannot be redeemed at or after this instant; null never expires. */
+  expiresAt: Date | null;
+  /** The most times it may be redeemed in all; null for no cap. */
+  maxRedemptions: number | null;
+  timesRedeemed: number;
+  /** Plan keys it may be redeemed on; null for every plan. */
+  appliesToPlans: string[] | null;
+  status: CouponStatus;
+  metadata: Record<string, string>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What is taken off: a percentage ("12.5" is 12.5 %) or minor units of one currency. */
+export type CouponDiscountTerms =
+  | { percentOff: string; amountOff: null; currency: null }
+  | { percentOff: null; amountOff: number; currency: Currency };
+
+/** For how many billing periods after the redemption the discount applies. */
+export type CouponDuration =
+  | { duration: 'once' | 'forever'; durationPeriods: null }
+  | { duration: 'repeating'; durationPeriods: number };
+
+export const COUPON_DURATIONS = ['once', 'repeating', 'forever'] as const;
+export type CouponDurationKind = (typeof COUPON_DURATIONS)[number];
+export const COUPON_STATUSES = ['active', 'archived'] as const;
+export type CouponStatus = (typeof COUPON_STATUSES)[number];
+
+const CODE = /^[A-Z0-9_-]{3,40}$/;
+const PERCENT = /^\d{1,3}(\.\d{1,4})?$/;
+
+/** A code as stored: trimmed and upper-case. Lookups by code normalise the same way. */
+export const normalizeCouponCode = (code: string): string => code.trim().toUpperCase();
+
+export const couponCodeSchema = z
+  .string()
+  .transform(normalizeCouponCode)
+  .pipe(z.string().regex(CODE, '3 to 40 letters, digits, "-" or "_", such as "SUMMER25"'));
+
+/**
+ * A percentage as an exact decimal string, 0 < p ≤ 100 with at most 4 decimals, kept in
+ * its shortest form ("12.50" -> "12.5"), so it reads back the same from every store.
+ */
+export const percentOffSchema = z
+  .string()
+  .trim()
+  .regex(PERCENT, 'a decimal string with at most 4 decimals, such as "25" or "12.5"')
+  // Only a well-formed decimal is compared (a malformed one has its issue already).
+  .refine((p) => !PERCENT.test(p) || (new Dec(p).gt(0) && new Dec(p).lte(100)), 'must be more than 0 and at most 100')
+  .transform((p) => new Dec(p).toFixed());
+
+/** The columns are integer (int4): caps beyond it cannot be stored. */
+const INT4_MAX = 2_147_483_647;
+
+const dateInput = z.union([
+  z.date(),
+  z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
+]);
+
+const planKey = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a plan key: lowercase slug such as "pro"');
+
+const fields = {
+  name: z.string().trim().min(1).max(200),
+  expiresAt: dateInput.nullable(),
+  maxRedemptions: z.number().int().min(1).max(INT4_MAX).nullable(),
+  metadata: z.record(z.string().max(100), z.string().max(500)),
+};
+
+export const createCouponSchema = z
+  .object({
+    code: couponCodeSchema,
+    name: fields.name,
+    percentOff: percentOffSchema.nullable().default(null),
+    /** Minor units of `currency`. */
+    amountOff: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullable().default(null),
+    currency: currencySchema.nullable().default(null),
+    duration: z.enum(COUPON_DURATIONS),
+    /** Only for `repeating`: the number of billing periods it applies to. */
+    durationPeriods: z.number().int().min(1).max(1200).nullable().default(null),
+    expiresAt: fields.expiresAt.default(null),
+    maxRedemptions: fields.maxRedemptions.default(null),
+    /** Null (the default) for every plan; otherwise a non-empty list of plan keys. */
+    appliesToPlans: z
+      .array(planKey)
+      .min(1, 'list at least one plan, or pass null for every plan')
+      .max(100)
+      .transform((keys) => [...new Set(keys)])
+      .nullable()
+      .default(null),
+    metadata: fields.metadata.default({}),
+  })
+  .superRefine((c, ctx) => {
+    if (c.percentOff === null && c.amountOff === null) {
+      ctx.addIssue({ code: 'custom', path: ['percentOff'], message: 'give either percentOff or amountOff' });
+    }
+    if (c.percentOff !== null && c.amountOff !== null) {
+      ctx.addIssue({ code: 'custom', path: ['amountOff'], message: 'give either percentOff or amountOff, not both' });
+    }
+    if (c.amountOff !== null && c.currency === null) {
+      ctx.addIssue({ code: 'custom', path: ['currency'], message: 'an amount-off coupon needs a currency' });
+    }
+    if (c.amountOff === null && c.currency !== null) {
+      ctx.addIssue({ code: 'custom', path: ['currency'], message: 'only an amount-off coupon has a currency' });
+    }
+    if (c.duration === 'repeating' && c.durationPeriods === null) {
+      ctx.addIssue({ code: 'custom', path: ['durationPeriods'], message: 'a repeating coupon needs durationPeriods' });
+    }
+    if (c.duration !== 'repeating' && c.durationPeriods !== null) {
+      ctx.addIssue({ code: 'custom', path: ['durationPeriods'], message: `a coupon of duration "${c.duration}" has no durationPeriods` });
+    }
+  });
+export type CreateCouponInput = z.input<typeof createCouponSchema>;
+
+/** What may change after creation; never the discount terms or the duration. */
+export const updateCouponSchema = z
+  .object({
+    name: fields.name,
+    metadata: fields.metadata,
+    expiresAt: fields.expiresAt,
+    maxRedemptions: fields.maxRedemptions,
+  })
+  .partial()
+  .strict();
+export type UpdateCouponInput = z.input<typeof updateCouponSchema>;
+
+/** Where a coupon is being redeemed: the plan subscribed to, its currency and when. */
+export interface RedemptionTarget {
+  planKey: string;
+  currency: Currency;
+  at: Date;
+}
+
+/** The discount terms of parsed input, as the union `Coupon` carries. */
+export function discountTermsOf(input: {
+  percentOff: string | null;
+  amountOff: number | null;
+  currency: Currency | null;
+}): CouponDiscountTerms {
+  if (input.percentOff !== null) return { percentOff: input.percentOff, amountOff: null, currency: null };
+  if (input.amountOff !== null && input.currency !== null) {
+    return { percentOff: null, amountOff: input.amountOff, currency: input.currency };
+  }
+  throw new Error('a coupon has either percentOff, or amountOff with a currency');
+}
+
+/** The duration of parsed input, as the union `Coupon` carries. */
+export function durationOf(input: { duration: CouponDurationKind; durationPeriods: number | null }): CouponDuration {
+  if (input.duration !== 'repeating') return { duration: input.duration, durationPeriods: null };
+  if (input.durationPeriods === null) throw new Error('a repeating coupon has durationPeriods');
+  return { duration: 'repeating', durationPeriods: input.durationPeriods };
+}
