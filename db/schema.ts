@@ -94,12 +94,24 @@ export const subscriptions = pgTable(
     cancelAtPeriodEnd: boolean('cancel_at_period_end').notNull().default(false),
     canceledAt: ts('canceled_at'),
     endedAt: ts('ended_at'),
+    /** Usage from here on is not billed yet: the period start, or the last mid-period change. */
+    unbilledFrom: ts('unbilled_from').notNull(),
+    /** A coupon applied by code, and how many invoices it has discounted. */
+    discount: jsonb('discount'),
+    /** Prices that replace the plan's for this subscriber: base price and per feature. */
+    priceOverrides: jsonb('price_overrides').notNull().default({}),
+    /** A change the cycle applies at the end of the current period (a downgrade). */
+    pendingChange: jsonb('pending_change'),
+    /** Raised by every write: the billing cycle's writes are conditional on it. */
+    version: integer('version').notNull().default(0),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.appId, t.id] }),
+    // The billing cycle's search: live subscriptions whose period has ended.
+    index('subscriptions_due_idx').on(t.tenantId, t.appId, t.currentPeriodEnd).where(sql`${t.status} <> 'canceled'`),
     foreignKey({
       name: 'subscriptions_customer_fk',
       columns: [t.tenantId, t.appId, t.customerId],

@@ -1,7 +1,7 @@
 import type { ChangeFeed } from './changes';
 import type { PluginRegistry } from './plugin/registry';
 import type { Store } from './store/store';
-import type { Clock, Logger } from './types';
+import type { Clock, Logger, Scope } from './types';
 
 /** What every service is built with: the engine's dependencies, nothing global. */
 export interface EngineContext {
@@ -10,4 +10,9 @@ export interface EngineContext {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly changes: ChangeFeed;
+  /**
+   * The time in a scope: the scope's test clock when it has one, else `clock`. Every
+   * service asks this, never `clock` directly, so a test clock moves a whole scope.
+   */
+  now(scope: Scope): Date;
 }

@@ -24,3 +24,8 @@ export * from './coupon/types';
 export { couponAppliesToPeriod, couponDiscount } from './coupon/apply';
 export * from './tax/types';
 export type { TaxRate as TaxRateTerms } from './tax/calculate';
+export * from './invoice/types';
+export { InvoiceService } from './invoice/service';
+export { BillingCycle, type CycleReport } from './billing/cycle';
+export { TestClocks, testClockSchema } from './billing/test-clocks';
+export type { ChangePreview } from './subscription/service';

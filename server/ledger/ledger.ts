@@ -1,3 +1,7 @@
+import { BillingCycle } from './billing/cycle';
+import { TestClocks } from './billing/test-clocks';
+import { InvoiceService } from './invoice/service';
+import type { InvoiceConfig } from './invoice/types';
 import { ChangeFeed } from './changes';
 import type { EngineContext } from './context';
 import { CouponService } from './coupon/service';
@@ -25,6 +29,8 @@ export interface LedgerOptions {
   meter?: Partial<MeterConfig>;
   /** Entitlement cache settings, and Redis for several instances. */
   entitlements?: EntitlementOptions;
+  /** Invoice numbering (prefix, digits) and the drafts' grace period for late usage. */
+  invoices?: Partial<InvoiceConfig>;
 }
 
 /**
@@ -37,6 +43,11 @@ export interface Ledger {
   readonly subscriptions: SubscriptionService;
   readonly coupons: CouponService;
   readonly taxRates: TaxRateService;
+  readonly invoices: InvoiceService;
+  /** The billing cycle: `run(scope, at?)`, and `advanceClock` for test clocks. */
+  readonly billing: BillingCycle;
+  /** Test clocks: a scope with one lives at its time (create, get, delete; advance through `billing`). */
+  readonly testClocks: TestClocks;
   readonly meter: MeterService;
   readonly entitlements: EntitlementService;
   /** `entitlements.check`: may the customer use the feature now? */
@@ -50,26 +61,38 @@ export interface Ledger {
 
 export async function createLedger(options: LedgerOptions = {}): Promise<Ledger> {
   const logger = options.logger ?? consoleLogger;
+  const store = options.store ?? createMemoryStore();
+  const clock = options.clock ?? systemClock;
+  const testClocks = new TestClocks(store.billing, clock);
+  await testClocks.load();
   const ctx: EngineContext = {
-    store: options.store ?? createMemoryStore(),
+    store,
     plugins: new PluginRegistry(logger, options.plugins),
-    clock: options.clock ?? systemClock,
+    clock,
     logger,
     changes: new ChangeFeed(),
+    now: (scope) => testClocks.now(scope),
   };
   const meter = new MeterService(ctx, options.meter);
   const entitlements = new EntitlementService(ctx, meter, options.entitlements);
   // Engine-internal reactions to plan changes, registered ahead of user plugins.
   const forget = (scope: Scope) => meter.forgetFeatures(scope);
   ctx.plugins.registerFirst({ name: 'ledger:meter', onPlanCreated: forget, onPlanUpdated: forget, onPlanArchived: forget });
+  const taxRates = new TaxRateService(ctx);
+  const coupons = new CouponService(ctx);
+  const invoices = new InvoiceService(ctx, taxRates, options.invoices);
+  const billing = new BillingCycle(ctx, invoices, testClocks);
   await ctx.plugins.emit('onInit');
   let stopped: Promise<void> | null = null;
   return {
     customers: new CustomerService(ctx),
     plans: new PlanService(ctx),
-    subscriptions: new SubscriptionService(ctx),
-    coupons: new CouponService(ctx),
-    taxRates: new TaxRateService(ctx),
+    subscriptions: new SubscriptionService(ctx, { invoices, coupons, cycle: billing }),
+    coupons,
+    taxRates,
+    invoices,
+    billing,
+    testClocks,
     meter,
     entitlements,
     entitled: (scope, customerId, featureKey) => entitlements.check(scope, customerId, featureKey),

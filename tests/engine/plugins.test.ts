@@ -105,7 +105,10 @@ describe('plugins', () => {
 
       expect(rec.calls.map((x) => x.hook)).toEqual([
         'onSubscriptionCreated',
+        'onInvoiceGenerated', // the first period's fees, billed in advance…
+        'onInvoiceFinalized', // …and final at once (no usage to wait for)
         'onSubscriptionCancelScheduled',
+        'onInvoiceGenerated', // the final invoice: usage up to now, a draft for late events
         'onSubscriptionCanceled',
       ]);
       expect(rec.of('onSubscriptionCreated')).toEqual([[scope, sub]]);

@@ -147,7 +147,7 @@ describe.each(storeFactories())('subscriptions ($name store)', (factory) => {
       const t = new Date(T0.getTime() + 3 * DAY);
 
       const scheduled = await e.ledger.subscriptions.cancel(e.scope, sub.id, { at: 'period_end' });
-      expect(scheduled).toEqual({ ...sub, cancelAtPeriodEnd: true, canceledAt: t, updatedAt: t });
+      expect(scheduled).toEqual({ ...sub, cancelAtPeriodEnd: true, canceledAt: t, updatedAt: t, version: sub.version + 1 });
       expect(await e.ledger.subscriptions.get(e.scope, sub.id)).toEqual(scheduled);
       // scheduling again changes nothing
       expect(await e.ledger.subscriptions.cancel(e.scope, sub.id)).toEqual(scheduled);

@@ -310,8 +310,8 @@ describe.each(storeFactories())('$name store', (factory) => {
       const { customer, plan } = await seedCustomerAndPlan(store(), s);
       const first = subscriptionRow(customer.id, plan.id, { status: 'active' });
       await store().subscriptions.insert(s, first);
-      const ended = { ...first, status: 'canceled' as const, canceledAt: later(1000), endedAt: later(1000), updatedAt: later(1000) };
-      expect(await store().subscriptions.update(s, ended)).toBe(true);
+      const ended = { ...first, status: 'canceled' as const, canceledAt: later(1000), endedAt: later(1000), updatedAt: later(1000), version: first.version + 1 };
+      expect(await store().subscriptions.update(s, ended, first.version)).toBe(true);
       const second = subscriptionRow(customer.id, plan.id, { status: 'active' });
       await store().subscriptions.insert(s, second);
       expect(await store().subscriptions.get(s, first.id)).toEqual(ended);
@@ -324,7 +324,7 @@ describe.each(storeFactories())('$name store', (factory) => {
       const live = subscriptionRow(customer.id, plan.id, { status: 'active' });
       await store().subscriptions.insert(s, old);
       await store().subscriptions.insert(s, live);
-      await rejectsWith(store().subscriptions.update(s, { ...old, status: 'active', endedAt: null }), 'conflict');
+      await rejectsWith(store().subscriptions.update(s, { ...old, status: 'active', endedAt: null }, old.version), 'conflict');
       expect(await store().subscriptions.get(s, old.id)).toEqual(old);
     });
 
@@ -357,17 +357,38 @@ describe.each(storeFactories())('$name store', (factory) => {
       expect(await store().subscriptions.getLive(s, customer.id)).toEqual(live);
     });
 
-    it('replaces a subscription on update; an unknown one returns false', async () => {
+    it('replaces a subscription on update if its version is the one expected; a stale or unknown one returns false', async () => {
       const { customer, plan } = await seedCustomerAndPlan(store(), s);
       const sub = subscriptionRow(customer.id, plan.id);
       await store().subscriptions.insert(s, sub);
-      const changed = { ...sub, status: 'active' as const, quantity: 7, cancelAtPeriodEnd: true, canceledAt: later(10), updatedAt: later(10) };
-      expect(await store().subscriptions.update(s, changed)).toBe(true);
+      const changed = { ...sub, status: 'active' as const, quantity: 7, cancelAtPeriodEnd: true, canceledAt: later(10), updatedAt: later(10), version: sub.version + 1 };
+      expect(await store().subscriptions.update(s, changed, sub.version)).toBe(true);
       expect(await store().subscriptions.get(s, sub.id)).toEqual(changed);
+      // a writer that read the old version loses
+      expect(await store().subscriptions.update(s, { ...sub, quantity: 99, version: sub.version + 1 }, sub.version)).toBe(false);
+      expect((await store().subscriptions.get(s, sub.id))!.quantity).toBe(7);
 
       const ghost = subscriptionRow(customer.id, plan.id, { status: 'canceled' });
-      expect(await store().subscriptions.update(s, ghost)).toBe(false);
+      expect(await store().subscriptions.update(s, ghost, ghost.version)).toBe(false);
       expect(await store().subscriptions.get(s, ghost.id)).toBeNull();
+    });
+
+    it('lists live subscriptions whose period ended by a given instant, oldest end first', async () => {
+      const { customer, plan } = await seedCustomerAndPlan(store(), s);
+      const other = customerRow();
+      const third = customerRow();
+      await store().customers.insert(s, other);
+      await store().customers.insert(s, third);
+      const endsAt = (ms: number) => ({ currentPeriodEnd: later(ms) });
+      const late = subscriptionRow(customer.id, plan.id, { status: 'active', ...endsAt(2000) });
+      const early = subscriptionRow(other.id, plan.id, { status: 'trialing', ...endsAt(1000) });
+      const future = subscriptionRow(third.id, plan.id, { status: 'active', ...endsAt(5000) });
+      const ended = subscriptionRow(customer.id, plan.id, { status: 'canceled', ...endsAt(500) });
+      for (const x of [late, early, future, ended]) await store().subscriptions.insert(s, x);
+      expect((await store().subscriptions.listDue(s, later(2000), 10)).map((x) => x.id)).toEqual([early.id, late.id]);
+      expect((await store().subscriptions.listDue(s, later(2000), 1)).map((x) => x.id)).toEqual([early.id]);
+      expect(await store().subscriptions.listDue(s, later(999), 10)).toEqual([]);
+      expect(await store().subscriptions.listDue(otherAppOf(s), later(9000), 10)).toEqual([]);
     });
   });
 
@@ -428,7 +449,7 @@ describe.each(storeFactories())('$name store', (factory) => {
       expect(await store().subscriptions.listByCustomer(b, customer.id, { limit: 100 })).toEqual([]);
       expect(await store().subscriptions.getLive(b, customer.id)).toBeNull();
       expect(
-        await store().subscriptions.update(b, { ...sub, status: 'canceled', endedAt: later(1), canceledAt: later(1) }),
+        await store().subscriptions.update(b, { ...sub, status: 'canceled', endedAt: later(1), canceledAt: later(1) }, sub.version),
       ).toBe(false);
       expect(await store().subscriptions.get(a, sub.id)).toEqual(sub);
       expect(await store().subscriptions.listByCustomer(a, customer.id, { limit: 100 })).toEqual([sub]);

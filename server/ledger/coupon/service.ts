@@ -46,7 +46,7 @@ export class CouponService {
 
   async create(scope: Scope, input: CreateCouponInput): Promise<Coupon> {
     const data = parseInput(createCouponSchema, input, 'coupon');
-    const now = this.ctx.clock.now();
+    const now = this.ctx.now(scope);
     if (data.expiresAt !== null) this.checkExpiryAhead(data.expiresAt, now);
     const coupon: Coupon = {
       id: newId('coupon'),
@@ -96,7 +96,7 @@ export class CouponService {
     const data = parseInput(updateCouponSchema, patch, 'coupon update');
     const old = await this.get(scope, id);
     if (old.status === 'archived') throw illegalState(`coupon ${old.code} is archived`);
-    const now = this.ctx.clock.now();
+    const now = this.ctx.now(scope);
     if (data.expiresAt != null) this.checkExpiryAhead(data.expiresAt, now);
     const candidate: Coupon = { ...old, ...data, updatedAt: now };
     if (candidate.maxRedemptions !== null && candidate.maxRedemptions < old.timesRedeemed) {
@@ -116,7 +116,7 @@ export class CouponService {
     const stored = await this.ctx.store.coupons.update(scope, {
       ...old,
       status: 'archived',
-      updatedAt: this.ctx.clock.now(),
+      updatedAt: this.ctx.now(scope),
     });
     if (!stored) throw notFound('coupon', old.id);
     return stored;

@@ -23,7 +23,7 @@ export class CustomerService {
 
   async create(scope: Scope, input: CreateCustomerInput): Promise<Customer> {
     const data = parseInput(createCustomerSchema, input, 'customer');
-    const now = this.ctx.clock.now();
+    const now = this.ctx.now(scope);
     const customer: Customer = { id: newId('customer'), ...data, createdAt: now, updatedAt: now };
     await this.ctx.store.customers.insert(scope, customer);
     await this.ctx.plugins.emit('onCustomerCreated', scope, customer);
@@ -51,7 +51,7 @@ export class CustomerService {
   async update(scope: Scope, id: string, patch: UpdateCustomerInput): Promise<Customer> {
     const data = parseInput(updateCustomerSchema, patch, 'customer update');
     const old = await this.get(scope, id);
-    const updated: Customer = { ...old, ...data, updatedAt: this.ctx.clock.now() };
+    const updated: Customer = { ...old, ...data, updatedAt: this.ctx.now(scope) };
     if (!(await this.ctx.store.customers.update(scope, updated))) throw notFound('customer', old.id);
     await this.ctx.plugins.emit('onCustomerUpdated', scope, old, updated);
     return updated;

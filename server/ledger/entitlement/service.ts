@@ -143,7 +143,7 @@ export class EntitlementService {
   check(scope: Scope, customerId: string, featureKey: string): Promise<EntitlementResult> {
     const entry = this.#cache.get(keyOf(scope, customerId));
     if (entry !== undefined) {
-      const now = this.ctx.clock.now().getTime();
+      const now = this.ctx.now(scope).getTime();
       if (now >= entry.startMs && now < entry.endMs) {
         if (entry.refreshAt !== Infinity && Date.now() >= entry.refreshAt) this.#refresh(entry);
         return Promise.resolve(this.#answer(entry, featureKey));
@@ -223,7 +223,7 @@ export class EntitlementService {
   async #entry(scope: Scope, customerId: string): Promise<Entry> {
     const key = keyOf(scope, customerId);
     const hit = this.#cache.get(key);
-    const now = this.ctx.clock.now().getTime();
+    const now = this.ctx.now(scope).getTime();
     if (hit && now >= hit.startMs && now < hit.endMs) return hit;
     const id = parseId('customer', customerId);
     const running = this.#fills.get(key);
@@ -245,7 +245,7 @@ export class EntitlementService {
    */
   async #load(scope: Scope, customerId: CustomerId, key: string, fill: { stale: boolean }): Promise<Entry> {
     for (let attempt = 1; ; attempt++) {
-      const at = this.ctx.clock.now();
+      const at = this.ctx.now(scope);
       const guess = this.#guessUsage(key, scope, customerId, at);
       const sub = await this.ctx.store.subscriptions.getLive(scope, customerId);
       if (!sub || !grantsAccessAt(sub, at)) {
@@ -407,7 +407,7 @@ export class EntitlementService {
     const payload = this.#payload(entry, slot.feature.key, slot.result);
     const emit = () => this.ctx.plugins.emit(hook, entry.scope, payload);
     if (!this.#redis) return void emit();
-    const ttl = Math.max(1, entry.endMs - this.ctx.clock.now().getTime());
+    const ttl = Math.max(1, entry.endMs - this.ctx.now(entry.scope).getTime());
     void this.#redis
       .claimOnce(`${softLimitKey(entry.scope, entry.customerId, slot.feature.key, entry.startMs)}:${kind}`, ttl)
       .then((first) => (first ? emit() : undefined));

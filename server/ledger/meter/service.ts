@@ -110,7 +110,7 @@ export class MeterService {
   /** Buffers one event; returns its id. Throws `invalid` for a bad event, `limit_exceeded` when full. */
   meter(scope: Scope, input: unknown): UsageEvent['id'] {
     if (this.#closed) throw illegalState('metering has been shut down');
-    const checked = checkEvent(input, this.ctx.clock.now(), this.config);
+    const checked = checkEvent(input, this.ctx.now(scope), this.config);
     if (!checked.ok) throw invalid(`invalid usage event: ${checked.reason}`);
     this.#reserve(1);
     this.#enqueue(scope, [{ event: checked.event }]);
@@ -125,7 +125,7 @@ export class MeterService {
   async meterDurable(scope: Scope, inputs: readonly unknown[]): Promise<MeterResult[]> {
     if (this.#closed) throw illegalState('metering has been shut down');
     if (inputs.length > MAX_BATCH) throw invalid(`a batch holds at most ${MAX_BATCH} events, got ${inputs.length}`);
-    const now = this.ctx.clock.now();
+    const now = this.ctx.now(scope);
     const results: MeterResult[] = new Array(inputs.length);
     const valid: { index: number; event: UsageEvent }[] = [];
     inputs.forEach((raw, index) => {

@@ -42,7 +42,7 @@ export class PlanService {
 
   async create(scope: Scope, input: CreatePlanInput): Promise<Plan> {
     const data = parseInput(createPlanSchema, input, 'plan');
-    const now = this.ctx.clock.now();
+    const now = this.ctx.now(scope);
     const plan: Plan = {
       ...data,
       id: newId('plan'),
@@ -95,7 +95,7 @@ export class PlanService {
       throw illegalState(`plan ${old.id} is version ${old.version} of "${old.key}"; change the latest version`);
     }
     if (old.status === 'archived') throw illegalState(`plan "${old.key}" is archived`);
-    const now = this.ctx.clock.now();
+    const now = this.ctx.now(scope);
 
     const priced = Object.keys(data).filter((k) => !(COSMETIC as readonly string[]).includes(k));
     const featureIds = new Map(old.features.map((f) => [f.key, f.id]));
@@ -126,7 +126,7 @@ export class PlanService {
   async archive(scope: Scope, id: string): Promise<Plan> {
     const plan = await this.get(scope, id);
     if (plan.status === 'archived') return plan;
-    const now = this.ctx.clock.now();
+    const now = this.ctx.now(scope);
     await this.ctx.store.plans.archive(scope, plan.key, now);
     const archived: Plan = { ...plan, status: 'archived', updatedAt: now };
     await this.ctx.plugins.emit('onPlanArchived', scope, archived);

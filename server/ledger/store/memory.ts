@@ -1,46 +1,20 @@
 import type { Customer } from '../customer/types';
 import type { Plan } from '../plan/types';
 import type { Subscription } from '../subscription/types';
-import { conflict, scopeKey, type PageRequest, type Scope } from '../types';
+import { conflict } from '../types';
 import { createMemoryCouponStore } from './memory-coupons';
+import { createMemoryBillingStore } from './memory-billing';
+import { createMemoryInvoiceStore } from './memory-invoices';
+import { ScopedTable } from './memory-table';
 import { createMemoryTaxRateStore } from './memory-tax';
 import { createMemoryUsageStore } from './memory-usage';
 import type { Store } from './store';
-
-/**
- * An in-memory store for tests and embedding. Rows are kept per scope and copied on
- * the way in and out, so callers never share objects with the store.
- */
-class ScopedTable<T extends { id: string }> {
-  readonly #byScope = new Map<string, Map<string, T>>();
-
-  rows(scope: Scope): Map<string, T> {
-    const k = scopeKey(scope);
-    let m = this.#byScope.get(k);
-    if (!m) this.#byScope.set(k, (m = new Map()));
-    return m;
-  }
-  get(scope: Scope, id: string): T | null {
-    const row = this.rows(scope).get(id);
-    return row ? structuredClone(row) : null;
-  }
-  put(scope: Scope, row: T): void {
-    this.rows(scope).set(row.id, structuredClone(row));
-  }
-  find(scope: Scope, pred: (row: T) => boolean): T[] {
-    return [...this.rows(scope).values()].filter(pred).map((r) => structuredClone(r));
-  }
-  page(scope: Scope, page: PageRequest, pred: (row: T) => boolean = () => true): T[] {
-    return this.find(scope, (r) => pred(r) && (!page.cursor || r.id > page.cursor))
-      .sort((a, b) => (a.id < b.id ? -1 : 1))
-      .slice(0, page.limit + 1);
-  }
-}
 
 export function createMemoryStore(): Store {
   const customers = new ScopedTable<Customer>();
   const plans = new ScopedTable<Plan>();
   const subs = new ScopedTable<Subscription>();
+  const { store: invoices, all: invoiceRows } = createMemoryInvoiceStore();
 
   return {
     kind: 'memory',
@@ -112,7 +86,7 @@ export function createMemoryStore(): Store {
     },
     subscriptions: {
       async insert(scope, s) {
-        if (subs.find(scope, (r) => r.customerId === s.customerId && r.status !== 'canceled').length) {
+        if (s.status !== 'canceled' && subs.find(scope, (r) => r.customerId === s.customerId && r.status !== 'canceled').length) {
           throw conflict(`customer ${s.customerId} already has a live subscription`);
         }
         subs.put(scope, s);
@@ -126,17 +100,26 @@ export function createMemoryStore(): Store {
       async getLive(scope, customerId) {
         return subs.find(scope, (r) => r.customerId === customerId && r.status !== 'canceled')[0] ?? null;
       },
-      async update(scope, s) {
-        if (!subs.rows(scope).has(s.id)) return false;
+      async update(scope, s, expectedVersion) {
+        const current = subs.rows(scope).get(s.id);
+        if (!current || current.version !== expectedVersion) return false;
         if (s.status !== 'canceled' && subs.find(scope, (r) => r.customerId === s.customerId && r.status !== 'canceled' && r.id !== s.id).length) {
           throw conflict(`customer ${s.customerId} already has a live subscription`);
         }
         subs.put(scope, s);
         return true;
       },
+      async listDue(scope, at, limit) {
+        return subs
+          .find(scope, (r) => r.status !== 'canceled' && r.currentPeriodEnd <= at)
+          .sort((a, b) => a.currentPeriodEnd.getTime() - b.currentPeriodEnd.getTime() || (a.id < b.id ? -1 : 1))
+          .slice(0, limit);
+      },
     },
     usage: createMemoryUsageStore(),
     coupons: createMemoryCouponStore(),
     taxRates: createMemoryTaxRateStore(),
+    invoices,
+    billing: createMemoryBillingStore({ subscriptions: () => subs.all(), invoices: () => invoiceRows() }),
   };
 }

@@ -1,12 +1,14 @@
-import { and, asc, eq, gt, ne, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, lte, ne, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client';
 import { customers, plans, subscriptions } from '../../../db/schema';
 import type { Customer } from '../customer/types';
 import { featureInputSchema, type Feature, type Interval, type IntervalUnit, type Plan } from '../plan/types';
-import type { Subscription } from '../subscription/types';
+import type { PendingChange, PriceOverrides, Subscription, SubscriptionDiscount } from '../subscription/types';
 import { conflict, type Currency, type CustomerId, type FeatureId, type PlanId, type Scope, type SubscriptionId } from '../types';
+import { createPostgresBillingStore } from './postgres-billing';
 import { createPostgresCouponStore } from './postgres-coupons';
+import { createPostgresInvoiceStore } from './postgres-invoices';
 import { createPostgresTaxRateStore } from './postgres-tax';
 import { createPostgresUsageStore } from './postgres-usage';
 import type { Store } from './store';
@@ -86,6 +88,9 @@ const planRow = (s: Scope, p: Plan): typeof plans.$inferInsert => ({
   updatedAt: p.updatedAt,
 });
 
+/** JSON columns hold dates as strings. */
+const reviveDiscount = (d: SubscriptionDiscount): SubscriptionDiscount => ({ ...d, appliedAt: new Date(d.appliedAt) });
+
 const toSubscription = (r: typeof subscriptions.$inferSelect): Subscription => ({
   id: r.id as SubscriptionId,
   customerId: r.customerId as CustomerId,
@@ -100,6 +105,11 @@ const toSubscription = (r: typeof subscriptions.$inferSelect): Subscription => (
   cancelAtPeriodEnd: r.cancelAtPeriodEnd,
   canceledAt: r.canceledAt,
   endedAt: r.endedAt,
+  unbilledFrom: r.unbilledFrom,
+  discount: r.discount ? reviveDiscount(r.discount as SubscriptionDiscount) : null,
+  priceOverrides: r.priceOverrides as PriceOverrides,
+  pendingChange: (r.pendingChange as PendingChange | null) ?? null,
+  version: r.version,
   metadata: r.metadata,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
@@ -253,20 +263,31 @@ export function createPostgresStore(db: Database): Store {
         const [r] = await liveSubscription.execute({ tenantId: s.tenantId, appId: s.appId, customerId });
         return r ? toSubscription(r) : null;
       },
-      async update(s, sub) {
+      async update(s, sub, expectedVersion) {
         const { id, createdAt: _c, ...set } = sub;
         const r = await db
           .update(subscriptions)
           .set(set)
-          .where(inScope(subscriptions, s, eq(subscriptions.id, id)))
+          .where(inScope(subscriptions, s, eq(subscriptions.id, id), eq(subscriptions.version, expectedVersion)))
           .returning({ id: subscriptions.id })
           .catch((e) => uniqueViolation(e, `customer ${sub.customerId} already has a live subscription`));
         return r.length === 1;
+      },
+      async listDue(s, at, limit) {
+        const rows = await db
+          .select()
+          .from(subscriptions)
+          .where(inScope(subscriptions, s, ne(subscriptions.status, 'canceled'), lte(subscriptions.currentPeriodEnd, at)))
+          .orderBy(asc(subscriptions.currentPeriodEnd), asc(subscriptions.id))
+          .limit(limit);
+        return rows.map(toSubscription);
       },
     },
     usage: createPostgresUsageStore(db),
     coupons: createPostgresCouponStore(db),
     taxRates: createPostgresTaxRateStore(db),
+    invoices: createPostgresInvoiceStore(db),
+    billing: createPostgresBillingStore(db),
   };
 }
 

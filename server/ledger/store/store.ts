@@ -1,5 +1,7 @@
+import type { BillingStore } from '../billing/store';
 import type { CouponStore } from '../coupon/store';
 import type { CustomerStore } from '../customer/store';
+import type { InvoiceStore } from '../invoice/store';
 import type { UsageStore } from '../meter/store';
 import type { PlanStore } from '../plan/store';
 import type { SubscriptionStore } from '../subscription/store';
@@ -18,4 +20,6 @@ export interface Store {
   readonly usage: UsageStore;
   readonly coupons: CouponStore;
   readonly taxRates: TaxRateStore;
+  readonly invoices: InvoiceStore;
+  readonly billing: BillingStore;
 }

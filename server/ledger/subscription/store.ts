@@ -8,5 +8,12 @@ export interface SubscriptionStore {
   listByCustomer(scope: Scope, customerId: CustomerId, page: PageRequest): Promise<Subscription[]>;
   /** The customer's live (trialing or active) subscription: there is at most one. */
   getLive(scope: Scope, customerId: CustomerId): Promise<Subscription | null>;
-  update(scope: Scope, sub: Subscription): Promise<boolean>;
+  /**
+   * Writes the subscription if its stored version is still `expectedVersion` (the one it
+   * was read with); false otherwise or when it does not exist. Throws `conflict` when it
+   * would make a second live subscription for the customer.
+   */
+  update(scope: Scope, sub: Subscription, expectedVersion: number): Promise<boolean>;
+  /** Live subscriptions whose current period ended at or before `at`, the oldest end first. */
+  listDue(scope: Scope, at: Date, limit: number): Promise<Subscription[]>;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { CustomerId, PlanId, SubscriptionId } from '../types';
+import { minorUnits, priceSchema, type Price } from '../plan/types';
+import type { CouponId, CustomerId, PlanId, SubscriptionId } from '../types';
 
 /**
  * trialing -> active -> canceled. A subscription on trial is `trialing` until its trial
@@ -26,10 +27,47 @@ export interface Subscription {
   cancelAtPeriodEnd: boolean;
   canceledAt: Date | null;
   endedAt: Date | null;
+  /** Usage from here on is not billed yet: the period's start, or the last mid-period change. */
+  unbilledFrom: Date;
+  /** The coupon applied by code, and how many invoices it has discounted so far. */
+  discount: SubscriptionDiscount | null;
+  /** Prices that replace the plan's for this subscriber. */
+  priceOverrides: PriceOverrides;
+  /** A change applied by the billing cycle at the end of the current period (a downgrade). */
+  pendingChange: PendingChange | null;
+  /** Raised by every write; the billing cycle writes only if it has not moved. */
+  version: number;
   metadata: Record<string, string>;
   createdAt: Date;
   updatedAt: Date;
 }
+
+export interface SubscriptionDiscount {
+  couponId: CouponId;
+  code: string;
+  appliedAt: Date;
+  /** Invoices discounted so far: `once` applies while 0, `repeating N` while below N. */
+  periodsApplied: number;
+}
+
+export interface PriceOverrides {
+  /** Replaces the plan's base price (minor units per period). */
+  basePrice?: number;
+  /** Replaces a feature's price, by feature key. */
+  features?: Record<string, Price>;
+}
+
+export interface PendingChange {
+  planId: PlanId;
+  quantity: number;
+}
+
+export const priceOverridesSchema = z
+  .object({
+    basePrice: minorUnits.optional(),
+    features: z.record(z.string(), priceSchema).optional(),
+  })
+  .strict();
 
 export const createSubscriptionSchema = z.object({
   customerId: z.string(),
@@ -37,6 +75,10 @@ export const createSubscriptionSchema = z.object({
   quantity: z.number().int().min(1).max(1_000_000).default(1),
   /** Overrides the plan's trial length; 0 for no trial. */
   trialDays: z.number().int().min(0).max(365).optional(),
+  /** A coupon code to redeem on the subscription. */
+  couponCode: z.string().min(1).max(100).optional(),
+  /** Prices that replace the plan's for this subscriber. */
+  priceOverrides: priceOverridesSchema.default({}),
   metadata: z.record(z.string().max(100), z.string().max(500)).default({}),
 });
 export type CreateSubscriptionInput = z.input<typeof createSubscriptionSchema>;
@@ -44,5 +86,30 @@ export type CreateSubscriptionInput = z.input<typeof createSubscriptionSchema>;
 export const cancelSchema = z.object({
   /** `now` ends it at once; `period_end` lets it run to the end of the paid period. */
   at: z.enum(['now', 'period_end']).default('period_end'),
+  /**
+   * Ending now: credit the unused part of the period's in-advance fees on the final
+   * invoice (default false: no refund of the period paid for).
+   */
+  prorate: z.boolean().default(false),
 });
 export type CancelInput = z.input<typeof cancelSchema>;
+
+export const changePlanSchema = z.object({
+  planId: z.string(),
+  /** Seats on the new plan; the current quantity when omitted. */
+  quantity: z.number().int().min(1).max(1_000_000).optional(),
+  /**
+   * When a downgrade (lower in-advance fees) takes effect: `period_end` (default) or
+   * `now`. Upgrades always take effect at once.
+   */
+  downgradeAt: z.enum(['now', 'period_end']).default('period_end'),
+  /** Credit and charge the rest of the period (default true). */
+  prorate: z.boolean().default(true),
+});
+export type ChangePlanInput = z.input<typeof changePlanSchema>;
+
+export const changeSeatsSchema = z.object({
+  quantity: z.number().int().min(1).max(1_000_000),
+  prorate: z.boolean().default(true),
+});
+export type ChangeSeatsInput = z.input<typeof changeSeatsSchema>;

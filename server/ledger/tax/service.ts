@@ -25,7 +25,7 @@ export class TaxRateService {
   /** Conflict when `active` and another active rate exists for the same country and region. */
   async create(scope: Scope, input: CreateTaxRateInput): Promise<TaxRateRecord> {
     const data = parseInput(createTaxRateSchema, input, 'tax rate');
-    const now = this.ctx.clock.now();
+    const now = this.ctx.now(scope);
     const rate: TaxRateRecord = { id: newId('taxRate'), ...data, createdAt: now, updatedAt: now };
     await this.ctx.store.taxRates.insert(scope, rate);
     return rate;
@@ -53,7 +53,7 @@ export class TaxRateService {
     const data = parseInput(updateTaxRateSchema, patch, 'tax rate update');
     const old = await this.get(scope, id);
     const { displayName = old.displayName, description = old.description, active = old.active } = data;
-    const updated: TaxRateRecord = { ...old, displayName, description, active, updatedAt: this.ctx.clock.now() };
+    const updated: TaxRateRecord = { ...old, displayName, description, active, updatedAt: this.ctx.now(scope) };
     if (active && !old.active) {
       const other = await this.ctx.store.taxRates.findActive(scope, old.country, old.region);
       if (other) {

@@ -1,0 +1,210 @@
+import { priceQuantity } from '../plan/pricing';
+import type { Feature, Plan, Price } from '../plan/types';
+import { prorate } from '../subscription/proration';
+import type { PriceOverrides } from '../subscription/types';
+import { taxForLine } from '../tax/calculate';
+import { money, toMajorString, type Currency, type Money } from '../types';
+import type { InvoiceLine, InvoiceTaxRate } from './types';
+
+/**
+ * The billing rules that turn a subscription's period into invoice lines, as pure
+ * functions (no storage, no clock): tested as a specification in tests/unit/invoice-build.test.ts.
+ *
+ * - Fees are billed in advance for the coming period: the plan's base price, each
+ *   licensed feature (seats, priced by its model above its included units) and each
+ *   metered feature priced `flat`.
+ * - Metered usage is billed in arrears for the period that ended, priced by the
+ *   feature's model above its included units; free during a trial.
+ * - A subscription's price overrides replace the plan's base price or a feature's price.
+ * - Each line's amount is rounded once (pricing.ts). The coupon's discount is computed
+ *   per line and never exceeds it; tax is computed per line on (amount − discount) and
+ *   rounded per line; the invoice's figures are the sums of its lines'.
+ */
+interface Period {
+  start: Date;
+  end: Date;
+}
+
+const basePriceOf = (plan: Plan, overrides: PriceOverrides) => overrides.basePrice ?? plan.basePrice;
+const priceOf = (feature: Feature, overrides: PriceOverrides): Price | undefined =>
+  feature.kind === 'boolean' ? undefined : (overrides.features?.[feature.key] ?? feature.price);
+
+function line(fields: Omit<InvoiceLine, 'discount' | 'tax'>): InvoiceLine {
+  return { ...fields, discount: 0, tax: 0 };
+}
+
+/** The in-advance fees of a plan for a period: base fee, licensed seats, flat feature fees. */
+export function advanceLines(plan: Plan, quantity: number, overrides: PriceOverrides, period: Period): InvoiceLine[] {
+  const lines: InvoiceLine[] = [];
+  const base = basePriceOf(plan, overrides);
+  if (base > 0) {
+    lines.push(
+      line({
+        id: 'base_fee:plan',
+        kind: 'base_fee',
+        description: `${plan.name} plan`,
+        featureKey: null,
+        quantity: '1',
+        unitPrice: toMajorString(money(base, plan.currency)),
+        amount: base,
+        periodStart: period.start,
+        periodEnd: period.end,
+      }),
+    );
+  }
+  for (const feature of plan.features) {
+    const price = priceOf(feature, overrides);
+    if (!price) continue;
+    if (feature.kind === 'licensed') {
+      const priced = priceQuantity(price, String(quantity), feature.includedUnits, plan.currency);
+      lines.push(
+        line({
+          id: `license:${feature.key}`,
+          kind: 'license',
+          description: `${feature.name} × ${quantity}`,
+          featureKey: feature.key,
+          quantity: String(quantity),
+          unitPrice: price.model === 'per_unit' ? price.unitPrice : null,
+          amount: priced.amount.amount,
+          periodStart: period.start,
+          periodEnd: period.end,
+          ...(priced.tiers.length ? { tiers: priced.tiers } : {}),
+        }),
+      );
+    } else if (feature.kind === 'metered' && price.model === 'flat') {
+      lines.push(
+        line({
+          id: `flat_fee:${feature.key}`,
+          kind: 'flat_fee',
+          description: feature.name,
+          featureKey: feature.key,
+          quantity: '1',
+          unitPrice: toMajorString(money(price.amount, plan.currency)),
+          amount: price.amount,
+          periodStart: period.start,
+          periodEnd: period.end,
+        }),
+      );
+    }
+  }
+  return lines;
+}
+
+/** Metered usage in arrears: one line per priced metered feature (flat fees are in advance). */
+export function usageLines(
+  plan: Plan,
+  overrides: PriceOverrides,
+  period: Period,
+  values: ReadonlyMap<string, string>,
+): InvoiceLine[] {
+  const lines: InvoiceLine[] = [];
+  for (const feature of plan.features) {
+    if (feature.kind !== 'metered') continue;
+    const price = priceOf(feature, overrides);
+    if (!price || price.model === 'flat') continue;
+    const used = values.get(feature.key) ?? '0';
+    const priced = priceQuantity(price, used, feature.includedUnits, plan.currency);
+    lines.push(
+      line({
+        id: `usage:${feature.key}`,
+        kind: 'usage',
+        description: `${feature.name}: ${used} ${feature.unitName ?? 'units'}${feature.includedUnits ? ` (${feature.includedUnits} included)` : ''}`,
+        featureKey: feature.key,
+        quantity: used,
+        unitPrice: price.model === 'per_unit' ? price.unitPrice : null,
+        amount: priced.amount.amount,
+        periodStart: period.start,
+        periodEnd: period.end,
+        ...(priced.tiers.length ? { tiers: priced.tiers } : {}),
+      }),
+    );
+  }
+  return lines;
+}
+
+/**
+ * A mid-period change of in-advance fees at `at`: for every old fee a credit for the part
+ * of the period left, for every new fee a charge for it, each prorated by seconds and
+ * rounded on its own (proration.ts). Stripe's example: 10 → 20 USD at mid-period gives
+ * −5.00 and +10.00, net +5.00.
+ */
+export function prorationLinesFor(oldFees: readonly InvoiceLine[], newFees: readonly InvoiceLine[], period: Period, at: Date, currency: Currency, startIndex = 0): InvoiceLine[] {
+  const out: InvoiceLine[] = [];
+  let i = startIndex;
+  const remaining = { start: at < period.start ? period.start : at, end: period.end };
+  for (const [fees, sign, label] of [
+    [oldFees, -1, 'Unused time on'],
+    [newFees, 1, 'Remaining time on'],
+  ] as const) {
+    for (const fee of fees) {
+      const amount = prorate(money(sign * fee.amount, currency), period, at).amount;
+      if (amount === 0) continue;
+      out.push(
+        line({
+          id: `proration:${i++}`,
+          kind: 'proration',
+          description: `${label} ${fee.description}`,
+          featureKey: fee.featureKey,
+          quantity: fee.quantity,
+          unitPrice: fee.unitPrice,
+          amount,
+          periodStart: remaining.start,
+          periodEnd: remaining.end,
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+export interface TaxChoice {
+  rate: InvoiceTaxRate | null;
+  /** Why no tax applies, when it does not. */
+  note: string | null;
+}
+
+export interface InvoiceFigures {
+  lines: InvoiceLine[];
+  subtotal: number;
+  discount: number;
+  tax: number;
+  total: number;
+  taxInclusive: boolean;
+}
+
+/**
+ * Discounts and taxes the lines and sums them. `discountOf` gives each line's discount
+ * from the positive lines' amounts (a coupon); credits (negative lines) are never
+ * discounted. total = subtotal − discount + tax, or subtotal − discount when the rate is
+ * inclusive (the tax is inside the prices).
+ */
+export function finishLines(
+  currency: Currency,
+  lines: readonly InvoiceLine[],
+  discountOf: ((amounts: Money[]) => Money[]) | null,
+  tax: TaxChoice,
+): InvoiceFigures {
+  const positive = lines.map((l, i) => [l, i] as const).filter(([l]) => l.amount > 0);
+  const discounts = new Array<number>(lines.length).fill(0);
+  if (discountOf && positive.length > 0) {
+    const parts = discountOf(positive.map(([l]) => money(l.amount, currency)));
+    positive.forEach(([l, i], k) => (discounts[i] = Math.min(l.amount, Math.max(0, parts[k]!.amount))));
+  }
+  const done = lines.map((l, i) => {
+    const taxable = money(l.amount - discounts[i]!, currency);
+    const t = tax.rate ? taxForLine(taxable, tax.rate).tax.amount : 0;
+    return { ...l, discount: discounts[i]!, tax: t };
+  });
+  const subtotal = done.reduce((a, l) => a + l.amount, 0);
+  const discount = done.reduce((a, l) => a + l.discount, 0);
+  const taxTotal = done.reduce((a, l) => a + l.tax, 0);
+  const inclusive = tax.rate?.inclusive ?? false;
+  return {
+    lines: done,
+    subtotal,
+    discount,
+    tax: taxTotal,
+    total: subtotal - discount + (inclusive ? 0 : taxTotal),
+    taxInclusive: inclusive,
+  };
+}

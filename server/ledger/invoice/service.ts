@@ -1,0 +1,305 @@
+import { couponDiscount } from '../coupon/apply';
+import type { Coupon } from '../coupon/types';
+import type { EngineContext } from '../context';
+import type { Customer } from '../customer/types';
+import type { Plan } from '../plan/types';
+import type { Subscription } from '../subscription/types';
+import type { TaxRateService } from '../tax/service';
+import {
+  illegalState,
+  invalid,
+  newId,
+  notFound,
+  pageSchema,
+  parseId,
+  parseInput,
+  toPage,
+  type CouponId,
+  type Page,
+  type PageInput,
+  type PlanId,
+  type Scope,
+} from '../types';
+import { advanceLines, finishLines, usageLines, type TaxChoice } from './build';
+import type { Numbering } from './store';
+import {
+  creditNoteSchema,
+  DEFAULT_INVOICE_CONFIG,
+  TRANSITIONS,
+  voidSchema,
+  type BillingReason,
+  type CreditNote,
+  type CreditNoteInput,
+  type CustomerSnapshot,
+  type Invoice,
+  type InvoiceBasis,
+  type InvoiceConfig,
+  type InvoiceStatus,
+} from './types';
+
+/** What an invoice's content is: everything but identity, state and timestamps. */
+type Content = Pick<
+  Invoice,
+  'lines' | 'subtotal' | 'discount' | 'tax' | 'total' | 'taxInclusive' | 'taxRate' | 'taxNote' | 'couponId' | 'periodStart' | 'periodEnd' | 'currency'
+>;
+
+/**
+ * Invoices: made from a basis (what a subscription owes for a span of time), kept as
+ * drafts while late usage may still arrive, finalized (numbered, the customer copied,
+ * earlier credit applied), then paid, voided or marked uncollectible; corrected only by
+ * credit notes. One use case per method, each checking the state machine.
+ */
+export class InvoiceService {
+  readonly config: InvoiceConfig;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly taxRates: TaxRateService,
+    config: Partial<InvoiceConfig> = {},
+  ) {
+    this.config = { ...DEFAULT_INVOICE_CONFIG, ...config };
+  }
+
+  // --- reading ---------------------------------------------------------------------
+
+  async get(scope: Scope, id: string): Promise<Invoice> {
+    const iid = parseId('invoice', id);
+    const inv = await this.ctx.store.invoices.get(scope, iid);
+    if (!inv) throw notFound('invoice', iid);
+    return inv;
+  }
+
+  async listByCustomer(scope: Scope, customerId: string, page: PageInput = {}): Promise<Page<Invoice>> {
+    const cid = parseId('customer', customerId);
+    const p = parseInput(pageSchema, page, 'page');
+    if (!(await this.ctx.store.customers.get(scope, cid))) throw notFound('customer', cid);
+    return toPage(await this.ctx.store.invoices.listByCustomer(scope, cid, p), p.limit);
+  }
+
+  async listCreditNotes(scope: Scope, invoiceId: string): Promise<CreditNote[]> {
+    const inv = await this.get(scope, invoiceId);
+    return this.ctx.store.invoices.listCreditNotes(scope, inv.id);
+  }
+
+  // --- making ----------------------------------------------------------------------
+
+  /**
+   * Makes the draft invoice of a subscription for `key`, once: if it exists (the cycle
+   * ran before, or runs concurrently), the stored one is returned. A draft that bills
+   * usage waits `finalizeGraceMs` for late events; one that bills none (fees in advance,
+   * prorations, a trial) can be finalized at once.
+   */
+  async create(
+    scope: Scope,
+    sub: Subscription,
+    reason: BillingReason,
+    key: string,
+    issueAt: Date,
+    basis: InvoiceBasis,
+  ): Promise<{ invoice: Invoice; created: boolean }> {
+    const now = this.ctx.now(scope);
+    const content = await this.compute(scope, sub.customerId, basis);
+    const invoice: Invoice = {
+      id: newId('invoice'),
+      number: null,
+      status: 'draft',
+      subscriptionId: sub.id,
+      customerId: sub.customerId,
+      billingReason: reason,
+      key,
+      issueAt,
+      ...content,
+      creditApplied: 0,
+      credited: 0,
+      amountDue: Math.max(0, content.total),
+      basis,
+      customer: null,
+      finalizeAt: new Date(issueAt.getTime() + (billsUsage(basis) ? this.config.finalizeGraceMs : 0)),
+      finalizedAt: null,
+      paidAt: null,
+      voidedAt: null,
+      voidReason: null,
+      markedUncollectibleAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const stored = await this.ctx.store.invoices.insertOnce(scope, invoice);
+    if (stored.created) await this.ctx.plugins.emit('onInvoiceGenerated', scope, stored.invoice);
+    return stored;
+  }
+
+  /** What a basis comes to now: lines from the plans and the usage, discounted and taxed. */
+  async compute(scope: Scope, customerId: Subscription['customerId'], basis: InvoiceBasis): Promise<Content> {
+    const customer = await this.ctx.store.customers.get(scope, customerId);
+    if (!customer) throw notFound('customer', customerId);
+    const plans = new Map<PlanId, Plan>();
+    const planOf = async (id: PlanId) => {
+      let p = plans.get(id);
+      if (!p) {
+        const found = await this.ctx.store.plans.get(scope, id);
+        if (!found) throw notFound('plan', id);
+        plans.set(id, (p = found));
+      }
+      return p;
+    };
+
+    const lines = [];
+    const spans: Date[] = [];
+    let currency = null;
+    if (basis.usage) {
+      const plan = await planOf(basis.usage.planId);
+      currency = plan.currency;
+      spans.push(basis.usage.start, basis.usage.end);
+      if (!basis.usage.trial && basis.usage.end > basis.usage.start) {
+        const values = await this.usageValues(scope, customerId, plan, basis.usage.start, basis.usage.end);
+        lines.push(...usageLines(plan, basis.usage.overrides, basis.usage, values));
+      }
+    }
+    if (basis.advance) {
+      const plan = await planOf(basis.advance.planId);
+      currency = plan.currency;
+      spans.push(basis.advance.start, basis.advance.end);
+      lines.push(...advanceLines(plan, basis.advance.quantity, basis.advance.overrides, basis.advance));
+    }
+    for (const p of basis.prorations) spans.push(p.periodStart, p.periodEnd);
+    lines.push(...basis.prorations);
+    if (!currency) throw invalid('an invoice needs fees or usage to bill');
+
+    const coupon = basis.couponId ? await this.ctx.store.coupons.get(scope, basis.couponId) : null;
+    const tax = await this.taxChoice(scope, customer);
+    const figures = finishLines(currency, lines, coupon ? (amounts) => couponDiscount(coupon as Coupon, amounts) : null, tax);
+    const times = spans.map((d) => d.getTime());
+    return {
+      ...figures,
+      currency,
+      taxRate: tax.rate,
+      taxNote: tax.note,
+      couponId: coupon ? (coupon.id as CouponId) : null,
+      periodStart: new Date(Math.min(...times)),
+      periodEnd: new Date(Math.max(...times)),
+    };
+  }
+
+  /** The metered features' usage over [from, to), aggregated in SQL, one round trip. */
+  private async usageValues(scope: Scope, customerId: Subscription['customerId'], plan: Plan, from: Date, to: Date) {
+    const metered = plan.features.filter((f) => f.kind === 'metered');
+    const values = await this.ctx.store.usage.aggregateMany(
+      scope,
+      metered.map((f) => ({ customerId, featureKey: f.key, aggregation: f.kind === 'metered' ? f.aggregation : 'sum', from, to })),
+    );
+    return new Map(metered.map((f, i) => [f.key, values[i]!]));
+  }
+
+  private async taxChoice(scope: Scope, customer: Customer): Promise<TaxChoice> {
+    const d = await this.taxRates.rateFor(scope, customer);
+    if (d.kind === 'rate') {
+      const r = d.rate;
+      return { rate: { id: r.id, displayName: r.displayName, percentage: r.percentage, inclusive: r.inclusive }, note: null };
+    }
+    return { rate: null, note: d.reason };
+  }
+
+  // --- the state machine -----------------------------------------------------------
+
+  /** Recomputes a draft from its basis: late usage, a changed tax rate or address. */
+  async refresh(scope: Scope, id: string): Promise<Invoice> {
+    const inv = await this.get(scope, id);
+    this.expect(inv, 'draft', 'refresh');
+    const content = await this.compute(scope, inv.customerId, inv.basis);
+    const refreshed: Invoice = { ...inv, ...content, amountDue: Math.max(0, content.total), updatedAt: this.ctx.now(scope) };
+    if (!(await this.ctx.store.invoices.updateDraft(scope, refreshed))) return this.get(scope, id);
+    return refreshed;
+  }
+
+  /**
+   * draft → open: refreshed one last time, numbered (gap-free, per tenant and app), the
+   * customer's details copied, the subscription's credit applied. Finalizing twice at
+   * once finalizes once: the loser gets the finalized invoice.
+   */
+  async finalize(scope: Scope, id: string): Promise<Invoice> {
+    const draft = await this.refresh(scope, id);
+    if (draft.status !== 'draft') return draft;
+    const customer = await this.ctx.store.customers.get(scope, draft.customerId);
+    if (!customer) throw notFound('customer', draft.customerId);
+    const now = this.ctx.now(scope);
+    const numbering: Numbering = { prefix: this.config.numberPrefix, digits: this.config.numberDigits };
+    const done = await this.ctx.store.invoices.finalize(scope, draft.id, numbering, (d, number, credit) => {
+      const creditApplied = Math.min(credit, Math.max(0, d.total));
+      return {
+        ...d,
+        number,
+        status: 'open',
+        customer: snapshotOf(customer),
+        creditApplied,
+        amountDue: Math.max(0, d.total - creditApplied - d.credited),
+        finalizedAt: now,
+        updatedAt: now,
+      };
+    });
+    if (!done) return this.get(scope, id);
+    await this.ctx.plugins.emit('onInvoiceFinalized', scope, done);
+    return done;
+  }
+
+  async void(scope: Scope, id: string, input: { reason?: string } = {}): Promise<Invoice> {
+    const { reason } = parseInput(voidSchema, input, 'void');
+    const now = this.ctx.now(scope);
+    const inv = await this.move(scope, id, 'void', { voidedAt: now, voidReason: reason, amountDue: 0 });
+    await this.ctx.plugins.emit('onInvoiceVoided', scope, inv, reason);
+    return inv;
+  }
+
+  async markUncollectible(scope: Scope, id: string): Promise<Invoice> {
+    return this.move(scope, id, 'uncollectible', { markedUncollectibleAt: this.ctx.now(scope) });
+  }
+
+  /** open or uncollectible → paid (payments call this). */
+  async markPaid(scope: Scope, id: string): Promise<Invoice> {
+    const inv = await this.move(scope, id, 'paid', { paidAt: this.ctx.now(scope), amountDue: 0 });
+    await this.ctx.plugins.emit('onInvoicePaid', scope, inv);
+    return inv;
+  }
+
+  /** A numbered credit note lowering what an issued invoice asks for. */
+  async createCreditNote(scope: Scope, invoiceId: string, input: CreditNoteInput): Promise<{ creditNote: CreditNote; invoice: Invoice }> {
+    const data = parseInput(creditNoteSchema, input, 'credit note');
+    const inv = await this.get(scope, invoiceId);
+    if (!['open', 'paid', 'uncollectible'].includes(inv.status)) {
+      throw illegalState(`invoice ${inv.id} is ${inv.status}: only an issued invoice (open, paid, uncollectible) takes a credit note`);
+    }
+    const left = inv.total - inv.credited;
+    if (data.amount > left) {
+      throw invalid(`a credit note of ${data.amount} exceeds what invoice ${inv.number} has left to credit (${left})`, [
+        { path: 'amount', message: `at most ${left}` },
+      ]);
+    }
+    const r = await this.ctx.store.invoices.issueCreditNote(
+      scope,
+      { id: newId('creditNote'), invoiceId: inv.id, customerId: inv.customerId, amount: data.amount, currency: inv.currency, reason: data.reason, memo: data.memo, createdAt: this.ctx.now(scope) },
+      { prefix: this.config.creditNotePrefix, digits: this.config.numberDigits },
+    );
+    if (!r) throw illegalState(`invoice ${inv.id} changed meanwhile; retry`);
+    return { creditNote: r.note, invoice: r.invoice };
+  }
+
+  private expect(inv: Invoice, status: InvoiceStatus, what: string): void {
+    if (inv.status !== status) throw illegalState(`cannot ${what} invoice ${inv.id}: it is ${inv.status}, not ${status}`);
+  }
+
+  private async move(scope: Scope, id: string, to: InvoiceStatus, patch: Partial<Invoice>): Promise<Invoice> {
+    const inv = await this.get(scope, id);
+    const from = (Object.keys(TRANSITIONS) as InvoiceStatus[]).filter((s) => TRANSITIONS[s].includes(to) && s !== 'draft');
+    if (!from.includes(inv.status)) {
+      throw illegalState(`invoice ${inv.id} is ${inv.status}: it cannot become ${to} (allowed from ${from.join(' or ')})`);
+    }
+    const moved = await this.ctx.store.invoices.transition(scope, inv.id, from, { ...patch, status: to, updatedAt: this.ctx.now(scope) });
+    if (!moved) throw illegalState(`invoice ${inv.id} changed meanwhile; retry`);
+    return moved;
+  }
+}
+
+const billsUsage = (b: InvoiceBasis) => !!b.usage && !b.usage.trial && b.usage.end > b.usage.start;
+
+export function snapshotOf(c: Customer): CustomerSnapshot {
+  return { name: c.name, email: c.email, address: c.address, country: c.country, region: c.region, taxId: c.taxId };
+}

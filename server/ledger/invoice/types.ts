@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import type { Address } from '../customer/types';
+import type { TierCharge } from '../plan/pricing';
+import type { PriceOverrides } from '../subscription/types';
+import type { CouponId, Currency, CustomerId, Id, InvoiceId, PlanId, SubscriptionId } from '../types';
+
+/**
+ * Invoices, as Stripe's: a state machine of named states with explicit transitions.
+ *
+ *   draft ──finalize──▶ open ──pay──▶ paid
+ *                        │  └──void──▶ void
+ *                        └──mark uncollectible──▶ uncollectible ──pay / void──▶ …
+ *
+ * A draft is refreshed with late usage until it is finalized (after the grace period);
+ * finalizing numbers it and copies the customer's details onto it, and from then on its
+ * lines and amounts never change: corrections are credit notes.
+ */
+export const INVOICE_STATUSES = ['draft', 'open', 'paid', 'void', 'uncollectible'] as const;
+export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
+
+/** The transitions allowed from each state (finalize is draft → open). */
+export const TRANSITIONS: Record<InvoiceStatus, readonly InvoiceStatus[]> = {
+  draft: ['open'],
+  open: ['paid', 'void', 'uncollectible'],
+  uncollectible: ['paid', 'void'],
+  paid: [],
+  void: [],
+};
+
+/**
+ * Why an invoice was made: the first period's fees (`subscription_create`), a period
+ * boundary or a trial's end (`subscription_cycle`), a mid-period plan or seat change
+ * (`subscription_update`), or the end of a subscription (`subscription_cancel`).
+ */
+export type BillingReason = 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'subscription_cancel';
+
+export type LineKind = 'base_fee' | 'license' | 'flat_fee' | 'usage' | 'proration';
+
+export interface InvoiceLine {
+  /** Stable within the invoice: "usage:api_calls", "license:seats", "proration:3". */
+  id: string;
+  kind: LineKind;
+  description: string;
+  featureKey: string | null;
+  /** Exact decimal: units, seats, or "1" for a fee. */
+  quantity: string;
+  /** Exact decimal in major units when one unit price applies; null for tiers and packages. */
+  unitPrice: string | null;
+  /** Minor units, before discount. Negative only for proration credits. */
+  amount: number;
+  /** Minor units taken off by the coupon (0 ≤ discount ≤ amount). */
+  discount: number;
+  /** Minor units of tax on (amount − discount), rounded per line. */
+  tax: number;
+  /** The service period the line covers, half-open. */
+  periodStart: Date;
+  periodEnd: Date;
+  /** Per tier, for graduated and volume prices. */
+  tiers?: TierCharge[];
+}
+
+export interface InvoiceTaxRate {
+  id: string;
+  displayName: string;
+  percentage: string;
+  inclusive: boolean;
+}
+
+/** The customer as billed, copied at finalization. */
+export interface CustomerSnapshot {
+  name: string;
+  email: string;
+  address: Address | null;
+  country: string | null;
+  region: string | null;
+  taxId: string | null;
+}
+
+/** What an invoice is computed from, kept so a draft can be recomputed with late usage. */
+export interface InvoiceBasis {
+  /** Fees billed in advance for a coming period. */
+  advance: { planId: PlanId; quantity: number; overrides: PriceOverrides; start: Date; end: Date } | null;
+  /** Metered usage billed in arrears (free during a trial). */
+  usage: { planId: PlanId; overrides: PriceOverrides; start: Date; end: Date; trial: boolean } | null;
+  /** Proration lines, fixed when the change happened. */
+  prorations: InvoiceLine[];
+  /** The coupon that discounts this invoice, if it applies. */
+  couponId: CouponId | null;
+}
+
+export interface Invoice {
+  id: InvoiceId;
+  number: string | null;
+  status: InvoiceStatus;
+  subscriptionId: SubscriptionId;
+  customerId: CustomerId;
+  currency: Currency;
+  billingReason: BillingReason;
+  /**
+   * What this invoice is the one invoice of, unique per subscription: `create`,
+   * `cycle:<period start ISO>`, `cancel`, or `update:<subscription version changed>`.
+   */
+  key: string;
+  issueAt: Date;
+  periodStart: Date;
+  periodEnd: Date;
+  lines: InvoiceLine[];
+  /** Σ line amounts. */
+  subtotal: number;
+  /** Σ line discounts. */
+  discount: number;
+  /** Σ line taxes. */
+  tax: number;
+  /** subtotal − discount + tax (exclusive tax); subtotal − discount when the tax is included. */
+  total: number;
+  /** Credit from earlier invoices of the subscription taken off this one (at finalization). */
+  creditApplied: number;
+  /** Σ credit notes. */
+  credited: number;
+  /** What the customer owes: max(0, total − creditApplied − credited). */
+  amountDue: number;
+  taxInclusive: boolean;
+  taxRate: InvoiceTaxRate | null;
+  /** Why there is no tax, when there is none: "Tax exempt", "Reverse charge …". */
+  taxNote: string | null;
+  couponId: CouponId | null;
+  basis: InvoiceBasis;
+  /** Null until finalized. */
+  customer: CustomerSnapshot | null;
+  /** A draft is finalized by the billing cycle from this instant (issue + grace). */
+  finalizeAt: Date;
+  finalizedAt: Date | null;
+  paidAt: Date | null;
+  voidedAt: Date | null;
+  voidReason: string | null;
+  markedUncollectibleAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type CreditNoteId = Id<'creditNote'>;
+
+export interface CreditNote {
+  id: CreditNoteId;
+  number: string;
+  invoiceId: InvoiceId;
+  customerId: CustomerId;
+  amount: number;
+  currency: Currency;
+  reason: CreditNoteReason;
+  memo: string;
+  createdAt: Date;
+}
+
+export const CREDIT_NOTE_REASONS = ['duplicate', 'fraudulent', 'order_change', 'product_unsatisfactory', 'billing_error'] as const;
+export type CreditNoteReason = (typeof CREDIT_NOTE_REASONS)[number];
+
+export const creditNoteSchema = z.object({
+  /** Minor units, > 0 and at most what the invoice still asks for. */
+  amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  reason: z.enum(CREDIT_NOTE_REASONS),
+  memo: z.string().max(500).default(''),
+});
+export type CreditNoteInput = z.input<typeof creditNoteSchema>;
+
+export const voidSchema = z.object({ reason: z.string().trim().min(1).max(500).default('voided') });
+
+export interface InvoiceConfig {
+  /** Invoice numbers: prefix + a zero-padded sequence per tenant and app ("INV-000123"). */
+  numberPrefix: string;
+  creditNotePrefix: string;
+  numberDigits: number;
+  /** How long a draft waits for late usage before the cycle finalizes it (default 1 hour). */
+  finalizeGraceMs: number;
+}
+
+export const DEFAULT_INVOICE_CONFIG: InvoiceConfig = {
+  numberPrefix: 'INV-',
+  creditNotePrefix: 'CN-',
+  numberDigits: 6,
+  finalizeGraceMs: 3_600_000,
+};

@@ -1,0 +1,94 @@
+import { availableCredit, formatNumber, type InvoiceStore } from '../invoice/store';
+import type { CreditNote, Invoice } from '../invoice/types';
+import { scopeKey, type Scope } from '../types';
+import { ScopedTable } from './memory-table';
+
+/**
+ * Invoices in memory, with the SQL store's invariants: every method runs synchronously
+ * between awaits, so each is atomic, as the SQL store's transactions are.
+ */
+export function createMemoryInvoiceStore(): { store: InvoiceStore; all: () => Iterable<[Scope, Invoice]> } {
+  const invoices = new ScopedTable<Invoice>();
+  const notes = new ScopedTable<CreditNote>();
+  const sequences = new Map<string, number>();
+  const next = (key: string) => {
+    const n = (sequences.get(key) ?? 0) + 1;
+    sequences.set(key, n);
+    return n;
+  };
+
+  const store: InvoiceStore = {
+    async insertOnce(scope, inv) {
+      const [existing] = invoices.find(
+        scope,
+        (r) => r.subscriptionId === inv.subscriptionId && r.key === inv.key,
+      );
+      if (existing) return { invoice: existing, created: false };
+      invoices.put(scope, inv);
+      return { invoice: invoices.get(scope, inv.id)!, created: true };
+    },
+    async get(scope, id) {
+      return invoices.get(scope, id);
+    },
+    async listByCustomer(scope, customerId, page) {
+      return invoices.page(scope, page, (r) => r.customerId === customerId);
+    },
+    async listBySubscription(scope, subscriptionId) {
+      return invoices.find(scope, (r) => r.subscriptionId === subscriptionId).sort((a, b) => a.issueAt.getTime() - b.issueAt.getTime());
+    },
+    async listDraftsDue(scope, at, limit) {
+      return invoices
+        .find(scope, (r) => r.status === 'draft' && r.finalizeAt <= at)
+        .sort((a, b) => a.finalizeAt.getTime() - b.finalizeAt.getTime() || (a.id < b.id ? -1 : 1))
+        .slice(0, limit);
+    },
+    async updateDraft(scope, inv) {
+      const current = invoices.get(scope, inv.id);
+      if (!current || current.status !== 'draft') return false;
+      invoices.put(scope, inv);
+      return true;
+    },
+    async deleteDraft(scope, id) {
+      const current = invoices.get(scope, id);
+      if (!current || current.status !== 'draft') return false;
+      invoices.rows(scope).delete(id);
+      return true;
+    },
+    async finalize(scope, id, numbering, finish) {
+      const draft = invoices.get(scope, id);
+      if (!draft || draft.status !== 'draft') return null;
+      const credit = availableCredit(invoices.find(scope, (r) => r.subscriptionId === draft.subscriptionId));
+      const number = formatNumber(numbering, next(`${scopeKey(scope)}\u0000invoice`));
+      const done = finish(draft, number, credit);
+      invoices.put(scope, done);
+      return invoices.get(scope, id);
+    },
+    async transition(scope, id, from, patch) {
+      const current = invoices.get(scope, id);
+      if (!current || !from.includes(current.status)) return null;
+      invoices.put(scope, { ...current, ...patch });
+      return invoices.get(scope, id);
+    },
+    async issueCreditNote(scope, note, numbering) {
+      const inv = invoices.get(scope, note.invoiceId);
+      if (!inv || !['open', 'paid', 'uncollectible'].includes(inv.status)) return null;
+      if (note.amount > inv.total - inv.credited) return null;
+      const number = formatNumber(numbering, next(`${scopeKey(scope)}\u0000credit_note`));
+      const stored: CreditNote = { ...note, number };
+      notes.put(scope, stored);
+      const credited = inv.credited + note.amount;
+      const updated: Invoice = {
+        ...inv,
+        credited,
+        amountDue: Math.max(0, inv.total - inv.creditApplied - credited),
+        updatedAt: note.createdAt,
+      };
+      invoices.put(scope, updated);
+      return { note: notes.get(scope, stored.id)!, invoice: invoices.get(scope, inv.id)! };
+    },
+    async listCreditNotes(scope, invoiceId) {
+      return notes.find(scope, (n) => n.invoiceId === invoiceId).sort((a, b) => (a.number < b.number ? -1 : 1));
+    },
+  };
+  return { store, all: () => invoices.all() };
+}
