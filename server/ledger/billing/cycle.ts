@@ -5,7 +5,7 @@ import type { Invoice, InvoiceBasis } from '../invoice/types';
 import type { Plan } from '../plan/types';
 import { nthPeriod, periodFor } from '../subscription/period';
 import type { Subscription } from '../subscription/types';
-import { invalid, notFound, type PlanId, type Scope } from '../types';
+import { invalid, isLedgerError, notFound, type PlanId, type Scope } from '../types';
 import type { TestClocks } from './test-clocks';
 
 /** What a run of the billing cycle did. */
@@ -209,7 +209,13 @@ export class BillingCycle {
         return false;
       }
     }
-    return (await this.invoices.finalize(scope, draft.id)).status !== 'draft';
+    try {
+      return (await this.invoices.finalize(scope, draft.id)).status !== 'draft';
+    } catch (e) {
+      // Finalized by a concurrent run between the listing and now: nothing left to do.
+      if (isLedgerError(e) && e.code === 'illegal_state') return false;
+      throw e;
+    }
   }
 
   private async plan(scope: Scope, id: PlanId): Promise<Plan> {

@@ -57,6 +57,7 @@ export function advanceLines(plan: Plan, quantity: number, overrides: PriceOverr
     if (!price) continue;
     if (feature.kind === 'licensed') {
       const priced = priceQuantity(price, String(quantity), feature.includedUnits, plan.currency);
+      if (priced.amount.amount === 0) continue; // seats within the included ones: nothing to bill
       lines.push(
         line({
           id: `license:${feature.key}`,

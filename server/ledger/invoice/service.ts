@@ -15,6 +15,7 @@ import {
   parseInput,
   toPage,
   type CouponId,
+  type Currency,
   type Page,
   type PageInput,
   type PlanId,
@@ -98,7 +99,9 @@ export class InvoiceService {
     basis: InvoiceBasis,
   ): Promise<{ invoice: Invoice; created: boolean }> {
     const now = this.ctx.now(scope);
-    const content = await this.compute(scope, sub.customerId, basis);
+    const plan = await this.ctx.store.plans.get(scope, sub.planId);
+    if (!plan) throw notFound('plan', sub.planId);
+    const content = await this.compute(scope, sub.customerId, plan.currency, basis);
     const invoice: Invoice = {
       id: newId('invoice'),
       number: null,
@@ -114,7 +117,7 @@ export class InvoiceService {
       amountDue: Math.max(0, content.total),
       basis,
       customer: null,
-      finalizeAt: new Date(issueAt.getTime() + (billsUsage(basis) ? this.config.finalizeGraceMs : 0)),
+      finalizeAt: new Date(issueAt.getTime() + (content.lines.some((l) => l.kind === 'usage') ? this.config.finalizeGraceMs : 0)),
       finalizedAt: null,
       paidAt: null,
       voidedAt: null,
@@ -129,7 +132,7 @@ export class InvoiceService {
   }
 
   /** What a basis comes to now: lines from the plans and the usage, discounted and taxed. */
-  async compute(scope: Scope, customerId: Subscription['customerId'], basis: InvoiceBasis): Promise<Content> {
+  async compute(scope: Scope, customerId: Subscription['customerId'], currency: Currency, basis: InvoiceBasis): Promise<Content> {
     const customer = await this.ctx.store.customers.get(scope, customerId);
     if (!customer) throw notFound('customer', customerId);
     const plans = new Map<PlanId, Plan>();
@@ -145,10 +148,8 @@ export class InvoiceService {
 
     const lines = [];
     const spans: Date[] = [];
-    let currency = null;
     if (basis.usage) {
       const plan = await planOf(basis.usage.planId);
-      currency = plan.currency;
       spans.push(basis.usage.start, basis.usage.end);
       if (!basis.usage.trial && basis.usage.end > basis.usage.start) {
         const values = await this.usageValues(scope, customerId, plan, basis.usage.start, basis.usage.end);
@@ -157,13 +158,12 @@ export class InvoiceService {
     }
     if (basis.advance) {
       const plan = await planOf(basis.advance.planId);
-      currency = plan.currency;
       spans.push(basis.advance.start, basis.advance.end);
       lines.push(...advanceLines(plan, basis.advance.quantity, basis.advance.overrides, basis.advance));
     }
     for (const p of basis.prorations) spans.push(p.periodStart, p.periodEnd);
     lines.push(...basis.prorations);
-    if (!currency) throw invalid('an invoice needs fees or usage to bill');
+    if (spans.length === 0) throw invalid('an invoice needs fees, usage or prorations to bill');
 
     const coupon = basis.couponId ? await this.ctx.store.coupons.get(scope, basis.couponId) : null;
     const tax = await this.taxChoice(scope, customer);
@@ -205,7 +205,7 @@ export class InvoiceService {
   async refresh(scope: Scope, id: string): Promise<Invoice> {
     const inv = await this.get(scope, id);
     this.expect(inv, 'draft', 'refresh');
-    const content = await this.compute(scope, inv.customerId, inv.basis);
+    const content = await this.compute(scope, inv.customerId, inv.currency, inv.basis);
     const refreshed: Invoice = { ...inv, ...content, amountDue: Math.max(0, content.total), updatedAt: this.ctx.now(scope) };
     if (!(await this.ctx.store.invoices.updateDraft(scope, refreshed))) return this.get(scope, id);
     return refreshed;
@@ -217,6 +217,7 @@ export class InvoiceService {
    * once finalizes once: the loser gets the finalized invoice.
    */
   async finalize(scope: Scope, id: string): Promise<Invoice> {
+    this.expect(await this.get(scope, id), 'draft', 'finalize');
     const draft = await this.refresh(scope, id);
     if (draft.status !== 'draft') return draft;
     const customer = await this.ctx.store.customers.get(scope, draft.customerId);
@@ -297,8 +298,6 @@ export class InvoiceService {
     return moved;
   }
 }
-
-const billsUsage = (b: InvoiceBasis) => !!b.usage && !b.usage.trial && b.usage.end > b.usage.start;
 
 export function snapshotOf(c: Customer): CustomerSnapshot {
   return { name: c.name, email: c.email, address: c.address, country: c.country, region: c.region, taxId: c.taxId };

@@ -240,7 +240,7 @@ export class SubscriptionService {
     const { sub, plan, next, quantity, effective, upgrade, data } = await this.planChange(scope, id, input);
     if (effective === 'period_end') return { effective, upgrade, invoice: null };
     const { basis } = this.changeBasis(sub, plan, next, quantity, this.ctx.now(scope), data.prorate, true);
-    return { effective, upgrade, invoice: await this.deps.invoices.compute(scope, sub.customerId, basis) };
+    return { effective, upgrade, invoice: await this.deps.invoices.compute(scope, sub.customerId, plan.currency, basis) };
   }
 
   /**

@@ -14,7 +14,7 @@ export class ManualClock implements Clock {
   now(): Date {
     return new Date(this.#now);
   }
-  set(to: Date | string): void {
+  set(to: Date | string | number): void {
     const t = new Date(to);
     if (t < this.#now) throw new Error('a clock only moves forward');
     this.#now = t;
