@@ -1,3 +1,4 @@
+import { startBillingSchedule } from './billing-schedule';
 import { EnvError, parseEnv } from './env';
 import { seedDemo } from './demo';
 import { flushOnSignals } from './ledger';
@@ -5,7 +6,8 @@ import { getRuntime } from './runtime';
 
 /**
  * Runs once when the Next.js server starts (instrumentation.ts): checks the environment,
- * opens and migrates the database, seeds the demo and closes the database on shutdown.
+ * opens and migrates the database, seeds the demo, starts the billing schedule, and on
+ * shutdown stops the schedule and closes the database.
  * Any failure here stops the process with its message, before a request is served.
  */
 export async function boot(): Promise<void> {
@@ -18,8 +20,17 @@ export async function boot(): Promise<void> {
       if (seeded) console.log(`[ledger] demo data created for ${rt.portalScope.tenantId}/${rt.portalScope.appId}`);
       console.log(`Demo API key: ${apiKey}`);
     }
-    // On SIGTERM/SIGINT: write buffered usage, then close the database cleanly.
-    flushOnSignals(rt.ledger, () => rt.database.close());
+    const every = rt.env.LEDGER_BILLING_INTERVAL_MS;
+    const schedule = every > 0 ? startBillingSchedule(rt, every) : null;
+    console.log(schedule ? `[ledger] billing cycle: every ${every / 1000} s` : '[ledger] billing cycle: not scheduled (LEDGER_BILLING_INTERVAL_MS=0)');
+    // On SIGTERM/SIGINT: no billing run starts any more (this listener runs before
+    // flushOnSignals's); buffered usage is written, a run in flight finishes, then the
+    // database is closed cleanly.
+    if (schedule) for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void schedule.stop());
+    flushOnSignals(rt.ledger, async () => {
+      await schedule?.stop();
+      await rt.database.close();
+    });
   } catch (e) {
     console.error(e instanceof EnvError ? e.message : `[ledger] failed to start: ${(e as Error).stack ?? e}`);
     process.exit(1);

@@ -3,8 +3,8 @@ import type { CreatePlanInput } from './ledger';
 import type { Runtime } from './runtime';
 
 /**
- * Demo data for the embedded default: three plans, one customer on a trial, and an API
- * key. Seeding is idempotent (a scope that has plans is left alone); a fresh demo key is
+ * Demo data for the embedded default: three plans, a sales tax rate for California, a
+ * welcome coupon, one customer on a trial, and an API key. Seeding is idempotent (a scope that has plans is left alone); a fresh demo key is
  * issued at every start, since keys are shown only once.
  */
 export const DEMO_PLANS: CreatePlanInput[] = [
@@ -94,6 +94,8 @@ export async function seedDemo(rt: Runtime): Promise<{ apiKey: string; seeded: b
   if (existing.items.length === 0) {
     const plans = [];
     for (const p of DEMO_PLANS) plans.push(await ledger.plans.create(s, p));
+    await ledger.taxRates.create(s, { displayName: 'CA sales tax', country: 'US', region: 'CA', percentage: '7.25' });
+    await ledger.coupons.create(s, { code: 'WELCOME20', name: 'Welcome: 20 % off for 3 months', percentOff: '20', duration: 'repeating', durationPeriods: 3 });
     const customer = await ledger.customers.create(s, {
       email: 'demo@example.com',
       name: 'Demo Customer',

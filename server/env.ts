@@ -23,6 +23,13 @@ export const envSchema = z
     LEDGER_DEMO_API_KEY: z.string().regex(API_KEY_PATTERN, 'an API key of the form ldg_<12>_<32>').optional(),
     LEDGER_PORTAL_TENANT: slug.default('demo'),
     LEDGER_PORTAL_APP: slug.default('portal'),
+    /** How often the billing cycle runs for every scope with work due; 0 turns it off. */
+    LEDGER_BILLING_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .max(2_147_483_647) // setInterval's limit
+      .refine((ms) => ms === 0 || ms >= 1000, 'milliseconds, at least 1000, or 0 to turn the schedule off')
+      .default(60_000),
   })
   .transform((e) => ({
     ...e,

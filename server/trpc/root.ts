@@ -1,10 +1,13 @@
 import { createCallerFactory, router } from './init';
+import { billingRouter } from './routers/billing';
 import { couponsRouter } from './routers/coupons';
 import { customersRouter } from './routers/customers';
 import { entitlementsRouter } from './routers/entitlements';
+import { invoicesRouter } from './routers/invoices';
 import { plansRouter } from './routers/plans';
 import { subscriptionsRouter } from './routers/subscriptions';
 import { taxRatesRouter } from './routers/tax-rates';
+import { testClocksRouter } from './routers/test-clocks';
 import { usageRouter } from './routers/usage';
 
 export const appRouter = router({
@@ -15,6 +18,9 @@ export const appRouter = router({
   usage: usageRouter,
   coupons: couponsRouter,
   taxRates: taxRatesRouter,
+  invoices: invoicesRouter,
+  testClocks: testClocksRouter,
+  billing: billingRouter,
 });
 
 export type AppRouter = typeof appRouter;

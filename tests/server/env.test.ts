@@ -23,9 +23,18 @@ describe('environment', () => {
     ['LEDGER_DEMO_API_KEY', { LEDGER_DEMO_API_KEY: 'secret' }],
     ['LEDGER_PORTAL_TENANT', { LEDGER_PORTAL_TENANT: 'Not A Slug' }],
     ['REDIS_URL', { REDIS_URL: 'localhost:6379' }],
+    ['LEDGER_BILLING_INTERVAL_MS', { LEDGER_BILLING_INTERVAL_MS: '500' }],
+    ['LEDGER_BILLING_INTERVAL_MS', { LEDGER_BILLING_INTERVAL_MS: '1m' }],
+    ['LEDGER_BILLING_INTERVAL_MS', { LEDGER_BILLING_INTERVAL_MS: '-1' }],
   ])('a bad %s fails with a message naming it', (name, source) => {
     expect(() => parseEnv(source)).toThrow(EnvError);
     expect(() => parseEnv(source)).toThrow(new RegExp(`${name}:`));
+  });
+
+  it('the billing schedule runs every minute by default; 0 turns it off', () => {
+    expect(parseEnv({}).LEDGER_BILLING_INTERVAL_MS).toBe(60_000);
+    expect(parseEnv({ LEDGER_BILLING_INTERVAL_MS: '1000' }).LEDGER_BILLING_INTERVAL_MS).toBe(1000);
+    expect(parseEnv({ LEDGER_BILLING_INTERVAL_MS: '0' }).LEDGER_BILLING_INTERVAL_MS).toBe(0);
   });
 
   it('an empty value counts as unset', () => {

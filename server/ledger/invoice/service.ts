@@ -213,8 +213,9 @@ export class InvoiceService {
 
   /**
    * draft → open: refreshed one last time, numbered (gap-free, per tenant and app), the
-   * customer's details copied, the subscription's credit applied. Finalizing twice at
-   * once finalizes once: the loser gets the finalized invoice.
+   * customer's details copied, the subscription's credit applied. An invoice that is no
+   * longer a draft is an `illegal_state` error; of two finalizations racing, one numbers
+   * it and the other gets it back as it is.
    */
   async finalize(scope: Scope, id: string): Promise<Invoice> {
     this.expect(await this.get(scope, id), 'draft', 'finalize');
@@ -268,7 +269,8 @@ export class InvoiceService {
     if (!['open', 'paid', 'uncollectible'].includes(inv.status)) {
       throw illegalState(`invoice ${inv.id} is ${inv.status}: only an issued invoice (open, paid, uncollectible) takes a credit note`);
     }
-    const left = inv.total - inv.credited;
+    // What the invoice charged, less earlier credit applied to it and credit notes.
+    const left = inv.total - inv.creditApplied - inv.credited;
     if (data.amount > left) {
       throw invalid(`a credit note of ${data.amount} exceeds what invoice ${inv.number} has left to credit (${left})`, [
         { path: 'amount', message: `at most ${left}` },

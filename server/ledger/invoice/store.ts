@@ -45,7 +45,7 @@ export interface InvoiceStore {
   /**
    * Issues a credit note against an open, paid or uncollectible invoice: numbers it and
    * raises the invoice's credited amount (lowering its amount due), in one transaction;
-   * null when the invoice cannot take that much (the amount exceeds total − credited).
+   * null when the invoice cannot take that much (the amount exceeds total − credit applied − credited).
    */
   issueCreditNote(scope: Scope, note: Omit<CreditNote, 'number'>, numbering: Numbering): Promise<{ note: CreditNote; invoice: Invoice } | null>;
   listCreditNotes(scope: Scope, invoiceId: InvoiceId): Promise<CreditNote[]>;

@@ -11,9 +11,11 @@ export function createMemoryBillingStore(sources: {
   const clocks = new Map<string, { scope: Scope; now: Date }>();
   return {
     async dueScopes(at, limit) {
+      // Each scope at its own time: its test clock's, else `at`.
+      const timeOf = (scope: Scope) => clocks.get(scopeKey(scope))?.now ?? at;
       const found = new Map<string, Scope>();
-      for (const [scope, s] of sources.subscriptions()) if (s.status !== 'canceled' && s.currentPeriodEnd <= at) found.set(scopeKey(scope), scope);
-      for (const [scope, i] of sources.invoices()) if (i.status === 'draft' && i.finalizeAt <= at) found.set(scopeKey(scope), scope);
+      for (const [scope, s] of sources.subscriptions()) if (s.status !== 'canceled' && s.currentPeriodEnd <= timeOf(scope)) found.set(scopeKey(scope), scope);
+      for (const [scope, i] of sources.invoices()) if (i.status === 'draft' && i.finalizeAt <= timeOf(scope)) found.set(scopeKey(scope), scope);
       return [...found.values()].slice(0, limit);
     },
     async allTestClocks() {

@@ -72,7 +72,7 @@ export function createMemoryInvoiceStore(): { store: InvoiceStore; all: () => It
     async issueCreditNote(scope, note, numbering) {
       const inv = invoices.get(scope, note.invoiceId);
       if (!inv || !['open', 'paid', 'uncollectible'].includes(inv.status)) return null;
-      if (note.amount > inv.total - inv.credited) return null;
+      if (note.amount > inv.total - inv.creditApplied - inv.credited) return null;
       const number = formatNumber(numbering, next(`${scopeKey(scope)}\u0000credit_note`));
       const stored: CreditNote = { ...note, number };
       notes.put(scope, stored);

@@ -14,12 +14,18 @@ const inScope = (s: Scope) => and(eq(testClocks.tenantId, s.tenantId), eq(testCl
 export function createPostgresBillingStore(db: Database): BillingStore {
   return {
     async dueScopes(at, limit) {
-      // Served by subscriptions_due_idx and invoices_drafts_idx (both partial).
+      // Each scope at its own time: a test clock's, else `at`. Served by
+      // subscriptions_due_idx and invoices_drafts_idx (both partial).
       const rows = rowsOf<{ tenant_id: string; app_id: string }>(
         await db.execute(sql`
-          select tenant_id, app_id from subscriptions where status <> 'canceled' and current_period_end <= ${at.toISOString()}::timestamptz
-          union
-          select tenant_id, app_id from invoices where status = 'draft' and finalize_at <= ${at.toISOString()}::timestamptz
+          select d.tenant_id, d.app_id from (
+            select tenant_id, app_id, current_period_end as due from subscriptions where status <> 'canceled'
+            union all
+            select tenant_id, app_id, finalize_at from invoices where status = 'draft'
+          ) d
+          left join test_clocks c on c.tenant_id = d.tenant_id and c.app_id = d.app_id
+          where d.due <= coalesce(c.now, ${at.toISOString()}::timestamptz)
+          group by d.tenant_id, d.app_id
           limit ${limit}
         `),
       );

@@ -203,7 +203,7 @@ export function createPostgresInvoiceStore(db: Database): InvoiceStore {
               inScope(s),
               eq(invoices.id, note.invoiceId),
               inArray(invoices.status, ['open', 'paid', 'uncollectible']),
-              sql`${invoices.total} - ${invoices.credited} >= ${note.amount}`,
+              sql`${invoices.total} - ${invoices.creditApplied} - ${invoices.credited} >= ${note.amount}`,
             ),
           )
           .returning();

@@ -22,4 +22,8 @@ export const couponsRouter = router({
   archive: apiKeyProcedure
     .input(z.object({ id: idOf('coupon') }))
     .mutation(({ ctx, input }) => ctx.ledger.coupons.archive(ctx.scope, input.id)),
+  /** Redeems a code on a subscription (as subscriptions.applyCoupon); returns the subscription. */
+  redeem: apiKeyProcedure
+    .input(z.object({ subscriptionId: idOf('subscription'), code: z.string().min(1).max(100) }))
+    .mutation(({ ctx, input }) => ctx.ledger.subscriptions.applyCoupon(ctx.scope, input.subscriptionId, input.code)),
 });

@@ -1,0 +1,93 @@
+import { consoleLogger, isLedgerError, scopeKey, type CycleReport, type Ledger, type Logger, type Scope } from './ledger';
+import type { Runtime } from './runtime';
+
+/**
+ * The billing cycle on a schedule, for the app: every interval, the scopes with work due
+ * (a period that ended, a draft past its grace) are found with one query across scopes,
+ * then each scope's cycle runs on its own, one after another. The engine's cycle is
+ * idempotent and safe to run concurrently, so several app instances may each run this.
+ */
+
+/** How many scopes one query for due work returns. */
+const SCOPES_PER_QUERY = 1000;
+
+export type ScopeRun = { scope: Scope; report: CycleReport; error?: never } | { scope: Scope; error: unknown; report?: never };
+
+/**
+ * Runs the cycle of every scope with work due at `at`, each once, in turn; a scope whose
+ * run fails is reported to `each` like the others and the rest still run. Asks again
+ * after each batch (more than 1,000 scopes due) until no new scope comes back; stops
+ * early, between scopes, once `signal` is aborted. Returns how many scopes ran.
+ */
+export async function runDueScopes(
+  ledger: Pick<Ledger, 'store' | 'billing'>,
+  at: Date,
+  each: (run: ScopeRun) => void,
+  signal?: AbortSignal,
+): Promise<number> {
+  const seen = new Set<string>();
+  for (;;) {
+    const due = (await ledger.store.billing.dueScopes(at, SCOPES_PER_QUERY)).filter((s) => !seen.has(scopeKey(s)));
+    if (due.length === 0) return seen.size;
+    for (const scope of due) {
+      if (signal?.aborted) return seen.size;
+      seen.add(scopeKey(scope));
+      let run: ScopeRun;
+      try {
+        run = { scope, report: await ledger.billing.run(scope) };
+      } catch (error) {
+        run = { scope, error };
+      }
+      each(run);
+    }
+  }
+}
+
+export interface BillingSchedule {
+  /** Stops the ticks (a run in flight stops before its next scope) and resolves once it has. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the billing cycle every `intervalMs`, one run at a time: a tick that comes while
+ * the previous run is still going is skipped. A failing scope is logged, never thrown;
+ * the timer does not keep the process alive.
+ */
+export function startBillingSchedule(rt: Pick<Runtime, 'ledger'>, intervalMs: number, logger: Logger = consoleLogger): BillingSchedule {
+  if (!Number.isInteger(intervalMs) || intervalMs < 1) throw new RangeError(`a billing interval is a whole number of milliseconds ≥ 1, got ${intervalMs}`);
+  const stopping = new AbortController();
+  let running: Promise<void> | null = null;
+
+  const tick = async () => {
+    try {
+      await runDueScopes(rt.ledger, rt.ledger.clock.now(), (run) => logRun(logger, run), stopping.signal);
+    } catch (e) {
+      logger.error('billing schedule: could not find the scopes with work due', { error: describe(e) });
+    }
+  };
+  const timer = setInterval(() => {
+    if (running || stopping.signal.aborted) return;
+    running = tick().finally(() => (running = null));
+  }, intervalMs);
+  timer.unref();
+
+  return {
+    async stop() {
+      stopping.abort();
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+function logRun(logger: Logger, run: ScopeRun): void {
+  const where = { tenantId: run.scope.tenantId, appId: run.scope.appId };
+  if (run.report) {
+    const r = run.report;
+    if (r.periods + r.invoicesCreated + r.invoicesFinalized > 0) logger.info('billing cycle', { ...where, ...r });
+  } else {
+    logger.error('billing cycle failed', { ...where, error: describe(run.error), ...(isLedgerError(run.error) ? { code: run.error.code } : {}) });
+  }
+}
+
+const describe = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { creditNoteSchema, illegalState, voidSchema } from '../../ledger';
+import { apiKeyProcedure, router } from '../init';
+import { idOf, pageInput } from '../inputs';
+
+const byId = z.object({ id: idOf('invoice') });
+
+/** Credit notes: numbered corrections that lower what an issued invoice asks for. */
+const creditNotesRouter = router({
+  /** `{ creditNote, invoice }`: the note (CN-…) and the invoice with its new amountDue. */
+  create: apiKeyProcedure
+    .input(creditNoteSchema.extend({ invoiceId: idOf('invoice') }))
+    .mutation(({ ctx, input: { invoiceId, ...note } }) => ctx.ledger.invoices.createCreditNote(ctx.scope, invoiceId, note)),
+  list: apiKeyProcedure
+    .input(z.object({ invoiceId: idOf('invoice') }))
+    .query(({ ctx, input }) => ctx.ledger.invoices.listCreditNotes(ctx.scope, input.invoiceId)),
+});
+
+export const invoicesRouter = router({
+  listByCustomer: apiKeyProcedure
+    .input(z.object({ customerId: idOf('customer'), page: pageInput }))
+    .query(({ ctx, input }) => ctx.ledger.invoices.listByCustomer(ctx.scope, input.customerId, input.page)),
+  /** An invoice with its lines. */
+  get: apiKeyProcedure.input(byId).query(({ ctx, input }) => ctx.ledger.invoices.get(ctx.scope, input.id)),
+  /** draft → open: numbered, the customer copied, credit applied. */
+  finalize: apiKeyProcedure.input(byId).mutation(({ ctx, input }) => ctx.ledger.invoices.finalize(ctx.scope, input.id)),
+  /** open or uncollectible → void. */
+  void: apiKeyProcedure
+    .input(voidSchema.extend({ id: idOf('invoice') }))
+    .mutation(({ ctx, input }) => ctx.ledger.invoices.void(ctx.scope, input.id, { reason: input.reason })),
+  /** open → uncollectible. */
+  markUncollectible: apiKeyProcedure
+    .input(byId)
+    .mutation(({ ctx, input }) => ctx.ledger.invoices.markUncollectible(ctx.scope, input.id)),
+  /**
+   * The upcoming invoice of a subscription: what its current period's end would bill,
+   * with the usage so far (up to the scope's time). Nothing is stored.
+   */
+  preview: apiKeyProcedure
+    .input(z.object({ subscriptionId: idOf('subscription') }))
+    .query(async ({ ctx, input }) => {
+      const sub = await ctx.ledger.subscriptions.get(ctx.scope, input.subscriptionId);
+      if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} has ended: it has no upcoming invoice`);
+      const now = ctx.ledger.testClocks.now(ctx.scope);
+      const usageTo = now < sub.currentPeriodEnd ? now : sub.currentPeriodEnd;
+      const next = await ctx.ledger.billing.nextInvoice(ctx.scope, sub, usageTo);
+      const computed = await ctx.ledger.invoices.compute(ctx.scope, sub.customerId, next.plan.currency, next.basis);
+      return { issueAt: sub.currentPeriodEnd, billingReason: next.reason, ...computed };
+    }),
+  creditNotes: creditNotesRouter,
+});

@@ -1,0 +1,147 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startBillingSchedule, type BillingSchedule } from '@/server/billing-schedule';
+import { createLedger, newId, scope, silentLogger, type CycleReport, type Ledger, type Scope } from '@/server/ledger';
+import { customerRow, subscriptionRow } from '../support/builders';
+import { capturingLogger } from '../support/engine';
+
+/**
+ * The app's billing schedule on an engine with the memory store: it finds the scopes with
+ * work due and runs each one's cycle, one run at a time, logging failures and carrying on.
+ */
+const T0 = new Date('2025-01-15T10:00:00.000Z');
+const PERIOD_END = new Date('2025-02-15T10:00:00.000Z');
+const HOUR = 3_600_000;
+const NOTHING: CycleReport = { periods: 0, invoicesCreated: 0, invoicesFinalized: 0 };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let schedule: BillingSchedule | null = null;
+afterEach(async () => {
+  await schedule?.stop();
+  schedule = null;
+  vi.restoreAllMocks();
+});
+
+/**
+ * A scope on a test clock at T0 with a monthly subscription, due at PERIOD_END in the
+ * scope's time; with `due`, its clock is moved there (without running its cycle).
+ */
+async function subscribed(ledger: Ledger, s: Scope, due = false) {
+  await ledger.testClocks.create(s, { at: T0 });
+  const plan = await ledger.plans.create(s, { key: 'p', name: 'P', currency: 'USD', interval: { unit: 'month' }, basePrice: 1000 });
+  const customer = await ledger.customers.create(s, { email: 'c@example.com', name: 'C' });
+  const sub = await ledger.subscriptions.create(s, { customerId: customer.id, planId: plan.id });
+  if (due) await ledger.testClocks.move(s, new Date(PERIOD_END.getTime() + 2 * HOUR));
+  return sub;
+}
+
+/** A scope whose cycle throws: a subscription due long ago whose plan does not exist. */
+async function broken(ledger: Ledger, s: Scope) {
+  const customer = customerRow();
+  await ledger.store.customers.insert(s, customer);
+  await ledger.store.subscriptions.insert(s, subscriptionRow(customer.id, newId('plan'), { status: 'active', trialStart: null, trialEnd: null }));
+}
+
+describe('billing schedule', () => {
+  it('renews a due subscription once its scope’s time has come; a failing scope is logged and the others still run', async () => {
+    const ledger = await createLedger({ logger: silentLogger });
+    const BAD = scope('schedule-bad', 'app');
+    const GOOD = scope('schedule-good', 'app');
+    await broken(ledger, BAD); // first, so it is run before GOOD
+    const sub = await subscribed(ledger, GOOD);
+    const run = vi.spyOn(ledger.billing, 'run');
+    const log = capturingLogger();
+    const failures = () => log.entries.filter((e) => e.level === 'error' && e.msg === 'billing cycle failed');
+
+    schedule = startBillingSchedule({ ledger }, 20, log);
+    // Ticks come: BAD fails (logged); GOOD lives at its clock's time, where nothing is due
+    // yet, so it is not even run.
+    await vi.waitFor(() => expect(failures().length).toBeGreaterThanOrEqual(2));
+    expect(failures()[0]!.data).toMatchObject({ tenantId: 'schedule-bad', appId: 'app', code: 'not_found' });
+    expect(run).not.toHaveBeenCalledWith(GOOD);
+    expect((await ledger.subscriptions.get(GOOD, sub.id)).currentPeriodStart).toEqual(T0);
+
+    // Time passes in GOOD (without running its cycle): the next tick renews it.
+    await ledger.testClocks.move(GOOD, new Date(PERIOD_END.getTime() + 2 * HOUR));
+    await vi.waitFor(async () => expect((await ledger.subscriptions.get(GOOD, sub.id)).currentPeriodStart).toEqual(PERIOD_END));
+    const invoices = (await ledger.invoices.listByCustomer(GOOD, sub.customerId)).items;
+    expect(invoices.map((i) => [i.billingReason, i.status])).toEqual([
+      ['subscription_create', 'open'],
+      ['subscription_cycle', 'open'],
+    ]);
+    await vi.waitFor(() =>
+      expect(log.entries).toContainEqual({ level: 'info', msg: 'billing cycle', data: { tenantId: 'schedule-good', appId: 'app', periods: 1, invoicesCreated: 1, invoicesFinalized: 1 } }),
+    );
+    // The failing scope kept failing, logged each time, and never stopped the schedule.
+    expect(failures().length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('one run at a time: ticks that come while a run is going are skipped', async () => {
+    const ledger = await createLedger({ logger: silentLogger });
+    await subscribed(ledger, scope('one-at-a-time', 'app'), true);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let inFlight = 0;
+    let most = 0;
+    const run = vi.spyOn(ledger.billing, 'run').mockImplementation(async () => {
+      most = Math.max(most, ++inFlight);
+      await gate;
+      inFlight--;
+      return NOTHING;
+    });
+
+    schedule = startBillingSchedule({ ledger }, 10, silentLogger);
+    await vi.waitFor(() => expect(run).toHaveBeenCalledTimes(1));
+    await sleep(100); // ten ticks
+    expect(run).toHaveBeenCalledTimes(1);
+    release();
+    await vi.waitFor(() => expect(run.mock.calls.length).toBeGreaterThanOrEqual(3));
+    expect(most).toBe(1);
+  });
+
+  it('stop(): no run starts after it, and it waits for the run in flight, which stops before its next scope', async () => {
+    const ledger = await createLedger({ logger: silentLogger });
+    const A = scope('stop-a', 'app');
+    const B = scope('stop-b', 'app');
+    await subscribed(ledger, A, true);
+    await subscribed(ledger, B, true);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const run = vi.spyOn(ledger.billing, 'run').mockImplementation(async () => {
+      await gate;
+      return NOTHING;
+    });
+
+    schedule = startBillingSchedule({ ledger }, 10, silentLogger);
+    await vi.waitFor(() => expect(run).toHaveBeenCalledTimes(1));
+    let stopped = false;
+    const stopping = schedule.stop().then(() => (stopped = true));
+    await sleep(50);
+    expect(stopped).toBe(false); // the first scope's run is still going
+    release();
+    await stopping;
+    expect(run).toHaveBeenCalledTimes(1); // the second scope was not started
+    await sleep(50);
+    expect(run).toHaveBeenCalledTimes(1);
+  });
+
+  it('a failure to find the due scopes is logged, and the next tick tries again', async () => {
+    const ledger = await createLedger({ logger: silentLogger });
+    await subscribed(ledger, scope('flaky-store', 'app'), true);
+    const due = vi.spyOn(ledger.store.billing, 'dueScopes').mockRejectedValueOnce(new Error('connection reset'));
+    const run = vi.spyOn(ledger.billing, 'run');
+    const log = capturingLogger();
+    schedule = startBillingSchedule({ ledger }, 10, log);
+    await vi.waitFor(() => expect(run).toHaveBeenCalled());
+    expect(due.mock.calls.length).toBeGreaterThanOrEqual(2);
+    expect(log.entries[0]).toMatchObject({ level: 'error', data: { error: 'connection reset' } });
+  });
+
+  it('its timer does not keep the process alive, and an interval below 1 ms is refused', async () => {
+    const ledger = await createLedger({ logger: silentLogger });
+    const setInterval = vi.spyOn(globalThis, 'setInterval');
+    schedule = startBillingSchedule({ ledger }, 60_000, silentLogger);
+    const timer = setInterval.mock.results[0]!.value as NodeJS.Timeout;
+    expect(timer.hasRef()).toBe(false);
+    expect(() => startBillingSchedule({ ledger }, 0)).toThrow(RangeError);
+  });
+});
