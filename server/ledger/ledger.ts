@@ -1,4 +1,4 @@
-import { BillingCycle } from './billing/cycle';
+import { BillingCycle, type CycleReport } from './billing/cycle';
 import { TestClocks } from './billing/test-clocks';
 import { InvoiceService } from './invoice/service';
 import type { InvoiceConfig } from './invoice/types';
@@ -44,8 +44,10 @@ export interface Ledger {
   readonly coupons: CouponService;
   readonly taxRates: TaxRateService;
   readonly invoices: InvoiceService;
-  /** The billing cycle: `run(scope, at?)`, and `advanceClock` for test clocks. */
+  /** The billing cycle: `run(scope, at?)`, `generateInvoice`, and `advanceClock` for test clocks. */
   readonly billing: BillingCycle;
+  /** `billing.run`: bills every subscription of the scope whose period ended by `now`. */
+  runBillingCycle(scope: Scope, now?: Date): Promise<CycleReport>;
   /** Test clocks: a scope with one lives at its time (create, get, delete; advance through `billing`). */
   readonly testClocks: TestClocks;
   readonly meter: MeterService;
@@ -92,6 +94,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     taxRates,
     invoices,
     billing,
+    runBillingCycle: (scope, now) => billing.run(scope, now),
     testClocks,
     meter,
     entitlements,

@@ -429,3 +429,23 @@ describe.each(storeFactories())('billing on $name', (factory) => {
 });
 
 export type { Ledger };
+
+describe('generateInvoice', () => {
+  it("makes the ended period's invoice once, as the cycle would; the cycle then moves the subscription without a second one", async () => {
+    const clock = new ManualClock(T0);
+    const ledger = await createLedger({ clock, logger: silentLogger, invoices: { finalizeGraceMs: HOUR } });
+    const scope = uniqueScope();
+    const plan = await ledger.plans.create(scope, pro);
+    const customer = await ledger.customers.create(scope, { email: 'g@example.com', name: 'G' });
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
+    const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
+    await rejectsWith(ledger.billing.generateInvoice(scope, sub.id, period), 'invalid'); // not ended yet
+    clock.set(period.end);
+    const inv = await ledger.billing.generateInvoice(scope, sub.id, period);
+    expect(inv).toMatchObject({ status: 'draft', billingReason: 'subscription_cycle', issueAt: period.end, total: 4900 });
+    expect((await ledger.billing.generateInvoice(scope, sub.id, period)).id).toBe(inv.id);
+    await rejectsWith(ledger.billing.generateInvoice(scope, sub.id, { start: period.end, end: new Date(period.end.getTime() + 28 * DAY) }), 'invalid');
+    expect(await ledger.runBillingCycle(scope, clock.now())).toMatchObject({ periods: 1, invoicesCreated: 0 });
+    expect((await ledger.invoices.listByCustomer(scope, customer.id)).items).toHaveLength(2);
+  });
+});

@@ -5,7 +5,7 @@ import type { Invoice, InvoiceBasis } from '../invoice/types';
 import type { Plan } from '../plan/types';
 import { nthPeriod, periodFor } from '../subscription/period';
 import type { Subscription } from '../subscription/types';
-import { invalid, isLedgerError, notFound, type PlanId, type Scope } from '../types';
+import { illegalState, invalid, isLedgerError, notFound, parseId, type PlanId, type Scope } from '../types';
 import type { TestClocks } from './test-clocks';
 
 /** What a run of the billing cycle did. */
@@ -187,6 +187,28 @@ export class BillingCycle {
     else await this.ctx.plugins.emit('onSubscriptionRenewed', scope, moved, { start: sub.currentPeriodStart, end: boundary });
     if (next.nextPlan.id !== next.plan.id) await this.ctx.plugins.emit('onSubscriptionChanged', scope, moved, next.plan, next.nextPlan);
     return moved;
+  }
+
+  /**
+   * The invoice of a subscription for its period that ended, `period` (its current
+   * period: the cycle has not moved it yet), as a draft; made once, like the cycle's
+   * (the cycle then finds it and moves the subscription on).
+   */
+  async generateInvoice(scope: Scope, subscriptionId: string, period: { start: Date; end: Date }): Promise<Invoice> {
+    const id = parseId('subscription', subscriptionId);
+    const sub = await this.ctx.store.subscriptions.get(scope, id);
+    if (!sub) throw notFound('subscription', id);
+    if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} has ended`);
+    if (sub.currentPeriodStart.getTime() !== period.start.getTime() || sub.currentPeriodEnd.getTime() !== period.end.getTime()) {
+      throw invalid(
+        `subscription ${sub.id} is in the period ${sub.currentPeriodStart.toISOString()} – ${sub.currentPeriodEnd.toISOString()}, not the one asked for`,
+        [{ path: 'period', message: 'the subscription\'s current period' }],
+      );
+    }
+    if (period.end > this.ctx.now(scope)) throw invalid(`the period ends at ${period.end.toISOString()}: it has not ended yet`);
+    const next = await this.nextInvoice(scope, sub);
+    if (!next.basis.advance && next.basis.usage.trial) throw illegalState(`a trial that ends with the subscription bills nothing`);
+    return (await this.invoices.create(scope, sub, next.reason, next.key, period.end, next.basis)).invoice;
   }
 
   /** Moves one subscription through its period ends up to `now` (ending a trial early, say). */
