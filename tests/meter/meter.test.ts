@@ -195,7 +195,7 @@ describe('metering under pressure (memory store)', () => {
     await ledger.shutdown();
   });
 
-  it("concurrent durable calls are written by several statements at once, but a call's events always by one", async () => {
+  it("concurrent durable calls are written by several statements at once (when there is a full share for each), but a call's events always by one", async () => {
     const { createMemoryStore } = await import('@/server/ledger');
     const real = createMemoryStore();
     const statements: string[][] = [];
@@ -216,7 +216,7 @@ describe('metering under pressure (memory store)', () => {
         },
       },
     };
-    const { ledger, scope, customerId } = await setup(watched, { batchSize: 10, writeConcurrency: 3 });
+    const { ledger, scope, customerId } = await setup(watched, { batchSize: 10, writeConcurrency: 3, minWriteBatch: 25 });
     const calls = Array.from({ length: 6 }, (_, c) => Array.from({ length: 25 }, (_, i) => ev(customerId, `c${c}-${i}`)));
     await Promise.all(calls.map((events) => ledger.meter.meterDurable(scope, events)));
     expect(maxInFlight).toBeGreaterThan(1);
@@ -228,6 +228,20 @@ describe('metering under pressure (memory store)', () => {
       expect(holding[0]!.filter((k) => k.startsWith(`c${c}-`))).toHaveLength(25);
     }
     expect(await total(ledger, scope, customerId)).toBe('150');
+    await ledger.shutdown();
+  });
+
+  it('less than a full share for a second writer is written by one statement', async () => {
+    const { createMemoryStore } = await import('@/server/ledger');
+    const real = createMemoryStore();
+    const sizes: number[] = [];
+    const watched: Store = {
+      ...real,
+      usage: { ...real.usage, aggregate: (s, q) => real.usage.aggregate(s, q), aggregateMany: (s, qs) => real.usage.aggregateMany(s, qs), insertEvents: async (s, e) => (sizes.push(e.length), real.usage.insertEvents(s, e)) },
+    };
+    const { ledger, scope, customerId } = await setup(watched, { writeConcurrency: 4, minWriteBatch: 1000 });
+    await Promise.all(Array.from({ length: 8 }, (_, c) => ledger.meter.meterDurable(scope, Array.from({ length: 50 }, (_, i) => ev(customerId, `s${c}-${i}`)))));
+    expect(sizes).toEqual([400]);
     await ledger.shutdown();
   });
 

@@ -218,7 +218,13 @@ export class MeterService {
       buf.timer = null;
     }
     buf.failing = false;
-    while (buf.writers < this.config.writeConcurrency && buf.entries.length > 0) {
+    // A writer takes its batch synchronously when started; another is started only while
+    // a full share is left (a few large statements beat many small ones).
+    while (
+      buf.writers < this.config.writeConcurrency &&
+      buf.entries.length > 0 &&
+      (buf.writers === 0 || buf.entries.length >= this.config.minWriteBatch)
+    ) {
       buf.writers++;
       void this.#writer(buf);
     }
@@ -238,7 +244,7 @@ export class MeterService {
    */
   #nextBatchSize(buf: ScopeBuffer): number {
     const share = Math.ceil(buf.entries.length / this.config.writeConcurrency);
-    let n = Math.min(buf.entries.length, this.config.maxWriteBatch, Math.max(this.config.batchSize, share));
+    let n = Math.min(buf.entries.length, this.config.maxWriteBatch, Math.max(this.config.minWriteBatch, share));
     const e = buf.entries;
     while (n < e.length && e[n]!.waiter !== undefined && e[n]!.waiter === e[n - 1]!.waiter) n++;
     return n;

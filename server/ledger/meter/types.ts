@@ -93,6 +93,12 @@ export interface MeterConfig {
   maxWriteBatch: number;
   /** Statements a scope's buffer may have in flight at once (default 4). */
   writeConcurrency: number;
+  /**
+   * The least a writer takes when the buffer is shared among writers (default 1,000):
+   * a few large statements cost the database less than many small ones, so writers are
+   * added only when there is that much to write.
+   */
+  minWriteBatch: number;
 }
 
 export const DEFAULT_METER_CONFIG: MeterConfig = {
@@ -104,4 +110,5 @@ export const DEFAULT_METER_CONFIG: MeterConfig = {
   maxAttempts: 5,
   maxWriteBatch: 5_000,
   writeConcurrency: 4,
+  minWriteBatch: 1_000,
 };
