@@ -2,15 +2,15 @@ import { z } from 'zod';
 import type { EngineContext } from '../context';
 import { currencySchema } from '../plan/types';
 import {
+  findById,
   illegalState,
   invalid,
   LedgerError,
   newId,
   notFound,
-  pageSchema,
+  pageOf,
   parseId,
   parseInput,
-  toPage,
   type Page,
   type PageInput,
   type Scope,
@@ -67,11 +67,8 @@ export class CouponService {
     return coupon;
   }
 
-  async get(scope: Scope, id: string): Promise<Coupon> {
-    const cid = parseId('coupon', id);
-    const c = await this.ctx.store.coupons.get(scope, cid);
-    if (!c) throw notFound('coupon', cid);
-    return c;
+  get(scope: Scope, id: string): Promise<Coupon> {
+    return findById('coupon', id, (cid) => this.ctx.store.coupons.get(scope, cid));
   }
 
   /** Case-insensitive: "summer25" finds "SUMMER25". */
@@ -83,9 +80,8 @@ export class CouponService {
   }
 
   /** Oldest first, archived ones included (their status says so). */
-  async list(scope: Scope, page: PageInput = {}): Promise<Page<Coupon>> {
-    const p = parseInput(pageSchema, page, 'page');
-    return toPage(await this.ctx.store.coupons.list(scope, p), p.limit);
+  list(scope: Scope, page: PageInput = {}): Promise<Page<Coupon>> {
+    return pageOf(page, (p) => this.ctx.store.coupons.list(scope, p));
   }
 
   /**

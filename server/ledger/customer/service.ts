@@ -1,11 +1,10 @@
 import type { EngineContext } from '../context';
 import {
+  findById,
   newId,
   notFound,
-  pageSchema,
-  parseId,
+  pageOf,
   parseInput,
-  toPage,
   type Page,
   type PageInput,
   type Scope,
@@ -30,11 +29,8 @@ export class CustomerService {
     return customer;
   }
 
-  async get(scope: Scope, id: string): Promise<Customer> {
-    const cid = parseId('customer', id);
-    const c = await this.ctx.store.customers.get(scope, cid);
-    if (!c) throw notFound('customer', cid);
-    return c;
+  get(scope: Scope, id: string): Promise<Customer> {
+    return findById('customer', id, (cid) => this.ctx.store.customers.get(scope, cid));
   }
 
   async getByExternalId(scope: Scope, externalId: string): Promise<Customer> {
@@ -43,9 +39,8 @@ export class CustomerService {
     return c;
   }
 
-  async list(scope: Scope, page: PageInput = {}): Promise<Page<Customer>> {
-    const p = parseInput(pageSchema, page, 'page');
-    return toPage(await this.ctx.store.customers.list(scope, p), p.limit);
+  list(scope: Scope, page: PageInput = {}): Promise<Page<Customer>> {
+    return pageOf(page, (p) => this.ctx.store.customers.list(scope, p));
   }
 
   async update(scope: Scope, id: string, patch: UpdateCustomerInput): Promise<Customer> {

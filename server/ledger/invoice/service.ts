@@ -6,14 +6,13 @@ import type { Plan } from '../plan/types';
 import type { Subscription } from '../subscription/types';
 import type { TaxRateService } from '../tax/service';
 import {
+  findById,
   illegalState,
   invalid,
   newId,
   notFound,
-  pageSchema,
-  parseId,
+  pageOf,
   parseInput,
-  toPage,
   type CouponId,
   type Currency,
   type Page,
@@ -63,18 +62,13 @@ export class InvoiceService {
 
   // --- reading ---------------------------------------------------------------------
 
-  async get(scope: Scope, id: string): Promise<Invoice> {
-    const iid = parseId('invoice', id);
-    const inv = await this.ctx.store.invoices.get(scope, iid);
-    if (!inv) throw notFound('invoice', iid);
-    return inv;
+  get(scope: Scope, id: string): Promise<Invoice> {
+    return findById('invoice', id, (iid) => this.ctx.store.invoices.get(scope, iid));
   }
 
   async listByCustomer(scope: Scope, customerId: string, page: PageInput = {}): Promise<Page<Invoice>> {
-    const cid = parseId('customer', customerId);
-    const p = parseInput(pageSchema, page, 'page');
-    if (!(await this.ctx.store.customers.get(scope, cid))) throw notFound('customer', cid);
-    return toPage(await this.ctx.store.invoices.listByCustomer(scope, cid, p), p.limit);
+    const customer = await findById('customer', customerId, (cid) => this.ctx.store.customers.get(scope, cid));
+    return pageOf(page, (p) => this.ctx.store.invoices.listByCustomer(scope, customer.id, p));
   }
 
   async listCreditNotes(scope: Scope, invoiceId: string): Promise<CreditNote[]> {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { EngineContext } from '../context';
 import {
+  findById,
   illegalState,
   newId,
   notFound,
   pageSchema,
-  parseId,
   parseInput,
   toPage,
   type FeatureId,
@@ -60,11 +60,8 @@ export class PlanService {
   }
 
   /** A plan version by id (subscriptions point at versions). */
-  async get(scope: Scope, id: string): Promise<Plan> {
-    const pid = parseId('plan', id);
-    const plan = await this.ctx.store.plans.get(scope, pid);
-    if (!plan) throw notFound('plan', pid);
-    return plan;
+  get(scope: Scope, id: string): Promise<Plan> {
+    return findById('plan', id, (pid) => this.ctx.store.plans.get(scope, pid));
   }
 
   /** The latest version of a plan line. */

@@ -6,14 +6,14 @@ import type { Invoice, InvoiceBasis, InvoiceLine } from '../invoice/types';
 import type { Plan } from '../plan/types';
 import {
   conflict,
+  findById,
   illegalState,
   invalid,
   newId,
   notFound,
-  pageSchema,
+  pageOf,
   parseId,
   parseInput,
-  toPage,
   type CouponId,
   type Page,
   type PageInput,
@@ -138,18 +138,13 @@ export class SubscriptionService {
     return billed;
   }
 
-  async get(scope: Scope, id: string): Promise<Subscription> {
-    const sid = parseId('subscription', id);
-    const sub = await this.ctx.store.subscriptions.get(scope, sid);
-    if (!sub) throw notFound('subscription', sid);
-    return sub;
+  get(scope: Scope, id: string): Promise<Subscription> {
+    return findById('subscription', id, (sid) => this.ctx.store.subscriptions.get(scope, sid));
   }
 
   async listByCustomer(scope: Scope, customerId: string, page: PageInput = {}): Promise<Page<Subscription>> {
-    const cid = parseId('customer', customerId);
-    const p = parseInput(pageSchema, page, 'page');
-    if (!(await this.ctx.store.customers.get(scope, cid))) throw notFound('customer', cid);
-    return toPage(await this.ctx.store.subscriptions.listByCustomer(scope, cid, p), p.limit);
+    const customer = await findById('customer', customerId, (cid) => this.ctx.store.customers.get(scope, cid));
+    return pageOf(page, (p) => this.ctx.store.subscriptions.listByCustomer(scope, customer.id, p));
   }
 
   /**

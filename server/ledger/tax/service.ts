@@ -1,6 +1,15 @@
 import type { EngineContext } from '../context';
 import type { Customer } from '../customer/types';
-import { conflict, newId, notFound, parseId, parseInput, toPage, type Page, type Scope } from '../types';
+import {
+  conflict,
+  findById,
+  newId,
+  notFound,
+  parseInput,
+  toPage,
+  type Page,
+  type Scope,
+} from '../types';
 import {
   createTaxRateSchema,
   listTaxRatesSchema,
@@ -31,11 +40,8 @@ export class TaxRateService {
     return rate;
   }
 
-  async get(scope: Scope, id: string): Promise<TaxRateRecord> {
-    const rid = parseId('taxRate', id);
-    const rate = await this.ctx.store.taxRates.get(scope, rid);
-    if (!rate) throw notFound('tax rate', rid);
-    return rate;
+  get(scope: Scope, id: string): Promise<TaxRateRecord> {
+    return findById('taxRate', id, (rid) => this.ctx.store.taxRates.get(scope, rid));
   }
 
   /** Oldest first; active rates only unless `includeInactive`; optionally one country's. */

@@ -6,3 +6,4 @@ export * from './clock';
 export * from './logger';
 export * from './page';
 export * from './validate';
+export * from './lookup';
