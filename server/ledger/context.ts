@@ -15,4 +15,6 @@ export interface EngineContext {
    * service asks this, never `clock` directly, so a test clock moves a whole scope.
    */
   now(scope: Scope): Date;
+  /** `now(scope)` in epoch milliseconds, cheaper on hot paths (entitlement checks). */
+  nowMs(scope: Scope): number;
 }

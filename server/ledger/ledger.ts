@@ -74,6 +74,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     logger,
     changes: new ChangeFeed(),
     now: (scope) => testClocks.now(scope),
+    nowMs: (scope) => testClocks.nowMs(scope),
   };
   const meter = new MeterService(ctx, options.meter);
   const entitlements = new EntitlementService(ctx, meter, options.entitlements);

@@ -143,7 +143,7 @@ export class EntitlementService {
   check(scope: Scope, customerId: string, featureKey: string): Promise<EntitlementResult> {
     const entry = this.#cache.get(keyOf(scope, customerId));
     if (entry !== undefined) {
-      const now = this.ctx.now(scope).getTime();
+      const now = this.ctx.nowMs(scope);
       if (now >= entry.startMs && now < entry.endMs) {
         if (entry.refreshAt !== Infinity && Date.now() >= entry.refreshAt) this.#refresh(entry);
         return Promise.resolve(this.#answer(entry, featureKey));
@@ -197,7 +197,7 @@ export class EntitlementService {
     const slot = entry.slots.get(featureKey);
     const result = slot !== undefined ? slot.result : entry.sub ? NOT_IN_PLAN : NO_SUBSCRIPTION;
     if (slot !== undefined && slot.alert) this.#alert(entry, slot);
-    if (this.ctx.plugins.has('onEntitlementChecked')) {
+    if (this.ctx.plugins.implements('onEntitlementChecked')) {
       void this.ctx.plugins.emit('onEntitlementChecked', entry.scope, this.#payload(entry, featureKey, result));
     }
     return result;

@@ -9,6 +9,8 @@ import type { HookName, LedgerHooks, Plugin } from './hooks';
  */
 export class PluginRegistry {
   readonly #plugins: Plugin[] = [];
+  /** Which hooks some plugin implements, remembered until a plugin is registered. */
+  #implemented = new Map<HookName, boolean>();
   readonly #logger: Logger;
 
   constructor(logger: Logger, plugins: readonly Plugin[] = []) {
@@ -21,6 +23,7 @@ export class PluginRegistry {
       throw new Error(`a plugin named "${plugin.name}" is already registered`);
     }
     this.#plugins.push(plugin);
+    this.#implemented.clear();
   }
 
   /** For the engine's own reactions to its hooks: they run before any user plugin. */
@@ -29,6 +32,7 @@ export class PluginRegistry {
       throw new Error(`a plugin named "${plugin.name}" is already registered`);
     }
     this.#plugins.unshift(plugin);
+    this.#implemented.clear();
   }
 
   get plugins(): readonly Plugin[] {
@@ -36,9 +40,13 @@ export class PluginRegistry {
   }
 
   /** Whether any plugin implements `hook`: lets hot paths skip building a payload nobody reads. */
-  has(hook: HookName): boolean {
-    for (let i = 0; i < this.#plugins.length; i++) if (typeof this.#plugins[i]![hook] === 'function') return true;
-    return false;
+  implements(hook: HookName): boolean {
+    let known = this.#implemented.get(hook);
+    if (known === undefined) {
+      known = this.#plugins.some((p) => typeof p[hook] === 'function');
+      this.#implemented.set(hook, known);
+    }
+    return known;
   }
 
   async emit<H extends HookName>(hook: H, ...args: Parameters<LedgerHooks[H]>): Promise<void> {
