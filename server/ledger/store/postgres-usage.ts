@@ -1,15 +1,15 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../../../db/client';
 import type { InsertUsageResult, UsageStore } from '../meter/store';
-import type { StoredUsage, UsageQuery } from '../meter/types';
-import type { Scope } from '../types';
-import { dedupeBatch, MAX_EVENTS_PER_INSERT, normalizeDecimal, reportRepeats, splitRange, type MsRange } from './usage-shared';
+import type { StoredUsage } from '../meter/types';
+import { aggregateStatement, rawQueryOf } from './postgres-usage-read';
+import { dedupeBatch, MAX_EVENTS_PER_INSERT, normalizeDecimal, reportRepeats } from './usage-shared';
 
 /**
  * Usage on PostgreSQL (a server through postgres.js, or PGlite): the same SQL on both.
  *
  * Writes: one statement per batch. The batch travels as one JSON parameter, unpacked by
- * jsonb_to_recordset; data-modifying CTEs insert the events (a key already stored is
+ * json_to_recordset; data-modifying CTEs insert the events (a key already stored is
  * skipped by the primary key: that is the exactly-once guarantee), add the events that
  * were actually inserted to the hourly rollups, and record their distinct values. The
  * statement is atomic, so rollups never disagree with events.
@@ -18,7 +18,7 @@ import { dedupeBatch, MAX_EVENTS_PER_INSERT, normalizeDecimal, reportRepeats, sp
  * key), so concurrent batches that overlap wait for each other instead of deadlocking.
  *
  * Reads: the whole hours of a range come from the rollups, the partial hours at its two
- * edges from the raw events (through usage_events_series_ts_idx), in one query;
+ * edges from the raw events (postgres-usage-read.ts), in one query for all features;
  * a month costs ~720 rollup rows plus at most two hours of events, however many events
  * the month holds.
  */
@@ -37,72 +37,13 @@ const hasKeys = (o: object) => {
 };
 
 export function createPostgresUsageStore(db: Database): UsageStore {
-  /** Rows of one customer's feature in one scope: the leading columns of every usage key. */
-  const series = (alias: string, s: Scope, q: UsageQuery) =>
-    sql`${sql.raw(alias)}.tenant_id = ${s.tenantId} and ${sql.raw(alias)}.app_id = ${s.appId}
-        and ${sql.raw(alias)}.customer_id = ${q.customerId} and ${sql.raw(alias)}.feature_key = ${q.featureKey}`;
-
-  const hoursWhere = (alias: string, s: Scope, q: UsageQuery, h: MsRange) =>
-    sql`${series(alias, s, q)} and ${sql.raw(alias)}.hour >= ${iso(h.from)}::timestamptz and ${sql.raw(alias)}.hour < ${iso(h.to)}::timestamptz`;
-
-  // Raw events are found through usage_events_series_ts_idx: the series hash first,
-  // then the exact columns (see db/schema.ts).
-  const edgeWhere = (s: Scope, q: UsageQuery, e: MsRange) =>
-    sql`e.series = hashtextextended(${s.tenantId} || '|' || ${s.appId} || '|' || ${q.customerId} || '|' || ${q.featureKey}, 0)
-        and ${series('e', s, q)} and e.timestamp >= ${iso(e.from)}::timestamptz and e.timestamp < ${iso(e.to)}::timestamptz`;
-
-  /** The statement that yields one row with the aggregate as `v`; null for an empty range. */
-  function aggregateQuery(s: Scope, q: UsageQuery): SQL | null {
-    const { hours, edges } = splitRange(q.from, q.to);
-    if (!hours && edges.length === 0) return null;
-
-    // The parts of the range, each as a subquery over the same columns, glued with union all.
-    const parts = (fromHours: ((h: MsRange) => SQL) | null, fromEdge: (e: MsRange) => SQL) =>
-      sql.join(
-        [...(hours && fromHours ? [fromHours(hours)] : []), ...edges.map(fromEdge)].map((p) => sql`(${p})`),
-        sql` union all `,
-      );
-
-    let query: SQL;
-    switch (q.aggregation) {
-      case 'sum':
-        query = sql`select coalesce(sum(v), 0)::text as v from (${parts(
-          (h) => sql`select r.sum as v from usage_rollups r where ${hoursWhere('r', s, q, h)}`,
-          (e) => sql`select e.quantity as v from usage_events e where ${edgeWhere(s, q, e)}`,
-        )}) p`;
-        break;
-      case 'count':
-        query = sql`select coalesce(sum(v), 0)::text as v from (${parts(
-          (h) => sql`select r.count as v from usage_rollups r where ${hoursWhere('r', s, q, h)}`,
-          (e) => sql`select count(*) as v from usage_events e where ${edgeWhere(s, q, e)}`,
-        )}) p`;
-        break;
-      case 'max':
-        query = sql`select coalesce(max(v), 0)::text as v from (${parts(
-          (h) => sql`select max(r.max) as v from usage_rollups r where ${hoursWhere('r', s, q, h)}`,
-          (e) => sql`select max(e.quantity) as v from usage_events e where ${edgeWhere(s, q, e)}`,
-        )}) p`;
-        break;
-      case 'latest':
-        // Each part yields its own latest row; the latest of those wins.
-        query = sql`select v::text as v from (${parts(
-          // Hours are disjoint, so the last hour with usage holds the latest event.
-          (h) => sql`select r.latest_value as v, r.latest_at as at, r.latest_seq as seq from usage_rollups r
-                      where ${hoursWhere('r', s, q, h)} order by r.hour desc limit 1`,
-          (e) => sql`select e.quantity as v, e.timestamp as at, e.seq from usage_events e
-                      where ${edgeWhere(s, q, e)} order by e.timestamp desc, e.seq desc limit 1`,
-        )}) p order by at desc, seq desc limit 1`;
-        break;
-      case 'unique_count':
-        query = sql`select count(distinct v)::text as v from (${parts(
-          (h) => sql`select d.value as v from usage_distinct d where ${hoursWhere('d', s, q, h)}`,
-          (e) => sql`select e.distinct_value as v from usage_events e
-                      where ${edgeWhere(s, q, e)} and e.distinct_value is not null`,
-        )}) p`;
-        break;
-    }
-    return query;
-  }
+  const raw = rawQueryOf(db);
+  const aggregateMany: UsageStore['aggregateMany'] = async (s, queries) => {
+    if (queries.length === 0) return [];
+    const { text, params } = aggregateStatement(s, queries);
+    const [row] = await raw(text, params);
+    return queries.map((_, i) => normalizeDecimal(row?.[`v${i}`] as string | null | undefined));
+  };
 
   return {
     async insertEvents(s, events) {
@@ -223,21 +164,8 @@ export function createPostgresUsageStore(db: Database): UsageStore {
     },
 
     async aggregate(s, q) {
-      const query = aggregateQuery(s, q);
-      if (!query) return '0';
-      const [row] = rowsOf<{ v: string | null }>(await db.execute(query));
-      return normalizeDecimal(row?.v);
+      return (await aggregateMany(s, [q]))[0]!;
     },
-
-    async aggregateMany(s, queries) {
-      if (queries.length === 0) return [];
-      // One round trip: each aggregate as a scalar subquery of one select.
-      const columns = queries.map((q, i) => {
-        const query = aggregateQuery(s, q);
-        return sql`${query ? sql`(${query})` : sql`null`} as ${sql.raw(`v${i}`)}`;
-      });
-      const [row] = rowsOf<Record<string, string | null>>(await db.execute(sql`select ${sql.join(columns, sql`, `)}`));
-      return queries.map((_, i) => normalizeDecimal(row?.[`v${i}`]));
-    },
+    aggregateMany,
   };
 }

@@ -1,0 +1,96 @@
+import type { Database } from '../../../db/client';
+import type { UsageQuery } from '../meter/types';
+import type { Scope } from '../types';
+import { splitRange, type MsRange } from './usage-shared';
+
+/**
+ * The usage read: every aggregate asked for, in one statement. Built as SQL text with
+ * numbered parameters rather than through drizzle's query builder: this runs on every
+ * entitlement miss and every invoice, and building drizzle's object graph for it cost
+ * more CPU (~250 µs) than running it. Same text on PGlite and PostgreSQL.
+ *
+ * Whole UTC hours come from the rollups, the partial hours at the two edges from raw
+ * events (through usage_events_series_ts_idx: the series hash, then the exact columns).
+ */
+export type RawQuery = (text: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
+
+/** Runs text with parameters on drizzle's own client: postgres.js or PGlite. */
+export function rawQueryOf(db: Database): RawQuery {
+  const client = (db as unknown as { $client: Record<string, unknown> }).$client;
+  if (typeof client.unsafe === 'function') {
+    const unsafe = client.unsafe as (t: string, p: unknown[], o: object) => Promise<Record<string, unknown>[]>;
+    return (text, params) => unsafe(text, params, { prepare: true });
+  }
+  if (typeof client.query === 'function') {
+    const query = client.query.bind(client) as (t: string, p: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
+    return async (text, params) => (await query(text, params)).rows;
+  }
+  throw new Error('usage reads need a postgres.js or PGlite client');
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** `select (…) as v0, (…) as v1 …`: each aggregate a scalar subquery; null for an empty range. */
+export function aggregateStatement(s: Scope, queries: readonly UsageQuery[]): { text: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const p = (v: unknown) => `$${params.push(v)}`;
+  // Every parameter must be used (PostgreSQL cannot type an unused one): the scope's are
+  // added with the first non-empty range.
+  let tenant = '';
+  let app = '';
+  const columns = queries.map((q, i) => {
+    const { hours, edges } = splitRange(q.from, q.to);
+    if (!hours && edges.length === 0) return `null as v${i}`;
+    if (!tenant) {
+      tenant = p(s.tenantId);
+      app = p(s.appId);
+    }
+    const customer = p(q.customerId);
+    const feature = p(q.featureKey);
+    const series = (x: string) => `${x}.tenant_id = ${tenant} and ${x}.app_id = ${app} and ${x}.customer_id = ${customer} and ${x}.feature_key = ${feature}`;
+    const inHours = (x: string, h: MsRange) => `${series(x)} and ${x}.hour >= ${p(iso(h.from))}::timestamptz and ${x}.hour < ${p(iso(h.to))}::timestamptz`;
+    const inEdge = (e: MsRange) =>
+      `e.series = hashtextextended(${tenant} || '|' || ${app} || '|' || ${customer} || '|' || ${feature}, 0) and ${series('e')}` +
+      ` and e.timestamp >= ${p(iso(e.from))}::timestamptz and e.timestamp < ${p(iso(e.to))}::timestamptz`;
+    // The parts of the range, each a subquery over the same columns, glued with union all.
+    const parts = (fromHours: (h: MsRange) => string, fromEdge: (e: MsRange) => string) =>
+      [...(hours ? [fromHours(hours)] : []), ...edges.map(fromEdge)].map((x) => `(${x})`).join(' union all ');
+    let query: string;
+    switch (q.aggregation) {
+      case 'sum':
+        query = `select coalesce(sum(v), 0)::text from (${parts(
+          (h) => `select r.sum as v from usage_rollups r where ${inHours('r', h)}`,
+          (e) => `select e.quantity as v from usage_events e where ${inEdge(e)}`,
+        )}) p`;
+        break;
+      case 'count':
+        query = `select coalesce(sum(v), 0)::text from (${parts(
+          (h) => `select r.count as v from usage_rollups r where ${inHours('r', h)}`,
+          (e) => `select count(*) as v from usage_events e where ${inEdge(e)}`,
+        )}) p`;
+        break;
+      case 'max':
+        query = `select coalesce(max(v), 0)::text from (${parts(
+          (h) => `select max(r.max) as v from usage_rollups r where ${inHours('r', h)}`,
+          (e) => `select max(e.quantity) as v from usage_events e where ${inEdge(e)}`,
+        )}) p`;
+        break;
+      case 'latest':
+        // Each part yields its own latest row; the latest of those wins. Hours are
+        // disjoint, so the last hour with usage holds the latest event of the hours.
+        query = `select v::text from (${parts(
+          (h) => `select r.latest_value as v, r.latest_at as at, r.latest_seq as seq from usage_rollups r where ${inHours('r', h)} order by r.hour desc limit 1`,
+          (e) => `select e.quantity as v, e.timestamp as at, e.seq from usage_events e where ${inEdge(e)} order by e.timestamp desc, e.seq desc limit 1`,
+        )}) p order by at desc, seq desc limit 1`;
+        break;
+      case 'unique_count':
+        query = `select count(distinct v)::text from (${parts(
+          (h) => `select d.value as v from usage_distinct d where ${inHours('d', h)}`,
+          (e) => `select e.distinct_value as v from usage_events e where ${inEdge(e)} and e.distinct_value is not null`,
+        )}) p`;
+        break;
+    }
+    return `(${query}) as v${i}`;
+  });
+  return { text: `select ${columns.join(', ')}`, params };
+}
