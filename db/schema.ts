@@ -102,6 +102,12 @@ export const subscriptions = pgTable(
     priceOverrides: jsonb('price_overrides').notNull().default({}),
     /** A change the cycle applies at the end of the current period (a downgrade). */
     pendingChange: jsonb('pending_change'),
+    /**
+     * Invoices owed by changes already made (a plan change, a cancellation now), written
+     * with the change in one conditional update and made from here, idempotently, after
+     * it: a change and its invoice never exist one without the other.
+     */
+    outbox: jsonb('outbox').notNull().default([]),
     /** Raised by every write: the billing cycle's writes are conditional on it. */
     version: integer('version').notNull().default(0),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),

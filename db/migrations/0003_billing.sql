@@ -76,6 +76,7 @@ ALTER TABLE "subscriptions" ALTER COLUMN "unbilled_from" SET NOT NULL;--> statem
 ALTER TABLE "subscriptions" ADD COLUMN "discount" jsonb;--> statement-breakpoint
 ALTER TABLE "subscriptions" ADD COLUMN "price_overrides" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "subscriptions" ADD COLUMN "pending_change" jsonb;--> statement-breakpoint
+ALTER TABLE "subscriptions" ADD COLUMN "outbox" jsonb DEFAULT '[]'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "subscriptions" ADD COLUMN "version" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 CREATE UNIQUE INDEX "credit_notes_number_key" ON "credit_notes" USING btree ("tenant_id","app_id","number");--> statement-breakpoint
 CREATE INDEX "credit_notes_invoice_idx" ON "credit_notes" USING btree ("tenant_id","app_id","invoice_id");--> statement-breakpoint

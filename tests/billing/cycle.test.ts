@@ -449,3 +449,143 @@ describe('generateInvoice', () => {
     expect((await ledger.invoices.listByCustomer(scope, customer.id)).items).toHaveLength(2);
   });
 });
+
+describe('changes around period ends and races (each found in review, now rules)', () => {
+  const basicPlus = async (ledger: Ledger, scope: Scope, aggregation: 'sum' | 'max' = 'sum', included = 0) => {
+    const metered = { key: 'units', name: 'Units', kind: 'metered' as const, aggregation, includedUnits: included, price: { model: 'per_unit' as const, unitPrice: '1' } };
+    const basic = await ledger.plans.create(scope, { key: 'basic', name: 'Basic', currency: 'USD', interval: { unit: 'month' }, basePrice: 1000, features: [metered] });
+    const plus = await ledger.plans.create(scope, { key: 'plus', name: 'Plus', currency: 'USD', interval: { unit: 'month' }, basePrice: 2000, features: [metered] });
+    const yearly = await ledger.plans.create(scope, { key: 'yearly', name: 'Yearly', currency: 'USD', interval: { unit: 'year' }, basePrice: 12000, features: [metered] });
+    return { basic, plus, yearly };
+  };
+  async function world(aggregation: 'sum' | 'max' = 'sum', included = 0) {
+    const clock = new ManualClock('2025-04-01T00:00:00Z');
+    const ledger = await createLedger({ clock, logger: silentLogger, invoices: { finalizeGraceMs: HOUR } });
+    const scope = uniqueScope();
+    const plans = await basicPlus(ledger, scope, aggregation, included);
+    const customer = await ledger.customers.create(scope, { email: 'r@example.com', name: 'R' });
+    const use = (key: string, quantity: number, at: string) =>
+      ledger.meter.meterDurable(scope, [{ idempotencyKey: key, customerId: customer.id, featureKey: 'units', quantity, timestamp: new Date(at).toISOString() }]);
+    const invoices = async () => (await ledger.invoices.listByCustomer(scope, customer.id, { limit: 100 })).items.sort((a, b) => a.issueAt.getTime() - b.issueAt.getTime());
+    const usageBilled = async () => (await invoices()).flatMap((i) => i.lines.filter((l) => l.kind === 'usage')).reduce((a, l) => a + Number(l.quantity), 0);
+    return { clock, ledger, scope, customer, use, invoices, usageBilled, ...plans };
+  }
+
+  it('a change made after a period ended, before the cycle ran, first settles the ended period: usage is billed once', async () => {
+    const { clock, ledger, scope, customer, use, basic, plus, usageBilled, invoices } = await world();
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: basic.id });
+    clock.set('2025-04-20T00:00:00Z');
+    await use('april', 10, '2025-04-20T00:00:00Z');
+    clock.set('2025-05-01T03:00:00Z');
+    await use('may', 5, '2025-05-01T03:00:00Z');
+    clock.set('2025-05-01T06:00:00Z'); // the period ended at midnight; no cycle has run
+    await ledger.subscriptions.changePlan(scope, sub.id, { planId: plus.id });
+    clock.set('2025-06-01T02:00:00Z');
+    await ledger.billing.run(scope);
+    expect(await usageBilled()).toBe(15);
+    expect((await invoices()).map((i) => i.billingReason)).toEqual(['subscription_create', 'subscription_cycle', 'subscription_update', 'subscription_cycle']);
+  });
+
+  it('an invoice generated ahead of the cycle stays the one invoice of its period when the subscription changes before the cycle runs', async () => {
+    const { clock, ledger, scope, customer, basic, invoices } = await world();
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: basic.id });
+    clock.set('2025-05-01T00:00:00Z');
+    await ledger.billing.generateInvoice(scope, sub.id, { start: sub.currentPeriodStart, end: sub.currentPeriodEnd });
+    await ledger.subscriptions.cancel(scope, sub.id, { at: 'period_end' }); // settles May 1 first, then schedules
+    const may1 = (await invoices()).filter((i) => i.issueAt.getTime() === Date.parse('2025-05-01T00:00:00Z'));
+    expect(may1.map((i) => i.billingReason)).toEqual(['subscription_cycle']);
+    expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ cancelAtPeriodEnd: true, currentPeriodEnd: new Date('2025-06-01T00:00:00Z') });
+  });
+
+  it('plan changes back and forth do not grant included units again: the period\'s usage is billed once, at its end', async () => {
+    const { clock, ledger, scope, customer, use, basic, plus, invoices } = await world('sum', 1000);
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: basic.id });
+    clock.set('2025-04-02T00:00:00Z');
+    await use('u', 3000, '2025-04-02T00:00:00Z');
+    for (const day of ['05', '10']) {
+      clock.set(`2025-04-${day}T00:00:00Z`);
+      await ledger.subscriptions.changePlan(scope, sub.id, { planId: plus.id });
+      await ledger.subscriptions.changePlan(scope, sub.id, { planId: basic.id, downgradeAt: 'now' });
+    }
+    clock.set('2025-05-01T02:00:00Z');
+    await ledger.billing.run(scope);
+    const usage = (await invoices()).flatMap((i) => i.lines.filter((l) => l.kind === 'usage'));
+    expect(usage.map((l) => [l.quantity, l.amount])).toEqual([['3000', 200000]]); // 2,000 above the 1,000 included × 1.00
+  });
+
+  it('a peak (max) is billed once for its period, whatever changes happen in it', async () => {
+    const { clock, ledger, scope, customer, use, basic, plus, invoices } = await world('max');
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: basic.id });
+    clock.set('2025-04-03T00:00:00Z');
+    await use('peak', 100, '2025-04-03T00:00:00Z');
+    clock.set('2025-04-16T00:00:00Z');
+    await ledger.subscriptions.changePlan(scope, sub.id, { planId: plus.id });
+    clock.set('2025-05-01T02:00:00Z');
+    await ledger.billing.run(scope);
+    expect((await invoices()).flatMap((i) => i.lines.filter((l) => l.kind === 'usage')).map((l) => l.amount)).toEqual([10000]);
+  });
+
+  it('a trial set to end the subscription cannot be ended early into a paid period', async () => {
+    const { ledger, scope, customer, basic } = await world();
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: basic.id, trialDays: 14 });
+    await ledger.subscriptions.cancel(scope, sub.id, { at: 'period_end' });
+    await rejectsWith(ledger.subscriptions.endTrial(scope, sub.id), 'illegal_state');
+    expect((await ledger.subscriptions.get(scope, sub.id)).status).toBe('trialing');
+  });
+
+  it('a forever coupon stays on a change of interval: the new yearly period is discounted', async () => {
+    const { clock, ledger, scope, customer, basic, yearly, invoices } = await world();
+    await ledger.coupons.create(scope, { code: 'HALF', name: 'Half', percentOff: '50', duration: 'forever' });
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: basic.id, couponCode: 'HALF' });
+    clock.set('2025-04-16T00:00:00Z');
+    await ledger.subscriptions.changePlan(scope, sub.id, { planId: yearly.id });
+    const update = (await invoices()).find((i) => i.billingReason === 'subscription_update')!;
+    expect(update.lines.find((l) => l.kind === 'base_fee')).toMatchObject({ amount: 12000, discount: 6000 });
+  });
+
+  it('seats changed after a downgrade was scheduled are kept by the downgrade', async () => {
+    const { clock, ledger, scope, customer } = await world();
+    const seat = { key: 'seats', name: 'Seats', kind: 'licensed' as const, price: { model: 'per_unit' as const, unitPrice: '5' } };
+    const big = await ledger.plans.create(scope, { key: 'big', name: 'Big', currency: 'USD', interval: { unit: 'month' }, basePrice: 5000, features: [seat] });
+    const small = await ledger.plans.create(scope, { key: 'small', name: 'Small', currency: 'USD', interval: { unit: 'month' }, basePrice: 1000, features: [seat] });
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: big.id, quantity: 2 });
+    clock.set('2025-04-10T00:00:00Z');
+    await ledger.subscriptions.changePlan(scope, sub.id, { planId: small.id });
+    await ledger.subscriptions.changeSeats(scope, sub.id, { quantity: 8 });
+    clock.set('2025-05-01T00:00:00Z');
+    await ledger.billing.run(scope);
+    expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ planId: small.id, quantity: 8 });
+  });
+
+  it('cancelling now discounts the final invoice with the coupon, as a period end would', async () => {
+    const { clock, ledger, scope, customer, use, basic, invoices } = await world();
+    await ledger.coupons.create(scope, { code: 'TENTH', name: 'Tenth', percentOff: '10', duration: 'forever' });
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: basic.id, couponCode: 'tenth' });
+    clock.set('2025-04-05T00:00:00Z');
+    await use('u', 50, '2025-04-05T00:00:00Z');
+    clock.set('2025-04-10T00:00:00Z');
+    await ledger.subscriptions.cancel(scope, sub.id, { at: 'now' });
+    expect((await invoices()).find((i) => i.billingReason === 'subscription_cancel')).toMatchObject({ subtotal: 5000, discount: 500, total: 4500 });
+  });
+
+  it('a plan change that loses a race with another write makes no invoice at all', async () => {
+    const { clock, ledger, scope, customer, basic, plus, invoices } = await world();
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: basic.id });
+    clock.set('2025-04-16T00:00:00Z');
+    const store = ledger.store.subscriptions;
+    const update = store.update.bind(store);
+    let raced = false;
+    store.update = async (s, next, expected) => {
+      if (!raced) {
+        raced = true; // another writer gets there first
+        const current = (await store.get(s, next.id))!;
+        await update(s, { ...current, metadata: { by: 'someone else' }, version: current.version + 1 }, current.version);
+      }
+      return update(s, next, expected);
+    };
+    await rejectsWith(ledger.subscriptions.changePlan(scope, sub.id, { planId: plus.id }), 'conflict');
+    store.update = update;
+    expect((await invoices()).map((i) => i.billingReason)).toEqual(['subscription_create']);
+    expect((await ledger.subscriptions.get(scope, sub.id)).planId).toBe(basic.id);
+  });
+});

@@ -108,10 +108,11 @@ describe('plugins', () => {
         'onInvoiceGenerated', // the first period's fees, billed in advance…
         'onInvoiceFinalized', // …and final at once (no usage to wait for)
         'onSubscriptionCancelScheduled',
-        'onInvoiceGenerated', // the final invoice: usage up to now, a draft for late events
+        'onInvoiceGenerated', // the final invoice (usage up to now: a draft for late events)…
         'onSubscriptionCanceled',
       ]);
-      expect(rec.of('onSubscriptionCreated')).toEqual([[scope, sub]]);
+      // as inserted: the first invoice still owed (its outbox), then made
+      expect(rec.of('onSubscriptionCreated')).toEqual([[scope, { ...sub, version: 0, outbox: [expect.objectContaining({ key: 'create' })] }]]);
       expect(rec.of('onSubscriptionCancelScheduled')).toEqual([[scope, scheduled]]);
       expect(rec.of('onSubscriptionCanceled')).toEqual([[scope, ended]]);
       expect(resumed.cancelAtPeriodEnd).toBe(false);

@@ -139,6 +139,7 @@ export function subscriptionRow(customerId: CustomerId, planId: PlanId, override
     discount: null,
     priceOverrides: { basePrice: 1500, features: { seats: { model: 'per_unit', unitPrice: '7.5' } } },
     pendingChange: null,
+    outbox: [],
     version: 2,
     metadata: { source: 'portal' },
     createdAt: AT,

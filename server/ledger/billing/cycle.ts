@@ -123,7 +123,7 @@ export class BillingCycle {
       // The last period: its usage, nothing in advance (a trial's usage is free).
       return {
         reason: 'subscription_cancel' as const,
-        key: `cancel:${boundary.toISOString()}`,
+        key: `period:${boundary.toISOString()}`,
         basis: { advance: null, usage, prorations: [], couponId } satisfies InvoiceBasis,
         after: { status: 'canceled', endedAt: boundary, cancelAtPeriodEnd: false, unbilledFrom: boundary } satisfies Partial<Subscription>,
         plan,
@@ -141,7 +141,7 @@ export class BillingCycle {
     const period = anchor === boundary ? nthPeriod(boundary, nextPlan.interval, 0) : periodFor(anchor, nextPlan.interval, boundary);
     return {
       reason: 'subscription_cycle' as const,
-      key: `cycle:${boundary.toISOString()}`,
+      key: `period:${boundary.toISOString()}`,
       basis: {
         advance: { planId: nextPlan.id, quantity, overrides: sub.priceOverrides, start: period.start, end: period.end },
         usage,
@@ -156,7 +156,8 @@ export class BillingCycle {
         billingAnchor: anchor,
         currentPeriodStart: period.start,
         currentPeriodEnd: period.end,
-        unbilledFrom: boundary,
+        // Never back: a change in the period may have billed usage up to a later instant.
+        unbilledFrom: sub.unbilledFrom > boundary ? sub.unbilledFrom : boundary,
       } satisfies Partial<Subscription>,
       plan,
       nextPlan,
@@ -164,14 +165,47 @@ export class BillingCycle {
     };
   }
 
+  /**
+   * Makes the invoices a subscription's outbox owes (changes already made: each invoice
+   * once, by its key), then empties the outbox if the subscription has not moved
+   * meanwhile (else re-reads and tries again). Invoices with nothing to wait for are
+   * finalized. Returns the subscription as it is now.
+   */
+  async drainOutbox(scope: Scope, start: Subscription): Promise<Subscription> {
+    let sub = start;
+    for (let attempt = 0; sub.outbox.length > 0 && attempt < 10; attempt++) {
+      const made: Invoice[] = [];
+      for (const o of sub.outbox) made.push((await this.invoices.create(scope, sub, o.reason, o.key, o.issueAt, o.basis)).invoice);
+      const drained: Subscription = { ...sub, outbox: [], version: sub.version + 1, updatedAt: this.ctx.now(scope) };
+      if (await this.ctx.store.subscriptions.update(scope, drained, sub.version)) {
+        this.ctx.changes.subscriptionWritten(scope, drained);
+        for (const inv of made) if (inv.status === 'draft' && inv.finalizeAt <= this.ctx.now(scope)) await this.finalizeDue(scope, inv);
+        return drained;
+      }
+      const again = await this.ctx.store.subscriptions.get(scope, sub.id);
+      if (!again) throw notFound('subscription', sub.id);
+      sub = again;
+    }
+    return sub;
+  }
+
   /** One period end: the invoice, then the subscription's move. Null if it lost a race. */
-  private async step(scope: Scope, sub: Subscription, report: CycleReport): Promise<Subscription | null> {
+  private async step(scope: Scope, start: Subscription, report: CycleReport): Promise<Subscription | null> {
+    // Invoices owed by changes made in the period come first.
+    const sub = start.outbox.length > 0 ? await this.drainOutbox(scope, start) : start;
+    if (sub.status === 'canceled' || sub.currentPeriodEnd > this.ctx.now(scope)) return sub;
     const boundary = sub.currentPeriodEnd;
     const next = await this.nextInvoice(scope, sub);
     const billsNothing = !next.basis.advance && next.basis.usage.trial;
     if (!billsNothing) {
-      const { created } = await this.invoices.create(scope, sub, next.reason, next.key, boundary, next.basis);
+      const { invoice, created } = await this.invoices.create(scope, sub, next.reason, next.key, boundary, next.basis);
       if (created) report.invoicesCreated++;
+      // Made earlier (generateInvoice, or a run that lost its move) for a subscription that
+      // has changed since (a cancellation scheduled, a coupon applied): still a draft, it
+      // is made to match what the period end bills now.
+      else if (invoice.status === 'draft' && JSON.stringify(invoice.basis) !== JSON.stringify(next.basis)) {
+        await this.invoices.rebase(scope, invoice.id, next.reason, next.basis);
+      }
     }
     const moved: Subscription = {
       ...sub,
@@ -221,16 +255,8 @@ export class BillingCycle {
     return report;
   }
 
-  /** Finalizes a draft whose grace period passed; a change draft whose change never happened is deleted. */
+  /** Finalizes a draft whose grace period passed. */
   private async finalizeDue(scope: Scope, draft: Invoice): Promise<boolean> {
-    if (draft.billingReason === 'subscription_update') {
-      const sub = await this.ctx.store.subscriptions.get(scope, draft.subscriptionId);
-      const changed = Number(draft.key.slice('update:'.length));
-      if (!sub || sub.version <= changed) {
-        await this.ctx.store.invoices.deleteDraft(scope, draft.id);
-        return false;
-      }
-    }
     try {
       return (await this.invoices.finalize(scope, draft.id)).status !== 'draft';
     } catch (e) {
@@ -247,7 +273,7 @@ export class BillingCycle {
   }
 
   /** The subscription's coupon, if it discounts the next invoice. */
-  private async coupon(scope: Scope, sub: Subscription): Promise<{ couponId: InvoiceBasis['couponId']; used: boolean }> {
+  async coupon(scope: Scope, sub: Subscription): Promise<{ couponId: InvoiceBasis['couponId']; used: boolean }> {
     if (!sub.discount) return { couponId: null, used: false };
     const coupon = await this.ctx.store.coupons.get(scope, sub.discount.couponId);
     if (!coupon || !couponAppliesToPeriod(coupon, sub.discount.periodsApplied)) return { couponId: null, used: false };

@@ -195,6 +195,14 @@ export class InvoiceService {
 
   // --- the state machine -----------------------------------------------------------
 
+  /** Gives a draft another basis (what its period end bills changed before it was final). */
+  async rebase(scope: Scope, id: string, reason: BillingReason, basis: InvoiceBasis): Promise<Invoice> {
+    const inv = await this.get(scope, id);
+    this.expect(inv, 'draft', 'rebase');
+    if (!(await this.ctx.store.invoices.updateDraft(scope, { ...inv, billingReason: reason, basis }))) return this.get(scope, id);
+    return this.refresh(scope, id);
+  }
+
   /** Recomputes a draft from its basis: late usage, a changed tax rate or address. */
   async refresh(scope: Scope, id: string): Promise<Invoice> {
     const inv = await this.get(scope, id);

@@ -7,7 +7,7 @@ import type { CouponId, Currency, CustomerId, InvoiceId, Scope, SubscriptionId }
 
 /** JSON columns hold dates as ISO strings: back to Dates. */
 const reviveLine = (l: InvoiceLine): InvoiceLine => ({ ...l, periodStart: new Date(l.periodStart), periodEnd: new Date(l.periodEnd) });
-function reviveBasis(b: InvoiceBasis): InvoiceBasis {
+export function reviveBasis(b: InvoiceBasis): InvoiceBasis {
   return {
     advance: b.advance && { ...b.advance, start: new Date(b.advance.start), end: new Date(b.advance.end) },
     usage: b.usage && { ...b.usage, start: new Date(b.usage.start), end: new Date(b.usage.end) },
@@ -151,7 +151,10 @@ export function createPostgresInvoiceStore(db: Database): InvoiceStore {
     },
     async finalize(s, id, numbering, finish) {
       return db.transaction(async (tx) => {
-        const draft = await get(tx as unknown as Database, s, id);
+        // The draft as it is now, locked: a refresh racing this finalization waits, and
+        // is not overwritten by what this one read.
+        const [row] = await tx.select().from(invoices).where(and(inScope(s), eq(invoices.id, id))).for('update');
+        const draft = row ? toInvoice(row) : null;
         if (!draft || draft.status !== 'draft') return null;
         // One finalization per subscription at a time: they share its credit.
         await tx.execute(sql`select 1 from ${subscriptions}

@@ -4,7 +4,8 @@ import type { Database } from '../../../db/client';
 import { customers, plans, subscriptions } from '../../../db/schema';
 import type { Customer } from '../customer/types';
 import { featureInputSchema, type Feature, type Interval, type IntervalUnit, type Plan } from '../plan/types';
-import type { PendingChange, PriceOverrides, Subscription, SubscriptionDiscount } from '../subscription/types';
+import type { OutboxInvoice, PendingChange, PriceOverrides, Subscription, SubscriptionDiscount } from '../subscription/types';
+import { reviveBasis } from './postgres-invoices';
 import { conflict, type Currency, type CustomerId, type FeatureId, type PlanId, type Scope, type SubscriptionId } from '../types';
 import { createPostgresBillingStore } from './postgres-billing';
 import { createPostgresCouponStore } from './postgres-coupons';
@@ -109,6 +110,7 @@ const toSubscription = (r: typeof subscriptions.$inferSelect): Subscription => (
   discount: r.discount ? reviveDiscount(r.discount as SubscriptionDiscount) : null,
   priceOverrides: r.priceOverrides as PriceOverrides,
   pendingChange: (r.pendingChange as PendingChange | null) ?? null,
+  outbox: (r.outbox as OutboxInvoice[]).map((o) => ({ ...o, issueAt: new Date(o.issueAt), basis: reviveBasis(o.basis) })),
   version: r.version,
   metadata: r.metadata,
   createdAt: r.createdAt,

@@ -2,7 +2,7 @@ import type { BillingCycle } from '../billing/cycle';
 import type { EngineContext } from '../context';
 import type { CouponService } from '../coupon/service';
 import type { InvoiceService } from '../invoice/service';
-import type { Invoice, InvoiceBasis, InvoiceLine } from '../invoice/types';
+import type { InvoiceLine } from '../invoice/types';
 import type { Plan } from '../plan/types';
 import {
   conflict,
@@ -31,6 +31,7 @@ import {
   type ChangePlanInput,
   type ChangeSeatsInput,
   type CreateSubscriptionInput,
+  type OutboxInvoice,
   type PriceOverrides,
   type Subscription,
 } from './types';
@@ -110,11 +111,30 @@ export class SubscriptionService {
       discount: coupon ? { couponId: coupon.id as CouponId, code: coupon.code, appliedAt: now, periodsApplied: 0 } : null,
       priceOverrides: data.priceOverrides,
       pendingChange: null,
+      outbox: [],
       version: 0,
       metadata: data.metadata,
       createdAt: now,
       updatedAt: now,
     };
+    if (sub.status === 'active') {
+      // The first period's fees, billed in advance, now: owed from the insert on (the
+      // outbox), the coupon's first period.
+      sub.outbox = [
+        {
+          key: 'create',
+          reason: 'subscription_create',
+          issueAt: now,
+          basis: {
+            advance: { planId: plan.id, quantity: sub.quantity, overrides: sub.priceOverrides, start: first.start, end: first.end },
+            usage: null,
+            prorations: [],
+            couponId: sub.discount?.couponId ?? null,
+          },
+        },
+      ];
+      if (sub.discount) sub.discount = { ...sub.discount, periodsApplied: 1 };
+    }
     try {
       await this.ctx.store.subscriptions.insert(scope, sub);
     } catch (e) {
@@ -123,19 +143,7 @@ export class SubscriptionService {
     }
     this.ctx.changes.subscriptionWritten(scope, sub);
     await this.ctx.plugins.emit('onSubscriptionCreated', scope, sub);
-    if (sub.status === 'trialing') return sub;
-
-    // The first period's fees, billed in advance, now (a coupon's first period).
-    const basis: InvoiceBasis = {
-      advance: { planId: plan.id, quantity: sub.quantity, overrides: sub.priceOverrides, start: first.start, end: first.end },
-      usage: null,
-      prorations: [],
-      couponId: sub.discount?.couponId ?? null,
-    };
-    const { invoice } = await this.deps.invoices.create(scope, sub, 'subscription_create', 'create', now, basis);
-    const billed = sub.discount ? await this.save(scope, sub, { discount: { ...sub.discount, periodsApplied: 1 } }) : sub;
-    await this.finalizeIfReady(scope, invoice);
-    return billed;
+    return sub.outbox.length > 0 ? this.deps.cycle.drainOutbox(scope, sub) : sub;
   }
 
   get(scope: Scope, id: string): Promise<Subscription> {
@@ -148,14 +156,30 @@ export class SubscriptionService {
   }
 
   /**
+   * The subscription as a change must see it: the invoices its earlier changes owe made,
+   * and moved through every period end that has passed (as the billing cycle would), so
+   * that a change never lands in a period that is already over.
+   */
+  private async current(scope: Scope, id: string): Promise<Subscription> {
+    let sub = await this.get(scope, id);
+    if (sub.outbox.length > 0) sub = await this.deps.cycle.drainOutbox(scope, sub);
+    const now = this.ctx.now(scope);
+    if (sub.status !== 'canceled' && sub.currentPeriodEnd <= now) {
+      await this.deps.cycle.settleOne(scope, sub, now);
+      sub = await this.get(scope, id);
+    }
+    return sub;
+  }
+
+  /**
    * `now`: ends the subscription at once; its final invoice bills the usage up to now
-   * and, with `prorate`, credits the unused part of the period's in-advance fees.
-   * `period_end`: it stays active until the end of the current period, when the billing
-   * cycle ends it and bills the period's usage; `resume` undoes that until then.
+   * (the period ends here) and, with `prorate`, credits the unused part of the period's
+   * in-advance fees. `period_end`: it stays active until the end of the current period,
+   * when the billing cycle ends it and bills the period's usage; `resume` undoes that.
    */
   async cancel(scope: Scope, id: string, input: CancelInput = {}): Promise<Subscription> {
     const { at, prorate } = parseInput(cancelSchema, input, 'cancellation');
-    const sub = await this.get(scope, id);
+    const sub = await this.current(scope, id);
     if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} is already canceled`);
     const now = this.ctx.now(scope);
     if (at === 'period_end') {
@@ -164,39 +188,34 @@ export class SubscriptionService {
       await this.ctx.plugins.emit('onSubscriptionCancelScheduled', scope, scheduled);
       return scheduled;
     }
-    let invoice: Invoice | null = null;
-    let created = false;
+    const ending: Partial<Subscription> = { status: 'canceled', canceledAt: now, endedAt: now, cancelAtPeriodEnd: false, pendingChange: null, updatedAt: now };
+    let entry: OutboxInvoice | null = null;
     if (sub.status === 'active') {
       const plan = await this.plan(scope, sub);
       const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
       const credits = prorate ? feesChanged(advanceLines(plan, sub.quantity, sub.priceOverrides, period), [], period, now, plan.currency) : [];
-      const basis: InvoiceBasis = {
-        advance: null,
-        usage: { planId: plan.id, overrides: sub.priceOverrides, start: sub.unbilledFrom, end: now, trial: false },
-        prorations: credits,
-        couponId: null,
+      const { couponId, used } = await this.deps.cycle.coupon(scope, sub);
+      entry = {
+        key: `cancel:${now.toISOString()}`,
+        reason: 'subscription_cancel',
+        issueAt: now,
+        basis: {
+          advance: null,
+          usage: { planId: plan.id, overrides: sub.priceOverrides, start: sub.unbilledFrom, end: now, trial: false },
+          prorations: credits,
+          couponId,
+        },
       };
-      ({ invoice, created } = await this.deps.invoices.create(scope, sub, 'subscription_cancel', `cancel:${now.toISOString()}`, now, basis));
+      Object.assign(ending, { unbilledFrom: now, discount: used && sub.discount ? { ...sub.discount, periodsApplied: sub.discount.periodsApplied + 1 } : sub.discount });
     }
-    const ended = await this.save(scope, sub, {
-      status: 'canceled',
-      canceledAt: now,
-      endedAt: now,
-      cancelAtPeriodEnd: false,
-      unbilledFrom: now,
-      updatedAt: now,
-    }).catch(async (e: unknown) => {
-      if (invoice && created) await this.ctx.store.invoices.deleteDraft(scope, invoice.id);
-      throw e;
-    });
+    const ended = await this.withInvoice(scope, sub, ending, entry);
     await this.ctx.plugins.emit('onSubscriptionCanceled', scope, ended);
-    if (invoice) await this.finalizeIfReady(scope, invoice);
     return ended;
   }
 
   /** Withdraws a cancellation scheduled for the period end. */
   async resume(scope: Scope, id: string): Promise<Subscription> {
-    const sub = await this.get(scope, id);
+    const sub = await this.current(scope, id);
     if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} has ended and cannot be resumed`);
     if (!sub.cancelAtPeriodEnd) return sub;
     return this.save(scope, sub, { cancelAtPeriodEnd: false, canceledAt: null, updatedAt: this.ctx.now(scope) });
@@ -204,8 +223,11 @@ export class SubscriptionService {
 
   /** Ends a trial now: the first paid period starts, and its fees are invoiced. */
   async endTrial(scope: Scope, id: string): Promise<Subscription> {
-    const sub = await this.get(scope, id);
+    const sub = await this.current(scope, id);
     if (sub.status !== 'trialing') throw illegalState(`subscription ${sub.id} is ${sub.status}, not trialing`);
+    if (sub.cancelAtPeriodEnd) {
+      throw illegalState(`subscription ${sub.id} is set to end with its trial; resume it before ending the trial`);
+    }
     const now = this.ctx.now(scope);
     const ending = await this.save(scope, sub, { trialEnd: now, billingAnchor: now, currentPeriodEnd: now, updatedAt: now });
     await this.deps.cycle.settleOne(scope, ending, now);
@@ -214,7 +236,7 @@ export class SubscriptionService {
 
   /** Redeems a coupon on the subscription (replacing any coupon it had). */
   async applyCoupon(scope: Scope, id: string, code: string): Promise<Subscription> {
-    const sub = await this.get(scope, id);
+    const sub = await this.current(scope, id);
     if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} has ended`);
     const plan = await this.plan(scope, sub);
     const now = this.ctx.now(scope);
@@ -233,18 +255,20 @@ export class SubscriptionService {
   /** What changing plan (and seats) would do now, without doing it. */
   async previewChange(scope: Scope, id: string, input: ChangePlanInput): Promise<ChangePreview> {
     const { sub, plan, next, quantity, effective, upgrade, data } = await this.planChange(scope, id, input);
-    if (effective === 'period_end') return { effective, upgrade, invoice: null };
-    const { basis } = this.changeBasis(sub, plan, next, quantity, this.ctx.now(scope), data.prorate, true);
-    return { effective, upgrade, invoice: await this.deps.invoices.compute(scope, sub.customerId, plan.currency, basis) };
+    if (effective === 'period_end' || sub.status === 'trialing') return { effective, upgrade, invoice: null };
+    const { entry } = await this.changeOf(scope, sub, plan, next, quantity, this.ctx.now(scope), data.prorate);
+    return { effective, upgrade, invoice: entry ? await this.deps.invoices.compute(scope, sub.customerId, plan.currency, entry.basis) : null };
   }
 
   /**
    * Switches plan. Upgrades (higher in-advance fees) take effect at once: an invoice
-   * credits the unused part of the old fees, charges the new ones for the rest of the
-   * period (prorated by seconds) and bills the usage so far at the old plan's prices.
-   * Downgrades take effect at the period end (the cycle applies them), or at once with
-   * `downgradeAt: 'now'`. A change of interval starts a new period now. During a trial,
-   * the plan changes at once and nothing is billed.
+   * credits the unused part of the old fees and charges the new ones for the rest of the
+   * period (prorated by seconds). Downgrades take effect at the period end (the cycle
+   * applies them), or at once with `downgradeAt: 'now'`. The period's usage is billed at
+   * its end, at the prices of the plan then in force (its included units once). A
+   * change of interval ends the period now: its usage is billed at the old plan's prices
+   * and a new period starts, its fees in full. During a trial the plan changes at once
+   * and nothing is billed.
    */
   async changePlan(scope: Scope, id: string, input: ChangePlanInput): Promise<Subscription> {
     const { sub, plan, next, quantity, effective, data } = await this.planChange(scope, id, input);
@@ -257,32 +281,41 @@ export class SubscriptionService {
     if (effective === 'period_end') {
       return this.save(scope, sub, { pendingChange: { planId: next.id, quantity }, updatedAt: now });
     }
-    const { basis, after } = this.changeBasis(sub, plan, next, quantity, now, data.prorate, true);
-    const changed = await this.applyChange(scope, sub, basis, { ...after, pendingChange: null, updatedAt: now });
+    const { entry, after } = await this.changeOf(scope, sub, plan, next, quantity, now, data.prorate);
+    const changed = await this.withInvoice(scope, sub, { ...after, pendingChange: null, updatedAt: now }, entry);
     await this.ctx.plugins.emit('onSubscriptionChanged', scope, changed, plan, next);
     return changed;
   }
 
-  /** Changes the seat count now, prorating the licensed fees for the rest of the period. */
+  /**
+   * Changes the seat count now, prorating the licensed fees for the rest of the period.
+   * A downgrade scheduled for the period end keeps the new seat count.
+   */
   async changeSeats(scope: Scope, id: string, input: ChangeSeatsInput): Promise<Subscription> {
     const data = parseInput(changeSeatsSchema, input, 'seat change');
-    const sub = await this.get(scope, id);
+    const sub = await this.current(scope, id);
     if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} has ended`);
     const plan = await this.plan(scope, sub);
     checkSeats(plan, data.quantity);
+    let pendingChange = sub.pendingChange;
+    if (pendingChange) {
+      const pendingPlan = await this.ctx.store.plans.get(scope, pendingChange.planId);
+      if (pendingPlan) checkSeats(pendingPlan, data.quantity);
+      pendingChange = { ...pendingChange, quantity: data.quantity };
+    }
     const now = this.ctx.now(scope);
     if (sub.status === 'trialing' || data.quantity === sub.quantity) {
-      return this.save(scope, sub, { quantity: data.quantity, updatedAt: now });
+      return this.save(scope, sub, { quantity: data.quantity, pendingChange, updatedAt: now });
     }
-    const { basis, after } = this.changeBasis(sub, plan, plan, data.quantity, now, data.prorate, false);
-    return this.applyChange(scope, sub, basis, { ...after, updatedAt: now });
+    const { entry, after } = await this.changeOf(scope, sub, plan, plan, data.quantity, now, data.prorate);
+    return this.withInvoice(scope, sub, { ...after, pendingChange, updatedAt: now }, entry);
   }
 
   // --- changes ---------------------------------------------------------------------
 
   private async planChange(scope: Scope, id: string, input: ChangePlanInput) {
     const data = parseInput(changePlanSchema, input, 'plan change');
-    const sub = await this.get(scope, id);
+    const sub = await this.current(scope, id);
     if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} has ended`);
     const next = await this.ctx.store.plans.get(scope, parseId('plan', data.planId));
     if (!next) throw notFound('plan', data.planId);
@@ -301,55 +334,56 @@ export class SubscriptionService {
   }
 
   /**
-   * The invoice of a change made at `at` and the subscription after it. Same interval:
-   * proration of the fees that change, for the rest of the period. Another interval: a
-   * new period starts now (credit for the old one's rest, the new one's fees in full).
-   * With `billUsage`, the usage so far is billed at the old plan's prices.
+   * The invoice a change made at `at` owes, and the subscription after it. Same interval:
+   * the fees that change, prorated for the rest of the period; usage waits for the
+   * period end. Another interval: the period ends now (its usage billed at the old
+   * plan's prices, the unused fees credited) and a new one starts (its fees in full,
+   * with the coupon if it applies).
    */
-  private changeBasis(sub: Subscription, plan: Plan, next: Plan, quantity: number, at: Date, prorate: boolean, billUsage: boolean) {
+  private async changeOf(scope: Scope, sub: Subscription, plan: Plan, next: Plan, quantity: number, at: Date, prorate: boolean) {
     const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
     const oldFees = advanceLines(plan, sub.quantity, sub.priceOverrides, period);
     const sameInterval = next.interval.unit === plan.interval.unit && next.interval.count === plan.interval.count;
-    const usage = billUsage ? { planId: plan.id, overrides: sub.priceOverrides, start: sub.unbilledFrom, end: at, trial: false } : null;
-    const moved: Partial<Subscription> = { planId: next.id, quantity, ...(billUsage ? { unbilledFrom: at } : {}) };
+    const key = `update:${sub.version}`;
     if (sameInterval) {
-      const newFees = advanceLines(next, quantity, sub.priceOverrides, period);
-      const prorations: InvoiceLine[] = prorate ? feesChanged(oldFees, newFees, period, at, plan.currency) : [];
-      return { basis: { advance: null, usage, prorations, couponId: null } satisfies InvoiceBasis, after: moved };
+      const prorations: InvoiceLine[] = prorate ? feesChanged(oldFees, advanceLines(next, quantity, sub.priceOverrides, period), period, at, plan.currency) : [];
+      const entry: OutboxInvoice | null =
+        prorations.length > 0 ? { key, reason: 'subscription_update', issueAt: at, basis: { advance: null, usage: null, prorations, couponId: null } } : null;
+      return { entry, after: { planId: next.id, quantity } satisfies Partial<Subscription> };
     }
     const fresh = nthPeriod(at, next.interval, 0);
-    const credits = prorate ? feesChanged(oldFees, [], period, at, plan.currency) : [];
-    return {
+    const { couponId, used } = await this.deps.cycle.coupon(scope, sub);
+    const entry: OutboxInvoice = {
+      key,
+      reason: 'subscription_update',
+      issueAt: at,
       basis: {
         advance: { planId: next.id, quantity, overrides: sub.priceOverrides, start: fresh.start, end: fresh.end },
-        usage,
-        prorations: credits,
-        couponId: null,
-      } satisfies InvoiceBasis,
-      after: { ...moved, billingAnchor: at, currentPeriodStart: fresh.start, currentPeriodEnd: fresh.end, unbilledFrom: at },
+        usage: { planId: plan.id, overrides: sub.priceOverrides, start: sub.unbilledFrom, end: at, trial: false },
+        prorations: prorate ? feesChanged(oldFees, [], period, at, plan.currency) : [],
+        couponId,
+      },
     };
+    const after: Partial<Subscription> = {
+      planId: next.id,
+      quantity,
+      billingAnchor: at,
+      currentPeriodStart: fresh.start,
+      currentPeriodEnd: fresh.end,
+      unbilledFrom: at,
+      discount: used && sub.discount ? { ...sub.discount, periodsApplied: sub.discount.periodsApplied + 1 } : sub.discount,
+    };
+    return { entry, after };
   }
 
   /**
-   * Writes a mid-period change with its invoice: the invoice first (keyed by the version
-   * it changes, so it is made once), then the subscription if it has not moved; if it
-   * has, the invoice is withdrawn and the caller gets a conflict to retry.
+   * Writes a change together with the invoice it owes: the invoice goes into the
+   * subscription's outbox in the same conditional write as the change (both or neither),
+   * and is then made from there, once, by its key.
    */
-  private async applyChange(scope: Scope, sub: Subscription, basis: InvoiceBasis, after: Partial<Subscription>): Promise<Subscription> {
-    const now = this.ctx.now(scope);
-    const bills = basis.prorations.length > 0 || basis.advance !== null || (basis.usage !== null && basis.usage.end > basis.usage.start);
-    const made = bills ? await this.deps.invoices.create(scope, sub, 'subscription_update', `update:${sub.version}`, now, basis) : null;
-    const changed = await this.save(scope, sub, after).catch(async (e: unknown) => {
-      if (made?.created) await this.ctx.store.invoices.deleteDraft(scope, made.invoice.id);
-      throw e;
-    });
-    if (made) await this.finalizeIfReady(scope, made.invoice);
-    return changed;
-  }
-
-  /** Finalizes an invoice with nothing to wait for (no usage, or its grace is over). */
-  private async finalizeIfReady(scope: Scope, invoice: Invoice): Promise<void> {
-    if (invoice.status === 'draft' && invoice.finalizeAt <= this.ctx.now(scope)) await this.deps.invoices.finalize(scope, invoice.id);
+  private async withInvoice(scope: Scope, sub: Subscription, changes: Partial<Subscription>, entry: OutboxInvoice | null): Promise<Subscription> {
+    const changed = await this.save(scope, sub, entry ? { ...changes, outbox: [...sub.outbox, entry] } : changes);
+    return entry ? this.deps.cycle.drainOutbox(scope, changed) : changed;
   }
 
   private async plan(scope: Scope, sub: Subscription): Promise<Plan> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { minorUnits, priceSchema, type Price } from '../plan/types';
+import type { BillingReason, InvoiceBasis } from '../invoice/types';
 import type { CouponId, CustomerId, PlanId, SubscriptionId } from '../types';
 
 /**
@@ -35,6 +36,11 @@ export interface Subscription {
   priceOverrides: PriceOverrides;
   /** A change applied by the billing cycle at the end of the current period (a downgrade). */
   pendingChange: PendingChange | null;
+  /**
+   * Invoices owed by changes already made, not yet made: written with the change in one
+   * conditional update, then made (once, by key) and removed.
+   */
+  outbox: OutboxInvoice[];
   /** Raised by every write; the billing cycle writes only if it has not moved. */
   version: number;
   metadata: Record<string, string>;
@@ -55,6 +61,13 @@ export interface PriceOverrides {
   basePrice?: number;
   /** Replaces a feature's price, by feature key. */
   features?: Record<string, Price>;
+}
+
+export interface OutboxInvoice {
+  key: string;
+  reason: BillingReason;
+  issueAt: Date;
+  basis: InvoiceBasis;
 }
 
 export interface PendingChange {
