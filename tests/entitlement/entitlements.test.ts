@@ -327,3 +327,78 @@ describe('entitlement summary', () => {
     await ledger.shutdown();
   });
 });
+
+describe('entitlements: estimates and refills (found in review, now rules)', () => {
+  async function world(slowLive = 0) {
+    const base = (await import('@/server/ledger')).createMemoryStore();
+    const store = {
+      ...base,
+      subscriptions: {
+        ...base.subscriptions,
+        getLive: async (s: Scope, id: never) => {
+          if (slowLive) await new Promise((r) => setTimeout(r, slowLive));
+          return base.subscriptions.getLive(s, id);
+        },
+      },
+    } as Store;
+    const clock = new ManualClock(T0);
+    const ledger = await createLedger({ store, clock, logger: silentLogger, meter: { flushIntervalMs: 60_000, batchSize: 1_000 } });
+    const scope = uniqueScope();
+    const plan = await ledger.plans.create(scope, {
+      key: 'p',
+      name: 'P',
+      currency: 'USD',
+      interval: { unit: 'month' },
+      features: [
+        { key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'sum', limit: 100 },
+        { key: 'users', name: 'Users', kind: 'metered', aggregation: 'unique_count', uniqueProperty: 'user', limit: 2 },
+        { key: 'temp', name: 'Temperature', kind: 'metered', aggregation: 'latest', limit: 50 },
+      ],
+    });
+    const customer = await ledger.customers.create(scope, { email: 'x@example.com', name: 'X' });
+    await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
+    const ev = (key: string, featureKey: string, quantity: number, extra: object = {}, at = clock.now()) => ({
+      idempotencyKey: key,
+      customerId: customer.id,
+      featureKey,
+      quantity,
+      timestamp: at.toISOString(),
+      ...extra,
+    });
+    return { ledger, clock, scope, customerId: customer.id, ev };
+  }
+
+  it('events buffered while an entry is being refilled are counted in it', async () => {
+    const { ledger, scope, customerId, ev } = await world(50);
+    await ledger.entitled(scope, customerId, 'api_calls');
+    await ledger.entitlements.invalidate(scope, customerId);
+    const refilling = ledger.entitled(scope, customerId, 'api_calls');
+    await new Promise((r) => setTimeout(r, 10)); // the refill is waiting for the subscription
+    for (let i = 0; i < 12; i++) ledger.meter.meter(scope, ev(`b${i}`, 'api_calls', 10));
+    await refilling;
+    expect((await ledger.entitled(scope, customerId, 'api_calls')).used).toBe(120);
+    await ledger.meter.flush();
+    expect(await ledger.entitled(scope, customerId, 'api_calls')).toMatchObject({ used: 120, allowed: false });
+  });
+
+  it('a unique count estimated from buffered values is exact again once they are stored', async () => {
+    const { ledger, scope, customerId, ev } = await world();
+    await ledger.meter.meterDurable(scope, [ev('a1', 'users', 1, { properties: { user: 'alice' } })]);
+    expect((await ledger.entitled(scope, customerId, 'users')).used).toBe(1);
+    ledger.meter.meter(scope, ev('a2', 'users', 1, { properties: { user: 'alice' } }));
+    ledger.meter.meter(scope, ev('b1', 'users', 1, { properties: { user: 'bob' } }));
+    expect((await ledger.entitled(scope, customerId, 'users')).used).toBe(3); // an upper bound while buffered
+    await ledger.meter.flush();
+    expect(await ledger.entitled(scope, customerId, 'users')).toMatchObject({ used: 2, allowed: false, reason: 'limit_reached' });
+  });
+
+  it('a latest reading older than the stored one does not stay the answer once stored', async () => {
+    const { ledger, clock, scope, customerId, ev } = await world();
+    await ledger.meter.meterDurable(scope, [ev('new', 'temp', 10, {}, new Date(T0.getTime() + 120_000))]);
+    clock.advance(180_000);
+    expect((await ledger.entitled(scope, customerId, 'temp')).used).toBe(10);
+    ledger.meter.meter(scope, ev('old', 'temp', 99, {}, new Date(T0.getTime() + 1_000)));
+    await ledger.meter.flush();
+    expect(await ledger.entitled(scope, customerId, 'temp')).toMatchObject({ used: 10, allowed: true });
+  });
+});

@@ -156,6 +156,48 @@ describe.skipIf(!redisUrl)('entitlements with Redis', () => {
     }
   });
 
+  it("a writer whose in-flight mark vanished (the key expired, Redis restarted) clears the counter rather than adding twice", async () => {
+    const { RedisEntitlements } = await import('@/server/ledger/entitlement/redis');
+    const r = new RedisEntitlements({ url: redisUrl!, channel: `ledger:test:${randomBytes(4).toString('hex')}` }, capturingLogger(), { onInvalidate() {}, onResync() {} });
+    await r.whenReady();
+    const raw = new Redis(redisUrl!);
+    const key = `ledger:usage:t-mark:app:cst_x:calls:sum:${Date.now()}`;
+    try {
+      expect(await r.beginWrites([key])).toBe(true);
+      await raw.del(key); // the mark is gone; the batch commits in the database meanwhile
+      const read = (await r.readCounter(key))!;
+      expect(await r.initCounter(key, read, '15')).toBe(true); // a reader seeds it from the store: the batch is in it
+      await r.applyToCounter(key, { op: 'add', value: '5' }, true);
+      expect((await r.readCounter(key))!.value).toBeNull(); // cleared: the next reader recomputes, never 20
+      // with the mark in place, the same add counts once
+      await raw.del(key);
+      await r.beginWrites([key]);
+      await r.applyToCounter(key, { op: 'add', value: '5' }, true);
+      const again = (await r.readCounter(key))!;
+      expect(await r.initCounter(key, again, '5')).toBe(true);
+      expect((await r.readCounter(key))!.value).toBe('5');
+    } finally {
+      raw.disconnect();
+      await r.close();
+    }
+  });
+
+  it('a plan change that counts a feature another way (sum → max) does not reuse the counter', async () => {
+    const { a, scope, customerId, sub } = await world();
+    const peak = await a.plans.create(scope, {
+      key: 'peak',
+      name: 'Peak',
+      currency: 'USD',
+      interval: { unit: 'month' },
+      basePrice: 1,
+      features: [{ key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'max', limit: 1_000 }],
+    });
+    await a.meter.meterDurable(scope, [ev(customerId, 'p1', 5), ev(customerId, 'p2', 7)]);
+    expect(await used(a, scope, customerId)).toBe(12);
+    await a.subscriptions.changePlan(scope, sub.id, { planId: peak.id });
+    expect(await used(a, scope, customerId)).toBe(7);
+  });
+
   it('tenant isolation: counters are keyed by tenant and app', async () => {
     const { a, scope, customerId } = await world();
     await a.meter.meterDurable(scope, [ev(customerId, 'iso', 9)]);

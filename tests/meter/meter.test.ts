@@ -265,6 +265,46 @@ describe('metering under pressure (memory store)', () => {
     await ledger.shutdown();
   });
 
+  it('a write that committed but failed to answer is retried, and its events are reported accepted, not duplicates', async () => {
+    const { createMemoryStore } = await import('@/server/ledger');
+    const real = createMemoryStore();
+    let lose = 1;
+    const lossy: Store = {
+      ...real,
+      usage: {
+        ...real.usage,
+        aggregate: (s, q) => real.usage.aggregate(s, q),
+        aggregateMany: (s, qs) => real.usage.aggregateMany(s, qs),
+        insertEvents: async (s, e) => {
+          const r = await real.usage.insertEvents(s, e);
+          if (lose-- > 0) throw new Error('connection lost after commit');
+          return r;
+        },
+      },
+    };
+    const rec = recordingPlugin();
+    const { ledger, scope, customerId } = await setup(lossy, { maxAttempts: 3 }, { plugins: [rec.plugin] });
+    const results = await ledger.meter.meterDurable(scope, [ev(customerId, 'x1', 2), ev(customerId, 'x2', 3)]);
+    expect(results.map((r) => r.outcome.status)).toEqual(['accepted', 'accepted']);
+    expect(await total(ledger, scope, customerId)).toBe('5');
+    await vi.waitFor(() => expect(rec.of('onUsageIngested')).toHaveLength(1));
+    await ledger.shutdown();
+  });
+
+  it('text PostgreSQL cannot store (a NUL, an unpaired surrogate) is rejected per event and blocks nothing', async () => {
+    const { createMemoryStore } = await import('@/server/ledger');
+    const { ledger, scope, customerId } = await setup(createMemoryStore());
+    const results = await ledger.meter.meterDurable(scope, [
+      ev(customerId, 'nul\u0000key'),
+      ev(customerId, 'surrogate', 1, T0, { properties: { note: '\ud800' } }),
+      ev(customerId, 'fine', 4),
+    ]);
+    expect(results.map((r) => r.outcome.status)).toEqual(['rejected', 'rejected', 'accepted']);
+    expect(results[0]!.outcome).toMatchObject({ reason: expect.stringMatching(/idempotencyKey.*NUL/) });
+    expect(() => ledger.meter.meter(scope, ev(customerId, 'x\u0000'))).toThrow(/NUL/);
+    await ledger.shutdown();
+  });
+
   it('fires onUsageIngested with the stored events and onUsageFlushed with their count', async () => {
     const { createMemoryStore } = await import('@/server/ledger');
     const rec = recordingPlugin();

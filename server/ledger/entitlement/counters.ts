@@ -30,17 +30,17 @@ export async function beginCounterWrites(
     const feature = c?.plan.features.find((f): f is MeteredFeature => f.kind === 'metered' && f.key === e.featureKey);
     if (!c || !feature) continue;
     const period = usagePeriodAt(c.sub, c.plan.interval, e.timestamp);
-    if (period) keyOf.set(e, { key: counterKey(scope, e.customerId, e.featureKey, period.start.getTime()), feature });
+    if (period) keyOf.set(e, { key: counterKey(scope, e.customerId, feature, period.start.getTime()), feature });
   }
   const keys = [...new Set([...keyOf.values()].map((k) => k.key))];
   const begun = await redis.beginWrites(keys);
 
   return {
-    async committed(committed) {
+    async committed(committed, uncertain) {
       const ops = new Map<string, CounterOp>();
       for (const e of committed) {
         const k = keyOf.get(e);
-        if (k) ops.set(k.key, combine(ops.get(k.key), k.feature, e));
+        if (k) ops.set(k.key, uncertain ? { op: 'reset' } : combine(ops.get(k.key), k.feature, e));
       }
       await Promise.all([
         ...[...ops].map(([key, op]) => redis.applyToCounter(key, op, begun)),

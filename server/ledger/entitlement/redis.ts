@@ -8,7 +8,7 @@ import { Dec } from '../types';
  * invalidation by pub/sub.
  *
  * Usage counters. A counter holds the committed usage of one customer, feature and
- * period, key `ledger:usage:{tenant}:{app}:{customer}:{feature}:{periodStartMs}`, a hash:
+ * period, key `ledger:usage:{tenant}:{app}:{customer}:{feature}:{aggregation}:{periodStartMs}`, a hash:
  * - `i`, `f`: the value as an integer part and a fraction in units of 10⁻¹² (quantities
  *   have at most 12 decimals), so it is added exactly with HINCRBY, never as a float
  *   (INCRBYFLOAT would round);
@@ -98,8 +98,19 @@ export function joinDecimal(i: string, f: string): string {
   return new Dec(i).plus(new Dec(f).div(FRACTION)).toFixed();
 }
 
-export function counterKey(scope: Scope, customerId: string, featureKey: string, periodStartMs: number): string {
-  return `ledger:usage:${scope.tenantId}:${scope.appId}:${customerId}:${featureKey}:${periodStartMs}`;
+/**
+ * One customer's usage of a feature in a period, as the feature aggregates it: the
+ * aggregation (and counted property) are part of the key, since a plan change can keep
+ * the period and the feature key but count it another way.
+ */
+export function counterKey(
+  scope: Scope,
+  customerId: string,
+  feature: { key: string; aggregation: string; uniqueProperty?: string },
+  periodStartMs: number,
+): string {
+  const how = feature.aggregation === 'unique_count' ? `unique_count(${feature.uniqueProperty ?? ''})` : feature.aggregation;
+  return `ledger:usage:${scope.tenantId}:${scope.appId}:${customerId}:${feature.key}:${how}:${periodStartMs}`;
 }
 
 export function softLimitKey(scope: Scope, customerId: string, featureKey: string, periodStartMs: number): string {
@@ -145,7 +156,16 @@ return #KEYS`;
 const APPLY_LUA = `
 local k = KEYS[1]
 redis.call('HINCRBY', k, 'g', 1)
-if ARGV[5] == '1' and tonumber(redis.call('HINCRBY', k, 'n', -1)) < 0 then redis.call('HSET', k, 'n', 0) end
+if ARGV[5] == '1' then
+  local n = tonumber(redis.call('HINCRBY', k, 'n', -1))
+  if n < 0 then
+    -- This writer's mark is gone (the key expired or Redis restarted after its commit):
+    -- a reader may have set the value from the store with the batch in it. Clear it.
+    redis.call('HSET', k, 'n', 0)
+    redis.call('HDEL', k, 'i', 'f')
+    return 1
+  end
+end
 if redis.call('PTTL', k) < 0 then redis.call('PEXPIRE', k, ARGV[4]) end
 local op = ARGV[1]
 if op == 'reset' then

@@ -15,6 +15,7 @@ import {
   settle,
   type Entry,
   type FeatureSlot,
+  type UsageRead,
 } from './entry';
 import { grantsAccessAt, NO_SUBSCRIPTION, NOT_IN_PLAN } from './evaluate';
 import { usagePeriodAt } from './period';
@@ -28,7 +29,13 @@ import {
   type MeterTap,
   type UsageSummary,
 } from './types';
-import { readUsage, redisUsage, storeUsage, type CommittedUsage } from './usage-source';
+import { bufferedUsage, readUsage, redisUsage, storeUsage, type CommittedUsage } from './usage-source';
+
+/** A usage read in progress (see #readUsage). */
+interface UsageReading {
+  finish(): { usage: Map<string, UsageRead>; clean: boolean };
+  release(): void;
+}
 
 export interface EntitlementOptions {
   cache?: EntitlementCacheOptions;
@@ -111,7 +118,10 @@ export class EntitlementService {
     const redis = this.#redis;
     meter.observe({
       onBuffered: (scope, e) => this.#onBuffered(scope, e),
-      onCommitted: (scope, events) => this.#touch(scope, events),
+      onCommitted: (scope, events) => {
+        this.#touch(scope, events);
+        this.#forgetEstimates(scope, events);
+      },
       onDropped: (scope, events) => {
         // Counted when buffered, never stored: the entry must forget them.
         this.#touch(scope, events);
@@ -249,20 +259,28 @@ export class EntitlementService {
       const guess = this.#guessUsage(key, scope, customerId, at);
       const sub = await this.ctx.store.subscriptions.getLive(scope, customerId);
       if (!sub || !grantsAccessAt(sub, at)) {
+        void guess?.then((g) => g?.reading.release());
         if (!sub && !(await this.ctx.store.customers.get(scope, customerId))) throw notFound('customer', customerId);
         return this.#keep(emptyEntry(key, scope, customerId), fill);
       }
       const plan = await this.#plan(scope, sub);
       const period = usagePeriodAt(sub, plan.interval, at);
-      if (!period) return this.#keep(emptyEntry(key, scope, customerId, sub.billingAnchor.getTime()), fill);
+      if (!period) {
+        void guess?.then((g) => g?.reading.release());
+        return this.#keep(emptyEntry(key, scope, customerId, sub.billingAnchor.getTime()), fill);
+      }
       if (!fill.stale) this.#contexts.set(key, { context: { sub, plan } });
       this.#hints.set(key, { sub, plan });
 
       const guessed = await guess;
-      const { usage, clean } =
-        guessed && guessed.planId === plan.id && samePeriod(guessed.period, period)
-          ? guessed.read
-          : await this.#readUsage(key, scope, customerId, meteredFeatures(plan), period);
+      let reading: UsageReading;
+      if (guessed && guessed.planId === plan.id && samePeriod(guessed.period, period)) reading = guessed.reading;
+      else {
+        guessed?.reading.release();
+        reading = await this.#readUsage(key, scope, customerId, meteredFeatures(plan), period);
+      }
+      // Synchronous from here to #keep: the buffered events are taken as they are now.
+      const { usage, clean } = reading.finish();
       if (!clean && attempt < FILL_ATTEMPTS) continue;
       const refreshAt = this.#redis
         ? Date.now() + this.#redis.refreshMs
@@ -280,7 +298,7 @@ export class EntitlementService {
     const period = hint && usagePeriodAt(hint.sub, hint.plan.interval, at);
     if (!hint || !period) return null;
     return this.#readUsage(key, scope, customerId, meteredFeatures(hint.plan), period).then(
-      (read) => ({ read, period, planId: hint.plan.id }),
+      (reading) => ({ reading, period, planId: hint.plan.id }),
       () => null, // only a guess: the fill reads again
     );
   }
@@ -291,17 +309,40 @@ export class EntitlementService {
     return entry;
   }
 
-  async #readUsage(key: string, scope: Scope, customerId: CustomerId, features: ReturnType<typeof meteredFeatures>, period: NonNullable<Entry['period']>) {
+  /**
+   * Reads the committed usage of a customer's features while watching for commits of
+   * that customer's usage. `finish()` (synchronous) adds the buffered events as they
+   * are then and tells whether the read was clean; `release()` ends an unused reading.
+   */
+  async #readUsage(key: string, scope: Scope, customerId: CustomerId, features: ReturnType<typeof meteredFeatures>, period: NonNullable<Entry['period']>): Promise<UsageReading> {
     let w = this.#watch.get(key);
     if (!w) this.#watch.set(key, (w = { version: 0, readers: 0 }));
     w.readers++;
     const seen = w.version;
     const watch = w;
-    try {
-      return await readUsage(this.meter, this.#source, scope, customerId, features, period, () => watch.version !== seen);
-    } finally {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
       if (--watch.readers === 0) this.#watch.delete(key);
+    };
+    let read;
+    try {
+      read = await readUsage(this.meter, this.#source, scope, customerId, features, period);
+    } catch (e) {
+      release();
+      throw e;
     }
+    const { bases, writingAtStart } = read;
+    return {
+      finish: () => {
+        const { usage, writing } = bufferedUsage(this.meter, scope, customerId, features, bases);
+        const clean = !writingAtStart && !writing && watch.version === seen;
+        release();
+        return { usage, clean };
+      },
+      release,
+    };
   }
 
   /** With Redis: re-reads an entry's usage from the shared counters, in the background. */
@@ -317,7 +358,8 @@ export class EntitlementService {
     const period = entry.period!;
     const slots = [...entry.slots.values()].filter((s) => s.metered);
     void this.#readUsage(entry.key, entry.scope, entry.customerId, slots.map((s) => s.metered!.feature), period)
-      .then(({ usage }) => {
+      .then((reading) => {
+        const { usage } = reading.finish();
         if (this.#cache.peek(entry.key) !== entry) return; // replaced or invalidated meanwhile
         for (const slot of slots) {
           slot.metered = meteredUsage(slot.metered!.feature, usage.get(slot.feature.key)!, period);
@@ -371,6 +413,21 @@ export class EntitlementService {
     this.#contexts.clear();
     for (const fill of this.#fills.values()) fill.stale = true;
     this.#fills.clear();
+  }
+
+  /**
+   * `latest` and `unique_count` usage counted from buffered events is an estimate (an
+   * older reading may be buffered after a newer one was stored; a value may already be
+   * among the stored ones): once such events are committed, the entry is read again.
+   */
+  #forgetEstimates(scope: Scope, events: readonly UsageEvent[]): void {
+    if (this.#cache.size === 0) return;
+    for (const e of events) {
+      const key = keyOf(scope, e.customerId);
+      const slot = this.#cache.peek(key)?.slots.get(e.featureKey);
+      const agg = slot?.metered?.feature.aggregation;
+      if (agg === 'latest' || agg === 'unique_count') this.#drop(key);
+    }
   }
 
   /** Commits (or drops) of a customer's usage while it is being read make the read unclean. */

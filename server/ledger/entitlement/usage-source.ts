@@ -31,7 +31,7 @@ export function storeUsage(ctx: EngineContext): CommittedUsage {
 export function redisUsage(redis: RedisEntitlements, store: CommittedUsage): CommittedUsage {
   return {
     async read(scope, customerId, features, period) {
-      const keys = features.map((f) => counterKey(scope, customerId, f.key, period.start.getTime()));
+      const keys = features.map((f) => counterKey(scope, customerId, f, period.start.getTime()));
       const counters = await Promise.all(keys.map((k) => redis.readCounter(k)));
       const values = counters.map((c) => c?.value ?? null);
       const missing = features.flatMap((f, i) => (values[i] === null ? [i] : []));
@@ -50,13 +50,14 @@ export function redisUsage(redis: RedisEntitlements, store: CommittedUsage): Com
 }
 
 /**
- * Reads the usage of `features` for an entry: the committed base, plus the events this
- * process holds but has not committed (buffered). A read is *clean* when no write of
- * this customer's usage was in progress while the base was read: a batch in flight may
- * commit at any moment, and then nobody can tell whether the base includes it. `changed`
- * says whether a commit of this customer's usage was seen meanwhile. An unclean read
- * leaves the in-flight events out (an undercount, never a double count) and is retried
- * or refreshed soon by the caller.
+ * Reads the usage of `features` for an entry, in two steps. `readUsage` reads the
+ * committed bases (awaited); `bufferedUsage`, called synchronously just before the
+ * entry is cached, adds the events this process holds but has not committed, as they
+ * are at that moment. The read is *clean* when no write of this customer's usage was in
+ * progress at either step and none committed in between (the caller's watch): a batch
+ * in flight may commit at any moment, and then nobody can tell whether the base
+ * includes it. An unclean read leaves the in-flight events out (an undercount, never a
+ * double count) and is retried or refreshed soon by the caller.
  */
 export async function readUsage(
   meter: MeterTap,
@@ -65,17 +66,26 @@ export async function readUsage(
   customerId: CustomerId,
   features: readonly MeteredFeature[],
   period: BillingPeriod,
-  changed: () => boolean,
-): Promise<{ usage: Map<string, UsageRead>; clean: boolean }> {
-  let clean = features.every((f) => !meter.uncommitted(scope, customerId, f.key).writing);
+): Promise<{ bases: string[]; writingAtStart: boolean }> {
+  const writingAtStart = features.some((f) => meter.uncommitted(scope, customerId, f.key).writing);
   const bases = features.length > 0 ? await source.read(scope, customerId, features, period) : [];
-  // From here to the return, synchronous: the buffered events and the base fit together.
-  if (changed()) clean = false;
+  return { bases, writingAtStart };
+}
+
+/** The bases with the buffered events as they are now, and whether a write is in progress. */
+export function bufferedUsage(
+  meter: MeterTap,
+  scope: Scope,
+  customerId: CustomerId,
+  features: readonly MeteredFeature[],
+  bases: readonly string[],
+): { usage: Map<string, UsageRead>; writing: boolean } {
+  let writing = false;
   const usage = new Map<string, UsageRead>();
   features.forEach((f, i) => {
     const u = meter.uncommitted(scope, customerId, f.key);
-    if (u.writing) clean = false;
+    if (u.writing) writing = true;
     usage.set(f.key, { base: bases[i]!, events: u.buffered });
   });
-  return { usage, clean };
+  return { usage, writing };
 }

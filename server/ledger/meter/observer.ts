@@ -23,8 +23,12 @@ export interface UsageObserver {
 }
 
 export interface WriteOutcomeListener {
-  /** The batch is committed; `events` are the ones this write stored. Awaited. */
-  committed(events: readonly UsageEvent[]): Promise<void>;
+  /**
+   * The batch is committed; `events` are the ones this write stored. `uncertain`: an
+   * earlier attempt failed and may have committed some of them already (counters should
+   * be recomputed rather than added to). Awaited.
+   */
+  committed(events: readonly UsageEvent[], uncertain: boolean): Promise<void>;
   /** The batch was not written (every attempt failed). Awaited. */
   failed(): Promise<void>;
 }

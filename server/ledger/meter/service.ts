@@ -140,6 +140,8 @@ export class MeterService {
     });
     const toWrite = valid.filter((_, i) => ok.has(i));
     if (toWrite.length === 0) return results;
+    // Shut down while the batch was being checked: nothing of it is written.
+    if (this.#closed) throw illegalState('metering has been shut down');
     this.#reserve(toWrite.length);
     const outcomes = await new Promise<MeterOutcome[]>((resolve, reject) => {
       const waiter: Waiter = { outcomes: new Array(toWrite.length), pending: toWrite.length, resolve, reject, failed: false };
@@ -317,6 +319,9 @@ export class MeterService {
     const events = writable.map((e) => e.event);
     const listeners = await this.#beforeWrite(scope, events);
     let result;
+    // A failed attempt may have committed before failing (a connection lost after the
+    // commit): then the retry finds this batch's own events stored.
+    let uncertain = false;
     for (let attempt = 1; ; attempt++) {
       try {
         result = await this.ctx.store.usage.insertEvents(scope, events);
@@ -328,6 +333,7 @@ export class MeterService {
           return this.#failed(scope, writable, err);
         }
         this.ctx.logger.warn(`usage write failed (attempt ${attempt}), retrying`, { error: (err as Error).message });
+        uncertain = true;
         await sleep(Math.min(2_000, 25 * 2 ** attempt));
       }
     }
@@ -343,7 +349,9 @@ export class MeterService {
       const first = firstByKey.get(e.idempotencyKey)!;
       const stored = result.existing.get(e.idempotencyKey);
       let outcome: MeterOutcome;
-      if (result.inserted.has(e.idempotencyKey) && first === e) {
+      if ((result.inserted.has(e.idempotencyKey) && first === e) || (uncertain && stored?.id === e.id && first === e && samePayload(e, stored))) {
+        // Stored now, or by an earlier attempt of this very write (its id is the one this
+        // process gave it, or the caller's own with the same payload).
         outcome = { status: 'accepted', id: e.id };
         committed.push(e);
       } else if (result.inserted.has(e.idempotencyKey)) outcome = sameOrConflict(e, first);
@@ -354,7 +362,7 @@ export class MeterService {
     });
     // Shared counters first, then callers: a durable caller that got its answer sees its
     // usage in every instance's entitlement checks.
-    await Promise.all(listeners.map((l) => l.committed(committed).catch(() => {})));
+    await Promise.all(listeners.map((l) => l.committed(committed, uncertain).catch(() => {})));
     for (const o of this.#observers) o.onCommitted?.(scope, committed);
     this.#notifyDropped(scope, dropped);
     writable.forEach((entry, i) => settle(entry, outcomes[i]!));

@@ -20,14 +20,24 @@ const quantity = z
       .regex(/^\d{1,18}(\.\d{1,12})?$/, 'must be a non-negative decimal number such as 1 or "0.5"'),
   );
 
+/**
+ * Text PostgreSQL can store: no NUL character and no lone UTF-16 surrogate (JSON and
+ * text columns refuse both, and one such event would fail its whole batch).
+ */
+const storable = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => !/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v), 'must not contain NUL characters or unpaired surrogates');
+
 export const meterEventSchema = z.object({
   id: z.string().optional(),
-  idempotencyKey: z.string().min(1).max(200),
+  idempotencyKey: storable(200).pipe(z.string().min(1)),
   customerId: z.string().min(1),
-  featureKey: z.string().min(1).max(63),
+  featureKey: storable(63).pipe(z.string().min(1)),
   quantity,
   timestamp: z.coerce.date().refine((d) => !Number.isNaN(d.getTime()), 'must be a date'),
-  properties: z.record(z.string().max(100), z.union([z.string().max(500), z.number(), z.boolean(), z.null()])).default({}),
+  properties: z.record(storable(100), z.union([storable(500), z.number().finite(), z.boolean(), z.null()])).default({}),
 });
 export type MeterEventInput = z.input<typeof meterEventSchema>;
 
