@@ -5,7 +5,8 @@ import type { Subscription } from '../subscription/types';
 import { Dec, type CustomerId, type Scope } from '../types';
 import type { MeteredFeature } from './entry';
 import { usagePeriodAt } from './period';
-import { counterKey, type CounterOp, type RedisEntitlements } from './redis';
+import { counterKey } from './counter-format';
+import type { CounterOp, RedisEntitlements } from './redis';
 
 /**
  * The write side of the shared usage counters: before a batch is written, find the

@@ -19,7 +19,8 @@ import {
 } from './entry';
 import { grantsAccessAt, NO_SUBSCRIPTION, NOT_IN_PLAN } from './evaluate';
 import { usagePeriodAt } from './period';
-import { RedisEntitlements, softLimitKey, type InvalidationMessage, type RedisEntitlementOptions } from './redis';
+import { softLimitKey } from './counter-format';
+import { RedisEntitlements, type InvalidationMessage, type RedisEntitlementOptions } from './redis';
 import {
   DEFAULT_CACHE,
   DEFAULT_SOFT_LIMIT_RATIO,

@@ -2,7 +2,8 @@ import type { EngineContext } from '../context';
 import type { BillingPeriod } from '../subscription/period';
 import type { CustomerId, Scope } from '../types';
 import type { MeteredFeature, UsageRead } from './entry';
-import { counterKey, type RedisEntitlements } from './redis';
+import { counterKey } from './counter-format';
+import type { RedisEntitlements } from './redis';
 import type { MeterTap } from './types';
 
 /**
