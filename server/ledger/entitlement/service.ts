@@ -12,20 +12,18 @@ import {
   inPeriod,
   meteredFeatures,
   meteredUsage,
-  settle,
   type Entry,
   type FeatureSlot,
   type UsageRead,
 } from './entry';
 import { grantsAccessAt, NO_SUBSCRIPTION, NOT_IN_PLAN } from './evaluate';
 import { usagePeriodAt } from './period';
-import { softLimitKey } from './counter-format';
+import { checkPayload, ThresholdAlerts } from './alerts';
 import { RedisEntitlements, type InvalidationMessage, type RedisEntitlementOptions } from './redis';
 import {
   DEFAULT_CACHE,
   DEFAULT_SOFT_LIMIT_RATIO,
   type EntitlementCacheOptions,
-  type EntitlementCheck,
   type EntitlementResult,
   type MeterTap,
   type UsageSummary,
@@ -51,8 +49,6 @@ const FILL_ATTEMPTS = 3;
 /** How soon an entry filled by an unclean read is read again, without Redis (ms). */
 const UNCLEAN_REFRESH_MS = 1_000;
 
-const SOFT = 1;
-const QUOTA = 2;
 
 const samePeriod = (a: BillingPeriod, b: BillingPeriod) =>
   a.start.getTime() === b.start.getTime() && a.end.getTime() === b.end.getTime();
@@ -90,11 +86,10 @@ export class EntitlementService {
   readonly #plans = new LRUCache<string, Plan>({ max: 1_000 });
   /** The last subscription and plan filled per customer: hints, kept across invalidations. */
   readonly #hints: LRUCache<string, { sub: Subscription; plan: Plan }>;
-  /** Threshold hooks already fired (customer, feature, period, kind). */
-  readonly #fired = new LRUCache<string, true>({ max: 100_000 });
   readonly #redis: RedisEntitlements | null;
   readonly #source: CommittedUsage;
   readonly #softRatio: number;
+  readonly #alerts: ThresholdAlerts;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -115,6 +110,7 @@ export class EntitlementService {
       : null;
     const store = storeUsage(ctx);
     this.#source = this.#redis ? redisUsage(this.#redis, store) : store;
+    this.#alerts = new ThresholdAlerts(ctx, this.#redis, this.#softRatio);
 
     const redis = this.#redis;
     meter.observe({
@@ -207,9 +203,9 @@ export class EntitlementService {
   #answer(entry: Entry, featureKey: string): EntitlementResult {
     const slot = entry.slots.get(featureKey);
     const result = slot !== undefined ? slot.result : entry.sub ? NOT_IN_PLAN : NO_SUBSCRIPTION;
-    if (slot !== undefined && slot.alert) this.#alert(entry, slot);
+    if (slot !== undefined && slot.alert) this.#alerts.check(entry, slot);
     if (this.ctx.plugins.implements('onEntitlementChecked')) {
-      void this.ctx.plugins.emit('onEntitlementChecked', entry.scope, this.#payload(entry, featureKey, result));
+      void this.ctx.plugins.emit('onEntitlementChecked', entry.scope, checkPayload(entry, featureKey, result));
     }
     return result;
   }
@@ -224,9 +220,7 @@ export class EntitlementService {
   }
 
   #settle(entry: Entry, slot: FeatureSlot): void {
-    settle(slot, entry.sub!, this.#softRatio);
-    // Hooks already fired for this slot need no second look.
-    if (slot.alert && (slot.notified & SOFT) && (slot.result.allowed || slot.notified & QUOTA)) slot.alert = false;
+    this.#alerts.settle(entry, slot);
   }
 
   // --- misses and refreshes ------------------------------------------------------------
@@ -438,45 +432,5 @@ export class EntitlementService {
       const w = this.#watch.get(keyOf(scope, e.customerId));
       if (w) w.version++;
     }
-  }
-
-  // --- threshold hooks -----------------------------------------------------------------
-
-  #alert(entry: Entry, slot: FeatureSlot): void {
-    const feature = slot.feature;
-    if (feature.kind !== 'metered' || feature.limit === null || slot.result.used === null) return;
-    if (!(slot.notified & SOFT) && slot.result.used >= feature.limit * this.#softRatio) {
-      slot.notified |= SOFT;
-      this.#fireOnce(entry, slot, 'soft');
-    }
-    if (!(slot.notified & QUOTA) && !slot.result.allowed) {
-      slot.notified |= QUOTA;
-      this.#fireOnce(entry, slot, 'quota');
-    }
-    this.#settle(entry, slot);
-  }
-
-  /** Once per customer, feature and period: here (LRU) and, with Redis, across instances. */
-  #fireOnce(entry: Entry, slot: FeatureSlot, kind: 'soft' | 'quota'): void {
-    const id = `${entry.key}\u0000${slot.feature.key}\u0000${entry.startMs}\u0000${kind}`;
-    if (this.#fired.has(id)) return;
-    this.#fired.set(id, true);
-    const hook = kind === 'soft' ? 'onSoftLimitReached' : 'onQuotaExceeded';
-    const payload = this.#payload(entry, slot.feature.key, slot.result);
-    const emit = () => this.ctx.plugins.emit(hook, entry.scope, payload);
-    if (!this.#redis) return void emit();
-    const ttl = Math.max(1, entry.endMs - this.ctx.now(entry.scope).getTime());
-    void this.#redis
-      .claimOnce(`${softLimitKey(entry.scope, entry.customerId, slot.feature.key, entry.startMs)}:${kind}`, ttl)
-      .then((first) => (first ? emit() : undefined));
-  }
-
-  #payload(entry: Entry, featureKey: string, result: EntitlementResult): EntitlementCheck {
-    return {
-      customerId: entry.customerId,
-      featureKey,
-      result,
-      ...(entry.period ? { period: { start: entry.period.start, end: entry.period.end } } : {}),
-    };
   }
 }
