@@ -116,8 +116,10 @@ export const subscriptions = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.appId, t.id] }),
-    // The billing cycle's search: live subscriptions whose period has ended.
+    // The billing cycle's search: live subscriptions whose period has ended…
     index('subscriptions_due_idx').on(t.tenantId, t.appId, t.currentPeriodEnd).where(sql`${t.status} <> 'canceled'`),
+    // …and subscriptions with invoices still owed by their changes.
+    index('subscriptions_outbox_idx').on(t.tenantId, t.appId).where(sql`${t.outbox} <> '[]'::jsonb`),
     foreignKey({
       name: 'subscriptions_customer_fk',
       columns: [t.tenantId, t.appId, t.customerId],

@@ -84,4 +84,5 @@ CREATE UNIQUE INDEX "invoices_subscription_key" ON "invoices" USING btree ("tena
 CREATE UNIQUE INDEX "invoices_number_key" ON "invoices" USING btree ("tenant_id","app_id","number") WHERE "invoices"."number" is not null;--> statement-breakpoint
 CREATE INDEX "invoices_customer_idx" ON "invoices" USING btree ("tenant_id","app_id","customer_id","id");--> statement-breakpoint
 CREATE INDEX "invoices_drafts_idx" ON "invoices" USING btree ("tenant_id","app_id","finalize_at") WHERE "invoices"."status" = 'draft';--> statement-breakpoint
-CREATE INDEX "subscriptions_due_idx" ON "subscriptions" USING btree ("tenant_id","app_id","current_period_end") WHERE "subscriptions"."status" <> 'canceled';
+CREATE INDEX "subscriptions_due_idx" ON "subscriptions" USING btree ("tenant_id","app_id","current_period_end") WHERE "subscriptions"."status" <> 'canceled';--> statement-breakpoint
+CREATE INDEX "subscriptions_outbox_idx" ON "subscriptions" USING btree ("tenant_id","app_id") WHERE "subscriptions"."outbox" <> '[]'::jsonb;

@@ -375,6 +375,24 @@ describe.each(storeFactories())('billing on $name', (factory) => {
       expect(x).toEqual(y);
     });
 
+    it('a draft generated ahead of the cycle is left as it is when nothing changed: the stored basis reads back equal', async () => {
+      const { ledger, clock, scope, plan, customer, calls } = await setup();
+      const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id, quantity: 3 });
+      await calls('u', 2500);
+      clock.set(sub.currentPeriodEnd);
+      const draft = await ledger.billing.generateInvoice(scope, sub.id, { start: sub.currentPeriodStart, end: sub.currentPeriodEnd });
+      const updateDraft = ledger.store.invoices.updateDraft.bind(ledger.store.invoices);
+      let rebased = 0;
+      ledger.store.invoices.updateDraft = (s, inv) => {
+        if (inv.id === draft.id) rebased++;
+        return updateDraft(s, inv);
+      };
+      await ledger.billing.run(scope);
+      ledger.store.invoices.updateDraft = updateDraft;
+      expect(rebased).toBe(0);
+      expect((await ledger.invoices.get(scope, draft.id)).total).toBe(draft.total);
+    });
+
     it("tenant B can neither read nor change tenant A's invoices", async () => {
       const { ledger, scope, plan, customer, invoices } = await setup();
       await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
@@ -566,6 +584,46 @@ describe('changes around period ends and races (each found in review, now rules)
     clock.set('2025-04-10T00:00:00Z');
     await ledger.subscriptions.cancel(scope, sub.id, { at: 'now' });
     expect((await invoices()).find((i) => i.billingReason === 'subscription_cancel')).toMatchObject({ subtotal: 5000, discount: 500, total: 4500 });
+  });
+
+  it('a change whose invoice cannot be made at once stands; the next cycle run makes the invoice it owes', async () => {
+    const { clock, ledger, scope, customer, use, basic, invoices } = await world();
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: basic.id });
+    clock.set('2025-04-05T00:00:00Z');
+    await use('u', 7, '2025-04-05T00:00:00Z');
+    clock.set('2025-04-10T00:00:00Z');
+    const store = ledger.store.invoices;
+    const insertOnce = store.insertOnce.bind(store);
+    store.insertOnce = async () => {
+      throw new Error('database unavailable');
+    };
+    const canceled = await ledger.subscriptions.cancel(scope, sub.id, { at: 'now' });
+    store.insertOnce = insertOnce;
+    expect(canceled.status).toBe('canceled');
+    expect((await invoices()).map((i) => i.billingReason)).toEqual(['subscription_create']);
+    expect((await ledger.subscriptions.get(scope, sub.id)).outbox).toHaveLength(1);
+
+    await ledger.billing.run(scope);
+    const final = (await invoices()).find((i) => i.billingReason === 'subscription_cancel');
+    expect(final?.lines.find((l) => l.kind === 'usage')).toMatchObject({ quantity: '7', amount: 700 });
+    expect((await ledger.subscriptions.get(scope, sub.id)).outbox).toEqual([]);
+    await ledger.billing.run(scope); // and only once
+    expect((await invoices()).filter((i) => i.billingReason === 'subscription_cancel')).toHaveLength(1);
+  });
+
+  it('a subscription created while invoices cannot be made still gets its first invoice from the cycle', async () => {
+    const { ledger, scope, customer, basic, invoices } = await world();
+    const store = ledger.store.invoices;
+    const insertOnce = store.insertOnce.bind(store);
+    store.insertOnce = async () => {
+      throw new Error('database unavailable');
+    };
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: basic.id });
+    store.insertOnce = insertOnce;
+    expect(sub.status).toBe('active');
+    expect(await invoices()).toEqual([]);
+    await ledger.billing.run(scope);
+    expect((await invoices()).map((i) => [i.billingReason, i.total, i.status])).toEqual([['subscription_create', 1000, 'open']]);
   });
 
   it('a plan change that loses a race with another write makes no invoice at all', async () => {

@@ -6,6 +6,7 @@ import type { Plan } from '../plan/types';
 import { nthPeriod, periodFor } from '../subscription/period';
 import type { Subscription } from '../subscription/types';
 import { illegalState, invalid, isLedgerError, notFound, parseId, type PlanId, type Scope } from '../types';
+import { canonicalJson } from '../types';
 import type { TestClocks } from './test-clocks';
 
 /** What a run of the billing cycle did. */
@@ -50,6 +51,14 @@ export class BillingCycle {
       throw invalid(`cannot run the billing cycle at ${now.toISOString()}, after the scope's time ${scopeNow.toISOString()}; advance a test clock to rehearse the future`);
     }
     const report: CycleReport = { periods: 0, invoicesCreated: 0, invoicesFinalized: 0 };
+    // Invoices owed by changes already made (a change whose own drain failed), canceled
+    // subscriptions' final invoices included.
+    for (let round = 0; round < 100; round++) {
+      const owing = await this.ctx.store.subscriptions.listWithOutbox(scope, PAGE);
+      if (owing.length === 0) break;
+      for (const sub of owing) await this.drainOutbox(scope, sub);
+      if (owing.length < PAGE) break;
+    }
     for (;;) {
       const due = await this.ctx.store.subscriptions.listDue(scope, now, PAGE);
       if (due.length === 0) break;
@@ -97,10 +106,13 @@ export class BillingCycle {
     let moved = 0;
     while (sub && sub.status !== 'canceled' && sub.currentPeriodEnd <= now) {
       const next = await this.step(scope, sub, report);
-      if (next) {
+      if (next?.moved) {
         moved++;
         report.periods++;
-        sub = next;
+        sub = next.sub;
+      } else if (next) {
+        if (next.sub.outbox.length > 0) break; // could not drain (it keeps changing): the next run will
+        sub = next.sub; // its outbox drained: due still, or not (the loop decides)
       } else {
         // Moved by a concurrent run: carry on from what it did.
         sub = await this.ctx.store.subscriptions.get(scope, sub.id);
@@ -190,10 +202,10 @@ export class BillingCycle {
   }
 
   /** One period end: the invoice, then the subscription's move. Null if it lost a race. */
-  private async step(scope: Scope, start: Subscription, report: CycleReport): Promise<Subscription | null> {
+  private async step(scope: Scope, start: Subscription, report: CycleReport): Promise<{ sub: Subscription; moved: boolean } | null> {
     // Invoices owed by changes made in the period come first.
-    const sub = start.outbox.length > 0 ? await this.drainOutbox(scope, start) : start;
-    if (sub.status === 'canceled' || sub.currentPeriodEnd > this.ctx.now(scope)) return sub;
+    if (start.outbox.length > 0) return { sub: await this.drainOutbox(scope, start), moved: false };
+    const sub = start;
     const boundary = sub.currentPeriodEnd;
     const next = await this.nextInvoice(scope, sub);
     const billsNothing = !next.basis.advance && next.basis.usage.trial;
@@ -203,7 +215,7 @@ export class BillingCycle {
       // Made earlier (generateInvoice, or a run that lost its move) for a subscription that
       // has changed since (a cancellation scheduled, a coupon applied): still a draft, it
       // is made to match what the period end bills now.
-      else if (invoice.status === 'draft' && JSON.stringify(invoice.basis) !== JSON.stringify(next.basis)) {
+      else if (invoice.status === 'draft' && canonicalJson(invoice.basis) !== canonicalJson(next.basis)) {
         await this.invoices.rebase(scope, invoice.id, next.reason, next.basis);
       }
     }
@@ -220,7 +232,7 @@ export class BillingCycle {
     else if (sub.status === 'trialing') await this.ctx.plugins.emit('onSubscriptionTrialEnded', scope, moved);
     else await this.ctx.plugins.emit('onSubscriptionRenewed', scope, moved, { start: sub.currentPeriodStart, end: boundary });
     if (next.nextPlan.id !== next.plan.id) await this.ctx.plugins.emit('onSubscriptionChanged', scope, moved, next.plan, next.nextPlan);
-    return moved;
+    return { sub: moved, moved: true };
   }
 
   /**

@@ -6,8 +6,9 @@ import type { Scope } from '../types';
 export interface BillingStore {
   /**
    * The scopes with work for the billing cycle at `at` (or, for a scope with a test
-   * clock, at the clock's time): a live subscription whose period has ended, or a draft
-   * invoice due for finalization. The one query that is not made
+   * clock, at the clock's time): a live subscription whose period has ended, a
+   * subscription whose outbox still owes invoices, or a draft invoice due for
+   * finalization. The one query that is not made
    * inside a scope: it is how the scheduler learns which scopes to run (each run is then
    * scoped).
    */

@@ -198,7 +198,7 @@ export class InvoiceService {
   /** Gives a draft another basis (what its period end bills changed before it was final). */
   async rebase(scope: Scope, id: string, reason: BillingReason, basis: InvoiceBasis): Promise<Invoice> {
     const inv = await this.get(scope, id);
-    this.expect(inv, 'draft', 'rebase');
+    if (inv.status !== 'draft') return inv; // finalized meanwhile: it stands as issued
     if (!(await this.ctx.store.invoices.updateDraft(scope, { ...inv, billingReason: reason, basis }))) return this.get(scope, id);
     return this.refresh(scope, id);
   }

@@ -14,7 +14,9 @@ export function createMemoryBillingStore(sources: {
       // Each scope at its own time: its test clock's, else `at`.
       const timeOf = (scope: Scope) => clocks.get(scopeKey(scope))?.now ?? at;
       const found = new Map<string, Scope>();
-      for (const [scope, s] of sources.subscriptions()) if (s.status !== 'canceled' && s.currentPeriodEnd <= timeOf(scope)) found.set(scopeKey(scope), scope);
+      for (const [scope, s] of sources.subscriptions()) {
+        if ((s.status !== 'canceled' && s.currentPeriodEnd <= timeOf(scope)) || s.outbox.length > 0) found.set(scopeKey(scope), scope);
+      }
       for (const [scope, i] of sources.invoices()) if (i.status === 'draft' && i.finalizeAt <= timeOf(scope)) found.set(scopeKey(scope), scope);
       return [...found.values()].slice(0, limit);
     },

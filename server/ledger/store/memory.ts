@@ -109,6 +109,9 @@ export function createMemoryStore(): Store {
         subs.put(scope, s);
         return true;
       },
+      async listWithOutbox(scope, limit) {
+        return subs.find(scope, (r) => r.outbox.length > 0).slice(0, limit);
+      },
       async listDue(scope, at, limit) {
         return subs
           .find(scope, (r) => r.status !== 'canceled' && r.currentPeriodEnd <= at)

@@ -21,6 +21,8 @@ export function createPostgresBillingStore(db: Database): BillingStore {
           select d.tenant_id, d.app_id from (
             select tenant_id, app_id, current_period_end as due from subscriptions where status <> 'canceled'
             union all
+            select tenant_id, app_id, '-infinity'::timestamptz from subscriptions where outbox <> '[]'::jsonb
+            union all
             select tenant_id, app_id, finalize_at from invoices where status = 'draft'
           ) d
           left join test_clocks c on c.tenant_id = d.tenant_id and c.app_id = d.app_id

@@ -275,6 +275,15 @@ export function createPostgresStore(db: Database): Store {
           .catch((e) => uniqueViolation(e, `customer ${sub.customerId} already has a live subscription`));
         return r.length === 1;
       },
+      async listWithOutbox(s, limit) {
+        // Served by subscriptions_outbox_idx (partial: only rows with something owed).
+        const rows = await db
+          .select()
+          .from(subscriptions)
+          .where(inScope(subscriptions, s, sql`${subscriptions.outbox} <> '[]'::jsonb`))
+          .limit(limit);
+        return rows.map(toSubscription);
+      },
       async listDue(s, at, limit) {
         const rows = await db
           .select()

@@ -143,7 +143,7 @@ export class SubscriptionService {
     }
     this.ctx.changes.subscriptionWritten(scope, sub);
     await this.ctx.plugins.emit('onSubscriptionCreated', scope, sub);
-    return sub.outbox.length > 0 ? this.deps.cycle.drainOutbox(scope, sub) : sub;
+    return sub.outbox.length > 0 ? this.drain(scope, sub) : sub;
   }
 
   get(scope: Scope, id: string): Promise<Subscription> {
@@ -162,7 +162,7 @@ export class SubscriptionService {
    */
   private async current(scope: Scope, id: string): Promise<Subscription> {
     let sub = await this.get(scope, id);
-    if (sub.outbox.length > 0) sub = await this.deps.cycle.drainOutbox(scope, sub);
+    if (sub.outbox.length > 0) sub = await this.drain(scope, sub);
     const now = this.ctx.now(scope);
     if (sub.status !== 'canceled' && sub.currentPeriodEnd <= now) {
       await this.deps.cycle.settleOne(scope, sub, now);
@@ -383,7 +383,23 @@ export class SubscriptionService {
    */
   private async withInvoice(scope: Scope, sub: Subscription, changes: Partial<Subscription>, entry: OutboxInvoice | null): Promise<Subscription> {
     const changed = await this.save(scope, sub, entry ? { ...changes, outbox: [...sub.outbox, entry] } : changes);
-    return entry ? this.deps.cycle.drainOutbox(scope, changed) : changed;
+    return entry ? this.drain(scope, changed) : changed;
+  }
+
+  /**
+   * Makes the invoices the outbox owes. The change is committed already: if making them
+   * fails now, the change stands and the billing cycle makes them on its next run.
+   */
+  private async drain(scope: Scope, sub: Subscription): Promise<Subscription> {
+    try {
+      return await this.deps.cycle.drainOutbox(scope, sub);
+    } catch (e) {
+      this.ctx.logger.warn('invoices owed by a subscription change are left for the billing cycle', {
+        subscriptionId: sub.id,
+        error: (e as Error).message,
+      });
+      return sub;
+    }
   }
 
   private async plan(scope: Scope, sub: Subscription): Promise<Plan> {

@@ -16,4 +16,6 @@ export interface SubscriptionStore {
   update(scope: Scope, sub: Subscription, expectedVersion: number): Promise<boolean>;
   /** Live subscriptions whose current period ended at or before `at`, the oldest end first. */
   listDue(scope: Scope, at: Date, limit: number): Promise<Subscription[]>;
+  /** Subscriptions (canceled ones too) whose outbox still holds invoices to make. */
+  listWithOutbox(scope: Scope, limit: number): Promise<Subscription[]>;
 }

@@ -7,3 +7,4 @@ export * from './logger';
 export * from './page';
 export * from './validate';
 export * from './lookup';
+export * from './canonical';
