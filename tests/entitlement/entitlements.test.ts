@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLedger, ManualClock, silentLogger, type Ledger, type Plugin, type Scope, type Store } from '@/server/ledger';
 import { recordingPlugin, rejectsWith } from '../support/engine';
 import { storeFactories, uniqueScope, useStore } from '../support/stores';
@@ -329,7 +329,7 @@ describe('entitlement summary', () => {
 });
 
 describe('entitlements: estimates and refills (found in review, now rules)', () => {
-  async function world(slowLive = 0) {
+  async function world(slowLive = 0, live = { failures: 0, calls: 0 }) {
     const base = (await import('@/server/ledger')).createMemoryStore();
     const store = {
       ...base,
@@ -337,6 +337,8 @@ describe('entitlements: estimates and refills (found in review, now rules)', () 
         ...base.subscriptions,
         getLive: async (s: Scope, id: never) => {
           if (slowLive) await new Promise((r) => setTimeout(r, slowLive));
+          live.calls++;
+          if (live.failures-- > 0) throw new Error('database unavailable');
           return base.subscriptions.getLive(s, id);
         },
       },
@@ -381,6 +383,18 @@ describe('entitlements: estimates and refills (found in review, now rules)', () 
     expect(await ledger.entitled(scope, customerId, 'api_calls')).toMatchObject({ used: 120, allowed: false });
   });
 
+  it('a refill that fails stops watching commits: no reading is left behind', async () => {
+    const live = { failures: 0, calls: 0 };
+    const { ledger, scope, customerId } = await world(0, live);
+    await ledger.entitled(scope, customerId, 'api_calls'); // remembered: the next fill guesses its period
+    await ledger.entitlements.invalidate(scope, customerId);
+    live.failures = 1;
+    await expect(ledger.entitled(scope, customerId, 'api_calls')).rejects.toThrow(/database unavailable/);
+    await vi.waitFor(() => expect(ledger.entitlements.readsInFlight).toBe(0));
+    expect((await ledger.entitled(scope, customerId, 'api_calls')).allowed).toBe(true);
+    expect(ledger.entitlements.readsInFlight).toBe(0);
+  });
+
   it('a unique count estimated from buffered values is exact again once they are stored', async () => {
     const { ledger, scope, customerId, ev } = await world();
     await ledger.meter.meterDurable(scope, [ev('a1', 'users', 1, { properties: { user: 'alice' } })]);
@@ -390,6 +404,19 @@ describe('entitlements: estimates and refills (found in review, now rules)', () 
     expect((await ledger.entitled(scope, customerId, 'users')).used).toBe(3); // an upper bound while buffered
     await ledger.meter.flush();
     expect(await ledger.entitled(scope, customerId, 'users')).toMatchObject({ used: 2, allowed: false, reason: 'limit_reached' });
+  });
+
+  it('a commit reads the entry again only when it holds an estimate: an event that counted nothing keeps it', async () => {
+    const live = { failures: 0, calls: 0 };
+    const { ledger, scope, customerId, ev } = await world(0, live);
+    expect((await ledger.entitled(scope, customerId, 'users')).used).toBe(0);
+    expect(live.calls).toBe(1);
+    await ledger.meter.meterDurable(scope, [ev('anon', 'users', 1)]); // no "user" property: counts nothing
+    expect((await ledger.entitled(scope, customerId, 'users')).used).toBe(0);
+    expect(live.calls).toBe(1); // still the cached entry
+    await ledger.meter.meterDurable(scope, [ev('carol', 'users', 1, { properties: { user: 'carol' } })]);
+    expect((await ledger.entitled(scope, customerId, 'users')).used).toBe(1);
+    expect(live.calls).toBe(2); // the estimate was settled by a read
   });
 
   it('a latest reading older than the stored one does not stay the answer once stored', async () => {

@@ -156,29 +156,87 @@ describe.skipIf(!redisUrl)('entitlements with Redis', () => {
     }
   });
 
-  it("a writer whose in-flight mark vanished (the key expired, Redis restarted) clears the counter rather than adding twice", async () => {
+  /** The counter client alone (no engine), and a raw client to expire keys with. */
+  async function counters() {
     const { RedisEntitlements } = await import('@/server/ledger/entitlement/redis');
     const r = new RedisEntitlements({ url: redisUrl!, channel: `ledger:test:${randomBytes(4).toString('hex')}` }, capturingLogger(), { onInvalidate() {}, onResync() {} });
     await r.whenReady();
-    const raw = new Redis(redisUrl!);
+    return { r, raw: new Redis(redisUrl!) };
+  }
+
+  it("a writer whose in-flight mark vanished (the key expired, Redis restarted) clears the counter rather than adding twice", async () => {
+    const { r, raw } = await counters();
     const key = `ledger:usage:t-mark:app:cst_x:calls:sum:${Date.now()}`;
     try {
-      expect(await r.beginWrites([key])).toBe(true);
+      const token = await r.beginWrites([key]);
+      expect(token).toEqual(expect.any(String));
       await raw.del(key); // the mark is gone; the batch commits in the database meanwhile
       const read = (await r.readCounter(key))!;
       expect(await r.initCounter(key, read, '15')).toBe(true); // a reader seeds it from the store: the batch is in it
-      await r.applyToCounter(key, { op: 'add', value: '5' }, true);
+      await r.applyToCounter(key, { op: 'add', value: '5' }, token);
       expect((await r.readCounter(key))!.value).toBeNull(); // cleared: the next reader recomputes, never 20
       // with the mark in place, the same add counts once
       await raw.del(key);
-      await r.beginWrites([key]);
-      await r.applyToCounter(key, { op: 'add', value: '5' }, true);
+      await r.applyToCounter(key, { op: 'add', value: '5' }, await r.beginWrites([key]));
       const again = (await r.readCounter(key))!;
       expect(await r.initCounter(key, again, '5')).toBe(true);
       expect((await r.readCounter(key))!.value).toBe('5');
     } finally {
       raw.disconnect();
       await r.close();
+    }
+  });
+
+  it("a writer whose mark vanished never clears another writer's mark: no reader seeds the counter while that write is in flight", async () => {
+    const { r, raw } = await counters();
+    const key = `ledger:usage:t-mark:app:cst_y:calls:sum:${Date.now()}`;
+    const seedable = async () => r.initCounter(key, (await r.readCounter(key))!, '1');
+    try {
+      for (const end of ['commit', 'abort', 'fail'] as const) {
+        await raw.del(key);
+        const first = (await r.beginWrites([key]))!;
+        await raw.del(key); // the first writer's mark expires mid-write
+        const second = (await r.beginWrites([key]))!;
+        expect(second).not.toBe(first);
+        if (end === 'commit') await r.applyToCounter(key, { op: 'add', value: '5' }, first);
+        else if (end === 'abort') await r.abortWrites([key], first);
+        else await r.applyToCounter(key, { op: 'reset' }, first);
+        expect(await raw.hget(key, 'n'), end).toBe('1'); // the second writer's mark stands
+        expect(await seedable(), end).toBe(false);
+        await r.abortWrites([key], second);
+        expect(await raw.hget(key, 'n'), end).toBe('0');
+        expect(await seedable(), end).toBe(true);
+        expect(await raw.pttl(key), end).toBeGreaterThan(0); // still expires
+      }
+    } finally {
+      raw.disconnect();
+      await r.close();
+    }
+  });
+
+  it('a batch whose every write attempt failed clears the counters it marked: one attempt may have committed', async () => {
+    const { a, scope, customerId } = await world();
+    await a.meter.meterDurable(scope, [ev(customerId, 'f1', 3)]);
+    expect(await used(a, scope, customerId)).toBe(3);
+    const raw = new Redis(redisUrl!);
+    try {
+      const [key] = await raw.keys(`ledger:usage:${scope.tenantId}:${scope.appId}:${customerId}:api_calls:*`);
+      expect(await raw.hget(key!, 'i')).toBe('3');
+      const usage = store.usage;
+      const insert = usage.insertEvents.bind(usage);
+      usage.insertEvents = async (...args) => {
+        await insert(...args); // commits, then the answer is lost: every attempt
+        throw new Error('connection reset');
+      };
+      try {
+        await expect(a.meter.meterDurable(scope, [ev(customerId, 'f2', 4)])).rejects.toThrow();
+      } finally {
+        usage.insertEvents = insert;
+      }
+      expect(await raw.hget(key!, 'i')).toBeNull(); // not left at 3 while the store holds 7
+      expect(await raw.hget(key!, 'n')).toBe('0');
+    } finally {
+      raw.disconnect();
     }
   });
 

@@ -41,6 +41,22 @@ const ev = (customerId: string, key: string, quantity: number | string = 1, at =
 const total = (ledger: Ledger, scope: Scope, customerId: string, from = new Date(T0.getTime() - 40 * 24 * HOUR), to = new Date(T0.getTime() + HOUR)) =>
   ledger.store.usage.aggregate(scope, { customerId: customerId as never, featureKey: 'api_calls', aggregation: 'sum', from, to });
 
+/**
+ * A memory store whose usage inserts go through `insert` (given the real one), to watch
+ * or fail them. Methods are bound: the memory store's usage methods use `this`.
+ */
+async function withInsert(insert: (real: Store['usage'], s: Scope, e: Parameters<Store['usage']['insertEvents']>[1]) => ReturnType<Store['usage']['insertEvents']>): Promise<Store> {
+  const real = (await import('@/server/ledger')).createMemoryStore();
+  return {
+    ...real,
+    usage: {
+      aggregate: (s, q) => real.usage.aggregate(s, q),
+      aggregateMany: (s, qs) => real.usage.aggregateMany(s, qs),
+      insertEvents: (s, e) => insert(real.usage, s, e),
+    },
+  };
+}
+
 describe.each(storeFactories())('metering on $name', (factory) => {
   const store = useStore(factory, { beforeAll, afterAll });
 
@@ -196,26 +212,16 @@ describe('metering under pressure (memory store)', () => {
   });
 
   it("concurrent durable calls are written by several statements at once (when there is a full share for each), but a call's events always by one", async () => {
-    const { createMemoryStore } = await import('@/server/ledger');
-    const real = createMemoryStore();
     const statements: string[][] = [];
     let inFlight = 0;
     let maxInFlight = 0;
-    const watched: Store = {
-      ...real,
-      usage: {
-        ...real.usage,
-        aggregateMany: (s, qs) => real.usage.aggregateMany(s, qs),
-        aggregate: (s, q) => real.usage.aggregate(s, q),
-        insertEvents: async (s, e) => {
-          statements.push(e.map((x) => x.idempotencyKey));
-          maxInFlight = Math.max(maxInFlight, ++inFlight);
-          await new Promise((r) => setTimeout(r, 5));
-          inFlight--;
-          return real.usage.insertEvents(s, e);
-        },
-      },
-    };
+    const watched = await withInsert(async (real, s, e) => {
+      statements.push(e.map((x) => x.idempotencyKey));
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return real.insertEvents(s, e);
+    });
     const { ledger, scope, customerId } = await setup(watched, { batchSize: 10, writeConcurrency: 3, minWriteBatch: 25 });
     const calls = Array.from({ length: 6 }, (_, c) => Array.from({ length: 25 }, (_, i) => ev(customerId, `c${c}-${i}`)));
     await Promise.all(calls.map((events) => ledger.meter.meterDurable(scope, events)));
@@ -232,13 +238,8 @@ describe('metering under pressure (memory store)', () => {
   });
 
   it('less than a full share for a second writer is written by one statement', async () => {
-    const { createMemoryStore } = await import('@/server/ledger');
-    const real = createMemoryStore();
     const sizes: number[] = [];
-    const watched: Store = {
-      ...real,
-      usage: { ...real.usage, aggregate: (s, q) => real.usage.aggregate(s, q), aggregateMany: (s, qs) => real.usage.aggregateMany(s, qs), insertEvents: async (s, e) => (sizes.push(e.length), real.usage.insertEvents(s, e)) },
-    };
+    const watched = await withInsert((real, s, e) => (sizes.push(e.length), real.insertEvents(s, e)));
     const { ledger, scope, customerId } = await setup(watched, { writeConcurrency: 4, minWriteBatch: 1000 });
     await Promise.all(Array.from({ length: 8 }, (_, c) => ledger.meter.meterDurable(scope, Array.from({ length: 50 }, (_, i) => ev(customerId, `s${c}-${i}`)))));
     expect(sizes).toEqual([400]);
@@ -266,22 +267,12 @@ describe('metering under pressure (memory store)', () => {
   });
 
   it('a write that committed but failed to answer is retried, and its events are reported accepted, not duplicates', async () => {
-    const { createMemoryStore } = await import('@/server/ledger');
-    const real = createMemoryStore();
     let lose = 1;
-    const lossy: Store = {
-      ...real,
-      usage: {
-        ...real.usage,
-        aggregate: (s, q) => real.usage.aggregate(s, q),
-        aggregateMany: (s, qs) => real.usage.aggregateMany(s, qs),
-        insertEvents: async (s, e) => {
-          const r = await real.usage.insertEvents(s, e);
-          if (lose-- > 0) throw new Error('connection lost after commit');
-          return r;
-        },
-      },
-    };
+    const lossy = await withInsert(async (real, s, e) => {
+      const r = await real.insertEvents(s, e);
+      if (lose-- > 0) throw new Error('connection lost after commit');
+      return r;
+    });
     const rec = recordingPlugin();
     const { ledger, scope, customerId } = await setup(lossy, { maxAttempts: 3 }, { plugins: [rec.plugin] });
     const results = await ledger.meter.meterDurable(scope, [ev(customerId, 'x1', 2), ev(customerId, 'x2', 3)]);
@@ -289,6 +280,25 @@ describe('metering under pressure (memory store)', () => {
     expect(await total(ledger, scope, customerId)).toBe('5');
     await vi.waitFor(() => expect(rec.of('onUsageIngested')).toHaveLength(1));
     await ledger.shutdown();
+  });
+
+  it('an id the caller gave proves nothing after a failed attempt: the event another request stored is a duplicate here, accepted once', async () => {
+    const { newId } = await import('@/server/ledger');
+    let fail = 0;
+    const flaky = await withInsert(async (real, s, e) => {
+      if (fail-- > 0) throw new Error('connection refused'); // fails before writing anything
+      return real.insertEvents(s, e);
+    });
+    const rec = recordingPlugin();
+    const { ledger, scope, customerId } = await setup(flaky, { maxAttempts: 3 }, { plugins: [rec.plugin] });
+    const id = newId('event');
+    const event = { ...ev(customerId, 'same', 2), id };
+    expect((await ledger.meter.meterDurable(scope, [event]))[0]!.outcome).toEqual({ status: 'accepted', id });
+    fail = 1; // the same event sent again (a client retry) meets a failed first attempt
+    expect((await ledger.meter.meterDurable(scope, [event]))[0]!.outcome).toEqual({ status: 'duplicate', id });
+    expect(await total(ledger, scope, customerId)).toBe('2');
+    await ledger.shutdown();
+    expect(rec.of('onUsageIngested').flatMap(([, events]) => events as unknown[])).toHaveLength(1);
   });
 
   it('text PostgreSQL cannot store (a NUL, an unpaired surrogate) is rejected per event and blocks nothing', async () => {

@@ -18,43 +18,53 @@ redis.call('HSET', KEYS[1], 'i', ARGV[2], 'f', ARGV[3])
 if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
 return 1`;
 
-/** KEYS: counters; ARGV ttl ms. Marks a write in flight on each (n + 1). */
+/**
+ * KEYS: counters; ARGV ttl ms, token. Marks a write in flight on each: its own field
+ * `w:<token>`, and n + 1 (n is what readers check; the token says whose mark it is).
+ */
 const BEGIN_LUA = `
+local w = 'w:' .. ARGV[2]
 for _, k in ipairs(KEYS) do
-  redis.call('HINCRBY', k, 'n', 1)
+  if redis.call('HSETNX', k, w, 1) == 1 then redis.call('HINCRBY', k, 'n', 1) end
   if redis.call('PTTL', k) < 0 then redis.call('PEXPIRE', k, ARGV[1]) end
 end
 return #KEYS`;
 
-/** KEYS: counters. Clears a write's mark (the write failed): n − 1, and bumps the version. */
-const ABORT_LUA = `
+/**
+ * Clears this writer's mark (field w:<token>, n − 1) and bumps the version. A mark that
+ * is gone (the key expired, Redis restarted) is not taken from anybody else's count.
+ */
+const DROP_MARK = `
+local function dropMark(k, token)
+  if redis.call('HDEL', k, 'w:' .. token) == 0 then return false end
+  if tonumber(redis.call('HINCRBY', k, 'n', -1)) < 0 then redis.call('HSET', k, 'n', 0) end
+  return true
+end`;
+
+/** KEYS: counters; ARGV token. Clears the marks of a write that failed. */
+const ABORT_LUA = `${DROP_MARK}
 for _, k in ipairs(KEYS) do
   if redis.call('EXISTS', k) == 1 then
+    dropMark(k, ARGV[1])
     redis.call('HINCRBY', k, 'g', 1)
-    if tonumber(redis.call('HINCRBY', k, 'n', -1)) < 0 then redis.call('HSET', k, 'n', 0) end
   end
 end
 return #KEYS`;
 
 /**
- * KEYS[1] counter; ARGV op (add|max|reset), i, f, ttl ms, begun (1: clear this writer's
- * in-flight mark). Bumps the version; changes only a value that exists.
+ * KEYS[1] counter; ARGV op (add|max|reset), i, f, ttl ms, token ('' when the writer set
+ * no mark). Clears the writer's mark, bumps the version, and changes only a value that
+ * exists. If the writer's mark is gone (the key expired or Redis restarted after its
+ * commit), a reader may have set the value from the store with the batch in it: the
+ * value is cleared instead.
  */
-const APPLY_LUA = `
+const APPLY_LUA = `${DROP_MARK}
 local k = KEYS[1]
+if redis.call('EXISTS', k) == 0 then return 0 end
 redis.call('HINCRBY', k, 'g', 1)
-if ARGV[5] == '1' then
-  local n = tonumber(redis.call('HINCRBY', k, 'n', -1))
-  if n < 0 then
-    -- This writer's mark is gone (the key expired or Redis restarted after its commit):
-    -- a reader may have set the value from the store with the batch in it. Clear it.
-    redis.call('HSET', k, 'n', 0)
-    redis.call('HDEL', k, 'i', 'f')
-    return 1
-  end
-end
 if redis.call('PTTL', k) < 0 then redis.call('PEXPIRE', k, ARGV[4]) end
 local op = ARGV[1]
+if ARGV[5] ~= '' and not dropMark(k, ARGV[5]) then op = 'reset' end
 if op == 'reset' then
   redis.call('HDEL', k, 'i', 'f')
   return 1

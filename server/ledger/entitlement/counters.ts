@@ -12,7 +12,8 @@ import type { CounterOp, RedisEntitlements } from './redis';
  * The write side of the shared usage counters: before a batch is written, find the
  * counter of each event (its customer's subscription period that contains the event's
  * timestamp) and mark the write in flight on them; once committed, apply the batch's
- * usage to each and clear the marks; if the write failed, only clear the marks.
+ * usage to each and clear the marks; if every attempt failed, clear the marks and the
+ * values (an attempt may have committed after all; readers recompute from the store).
  */
 export type SubscriptionContext = { sub: Subscription; plan: Plan } | null;
 
@@ -34,7 +35,7 @@ export async function beginCounterWrites(
     if (period) keyOf.set(e, { key: counterKey(scope, e.customerId, feature, period.start.getTime()), feature });
   }
   const keys = [...new Set([...keyOf.values()].map((k) => k.key))];
-  const begun = await redis.beginWrites(keys);
+  const token = await redis.beginWrites(keys);
 
   return {
     async committed(committed, uncertain) {
@@ -44,12 +45,14 @@ export async function beginCounterWrites(
         if (k) ops.set(k.key, uncertain ? { op: 'reset' } : combine(ops.get(k.key), k.feature, e));
       }
       await Promise.all([
-        ...[...ops].map(([key, op]) => redis.applyToCounter(key, op, begun)),
-        begun ? redis.abortWrites(keys.filter((k) => !ops.has(k))) : Promise.resolve(),
+        ...[...ops].map(([key, op]) => redis.applyToCounter(key, op, token)),
+        token ? redis.abortWrites(keys.filter((k) => !ops.has(k)), token) : Promise.resolve(),
       ]);
     },
     async failed() {
-      if (begun) await redis.abortWrites(keys);
+      // A failed attempt may have committed before its answer was lost: the counters
+      // are recomputed from the store rather than left as they were.
+      await Promise.all(keys.map((key) => redis.applyToCounter(key, { op: 'reset' }, token)));
     },
   };
 }

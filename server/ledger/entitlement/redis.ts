@@ -13,10 +13,13 @@ import { SCRIPTS } from './counter-scripts';
  *   have at most 12 decimals), so it is added exactly with HINCRBY, never as a float
  *   (INCRBYFLOAT would round);
  * - `g`: a version, bumped by every change;
- * - `n`: writes in flight: batches that will change this counter once committed.
- * A writer marks its counters before the database write (`beginWrites`: n + 1), and after
- * the commit applies its usage and clears its mark in one script (`applyToCounter`), or
- * only clears it when the write failed (`abortWrites`). A reader that finds no value
+ * - `n`: writes in flight: batches that will change this counter once committed;
+ * - `w:<token>`: one per write in flight, naming whose mark it is.
+ * A writer marks its counters before the database write (`beginWrites`: its token's
+ * field and n + 1), and after the commit applies its usage and clears its own mark in one
+ * script (`applyToCounter`), or only clears it when the write failed (`abortWrites`).
+ * Marks are per writer so that one whose mark vanished (the key expired mid-write) can
+ * tell, and never clears another writer's mark in its place. A reader that finds no value
  * computes it from the store and sets it (`initCounter`) only if no write was in flight
  * and the version did not move meanwhile. Without the mark, a reader could read the
  * store after a commit but set the counter before the writer's increment, and count
@@ -116,6 +119,8 @@ export class RedisEntitlements {
   #subscribedWaiters: (() => void)[] = [];
   readonly #unsynced = new Set<string>();
   #closed = false;
+  /** Numbers this instance's writers: with `origin`, their marks' tokens. */
+  #writes = 0;
   #probe: ReturnType<typeof setInterval> | null = null;
 
   constructor(options: RedisEntitlementOptions, logger: Logger, handlers: RedisHandlers) {
@@ -183,36 +188,38 @@ export class RedisEntitlements {
   }
 
   /**
-   * Marks a write in flight on each counter, before the database write. Returns whether
-   * the marks were set; when not (Redis unavailable) the counters are remembered as
+   * Marks a write in flight on each counter, before the database write. Returns the
+   * writer's token, which names its marks for `applyToCounter` and `abortWrites`; null
+   * when the marks were not set (Redis unavailable): the counters are then remembered as
    * unsynced and cleared once Redis is back.
    */
-  async beginWrites(keys: readonly string[]): Promise<boolean> {
-    if (keys.length === 0) return true;
-    const r = await this.#call(() => this.#scriptKeys('begin', keys, String(this.counterTtlMs)));
+  async beginWrites(keys: readonly string[]): Promise<string | null> {
+    const token = `${this.origin}:${++this.#writes}`;
+    if (keys.length === 0) return token;
+    const r = await this.#call(() => this.#scriptKeys('begin', keys, String(this.counterTtlMs), token));
     if (r === undefined) {
       for (const k of keys) this.#remember(k);
-      return false;
+      return null;
     }
-    return true;
+    return token;
   }
 
   /** Clears the in-flight marks of a write that failed. */
-  async abortWrites(keys: readonly string[]): Promise<void> {
+  async abortWrites(keys: readonly string[], token: string): Promise<void> {
     if (keys.length === 0) return;
-    const r = await this.#call(() => this.#scriptKeys('abort', keys));
+    const r = await this.#call(() => this.#scriptKeys('abort', keys, token));
     if (r === undefined) for (const k of keys) this.#remember(k);
   }
 
   /**
-   * Applies committed usage to a counter (only one that has a value; see above) and, when
-   * `begun`, clears the in-flight mark this writer set with `beginWrites`.
+   * Applies committed usage to a counter (only one that has a value; see above) and, given
+   * the writer's token, clears the in-flight mark it set with `beginWrites`.
    */
-  async applyToCounter(key: string, change: CounterOp, begun = false): Promise<void> {
+  async applyToCounter(key: string, change: CounterOp, token: string | null = null): Promise<void> {
     const [i, f] = change.op === 'reset' ? ['0', '0'] : splitDecimal(change.value);
     if (!this.healthy) return this.#remember(key);
     const r = await this.#call(() =>
-      this.#script('apply', key, change.op, i, f, String(this.counterTtlMs), begun ? '1' : '0'),
+      this.#script('apply', key, change.op, i, f, String(this.counterTtlMs), token ?? ''),
     );
     if (r === undefined) this.#remember(key);
   }

@@ -133,6 +133,11 @@ export class EntitlementService {
     ctx.plugins.registerFirst({ name: 'ledger:entitlements', onPlanUpdated: (scope, old) => evict(scope, old), onPlanArchived: evict });
   }
 
+  /** Customers whose usage is being read (diagnostics: zero when no fill or refresh runs). */
+  get readsInFlight(): number {
+    return this.#watch.size;
+  }
+
   /** Whether Redis is in use and healthy; null without Redis. */
   get redisHealthy(): boolean | null {
     return this.#redis ? this.#redis.healthy : null;
@@ -252,38 +257,40 @@ export class EntitlementService {
     for (let attempt = 1; ; attempt++) {
       const at = this.ctx.now(scope);
       const guess = this.#guessUsage(key, scope, customerId, at);
-      const sub = await this.ctx.store.subscriptions.getLive(scope, customerId);
-      if (!sub || !grantsAccessAt(sub, at)) {
-        void guess?.then((g) => g?.reading.release());
-        if (!sub && !(await this.ctx.store.customers.get(scope, customerId))) throw notFound('customer', customerId);
-        return this.#keep(emptyEntry(key, scope, customerId), fill);
-      }
-      const plan = await this.#plan(scope, sub);
-      const period = usagePeriodAt(sub, plan.interval, at);
-      if (!period) {
-        void guess?.then((g) => g?.reading.release());
-        return this.#keep(emptyEntry(key, scope, customerId, sub.billingAnchor.getTime()), fill);
-      }
-      if (!fill.stale) this.#contexts.set(key, { context: { sub, plan } });
-      this.#hints.set(key, { sub, plan });
+      try {
+        const sub = await this.ctx.store.subscriptions.getLive(scope, customerId);
+        if (!sub || !grantsAccessAt(sub, at)) {
+          if (!sub && !(await this.ctx.store.customers.get(scope, customerId))) throw notFound('customer', customerId);
+          return this.#keep(emptyEntry(key, scope, customerId), fill);
+        }
+        const plan = await this.#plan(scope, sub);
+        const period = usagePeriodAt(sub, plan.interval, at);
+        if (!period) return this.#keep(emptyEntry(key, scope, customerId, sub.billingAnchor.getTime()), fill);
+        if (!fill.stale) this.#contexts.set(key, { context: { sub, plan } });
+        this.#hints.set(key, { sub, plan });
 
-      const guessed = await guess;
-      let reading: UsageReading;
-      if (guessed && guessed.planId === plan.id && samePeriod(guessed.period, period)) reading = guessed.reading;
-      else {
-        guessed?.reading.release();
-        reading = await this.#readUsage(key, scope, customerId, meteredFeatures(plan), period);
+        const guessed = await guess;
+        let reading: UsageReading;
+        if (guessed && guessed.planId === plan.id && samePeriod(guessed.period, period)) reading = guessed.reading;
+        else {
+          guessed?.reading.release();
+          reading = await this.#readUsage(key, scope, customerId, meteredFeatures(plan), period);
+        }
+        // Synchronous from here to #keep: the buffered events are taken as they are now.
+        const { usage, clean } = reading.finish();
+        if (!clean && attempt < FILL_ATTEMPTS) continue;
+        const refreshAt = this.#redis
+          ? Date.now() + this.#redis.refreshMs
+          : clean
+            ? Infinity
+            : Date.now() + UNCLEAN_REFRESH_MS;
+        const entry = buildEntry({ key, scope, customerId, sub, plan, period, usage, softRatio: this.#softRatio, refreshAt });
+        return this.#keep(entry, fill);
+      } finally {
+        // However the attempt ended (the guess unused, a read failed), the guessed reading
+        // stops watching commits. Releasing a finished reading does nothing.
+        void guess?.then((g) => g?.reading.release());
       }
-      // Synchronous from here to #keep: the buffered events are taken as they are now.
-      const { usage, clean } = reading.finish();
-      if (!clean && attempt < FILL_ATTEMPTS) continue;
-      const refreshAt = this.#redis
-        ? Date.now() + this.#redis.refreshMs
-        : clean
-          ? Infinity
-          : Date.now() + UNCLEAN_REFRESH_MS;
-      const entry = buildEntry({ key, scope, customerId, sub, plan, period, usage, softRatio: this.#softRatio, refreshAt });
-      return this.#keep(entry, fill);
     }
   }
 
@@ -419,9 +426,7 @@ export class EntitlementService {
     if (this.#cache.size === 0) return;
     for (const e of events) {
       const key = keyOf(scope, e.customerId);
-      const slot = this.#cache.peek(key)?.slots.get(e.featureKey);
-      const agg = slot?.metered?.feature.aggregation;
-      if (agg === 'latest' || agg === 'unique_count') this.#drop(key);
+      if (this.#cache.peek(key)?.slots.get(e.featureKey)?.metered?.tally.estimated) this.#drop(key);
     }
   }
 

@@ -110,6 +110,15 @@ export class UsageTally {
     }
   }
 
+  /**
+   * Whether events were added on top of the base of a latest or unique_count tally: then
+   * the value is an estimate (a repeated value, an older reading) that only the stored
+   * aggregate settles. Sums, counts and peaks are exact as added.
+   */
+  get estimated(): boolean {
+    return this.#distinct !== null || this.#latestAt !== -Infinity;
+  }
+
   /** The exact aggregate: "12.5". */
   value(): string {
     return this.#value.toFixed();

@@ -44,7 +44,10 @@ const isParsed = (raw: unknown): raw is ParsedMeterEvent =>
  * that need no database (shape, quantity, time window). Customer and feature existence
  * are checked per batch by the caller.
  */
-export type Checked = { ok: true; event: UsageEvent } | { ok: false; idempotencyKey: string | null; reason: string };
+export type Checked =
+  /** `callerId`: the caller gave the event's id (else it was made here, unique to this event). */
+  | { ok: true; event: UsageEvent; callerId: boolean }
+  | { ok: false; idempotencyKey: string | null; reason: string };
 
 export function checkEvent(raw: unknown, now: Date, config: MeterConfig): Checked {
   const r = isParsed(raw) ? ({ success: true, data: raw } as const) : meterEventSchema.safeParse(raw);
@@ -70,6 +73,7 @@ export function checkEvent(raw: unknown, now: Date, config: MeterConfig): Checke
   const properties = e.properties;
   return {
     ok: true,
+    callerId: e.id !== undefined,
     event: {
       id: (e.id as EventId | undefined) ?? newId('event'),
       idempotencyKey: e.idempotencyKey,

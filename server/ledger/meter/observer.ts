@@ -29,6 +29,9 @@ export interface WriteOutcomeListener {
    * be recomputed rather than added to). Awaited.
    */
   committed(events: readonly UsageEvent[], uncertain: boolean): Promise<void>;
-  /** The batch was not written (every attempt failed). Awaited. */
+  /**
+   * Every attempt to write the batch failed. One may still have committed before its
+   * answer was lost, so counters should be recomputed rather than trusted. Awaited.
+   */
   failed(): Promise<void>;
 }

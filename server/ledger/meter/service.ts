@@ -23,6 +23,8 @@ import { DEFAULT_METER_CONFIG, MAX_BATCH, type MeterConfig, type MeterOutcome, t
  */
 interface Entry {
   event: UsageEvent;
+  /** The caller gave the event's id: another request may carry the same one. */
+  callerId: boolean;
   /** Set for durable callers: where the event's outcome goes (slot `slot` of the call). */
   waiter?: Waiter;
   slot?: number;
@@ -113,7 +115,7 @@ export class MeterService {
     const checked = checkEvent(input, this.ctx.now(scope), this.config);
     if (!checked.ok) throw invalid(`invalid usage event: ${checked.reason}`);
     this.#reserve(1);
-    this.#enqueue(scope, [{ event: checked.event }]);
+    this.#enqueue(scope, [{ event: checked.event, callerId: checked.callerId }]);
     return checked.event.id;
   }
 
@@ -127,10 +129,10 @@ export class MeterService {
     if (inputs.length > MAX_BATCH) throw invalid(`a batch holds at most ${MAX_BATCH} events, got ${inputs.length}`);
     const now = this.ctx.now(scope);
     const results: MeterResult[] = new Array(inputs.length);
-    const valid: { index: number; event: UsageEvent }[] = [];
+    const valid: { index: number; event: UsageEvent; callerId: boolean }[] = [];
     inputs.forEach((raw, index) => {
       const c = checkEvent(raw, now, this.config);
-      if (c.ok) valid.push({ index, event: c.event });
+      if (c.ok) valid.push({ index, event: c.event, callerId: c.callerId });
       else results[index] = { idempotencyKey: c.idempotencyKey, outcome: { status: 'rejected', reason: c.reason } };
     });
     const { ok, rejected } = await this.#resolve(scope, valid.map((v) => v.event));
@@ -145,7 +147,7 @@ export class MeterService {
     this.#reserve(toWrite.length);
     const outcomes = await new Promise<MeterOutcome[]>((resolve, reject) => {
       const waiter: Waiter = { outcomes: new Array(toWrite.length), pending: toWrite.length, resolve, reject, failed: false };
-      this.#enqueue(scope, toWrite.map((v, slot) => ({ event: v.event, waiter, slot })), true);
+      this.#enqueue(scope, toWrite.map((v, slot) => ({ event: v.event, callerId: v.callerId, waiter, slot })), true);
     });
     toWrite.forEach((v, i) => (results[v.index] = { idempotencyKey: v.event.idempotencyKey, outcome: outcomes[i]! }));
     return results;
@@ -349,9 +351,10 @@ export class MeterService {
       const first = firstByKey.get(e.idempotencyKey)!;
       const stored = result.existing.get(e.idempotencyKey);
       let outcome: MeterOutcome;
-      if ((result.inserted.has(e.idempotencyKey) && first === e) || (uncertain && stored?.id === e.id && first === e && samePayload(e, stored))) {
-        // Stored now, or by an earlier attempt of this very write (its id is the one this
-        // process gave it, or the caller's own with the same payload).
+      if ((result.inserted.has(e.idempotencyKey) && first === e) || (uncertain && !entry.callerId && stored?.id === e.id && first === e && samePayload(e, stored))) {
+        // Stored now, or by an earlier attempt of this very write: the id this process
+        // made for the event is in the store. (An id the caller gave proves nothing: another
+        // request may have stored it, so that event is reported a duplicate.)
         outcome = { status: 'accepted', id: e.id };
         committed.push(e);
       } else if (result.inserted.has(e.idempotencyKey)) outcome = sameOrConflict(e, first);
