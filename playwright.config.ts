@@ -7,7 +7,7 @@ import { defineConfig } from '@playwright/test';
  */
 const PORT = Number(process.env.E2E_PORT ?? 3100);
 // A fixed demo key so tests can call the API; it must match the key format.
-export const E2E_DEMO_KEY = 'ldg_e2eE2Ee2eE2E_0123456789abcdefghijABCDEFGHIJ01';
+export const E2E_DEMO_KEY = 'ldg_test_e2eE2Ee2eE2E_0123456789abcdefghijABCDEFGHIJ01';
 
 export default defineConfig({
   testDir: './tests/e2e',

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  check,
   foreignKey,
   index,
   integer,
@@ -136,6 +137,23 @@ export const subscriptions = pgTable(
       .on(t.tenantId, t.appId, t.customerId)
       .where(sql`${t.status} <> 'canceled'`),
   ],
+);
+
+/**
+ * Scopes (a tenant's app) and their mode. A `live` scope moves real money and lives at
+ * the real time; a `test` scope is for rehearsal: its keys read `ldg_test_…`, it may
+ * have test clocks, and it never charges a real card. A scope's mode is set once, when
+ * its first API key is made (or by the engine), and never changes. A scope with no row
+ * is live: the safe default.
+ */
+export const scopes = pgTable(
+  'scopes',
+  {
+    ...scope,
+    mode: text('mode').$type<'live' | 'test'>().notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.appId] }), check('scopes_mode_check', sql`${t.mode} in ('live', 'test')`)],
 );
 
 /**

@@ -106,6 +106,6 @@ export async function seedDemo(rt: Runtime): Promise<{ apiKey: string; seeded: b
     await ledger.subscriptions.create(s, { customerId: customer.id, planId: plans[1]!.id, quantity: 3 });
     seeded = true;
   }
-  const { key } = await createApiKey(rt.database.db, s, 'demo', rt.env.LEDGER_DEMO_API_KEY);
+  const { key } = await createApiKey(rt.database.db, s, 'demo', { mode: 'test', presetKey: rt.env.LEDGER_DEMO_API_KEY });
   return { apiKey: key, seeded };
 }

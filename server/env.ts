@@ -20,7 +20,7 @@ export const envSchema = z
     PGLITE_DATA_DIR: z.string().min(1).default('.data/pglite'),
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').optional(),
     LEDGER_DEMO: flag.optional(),
-    LEDGER_DEMO_API_KEY: z.string().regex(API_KEY_PATTERN, 'an API key of the form ldg_<12>_<32>').optional(),
+    LEDGER_DEMO_API_KEY: z.string().regex(API_KEY_PATTERN, 'an API key of the form ldg_test_<12>_<32>').optional(),
     LEDGER_PORTAL_TENANT: slug.default('demo'),
     LEDGER_PORTAL_APP: slug.default('portal'),
     /** How often the billing cycle runs for every scope with work due; 0 turns it off. */

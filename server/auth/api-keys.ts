@@ -1,9 +1,9 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { apiKeys } from '../../db/schema';
-import { newId, scopeSchema, type ApiKeyId, type Scope } from '../ledger';
-import { API_KEY_PATTERN, splitApiKey } from './api-key-format';
+import { apiKeys, scopes } from '../../db/schema';
+import { conflict, newId, scopeSchema, type ApiKeyId, type Scope } from '../ledger';
+import { splitApiKey, type ScopeMode } from './api-key-format';
 
 /**
  * API keys for product teams: created by `npm run apikey -- create`, shown once, stored
@@ -19,6 +19,8 @@ export interface ApiKeyInfo {
   name: string;
   prefix: string;
   scope: Scope;
+  /** The scope's mode: `test` scopes may run test clocks and never move real money. */
+  mode: ScopeMode;
   createdAt: Date;
 }
 
@@ -27,27 +29,54 @@ export interface CreatedApiKey extends ApiKeyInfo {
   key: string;
 }
 
-export async function createApiKey(
-  db: Database,
-  scope: Scope,
-  name: string,
+export interface CreateApiKeyOptions {
+  /**
+   * The scope's mode. A new scope takes it (default `live`); a scope that has one keeps it,
+   * and asking for the other mode is a conflict: a key never changes what its scope is.
+   */
+  mode?: ScopeMode;
   /** Only for fixed demo/test keys; normally generated. */
-  presetKey?: string,
-): Promise<CreatedApiKey> {
+  presetKey?: string;
+}
+
+export async function createApiKey(db: Database, scope: Scope, name: string, opts: CreateApiKeyOptions = {}): Promise<CreatedApiKey> {
   scopeSchema.parse(scope);
-  const key = presetKey ?? `ldg_${random62(12)}_${random62(32)}`;
-  if (!API_KEY_PATTERN.test(key)) throw new Error('malformed API key');
-  const row = {
-    tenantId: scope.tenantId,
-    appId: scope.appId,
-    id: newId('apiKey'),
-    name,
-    prefix: splitApiKey(key)!.prefix,
-    hash: sha256(key),
-    createdAt: new Date(),
-  };
-  await db.insert(apiKeys).values(row);
-  return { id: row.id, name, prefix: row.prefix, scope, createdAt: row.createdAt, key };
+  return db.transaction(async (tx) => {
+    const mode = await registerScope(tx as unknown as Database, scope, opts.mode);
+    const key = opts.presetKey ?? `ldg_${mode}_${random62(12)}_${random62(32)}`;
+    const parts = splitApiKey(key);
+    if (!parts) throw new Error('malformed API key');
+    if (parts.mode && parts.mode !== mode) throw conflict(`a ${parts.mode} key cannot open the ${mode} scope ${scope.tenantId}/${scope.appId}`);
+    const row = {
+      tenantId: scope.tenantId,
+      appId: scope.appId,
+      id: newId('apiKey'),
+      name,
+      prefix: parts.prefix,
+      hash: sha256(key),
+      createdAt: new Date(),
+    };
+    await tx.insert(apiKeys).values(row);
+    return { id: row.id, name, prefix: row.prefix, scope, mode, createdAt: row.createdAt, key };
+  });
+}
+
+/**
+ * The scope's mode, registering the scope with `wanted` (or `live`) when it has none.
+ * Asking for the other mode of a registered scope is a conflict.
+ */
+export async function registerScope(db: Database, scope: Scope, wanted?: ScopeMode): Promise<ScopeMode> {
+  await db
+    .insert(scopes)
+    .values({ tenantId: scope.tenantId, appId: scope.appId, mode: wanted ?? 'live', createdAt: new Date() })
+    .onConflictDoNothing();
+  const [row] = await db
+    .select({ mode: scopes.mode })
+    .from(scopes)
+    .where(and(eq(scopes.tenantId, scope.tenantId), eq(scopes.appId, scope.appId)));
+  const mode = row!.mode;
+  if (wanted && wanted !== mode) throw conflict(`the scope ${scope.tenantId}/${scope.appId} is ${mode}; it cannot have ${wanted} keys`);
+  return mode;
 }
 
 /**
@@ -58,17 +87,20 @@ export async function verifyApiKey(db: Database, key: string): Promise<ApiKeyInf
   const parts = splitApiKey(key);
   if (!parts) return null;
   const rows = await db
-    .select()
+    .select({ key: apiKeys, mode: scopes.mode })
     .from(apiKeys)
+    .leftJoin(scopes, and(eq(scopes.tenantId, apiKeys.tenantId), eq(scopes.appId, apiKeys.appId)))
     .where(and(eq(apiKeys.prefix, parts.prefix), isNull(apiKeys.revokedAt)));
   const want = Buffer.from(sha256(key), 'hex');
-  const row = rows.find((r) => timingSafeEqual(Buffer.from(r.hash, 'hex'), want));
-  if (!row) return null;
+  const found = rows.find((r) => timingSafeEqual(Buffer.from(r.key.hash, 'hex'), want));
+  if (!found) return null;
+  const row = found.key;
   return {
     id: row.id as ApiKeyId,
     name: row.name,
     prefix: row.prefix,
     scope: { tenantId: row.tenantId, appId: row.appId },
+    mode: found.mode ?? 'live',
     createdAt: row.createdAt,
   };
 }

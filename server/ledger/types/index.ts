@@ -8,3 +8,4 @@ export * from './page';
 export * from './validate';
 export * from './lookup';
 export * from './canonical';
+export * from './input';
