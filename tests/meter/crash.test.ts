@@ -80,6 +80,13 @@ async function until(lines: AsyncIterableIterator<string>, pred: (line: string) 
   }
 }
 
+/**
+ * Each test starts one or two Node processes that compile TypeScript and open an embedded
+ * database, and opens it twice more itself: about 10 s alone, several times that on a
+ * busy 2-core machine. Nothing here waits on a timer; the limit only stops a hang.
+ */
+const PROCESS_TEST_TIMEOUT = 240_000;
+
 describe.each(targets)('crash safety on %s', (_name, makeDb) => {
   it('every batch acknowledged before a kill -9 is stored; a restart resending all stores each event once', async () => {
     const db = makeDb();
@@ -101,7 +108,7 @@ describe.each(targets)('crash safety on %s', (_name, makeDb) => {
     await until(second.lines, (l) => l === 'DONE');
     expect(await second.exited).toBe(0);
     expect(await inspect(db, tenant, customerId)).toEqual({ sum: 10 * perBatch, count: 10 * perBatch });
-  });
+  }, PROCESS_TEST_TIMEOUT);
 
   it('events only buffered by meter() are written on SIGTERM', async () => {
     const db = makeDb();
@@ -111,5 +118,5 @@ describe.each(targets)('crash safety on %s', (_name, makeDb) => {
     p.proc.kill('SIGTERM');
     expect(await p.exited).toBe(0);
     expect(await inspect(db, tenant, customerId)).toEqual({ sum: 1000, count: 500 });
-  });
+  }, PROCESS_TEST_TIMEOUT);
 });
