@@ -21,6 +21,12 @@ export interface Customer {
   /** The customer's tax id (a VAT number), printed on invoices. */
   taxId: string | null;
   metadata: Record<string, string>;
+  /**
+   * The test clock the customer was created on (test scopes only), or null: the
+   * customer's subscriptions, usage windows, entitlements and invoices live at the
+   * clock's time. Set at creation, never changed.
+   */
+  testClockId: import('../types').TestClockId | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -52,6 +58,8 @@ export const createCustomerSchema = z.object({
   taxStatus: z.enum(TAX_STATUSES).default('taxable'),
   taxId: z.string().trim().min(1).max(50).nullable().default(null),
   metadata: z.record(z.string().max(100), z.string().max(500)).default({}),
+  /** A test clock of the scope (`clk_…`) to create the customer on; test scopes only. */
+  testClockId: z.string().max(100).nullable().default(null),
 });
 export type CreateCustomerInput = z.input<typeof createCustomerSchema>;
 

@@ -21,6 +21,7 @@ export const ID_PREFIXES = {
   webhook: 'whk',
   audit: 'aud',
   creditNote: 'crn',
+  testClock: 'clk',
 } as const;
 
 export type Entity = keyof typeof ID_PREFIXES;
@@ -37,6 +38,7 @@ export type InvoiceId = Id<'invoice'>;
 export type CouponId = Id<'coupon'>;
 export type EventId = Id<'event'>;
 export type ApiKeyId = Id<'apiKey'>;
+export type TestClockId = Id<'testClock'>;
 
 /**
  * A new TypeID: the prefix, `_`, and a UUIDv7 (48-bit Unix milliseconds, version 7,
