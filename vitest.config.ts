@@ -12,8 +12,10 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     exclude: ['tests/e2e/**', 'node_modules/**'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Only there to stop a hang: on a busy 2-core machine (CI may share it) a test that
+    // takes 3 s alone can take 20. Tests that start processes set their own, longer limit.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     // PGlite instances are heavy (a WASM Postgres each): two workers on two cores.
     maxWorkers: 2,
   },

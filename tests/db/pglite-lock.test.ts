@@ -37,5 +37,5 @@ describe('the embedded database lock', () => {
     const rows = await second.db.execute(`select email from customers` as never);
     expect(JSON.stringify(rows)).toContain('x@example.com');
     await second.close();
-  });
+  }, 120_000); // two embedded databases opened and migrated on disk: slow on a busy machine
 });
