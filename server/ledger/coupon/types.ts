@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { currencySchema } from '../plan/types';
-import { Dec, type CouponId, type Currency } from '../types';
+import { Dec, instant, metadataSchema, requiredText, type CouponId, type Currency } from '../types';
 
 /**
  * A coupon: a discount a customer redeems by its code. It takes either a percentage or a
@@ -72,18 +72,14 @@ export const percentOffSchema = z
 /** The columns are integer (int4): caps beyond it cannot be stored. */
 const INT4_MAX = 2_147_483_647;
 
-const dateInput = z.union([
-  z.date(),
-  z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
-]);
-
 const planKey = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a plan key: lowercase slug such as "pro"');
 
 const fields = {
-  name: z.string().trim().min(1).max(200),
-  expiresAt: dateInput.nullable(),
+  name: requiredText(200, { trim: true }),
+  /** RFC 3339 or a Date, in 1970–9999 (the service also wants it in the future). */
+  expiresAt: instant.nullable(),
   maxRedemptions: z.number().int().min(1).max(INT4_MAX).nullable(),
-  metadata: z.record(z.string().max(100), z.string().max(500)),
+  metadata: metadataSchema,
 };
 
 export const createCouponSchema = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CustomerId } from '../types';
+import { countryCode, idSchema, metadataSchema, requiredText, text, type CustomerId } from '../types';
 
 /** A customer of a tenant's app: who subscribes, is billed and pays. */
 export interface Customer {
@@ -35,45 +35,53 @@ export const TAX_STATUSES = ['taxable', 'exempt', 'reverse_charge'] as const;
 export type TaxStatus = (typeof TAX_STATUSES)[number];
 
 export const addressSchema = z.object({
-  line1: z.string().trim().min(1).max(200),
-  line2: z.string().trim().max(200).nullable().default(null),
-  city: z.string().trim().min(1).max(100),
-  postalCode: z.string().trim().max(20).nullable().default(null),
-  state: z.string().trim().max(100).nullable().default(null),
+  line1: requiredText(200, { trim: true }),
+  line2: text(200, { trim: true }).nullable().default(null),
+  city: requiredText(100, { trim: true }),
+  postalCode: text(20, { trim: true }).nullable().default(null),
+  state: text(100, { trim: true }).nullable().default(null),
 });
 export type Address = z.output<typeof addressSchema>;
 
-const country = z
-  .string()
-  .transform((c) => c.toUpperCase())
-  .pipe(z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code such as "US"'));
+/** The fields both schemas share: every string storable as given, every country an assigned ISO code. */
+const fields = {
+  externalId: requiredText(200),
+  email: text(254).pipe(z.email()),
+  name: requiredText(200, { trim: true }),
+  country: countryCode,
+  region: requiredText(100, { trim: true }),
+  address: addressSchema,
+  taxStatus: z.enum(TAX_STATUSES),
+  taxId: requiredText(50, { trim: true }),
+  metadata: metadataSchema,
+};
 
 export const createCustomerSchema = z.object({
-  externalId: z.string().min(1).max(200).nullable().default(null),
-  email: z.email(),
-  name: z.string().trim().min(1).max(200),
-  country: country.nullable().default(null),
-  region: z.string().trim().min(1).max(100).nullable().default(null),
-  address: addressSchema.nullable().default(null),
-  taxStatus: z.enum(TAX_STATUSES).default('taxable'),
-  taxId: z.string().trim().min(1).max(50).nullable().default(null),
-  metadata: z.record(z.string().max(100), z.string().max(500)).default({}),
+  externalId: fields.externalId.nullable().default(null),
+  email: fields.email,
+  name: fields.name,
+  country: fields.country.nullable().default(null),
+  region: fields.region.nullable().default(null),
+  address: fields.address.nullable().default(null),
+  taxStatus: fields.taxStatus.default('taxable'),
+  taxId: fields.taxId.nullable().default(null),
+  metadata: fields.metadata.default({}),
   /** A test clock of the scope (`clk_…`) to create the customer on; test scopes only. */
-  testClockId: z.string().max(100).nullable().default(null),
+  testClockId: idSchema('testClock').nullable().default(null),
 });
 export type CreateCustomerInput = z.input<typeof createCustomerSchema>;
 
 export const updateCustomerSchema = z
   .object({
-    externalId: z.string().min(1).max(200).nullable(),
-    email: z.email(),
-    name: z.string().trim().min(1).max(200),
-    country: country.nullable(),
-    region: z.string().trim().min(1).max(100).nullable(),
-    address: addressSchema.nullable(),
-    taxStatus: z.enum(TAX_STATUSES),
-    taxId: z.string().trim().min(1).max(50).nullable(),
-    metadata: z.record(z.string().max(100), z.string().max(500)),
+    externalId: fields.externalId.nullable(),
+    email: fields.email,
+    name: fields.name,
+    country: fields.country.nullable(),
+    region: fields.region.nullable(),
+    address: fields.address.nullable(),
+    taxStatus: fields.taxStatus,
+    taxId: fields.taxId.nullable(),
+    metadata: fields.metadata,
   })
   .partial()
   .strict();

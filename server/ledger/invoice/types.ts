@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Address } from '../customer/types';
 import type { TierCharge } from '../plan/pricing';
 import type { PriceOverrides } from '../subscription/types';
-import type { CouponId, Currency, CustomerId, Id, InvoiceId, PlanId, SubscriptionId } from '../types';
+import { requiredText, text, type CouponId, type Currency, type CustomerId, type Id, type InvoiceId, type PlanId, type SubscriptionId } from '../types';
 
 /**
  * Invoices, as Stripe's: a state machine of named states with explicit transitions.
@@ -159,11 +159,11 @@ export const creditNoteSchema = z.object({
   /** Minor units, > 0 and at most what the invoice still asks for. */
   amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   reason: z.enum(CREDIT_NOTE_REASONS),
-  memo: z.string().max(500).default(''),
+  memo: text(500).default(''),
 });
 export type CreditNoteInput = z.input<typeof creditNoteSchema>;
 
-export const voidSchema = z.object({ reason: z.string().trim().min(1).max(500).default('voided') });
+export const voidSchema = z.object({ reason: requiredText(500, { trim: true }).default('voided') });
 
 export interface InvoiceConfig {
   /** Invoice numbers: prefix + a zero-padded sequence per tenant and app ("INV-000123"). */

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { Feature } from '../plan/types';
-import { Dec, isId, newId, type CustomerId, type EventId } from '../types';
-import { meterEventSchema, type MeterConfig, type UsageEvent, type UsagePayload } from './types';
+import { Dec, isStorableText, newId, type CustomerId, type EventId } from '../types';
+import { EVENT_LIMITS, meterEventSchema, type MeterConfig, type UsageEvent, type UsagePayload } from './types';
 
 /**
  * Events whose shape was checked by `parseMeterEvents` carry this mark, so that an HTTP
@@ -27,8 +27,7 @@ export function parseMeterEvents(
   raw.forEach((e, index) => {
     const r = meterEventSchema.safeParse(e);
     if (r.success) {
-      Object.freeze(r.data.properties);
-      events.push(Object.freeze({ ...r.data, [PARSED]: true as const }));
+      events.push(markParsed(r.data));
     } else {
       for (const i of r.error.issues) issues.push({ index, path: i.path.join('.'), message: i.message });
     }
@@ -36,8 +35,26 @@ export function parseMeterEvents(
   return issues.length > 0 ? { ok: false, issues } : { ok: true, events };
 }
 
+/**
+ * Marks the output of `meterEventSchema` (parsed by a caller's own schema, as tRPC's
+ * `usage.record` does) so the meter does not parse it again. Frozen, as above.
+ */
+export function markParsed(event: z.output<typeof meterEventSchema>): ParsedMeterEvent {
+  Object.freeze(event.properties);
+  return Object.freeze({ ...event, [PARSED]: true as const });
+}
+
 const isParsed = (raw: unknown): raw is ParsedMeterEvent =>
   typeof raw === 'object' && raw !== null && (raw as { [PARSED]?: boolean })[PARSED] === true && Object.isFrozen(raw);
+
+/**
+ * The idempotency key of an event that failed its check, to answer with: only a key
+ * that is itself valid (a 1 MB or a NUL-bearing key is not echoed back).
+ */
+function keyOf(raw: unknown): string | null {
+  const k = raw && typeof raw === 'object' ? (raw as { idempotencyKey?: unknown }).idempotencyKey : undefined;
+  return typeof k === 'string' && k.length > 0 && k.length <= EVENT_LIMITS.idempotencyKey && isStorableText(k) ? k : null;
+}
 
 /**
  * Turns one raw event into a stored-event shape, or says why it cannot be: the checks
@@ -51,17 +68,14 @@ export type Checked =
 
 export function checkEvent(raw: unknown, now: Date, config: MeterConfig): Checked {
   const r = isParsed(raw) ? ({ success: true, data: raw } as const) : meterEventSchema.safeParse(raw);
-  const key =
-    raw && typeof raw === 'object' && typeof (raw as { idempotencyKey?: unknown }).idempotencyKey === 'string'
-      ? (raw as { idempotencyKey: string }).idempotencyKey
-      : null;
   if (!r.success) {
-    const reason = r.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ');
-    return { ok: false, idempotencyKey: key, reason };
+    const issues = r.error.issues;
+    const shown = issues.slice(0, 5).map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ');
+    const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
+    return { ok: false, idempotencyKey: keyOf(raw), reason: shown + more };
   }
   const e = r.data;
-  if (!isId('customer', e.customerId)) return { ok: false, idempotencyKey: key, reason: `customerId: "${e.customerId}" is not a customer id (cst_…)` };
-  if (e.id !== undefined && !isId('event', e.id)) return { ok: false, idempotencyKey: key, reason: `id: "${e.id}" is not an event id (evt_…)` };
+  const key = e.idempotencyKey;
   const age = now.getTime() - e.timestamp.getTime();
   if (age > config.graceMs) {
     return { ok: false, idempotencyKey: key, reason: `timestamp: older than the ${Math.round(config.graceMs / 86_400_000)}-day grace window` };

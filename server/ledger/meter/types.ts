@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Aggregation } from '../plan/types';
-import type { CustomerId, EventId } from '../types';
+import { boundedRecord, idSchema, instant, requiredText, text, type CustomerId, type EventId } from '../types';
 
 /**
  * A usage event: "customer C used Q of feature F at time T". The idempotency key makes
@@ -9,6 +9,26 @@ import type { CustomerId, EventId } from '../types';
  * its `timestamp`, not of its arrival.
  */
 export const MAX_BATCH = 1_000;
+
+/**
+ * What one event may carry. The caps keep a single event from costing more than a batch
+ * of ordinary ones (a 5 MB event of 10,000 properties was once stored whole):
+ * - `idempotencyKey` at most 200 characters, `featureKey` at most 63;
+ * - at most 50 `properties`, each key at most 100 characters, each string value at most
+ *   500; numbers, booleans and null as they are;
+ * - all the properties together at most 8 KiB as JSON (UTF-8 bytes), so an event is
+ *   stored in well under 9 KiB.
+ * Every string must be text PostgreSQL can store (no NUL, no unpaired surrogate): one
+ * such event would otherwise fail its whole batch.
+ */
+export const EVENT_LIMITS = {
+  idempotencyKey: 200,
+  featureKey: 63,
+  properties: 50,
+  propertyKey: 100,
+  propertyValue: 500,
+  propertiesBytes: 8_192,
+} as const;
 
 /** A decimal quantity as a string or a finite number; at most 12 decimals. */
 const quantity = z
@@ -20,24 +40,34 @@ const quantity = z
       .regex(/^\d{1,18}(\.\d{1,12})?$/, 'must be a non-negative decimal number such as 1 or "0.5"'),
   );
 
-/**
- * Text PostgreSQL can store: no NUL character and no lone UTF-16 surrogate (JSON and
- * text columns refuse both, and one such event would fail its whole batch).
- */
-const storable = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((v) => !/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v), 'must not contain NUL characters or unpaired surrogates');
+const propertyValue = z.union([text(EVENT_LIMITS.propertyValue), z.number(), z.boolean(), z.null()], {
+  error: 'must be a string, a number, a boolean or null',
+});
 
+const properties = boundedRecord(propertyValue, { keys: EVENT_LIMITS.properties, keyLength: EVENT_LIMITS.propertyKey }).superRefine(
+  (p, ctx) => {
+    const bytes = Buffer.byteLength(JSON.stringify(p));
+    if (bytes > EVENT_LIMITS.propertiesBytes) {
+      ctx.addIssue({ code: 'custom', message: `at most ${EVENT_LIMITS.propertiesBytes} bytes as JSON, got ${bytes}` });
+    }
+  },
+);
+
+/**
+ * One usage event, as `POST /api/meter`, `usage.record` and `meter()` take it. Ids are
+ * checked here (a malformed `customerId` is a 400 that names the field, at every
+ * boundary); whether the customer exists is checked when the batch is resolved.
+ */
 export const meterEventSchema = z.object({
-  id: z.string().optional(),
-  idempotencyKey: storable(200).pipe(z.string().min(1)),
-  customerId: z.string().min(1),
-  featureKey: storable(63).pipe(z.string().min(1)),
+  /** The event's own id, when the caller makes ids; else one is made. */
+  id: idSchema('event').optional(),
+  idempotencyKey: requiredText(EVENT_LIMITS.idempotencyKey),
+  customerId: idSchema('customer'),
+  featureKey: requiredText(EVENT_LIMITS.featureKey),
   quantity,
-  timestamp: z.coerce.date().refine((d) => !Number.isNaN(d.getTime()), 'must be a date'),
-  properties: z.record(storable(100), z.union([storable(500), z.number().finite(), z.boolean(), z.null()])).default({}),
+  /** RFC 3339 (`2026-11-25T14:00:00Z`) or a Date, in 1970–9999; the usage window is checked later. */
+  timestamp: instant,
+  properties: properties.default({}),
 });
 export type MeterEventInput = z.input<typeof meterEventSchema>;
 

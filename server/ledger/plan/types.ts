@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isCurrency, type Currency, type PlanId, type FeatureId } from '../types';
+import { isCurrency, metadataSchema, requiredText, text, type Currency, type PlanId, type FeatureId } from '../types';
 
 /**
  * A plan: what a customer subscribes to. It has a currency, a billing interval, trial
@@ -75,13 +75,14 @@ export type Price = z.output<typeof priceSchema>;
 export const AGGREGATIONS = ['sum', 'count', 'max', 'unique_count', 'latest'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
 
+/** A feature's key: the regex admits only ASCII, so no NUL or surrogate can pass. */
 const featureKey = z
   .string()
   .regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'lowercase, starting with a letter: "api_calls"');
 
 const featureBase = {
   key: featureKey,
-  name: z.string().trim().min(1).max(120),
+  name: requiredText(120, { trim: true }),
 };
 
 export const meteredFeatureSchema = z
@@ -90,11 +91,11 @@ export const meteredFeatureSchema = z
     kind: z.literal('metered'),
     aggregation: z.enum(AGGREGATIONS),
     /** The event property counted by `unique_count` ("user_id"). */
-    uniqueProperty: z.string().min(1).max(64).optional(),
+    uniqueProperty: requiredText(100).optional(),
     /** Usage allowed per period; null means unlimited (usage is billed). */
     limit: z.number().nonnegative().nullable().default(null),
     includedUnits: z.number().int().nonnegative().default(0),
-    unitName: z.string().max(40).optional(),
+    unitName: text(40).optional(),
     price: priceSchema.optional(),
   })
   .refine((f) => f.aggregation !== 'unique_count' || f.uniqueProperty, {
@@ -137,8 +138,8 @@ export const currencySchema = z
 
 const planFields = {
   key: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase slug: "pro"'),
-  name: z.string().trim().min(1).max(120),
-  description: z.string().max(2000),
+  name: requiredText(120, { trim: true }),
+  description: text(2000),
   currency: currencySchema,
   interval: intervalSchema,
   /** The plan's own fee per interval, billed in advance (minor units). */
@@ -154,7 +155,7 @@ const planFields = {
         seen.add(f.key);
       });
     }),
-  metadata: z.record(z.string(), z.string().max(500)),
+  metadata: metadataSchema,
 };
 
 /** Defaults apply when a plan is created, never to an update (an absent field is unchanged). */

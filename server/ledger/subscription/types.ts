@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { minorUnits, priceSchema, type Price } from '../plan/types';
+import { boundedRecord, metadataSchema, requiredText } from '../types';
 import type { BillingReason, InvoiceBasis } from '../invoice/types';
 import type { CouponId, CustomerId, PlanId, SubscriptionId } from '../types';
 
@@ -78,21 +79,22 @@ export interface PendingChange {
 export const priceOverridesSchema = z
   .object({
     basePrice: minorUnits.optional(),
-    features: z.record(z.string(), priceSchema).optional(),
+    /** By feature key; at most 100 (a plan has at most 100 features). */
+    features: boundedRecord(priceSchema, { keys: 100, keyLength: 63 }).optional(),
   })
   .strict();
 
 export const createSubscriptionSchema = z.object({
-  customerId: z.string(),
-  planId: z.string(),
+  customerId: requiredText(100),
+  planId: requiredText(100),
   quantity: z.number().int().min(1).max(1_000_000).default(1),
   /** Overrides the plan's trial length; 0 for no trial. */
   trialDays: z.number().int().min(0).max(365).optional(),
   /** A coupon code to redeem on the subscription. */
-  couponCode: z.string().min(1).max(100).optional(),
+  couponCode: requiredText(100).optional(),
   /** Prices that replace the plan's for this subscriber. */
   priceOverrides: priceOverridesSchema.default({}),
-  metadata: z.record(z.string().max(100), z.string().max(500)).default({}),
+  metadata: metadataSchema.default({}),
 });
 export type CreateSubscriptionInput = z.input<typeof createSubscriptionSchema>;
 
@@ -108,7 +110,7 @@ export const cancelSchema = z.object({
 export type CancelInput = z.input<typeof cancelSchema>;
 
 export const changePlanSchema = z.object({
-  planId: z.string(),
+  planId: requiredText(100),
   /** Seats on the new plan; the current quantity when omitted. */
   quantity: z.number().int().min(1).max(1_000_000).optional(),
   /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Dec, pageSchema, type Id } from '../types';
+import { countryCode, Dec, pageSchema, requiredText, text, type Id } from '../types';
 import type { TaxRate } from './calculate';
 
 export type TaxRateId = Id<'taxRate'>;
@@ -45,11 +45,8 @@ export type TaxDecision =
 /** "US/CA", or "GB" for a country's default rate: how messages name where a rate applies. */
 export const placeOf = (country: string, region: string | null) => (region === null ? country : `${country}/${region}`);
 
-const country = z
-  .string()
-  .trim()
-  .transform((c) => c.toUpperCase())
-  .pipe(z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code such as "GB"'));
+/** An assigned ISO 3166-1 alpha-2 code, in any case ("gb" is "GB"). */
+const country = countryCode;
 
 /** Regions are compared case-insensitively: kept upper case ("ca" and "CA" are one region). */
 export const normalizeRegion = (region: string | null | undefined): string | null => {
@@ -57,7 +54,7 @@ export const normalizeRegion = (region: string | null | undefined): string | nul
   return r === '' ? null : r;
 };
 
-const region = z.string().trim().min(1).max(100).transform((r) => r.toUpperCase());
+const region = requiredText(100, { trim: true }).transform((r) => r.toUpperCase());
 
 const PERCENTAGE = /^\d{1,3}(\.\d{1,4})?$/;
 const percentage = z
@@ -68,8 +65,8 @@ const percentage = z
   // One spelling per value ("20.00" is "20"), as the SQL store reads it back.
   .transform((p) => new Dec(p).toFixed());
 
-const displayName = z.string().trim().min(1).max(100);
-const description = z.string().trim().max(2000);
+const displayName = requiredText(100, { trim: true });
+const description = text(2000, { trim: true });
 
 export const createTaxRateSchema = z.object({
   displayName,

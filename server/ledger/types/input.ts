@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { isCountryCode } from './country';
+import { ID_PREFIXES, isId, type Entity, type Id } from './ids';
+
+export { ISO_COUNTRY_CODES, isCountryCode } from './country';
 
 /**
  * The shared schemas for text and time at every boundary (tRPC inputs, `POST /api/meter`,
@@ -16,16 +20,100 @@ export const UNSTORABLE_TEXT_MESSAGE = 'must not contain NUL characters or unpai
 
 export const isStorableText = (s: string): boolean => !UNSTORABLE.test(s);
 
+/**
+ * A rejected value as a message may show it: at most `max` characters, JSON-escaped (a
+ * NUL reads `\u0000`), with the full length when it was cut. A 1 MB value in a request
+ * never comes back whole in the answer.
+ */
+export function quote(value: string, max = 24): string {
+  if (value.length <= max) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, max))}… (${value.length} characters)`;
+}
+
+export interface TextOptions {
+  /** Trim white space first (names, addresses); limits apply to the trimmed text. */
+  trim?: boolean;
+}
+
+const storableString = (max: number, min: number, { trim = false }: TextOptions) => {
+  let s = trim ? z.string().trim() : z.string();
+  if (min > 0) s = s.min(min, 'must not be empty');
+  return s.max(max, `must be at most ${max} characters`).refine(isStorableText, UNSTORABLE_TEXT_MESSAGE);
+};
+
 /** A string PostgreSQL stores as given, at most `max` characters (UTF-16 units). */
-export const text = (max: number) => z.string().max(max).refine(isStorableText, UNSTORABLE_TEXT_MESSAGE);
+export const text = (max: number, options: TextOptions = {}) => storableString(max, 0, options);
 
-/** The same, and not empty. */
-export const requiredText = (max: number) => text(max).pipe(z.string().min(1, 'must not be empty'));
+/** The same, and not empty (after trimming, with `trim`). */
+export const requiredText = (max: number, options: TextOptions = {}) => storableString(max, 1, options);
 
-/** Metadata: string keys and values, both storable; at most 50 keys, as Stripe allows. */
-export const metadataSchema = z
-  .record(text(100), text(500))
-  .refine((m) => Object.keys(m).length <= 50, 'at most 50 keys');
+export interface RecordLimits {
+  /** Most keys. */
+  keys: number;
+  /** Longest key, in characters. */
+  keyLength: number;
+}
+
+/**
+ * An object of string keys (storable, at most `keyLength` long, at most `keys` of them)
+ * and values of `value`. Keys are checked before any value, and their issues are put on
+ * the object itself (`metadata: key "a\u0000b" …`): a bad key never becomes part of an
+ * issue's path, where it would come back whole; 10,000 keys are refused by their count
+ * before one of them is parsed.
+ */
+export function boundedRecord<V extends z.ZodType>(value: V, limits: RecordLimits) {
+  return z.preprocess<unknown, z.ZodRecord<z.ZodString, V>, Record<string, z.input<V>>>((input, ctx) => {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return input; // the record says what it expected
+    const keys = Object.keys(input);
+    if (keys.length > limits.keys) {
+      ctx.addIssue({ code: 'custom', message: `at most ${limits.keys} keys, got ${keys.length}`, input });
+      return input;
+    }
+    for (const key of keys) {
+      const why =
+        key.length > limits.keyLength
+          ? `is longer than ${limits.keyLength} characters`
+          : key.length === 0
+            ? 'is empty'
+            : !isStorableText(key)
+              ? UNSTORABLE_TEXT_MESSAGE
+              : null;
+      if (why) ctx.addIssue({ code: 'custom', message: `key ${quote(key)} ${why}`, input });
+    }
+    return input;
+  }, z.record(z.string(), value));
+}
+
+/** Metadata: string keys and values, both storable; at most 50 keys of at most 100 characters, values of at most 500, as Stripe allows. */
+export const metadataSchema = boundedRecord(text(500), { keys: 50, keyLength: 100 });
+
+/**
+ * A country: an officially assigned ISO 3166-1 alpha-2 code (`ZZ`, `UK`, `EU` are not),
+ * in any case, stored upper case ("gb" is "GB").
+ */
+export const countryCode = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .superRefine((c, ctx) => {
+    if (!isCountryCode(c)) {
+      ctx.addIssue({ code: 'custom', message: `${quote(c, 8)} is not an ISO 3166-1 alpha-2 country code: expected one such as "US" or "GB"` });
+    }
+  });
+
+/**
+ * An entity id from outside (a TypeID of the entity's prefix), typed as that entity's id.
+ * Its pattern admits no NUL, no surrogate and nothing longer than an id; the message shows
+ * a short prefix of a bad one.
+ */
+export const idSchema = <E extends Entity>(entity: E) =>
+  z.string().transform((v, ctx): Id<E> => {
+    if (!isId(entity, v)) {
+      ctx.addIssue({ code: 'custom', message: `expected a ${entity} id (${ID_PREFIXES[entity]}_…), got ${quote(v, 32)}` });
+      return z.NEVER;
+    }
+    return v;
+  });
 
 /**
  * Every instant Ledger accepts lies in [1970-01-01, 9999-12-31]: before it, epoch
@@ -63,15 +151,20 @@ const RANGE_MESSAGE = 'must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59
  * `2026-11-25T14:00:00Z`. Numbers, booleans, null, `2026-02-30…` and dates outside
  * [1970, 9999] are refused with a message that says what is expected.
  */
+const EXAMPLE_INSTANT = 'an RFC 3339 date-time such as 2026-11-25T14:00:00Z';
+const EXPECTED_INSTANT = `expected ${EXAMPLE_INSTANT}`;
+
+const described = (v: unknown) =>
+  v === null ? 'null' : v instanceof Date ? 'an invalid Date' : typeof v === 'string' ? quote(v, 32) : `a ${typeof v}`;
+
 export const instant = z
   .union([z.date(), z.string()], {
-    error: (issue) =>
-      issue.input === undefined ? 'required: an RFC 3339 date-time such as 2026-11-25T14:00:00Z' : 'expected an RFC 3339 date-time such as 2026-11-25T14:00:00Z',
+    error: (issue) => (issue.input === undefined ? `required: ${EXAMPLE_INSTANT}` : `${EXPECTED_INSTANT}, got ${described(issue.input)}`),
   })
   .transform((v, ctx) => {
     const d = typeof v === 'string' ? parseRfc3339(v) : Number.isNaN(v.getTime()) ? null : v;
     if (!d) {
-      ctx.addIssue({ code: 'custom', message: 'expected an RFC 3339 date-time such as 2026-11-25T14:00:00Z' });
+      ctx.addIssue({ code: 'custom', message: `${EXPECTED_INSTANT}, got ${described(v)}` });
       return z.NEVER;
     }
     if (!inRange(d)) {

@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import { requiredText } from './input';
 
-/** Lists are paged by an opaque cursor (the last id seen; TypeIDs sort by time). */
+/**
+ * Lists are paged by an opaque cursor (the last id seen, or a plan's key; TypeIDs sort by
+ * time). A cursor is compared with stored text, so it must be text PostgreSQL can hold.
+ */
 export const pageSchema = z.object({
   limit: z.number().int().min(1).max(100).default(20),
-  cursor: z.string().min(1).optional(),
+  cursor: requiredText(200).optional(),
 });
 export type PageInput = z.input<typeof pageSchema>;
 export type PageRequest = z.output<typeof pageSchema>;

@@ -3,7 +3,9 @@ import { invalid } from './errors';
 
 /**
  * Parses input at an engine boundary. A failure becomes one `invalid` error that names
- * every offending field ("features.0.price.tiers: …"), and nothing has been changed.
+ * every offending field ("features.0.price.tiers: …"; the message shows the first ten, the
+ * error's issues list them all), and nothing has been changed. The shared schemas
+ * (`./input.ts`) quote at most a short prefix of a rejected value, so neither echoes it whole.
  */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const r = schema.safeParse(value);
@@ -12,5 +14,7 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what:
     path: i.path.map(String).join('.') || '(root)',
     message: i.message,
   }));
-  throw invalid(`invalid ${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  const shown = issues.slice(0, 10).map((i) => `${i.path}: ${i.message}`).join('; ');
+  const more = issues.length > 10 ? ` (and ${issues.length - 10} more)` : '';
+  throw invalid(`invalid ${what}: ${shown}${more}`, issues);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createCouponSchema, updateCouponSchema } from '../../ledger/coupon/types';
+import { requiredText } from '../../ledger/types';
 import { apiKeyProcedure, router } from '../init';
 import { idOf, pageInput } from '../inputs';
 
@@ -12,7 +13,7 @@ export const couponsRouter = router({
     .query(({ ctx, input }) => ctx.ledger.coupons.get(ctx.scope, input.id)),
   /** Case-insensitive. */
   getByCode: apiKeyProcedure
-    .input(z.object({ code: z.string().min(1).max(100) }))
+    .input(z.object({ code: requiredText(100) }))
     .query(({ ctx, input }) => ctx.ledger.coupons.getByCode(ctx.scope, input.code)),
   list: apiKeyProcedure.input(pageInput).query(({ ctx, input }) => ctx.ledger.coupons.list(ctx.scope, input)),
   /** Name, metadata, expiresAt and maxRedemptions; never the discount terms. */
@@ -24,6 +25,6 @@ export const couponsRouter = router({
     .mutation(({ ctx, input }) => ctx.ledger.coupons.archive(ctx.scope, input.id)),
   /** Redeems a code on a subscription (as subscriptions.applyCoupon); returns the subscription. */
   redeem: apiKeyProcedure
-    .input(z.object({ subscriptionId: idOf('subscription'), code: z.string().min(1).max(100) }))
+    .input(z.object({ subscriptionId: idOf('subscription'), code: requiredText(100) }))
     .mutation(({ ctx, input }) => ctx.ledger.subscriptions.applyCoupon(ctx.scope, input.subscriptionId, input.code)),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createCustomerSchema, updateCustomerSchema } from '../../ledger';
+import { createCustomerSchema, requiredText, updateCustomerSchema } from '../../ledger';
 import { apiKeyProcedure, router } from '../init';
 import { idOf, pageInput } from '../inputs';
 
@@ -11,7 +11,7 @@ export const customersRouter = router({
     .input(z.object({ id: idOf('customer') }))
     .query(({ ctx, input }) => ctx.ledger.customers.get(ctx.scope, input.id)),
   getByExternalId: apiKeyProcedure
-    .input(z.object({ externalId: z.string().min(1) }))
+    .input(z.object({ externalId: requiredText(200) }))
     .query(({ ctx, input }) => ctx.ledger.customers.getByExternalId(ctx.scope, input.externalId)),
   list: apiKeyProcedure.input(pageInput).query(({ ctx, input }) => ctx.ledger.customers.list(ctx.scope, input)),
   update: apiKeyProcedure

@@ -1,8 +1,10 @@
 import { z } from 'zod';
+import { requiredText } from '../../ledger';
 import { apiKeyProcedure, router } from '../init';
 import { idOf } from '../inputs';
 
-const featureKey = z.string().min(1).max(63);
+/** Any storable key: one no plan has answers `feature_not_in_plan`, not an error. */
+const featureKey = requiredText(63);
 
 export const entitlementsRouter = router({
   /** May the customer use the feature now? `{ allowed, limit, used, remaining, reason }`. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createPlanSchema, listPlansSchema, updatePlanSchema } from '../../ledger';
+import { createPlanSchema, listPlansSchema, requiredText, updatePlanSchema } from '../../ledger';
 import { apiKeyProcedure, router } from '../init';
 import { idOf } from '../inputs';
 
@@ -9,7 +9,7 @@ export const plansRouter = router({
     .input(z.object({ id: idOf('plan') }))
     .query(({ ctx, input }) => ctx.ledger.plans.get(ctx.scope, input.id)),
   getByKey: apiKeyProcedure
-    .input(z.object({ key: z.string().min(1) }))
+    .input(z.object({ key: requiredText(63) }))
     .query(({ ctx, input }) => ctx.ledger.plans.getByKey(ctx.scope, input.key)),
   list: apiKeyProcedure
     .input(listPlansSchema.partial().default({}))

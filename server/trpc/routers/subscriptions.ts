@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cancelSchema, changePlanSchema, changeSeatsSchema, createSubscriptionSchema } from '../../ledger';
+import { cancelSchema, changePlanSchema, changeSeatsSchema, createSubscriptionSchema, requiredText } from '../../ledger';
 import { apiKeyProcedure, router } from '../init';
 import { idOf, pageInput } from '../inputs';
 
@@ -36,6 +36,6 @@ export const subscriptionsRouter = router({
   endTrial: apiKeyProcedure.input(byId).mutation(({ ctx, input }) => ctx.ledger.subscriptions.endTrial(ctx.scope, input.id)),
   /** Redeems a coupon code on the subscription (replacing its coupon, if any). */
   applyCoupon: apiKeyProcedure
-    .input(z.object({ id: idOf('subscription'), code: z.string().min(1).max(100) }))
+    .input(z.object({ id: idOf('subscription'), code: requiredText(100) }))
     .mutation(({ ctx, input }) => ctx.ledger.subscriptions.applyCoupon(ctx.scope, input.id, input.code)),
 });
