@@ -98,17 +98,20 @@ export const documentSequences = pgTable(
 );
 
 /**
- * Test clocks: a scope with one lives at the clock's time instead of the real time
- * (for rehearsing billing). Only moves forward.
+ * Test clocks (test scopes only): a frozen time for the customers created on one
+ * (`customers.test_clock_id`). Advancing a clock moves only those customers; it only
+ * moves forward. Several per scope, each with an optional name.
  */
 export const testClocks = pgTable(
   'test_clocks',
   {
     ...scope,
+    id: text('id').notNull(),
+    name: text('name'),
     now: ts('now').notNull(),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
     version: integer('version').notNull().default(0),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.appId] })],
+  (t) => [primaryKey({ columns: [t.tenantId, t.appId, t.id] })],
 );

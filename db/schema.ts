@@ -22,6 +22,7 @@ import {
  * the engine). Timestamps are timestamptz.
  */
 import { scope, ts } from './columns';
+import { testClocks } from './schema-billing';
 
 export const customers = pgTable(
   'customers',
@@ -39,12 +40,22 @@ export const customers = pgTable(
     taxStatus: text('tax_status').$type<'taxable' | 'exempt' | 'reverse_charge'>().notNull().default('taxable'),
     taxId: text('tax_id'),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    /** The test clock the customer lives on (test scopes only); set at creation. */
+    testClockId: text('test_clock_id'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.tenantId, t.appId, t.id] }),
     uniqueIndex('customers_external_id_key').on(t.tenantId, t.appId, t.externalId),
+    // The customers of a clock (its advance, its deletion, the engine's clock map).
+    index('customers_test_clock_idx').on(t.tenantId, t.appId, t.testClockId).where(sql`${t.testClockId} is not null`),
+    // A customer is created on a clock that exists, and a clock is deleted after its customers.
+    foreignKey({
+      name: 'customers_test_clock_fk',
+      columns: [t.tenantId, t.appId, t.testClockId],
+      foreignColumns: [testClocks.tenantId, testClocks.appId, testClocks.id],
+    }),
   ],
 );
 

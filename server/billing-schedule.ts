@@ -1,23 +1,31 @@
-import { consoleLogger, isLedgerError, scopeKey, type CycleReport, type Ledger, type Logger, type Scope } from './ledger';
+import { consoleLogger, isLedgerError, scopeKey, type CycleReport, type Ledger, type Logger, type Scope, type TestClockId } from './ledger';
 import type { Runtime } from './runtime';
 
 /**
- * The billing cycle on a schedule, for the app: every interval, the scopes with work due
- * (a period that ended, a draft past its grace) are found with one query across scopes,
- * then each scope's cycle runs on its own, one after another. The engine's cycle is
- * idempotent and safe to run concurrently, so several app instances may each run this.
+ * The billing cycle on a schedule, for the app: every interval, the work due (a period
+ * that ended, a draft past its grace, an invoice a change still owes) is found with one
+ * query across scopes, each item judged at its customer's time: the real time, or the
+ * time of the test clock the customer is on. Then each scope's customers on no clock
+ * (at the real time), and each clock with work due at its own time, run on their own,
+ * one after another. Clocks do not move by themselves: their customers have work due
+ * only when an advance left some undone (it failed midway) or a change's invoice could
+ * not be made. The engine's cycle is idempotent and safe to run concurrently, so
+ * several app instances may each run this.
  */
 
 /** How many scopes one query for due work returns. */
 const SCOPES_PER_QUERY = 1000;
 
-export type ScopeRun = { scope: Scope; report: CycleReport; error?: never } | { scope: Scope; error: unknown; report?: never };
+/** One run: a scope's customers on no clock (`testClockId` null or absent), or one clock's. */
+export type ScopeRun =
+  | { scope: Scope; testClockId?: TestClockId | null; report: CycleReport; error?: never }
+  | { scope: Scope; testClockId?: TestClockId | null; error: unknown; report?: never };
 
 /**
- * Runs the cycle of every scope with work due at `at`, each once, in turn; a scope whose
- * run fails is reported to `each` like the others and the rest still run. Asks again
- * after each batch (more than 1,000 scopes due) until no new scope comes back; stops
- * early, between scopes, once `signal` is aborted. Returns how many scopes ran.
+ * Runs the cycle of every scope (and test clock) with work due at `at`, each once, in
+ * turn; a run that fails is reported to `each` like the others and the rest still run.
+ * Asks again after each batch (more than 1,000 due) until nothing new comes back; stops
+ * early, between runs, once `signal` is aborted. Returns how many runs there were.
  */
 export async function runDueScopes(
   ledger: Pick<Ledger, 'store' | 'billing'>,
@@ -27,16 +35,19 @@ export async function runDueScopes(
 ): Promise<number> {
   const seen = new Set<string>();
   for (;;) {
-    const due = (await ledger.store.billing.dueScopes(at, SCOPES_PER_QUERY)).filter((s) => !seen.has(scopeKey(s)));
+    const keyOf = (w: { scope: Scope; testClockId: TestClockId | null }) => `${scopeKey(w.scope)}\u0000${w.testClockId ?? ''}`;
+    const due = (await ledger.store.billing.dueWork(at, SCOPES_PER_QUERY)).filter((w) => !seen.has(keyOf(w)));
     if (due.length === 0) return seen.size;
-    for (const scope of due) {
+    for (const work of due) {
       if (signal?.aborted) return seen.size;
-      seen.add(scopeKey(scope));
+      seen.add(keyOf(work));
+      const { scope, testClockId } = work;
       let run: ScopeRun;
       try {
-        run = { scope, report: await ledger.billing.run(scope) };
+        const report = testClockId ? await ledger.billing.runClock(scope, testClockId) : await ledger.billing.run(scope);
+        run = { scope, testClockId, report };
       } catch (error) {
-        run = { scope, error };
+        run = { scope, testClockId, error };
       }
       each(run);
     }
@@ -81,7 +92,7 @@ export function startBillingSchedule(rt: Pick<Runtime, 'ledger'>, intervalMs: nu
 }
 
 function logRun(logger: Logger, run: ScopeRun): void {
-  const where = { tenantId: run.scope.tenantId, appId: run.scope.appId };
+  const where = { tenantId: run.scope.tenantId, appId: run.scope.appId, ...(run.testClockId ? { testClockId: run.testClockId } : {}) };
   if (run.report) {
     const r = run.report;
     if (r.periods + r.invoicesCreated + r.invoicesFinalized > 0) logger.info('billing cycle', { ...where, ...r });

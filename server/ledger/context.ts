@@ -11,10 +11,13 @@ export interface EngineContext {
   readonly logger: Logger;
   readonly changes: ChangeFeed;
   /**
-   * The time in a scope: the scope's test clock when it has one, else `clock`. Every
-   * service asks this, never `clock` directly, so a test clock moves a whole scope.
+   * The time of a customer's objects (its subscriptions, usage windows, entitlements,
+   * invoices): its test clock's when the customer was created on one, else `clock`.
+   * Without a customer (plans, tax rates, coupons themselves): `clock`. Every service
+   * asks this, never `clock` directly, and names the customer whenever the object has
+   * one, so a test clock moves only its own customers. A Map lookup, no query.
    */
-  now(scope: Scope): Date;
-  /** `now(scope)` in epoch milliseconds, cheaper on hot paths (entitlement checks). */
-  nowMs(scope: Scope): number;
+  now(scope: Scope, customerId?: string | null): Date;
+  /** `now(scope, customerId)` in epoch milliseconds, cheaper on hot paths (entitlement checks). */
+  nowMs(scope: Scope, customerId?: string | null): number;
 }

@@ -26,6 +26,24 @@ export * from './tax/types';
 export type { TaxRate as TaxRateTerms } from './tax/calculate';
 export * from './invoice/types';
 export { InvoiceService } from './invoice/service';
-export { BillingCycle, type CycleReport } from './billing/cycle';
-export { TestClocks, testClockSchema } from './billing/test-clocks';
+export {
+  BillingCycle,
+  advanceTestClockSchema,
+  MAX_ADVANCE_YEARS,
+  MAX_PERIODS_PER_ADVANCE,
+  type AdvanceTestClockInput,
+  type CycleReport,
+} from './billing/cycle';
+export {
+  TestClocks,
+  createTestClockSchema,
+  testClockSchema,
+  MAX_CLOCKS_PER_SCOPE,
+  MAX_CUSTOMERS_PER_CLOCK,
+  type CreateTestClockInput,
+  type TestClock,
+} from './billing/test-clocks';
+export type { DueWork, OnClock } from './billing/store';
+export { ScopeModes } from './scope/service';
+export { SCOPE_MODES as ENGINE_SCOPE_MODES, type ScopeMode as EngineScopeMode } from './scope/store';
 export type { ChangePreview } from './subscription/service';

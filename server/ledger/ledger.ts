@@ -13,6 +13,7 @@ import type { MeterConfig } from './meter/types';
 import { PlanService } from './plan/service';
 import type { Plugin } from './plugin/hooks';
 import { PluginRegistry } from './plugin/registry';
+import { ScopeModes } from './scope/service';
 import { createMemoryStore } from './store/memory';
 import type { Store } from './store/store';
 import { SubscriptionService } from './subscription/service';
@@ -44,12 +45,23 @@ export interface Ledger {
   readonly coupons: CouponService;
   readonly taxRates: TaxRateService;
   readonly invoices: InvoiceService;
-  /** The billing cycle: `run(scope, at?)`, `generateInvoice`, and `advanceClock` for test clocks. */
+  /**
+   * The billing cycle: `run(scope, at?)` (customers on no test clock, at the real time),
+   * `advanceClock(scope, { id, to })` and `runClock(scope, id)` for a test clock's
+   * customers, `generateInvoice`.
+   */
   readonly billing: BillingCycle;
-  /** `billing.run`: bills every subscription of the scope whose period ended by `now`. */
+  /** `billing.run`: bills every subscription of the scope's customers on no test clock whose period ended by `now`. */
   runBillingCycle(scope: Scope, now?: Date): Promise<CycleReport>;
-  /** Test clocks: a scope with one lives at its time (create, get, delete; advance through `billing`). */
+  /**
+   * Test clocks (test scopes only): `create`, `get`, `list`, `delete` (with the customers
+   * created on it); advance one with `billing.advanceClock`.
+   */
   readonly testClocks: TestClocks;
+  /** Scopes' modes: `register(scope, 'live' | 'test')`, `mode(scope)` (unregistered: live). */
+  readonly scopes: ScopeModes;
+  /** The time of a customer's objects (its test clock's, if it is on one), else the real time. */
+  now(scope: Scope, customerId?: string | null): Date;
   readonly meter: MeterService;
   readonly entitlements: EntitlementService;
   /** `entitlements.check`: may the customer use the feature now? */
@@ -65,7 +77,8 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   const logger = options.logger ?? consoleLogger;
   const store = options.store ?? createMemoryStore();
   const clock = options.clock ?? systemClock;
-  const testClocks = new TestClocks(store.billing, clock);
+  const scopes = new ScopeModes(store.scopes);
+  const testClocks = new TestClocks(store.billing, clock, scopes);
   await testClocks.load();
   const ctx: EngineContext = {
     store,
@@ -73,8 +86,8 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     clock,
     logger,
     changes: new ChangeFeed(),
-    now: (scope) => testClocks.now(scope),
-    nowMs: (scope) => testClocks.nowMs(scope),
+    now: (scope, customerId) => testClocks.now(scope, customerId),
+    nowMs: (scope, customerId) => testClocks.nowMs(scope, customerId),
   };
   const meter = new MeterService(ctx, options.meter);
   const entitlements = new EntitlementService(ctx, meter, options.entitlements);
@@ -84,11 +97,11 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   const taxRates = new TaxRateService(ctx);
   const coupons = new CouponService(ctx);
   const invoices = new InvoiceService(ctx, taxRates, options.invoices);
-  const billing = new BillingCycle(ctx, invoices, testClocks);
+  const billing = new BillingCycle(ctx, invoices, testClocks, scopes);
   await ctx.plugins.emit('onInit');
   let stopped: Promise<void> | null = null;
   return {
-    customers: new CustomerService(ctx),
+    customers: new CustomerService(ctx, testClocks),
     plans: new PlanService(ctx),
     subscriptions: new SubscriptionService(ctx, { invoices, coupons, cycle: billing }),
     coupons,
@@ -97,6 +110,8 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     billing,
     runBillingCycle: (scope, now) => billing.run(scope, now),
     testClocks,
+    scopes,
+    now: (scope, customerId) => testClocks.now(scope, customerId),
     meter,
     entitlements,
     entitled: (scope, customerId, featureKey) => entitlements.check(scope, customerId, featureKey),

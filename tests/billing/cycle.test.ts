@@ -40,6 +40,15 @@ describe.each(storeFactories())('billing on $name', (factory) => {
     return { ledger, clock, scope, plan, customer, calls, invoices };
   }
   const amountOf = (inv: Invoice, lineId: string) => inv.lines.find((l) => l.id === lineId)?.amount;
+  /** The scope made a test scope, a test clock at `at` and a customer created on it. */
+  async function onClock(ledger: Ledger, scope: Scope, at: Date) {
+    await ledger.scopes.register(scope, 'test');
+    const clock = await ledger.testClocks.create(scope, { at });
+    const customer = await ledger.customers.create(scope, { email: 'c@example.com', name: 'Clocked', country: 'US', region: 'TX', testClockId: clock.id });
+    const invoices = async () =>
+      (await ledger.invoices.listByCustomer(scope, customer.id, { limit: 100 })).items.sort((a, b) => a.issueAt.getTime() - b.issueAt.getTime() || (a.id < b.id ? -1 : 1));
+    return { clock, customer, invoices };
+  }
 
   describe('the first invoice and the period end', () => {
     it("creating a subscription invoices the first period's fees at once: 49.00 + 2 paid seats × 10.00 = 69.00, INV-000001, open", async () => {
@@ -121,10 +130,10 @@ describe.each(storeFactories())('billing on $name', (factory) => {
     });
 
     it('an anchor on the 31st bills on the last day of shorter months: Feb 28, Mar 31, Apr 30', async () => {
-      const { ledger, scope, plan, customer, invoices } = await setup('2025-01-31T12:00:00Z');
-      await ledger.testClocks.create(scope, { at: new Date('2025-01-31T12:00:00Z') });
+      const { ledger, scope, plan } = await setup('2025-01-31T12:00:00Z');
+      const { clock, customer, invoices } = await onClock(ledger, scope, new Date('2025-01-31T12:00:00Z'));
       await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
-      await ledger.billing.advanceClock(scope, new Date('2025-05-01T00:00:00Z'));
+      await ledger.billing.advanceClock(scope, { id: clock.id, to: new Date('2025-05-01T00:00:00Z') });
       expect((await invoices()).map((i) => i.issueAt.toISOString())).toEqual([
         '2025-01-31T12:00:00.000Z',
         '2025-02-28T12:00:00.000Z',
@@ -408,8 +417,8 @@ describe.each(storeFactories())('billing on $name', (factory) => {
   });
 
   it('a year of monthly billing, advanced by a test clock: usage, a 25 % coupon for 3 periods and 20 % VAT, invoice by invoice', async () => {
-    const { ledger, scope, customer } = await setup();
-    await ledger.testClocks.create(scope, { at: T0 });
+    const { ledger, scope, customer: bystander } = await setup();
+    const { clock, customer } = await onClock(ledger, scope, T0);
     await ledger.taxRates.create(scope, { displayName: 'VAT', country: 'US', region: 'TX', percentage: '20' });
     const plan = await ledger.plans.create(scope, {
       key: 'year',
@@ -425,10 +434,10 @@ describe.each(storeFactories())('billing on $name', (factory) => {
     for (let k = 1; k <= 12; k++) {
       // month k: 1,000 + 500·k calls, metered on the 20th of the month
       const midMonth = new Date(new Date(start).setUTCMonth(new Date(start).getUTCMonth() + k - 1) + 5 * DAY);
-      await ledger.billing.advanceClock(scope, midMonth);
+      await ledger.billing.advanceClock(scope, { id: clock.id, to: midMonth });
       await ledger.meter.meterDurable(scope, [{ idempotencyKey: `m${k}`, customerId: customer.id, featureKey: 'api_calls', quantity: 1000 + 500 * k, timestamp: midMonth.toISOString() }]);
     }
-    await ledger.billing.advanceClock(scope, new Date('2026-01-15T12:00:00Z'));
+    await ledger.billing.advanceClock(scope, { id: clock.id, to: new Date('2026-01-15T12:00:00Z') });
     const all = (await ledger.invoices.listByCustomer(scope, customer.id, { limit: 100 })).items.sort((a, b) => a.issueAt.getTime() - b.issueAt.getTime());
     // Invoice 0: 49.00 − 25 % = 36.75, + 20 % = 44.10. Invoice k (k = 1..12) bills month
     // k's usage (500·k calls above the included: k × 1.00) and the next month's 49.00:
@@ -442,7 +451,10 @@ describe.each(storeFactories())('billing on $name', (factory) => {
       '2025-01-15', '2025-02-15', '2025-03-15', '2025-04-15', '2025-05-15', '2025-06-15', '2025-07-15',
       '2025-08-15', '2025-09-15', '2025-10-15', '2025-11-15', '2025-12-15', '2026-01-15',
     ]);
-    expect(ledger.testClocks.now(scope)).toEqual(new Date('2026-01-15T12:00:00Z'));
+    expect(ledger.now(scope, customer.id)).toEqual(new Date('2026-01-15T12:00:00Z'));
+    // Only the clock's customer moved: the scope's other customer is still at the real time.
+    expect(ledger.now(scope, bystander.id)).toEqual(T0);
+    expect((await ledger.invoices.listByCustomer(scope, bystander.id)).items).toEqual([]);
   });
 });
 

@@ -7,7 +7,12 @@ import { nthPeriod, periodFor } from '../subscription/period';
 import type { Subscription } from '../subscription/types';
 import { illegalState, invalid, isLedgerError, notFound, parseId, type PlanId, type Scope } from '../types';
 import { canonicalJson } from '../types';
-import type { TestClocks } from './test-clocks';
+import { z } from 'zod';
+import type { ScopeModes } from '../scope/service';
+import { addInterval } from '../subscription/period';
+import { instant, parseInput } from '../types';
+import type { OnClock } from './store';
+import type { TestClock, TestClocks } from './test-clocks';
 
 /** What a run of the billing cycle did. */
 export interface CycleReport {
@@ -19,6 +24,24 @@ export interface CycleReport {
 
 /** How many subscriptions (and drafts) a run takes per query. */
 const PAGE = 100;
+
+const emptyReport = (): CycleReport => ({ periods: 0, invoicesCreated: 0, invoicesFinalized: 0 });
+
+/**
+ * The bound of one test clock advance: at most this many years ahead, and at most this
+ * many period ends of the clock's subscriptions passed (Stripe allows two intervals of
+ * the clock's shortest subscription per advance). Larger rehearsals take several calls.
+ */
+export const MAX_ADVANCE_YEARS = 2;
+export const MAX_PERIODS_PER_ADVANCE = 100;
+
+export const advanceTestClockSchema = z.object({
+  /** The clock (`clk_…`). */
+  id: z.string().max(100),
+  /** Where the clock moves to: not before its time, at most MAX_ADVANCE_YEARS ahead. */
+  to: instant,
+});
+export type AdvanceTestClockInput = z.input<typeof advanceTestClockSchema>;
 
 /**
  * The billing cycle of a scope: `run(scope, now)` finds every live subscription whose
@@ -42,32 +65,53 @@ export class BillingCycle {
     private readonly ctx: EngineContext,
     private readonly invoices: InvoiceService,
     private readonly clocks: TestClocks,
+    private readonly modes: ScopeModes,
   ) {}
 
+  /**
+   * The cycle of the scope's customers that are on no test clock, at the real time (or
+   * an earlier `at`). Customers on a test clock move only when their clock is advanced.
+   */
   async run(scope: Scope, at?: Date): Promise<CycleReport> {
-    const now = at ?? this.ctx.now(scope);
-    const scopeNow = this.ctx.now(scope);
-    if (now > scopeNow) {
-      throw invalid(`cannot run the billing cycle at ${now.toISOString()}, after the scope's time ${scopeNow.toISOString()}; advance a test clock to rehearse the future`);
+    const real = this.ctx.now(scope);
+    const now = at ?? real;
+    if (now > real) {
+      throw invalid(`cannot run the billing cycle at ${now.toISOString()}, after the current time ${real.toISOString()}; advance a test clock to rehearse the future`, [
+        { path: 'at', message: 'at most the current time' },
+      ]);
     }
-    const report: CycleReport = { periods: 0, invoicesCreated: 0, invoicesFinalized: 0 };
+    // A live scope has no clocks: no need to look at its customers' clocks.
+    const on: OnClock | undefined = (await this.modes.mode(scope)) === 'test' ? { testClockId: null } : undefined;
+    return this.#run(scope, now, on);
+  }
+
+  /**
+   * The cycle of a test clock's customers at the clock's time, without moving it: what
+   * an advance left undone (it failed midway, or a change's invoice could not be made).
+   */
+  async runClock(scope: Scope, testClockId: string): Promise<CycleReport> {
+    const clock = await this.clocks.get(scope, testClockId);
+    return this.#run(scope, clock.now, { testClockId: clock.id });
+  }
+
+  async #run(scope: Scope, now: Date, on: OnClock | undefined, report: CycleReport = emptyReport()): Promise<CycleReport> {
     // Invoices owed by changes already made (a change whose own drain failed), canceled
     // subscriptions' final invoices included.
     for (let round = 0; round < 100; round++) {
-      const owing = await this.ctx.store.subscriptions.listWithOutbox(scope, PAGE);
+      const owing = await this.ctx.store.subscriptions.listWithOutbox(scope, PAGE, on);
       if (owing.length === 0) break;
-      for (const sub of owing) await this.drainOutbox(scope, sub);
+      for (const sub of owing) await this.drainOutbox(scope, sub, report);
       if (owing.length < PAGE) break;
     }
     for (;;) {
-      const due = await this.ctx.store.subscriptions.listDue(scope, now, PAGE);
+      const due = await this.ctx.store.subscriptions.listDue(scope, now, PAGE, on);
       if (due.length === 0) break;
       let moved = 0;
       for (const sub of due) moved += await this.settle(scope, sub, now, report);
       if (moved === 0) break; // every due subscription was moved by someone else meanwhile
     }
     for (;;) {
-      const drafts = await this.ctx.store.invoices.listDraftsDue(scope, now, PAGE);
+      const drafts = await this.ctx.store.invoices.listDraftsDue(scope, now, PAGE, on);
       if (drafts.length === 0) break;
       for (const draft of drafts) if (await this.finalizeDue(scope, draft)) report.invoicesFinalized++;
       if (drafts.length < PAGE) break;
@@ -76,28 +120,78 @@ export class BillingCycle {
   }
 
   /**
-   * Moves a test clock to `to`, running the cycle at every instant on the way where
-   * something is due (a period end, a draft's finalization), in order, so a year of
-   * monthly billing is twelve renewals, each at its own time.
+   * Moves a test clock to `to`, running the cycle of its customers at every instant on
+   * the way where something is due (a period end, a draft's finalization), in order, so
+   * a year of monthly billing is twelve renewals, each at its own time. Bounded: at most
+   * `MAX_ADVANCE_YEARS` ahead and `MAX_PERIODS_PER_ADVANCE` period ends of the clock's
+   * subscriptions per call; beyond, `invalid`, and nothing moves.
+   *
+   * Concurrent advances of one clock are safe: the clock only moves forward, every step
+   * is the idempotent cycle, and each report counts only what its own call did.
    */
-  async advanceClock(scope: Scope, to: Date): Promise<{ now: Date; report: CycleReport }> {
-    const total: CycleReport = { periods: 0, invoicesCreated: 0, invoicesFinalized: 0 };
-    const current = (await this.clocks.get(scope)).now;
-    if (to < current) throw invalid(`a test clock only moves forward: it is at ${current.toISOString()}, asked for ${to.toISOString()}`);
-    for (let guard = 0; guard < 100_000; guard++) {
-      const [sub] = await this.ctx.store.subscriptions.listDue(scope, to, 1);
-      const [draft] = await this.ctx.store.invoices.listDraftsDue(scope, to, 1);
-      const times = [sub?.currentPeriodEnd, draft?.finalizeAt].filter((d): d is Date => !!d).map((d) => d.getTime());
-      const next = times.length ? new Date(Math.max(Math.min(...times), this.ctx.now(scope).getTime())) : null;
-      if (!next) break;
-      await this.clocks.move(scope, next);
-      const r = await this.run(scope, next);
-      total.periods += r.periods;
-      total.invoicesCreated += r.invoicesCreated;
-      total.invoicesFinalized += r.invoicesFinalized;
+  async advanceClock(scope: Scope, input: AdvanceTestClockInput): Promise<{ clock: TestClock; now: Date; report: CycleReport }> {
+    const { id, to } = parseInput(advanceTestClockSchema, input, 'test clock advance');
+    const start = await this.clocks.get(scope, id);
+    const on: OnClock = { testClockId: start.id };
+    if (to < start.now) {
+      throw invalid(`a test clock only moves forward: it is at ${start.now.toISOString()}, asked for ${to.toISOString()}`, [
+        { path: 'to', message: `at or after ${start.now.toISOString()}` },
+      ]);
     }
-    await this.clocks.move(scope, to);
-    return { now: to, report: total };
+    const furthest = addInterval(start.now, { unit: 'year', count: MAX_ADVANCE_YEARS }, 1);
+    if (to > furthest) {
+      throw invalid(
+        `one advance moves a test clock at most ${MAX_ADVANCE_YEARS} years ahead: from ${start.now.toISOString()} to ${furthest.toISOString()} at most; advance in several steps`,
+        [{ path: 'to', message: `at most ${furthest.toISOString()}` }],
+      );
+    }
+    const periods = await this.periodEndsBy(scope, on, to);
+    if (periods > MAX_PERIODS_PER_ADVANCE) {
+      throw invalid(
+        `one advance passes at most ${MAX_PERIODS_PER_ADVANCE} period ends of the clock's subscriptions; up to ${to.toISOString()} there are more: advance in several steps`,
+        [{ path: 'to', message: `at most ${MAX_PERIODS_PER_ADVANCE} period ends away` }],
+      );
+    }
+    const total = emptyReport();
+    // Each period end is a step, and so is the finalization of its draft: 2 per period.
+    for (let steps = 0; ; steps++) {
+      const [sub] = await this.ctx.store.subscriptions.listDue(scope, to, 1, on);
+      const [draft] = await this.ctx.store.invoices.listDraftsDue(scope, to, 1, on);
+      const times = [sub?.currentPeriodEnd, draft?.finalizeAt].filter((d): d is Date => !!d).map((d) => d.getTime());
+      if (times.length === 0) break;
+      if (steps > 2 * MAX_PERIODS_PER_ADVANCE + 10) {
+        throw illegalState(`test clock ${start.id}: billing did not settle by ${new Date(Math.min(...times)).toISOString()}; the clock stays there`);
+      }
+      const next = new Date(Math.min(...times));
+      await this.clocks.move(scope, start.id, next);
+      await this.#run(scope, next, on, total);
+    }
+    const clock = await this.clocks.move(scope, start.id, to);
+    await this.#run(scope, to, on, total);
+    return { clock, now: clock.now, report: total };
+  }
+
+  /**
+   * How many period ends the subscriptions of the clock's customers pass up to `to`
+   * (stopping once past the bound), counted from each one's plan (and a downgrade
+   * scheduled for its period end): what an advance to `to` would bill.
+   */
+  private async periodEndsBy(scope: Scope, on: OnClock, to: Date): Promise<number> {
+    let total = 0;
+    for (const sub of await this.ctx.store.subscriptions.listDue(scope, to, MAX_PERIODS_PER_ADVANCE + 1, on)) {
+      let interval = (await this.plan(scope, sub.planId)).interval;
+      let anchor = sub.status === 'trialing' ? sub.currentPeriodEnd : sub.billingAnchor;
+      const next = sub.status === 'active' && sub.pendingChange ? (await this.plan(scope, sub.pendingChange.planId)).interval : interval;
+      if (next.unit !== interval.unit || next.count !== interval.count) {
+        interval = next;
+        anchor = sub.currentPeriodEnd;
+      }
+      for (let end = sub.currentPeriodEnd; end <= to; end = periodFor(anchor, interval, end).end) {
+        if (++total > MAX_PERIODS_PER_ADVANCE) return total;
+        if (sub.cancelAtPeriodEnd) break;
+      }
+    }
+    return total;
   }
 
   /** Moves one subscription through every period that ended by `now`; returns how many. */
@@ -183,15 +277,22 @@ export class BillingCycle {
    * meanwhile (else re-reads and tries again). Invoices with nothing to wait for are
    * finalized. Returns the subscription as it is now.
    */
-  async drainOutbox(scope: Scope, start: Subscription): Promise<Subscription> {
+  async drainOutbox(scope: Scope, start: Subscription, report?: CycleReport): Promise<Subscription> {
     let sub = start;
     for (let attempt = 0; sub.outbox.length > 0 && attempt < 10; attempt++) {
       const made: Invoice[] = [];
-      for (const o of sub.outbox) made.push((await this.invoices.create(scope, sub, o.reason, o.key, o.issueAt, o.basis)).invoice);
-      const drained: Subscription = { ...sub, outbox: [], version: sub.version + 1, updatedAt: this.ctx.now(scope) };
+      for (const o of sub.outbox) {
+        const { invoice, created } = await this.invoices.create(scope, sub, o.reason, o.key, o.issueAt, o.basis);
+        if (created && report) report.invoicesCreated++;
+        made.push(invoice);
+      }
+      const now = this.ctx.now(scope, sub.customerId);
+      const drained: Subscription = { ...sub, outbox: [], version: sub.version + 1, updatedAt: now };
       if (await this.ctx.store.subscriptions.update(scope, drained, sub.version)) {
         this.ctx.changes.subscriptionWritten(scope, drained);
-        for (const inv of made) if (inv.status === 'draft' && inv.finalizeAt <= this.ctx.now(scope)) await this.finalizeDue(scope, inv);
+        for (const inv of made) {
+          if (inv.status === 'draft' && inv.finalizeAt <= now && (await this.finalizeDue(scope, inv)) && report) report.invoicesFinalized++;
+        }
         return drained;
       }
       const again = await this.ctx.store.subscriptions.get(scope, sub.id);
@@ -204,7 +305,7 @@ export class BillingCycle {
   /** One period end: the invoice, then the subscription's move. Null if it lost a race. */
   private async step(scope: Scope, start: Subscription, report: CycleReport): Promise<{ sub: Subscription; moved: boolean } | null> {
     // Invoices owed by changes made in the period come first.
-    if (start.outbox.length > 0) return { sub: await this.drainOutbox(scope, start), moved: false };
+    if (start.outbox.length > 0) return { sub: await this.drainOutbox(scope, start, report), moved: false };
     const sub = start;
     const boundary = sub.currentPeriodEnd;
     const next = await this.nextInvoice(scope, sub);
@@ -224,7 +325,7 @@ export class BillingCycle {
       ...next.after,
       discount: sub.discount && next.used ? { ...sub.discount, periodsApplied: sub.discount.periodsApplied + 1 } : sub.discount,
       version: sub.version + 1,
-      updatedAt: this.ctx.now(scope),
+      updatedAt: this.ctx.now(scope, sub.customerId),
     };
     if (!(await this.ctx.store.subscriptions.update(scope, moved, sub.version))) return null;
     this.ctx.changes.subscriptionWritten(scope, moved);
@@ -251,7 +352,7 @@ export class BillingCycle {
         [{ path: 'period', message: 'the subscription\'s current period' }],
       );
     }
-    if (period.end > this.ctx.now(scope)) throw invalid(`the period ends at ${period.end.toISOString()}: it has not ended yet`);
+    if (period.end > this.ctx.now(scope, sub.customerId)) throw invalid(`the period ends at ${period.end.toISOString()}: it has not ended yet`);
     const next = await this.nextInvoice(scope, sub);
     if (!next.basis.advance && next.basis.usage.trial) throw illegalState(`a trial that ends with the subscription bills nothing`);
     return (await this.invoices.create(scope, sub, next.reason, next.key, period.end, next.basis)).invoice;
@@ -267,10 +368,10 @@ export class BillingCycle {
     return report;
   }
 
-  /** Finalizes a draft whose grace period passed. */
+  /** Finalizes a draft whose grace period passed; true only if this call finalized it. */
   private async finalizeDue(scope: Scope, draft: Invoice): Promise<boolean> {
     try {
-      return (await this.invoices.finalize(scope, draft.id)).status !== 'draft';
+      return (await this.invoices.finalizeDraft(scope, draft.id)).finalized;
     } catch (e) {
       // Finalized by a concurrent run between the listing and now: nothing left to do.
       if (isLedgerError(e) && e.code === 'illegal_state') return false;

@@ -1,91 +1,253 @@
 import { z } from 'zod';
-import { conflict, illegalState, invalid, notFound, parseInput, scopeKey, type Clock, type Scope } from '../types';
+import type { ScopeModes } from '../scope/service';
+import {
+  findById,
+  instant,
+  LedgerError,
+  newId,
+  notFound,
+  pageOf,
+  parseInput,
+  scopeKey,
+  text,
+  type Clock,
+  type CustomerId,
+  type Page,
+  type PageInput,
+  type Scope,
+  type TestClockId,
+} from '../types';
 import type { BillingStore } from './store';
 
 /**
- * Test clocks: a scope with one lives at the clock's time, for rehearsing billing (a
- * year of invoices in seconds). Every engine call in the scope (metering windows,
- * periods, entitlements, the billing cycle) reads the scope's time from here. A clock
- * only moves forward; advancing it is the billing cycle's business (BillingCycle.advance)
- * because every period passed must be billed in order.
+ * Test clocks, as Stripe has them: objects of a **test** scope, each with a frozen time,
+ * to which customers are attached when they are created on one (`customers.create({
+ * testClockId })`). Such a customer lives at its clock's time: its subscriptions, usage
+ * windows, entitlements and invoices. Everything else in the scope (its other customers,
+ * plans, coupons, tax rates) stays at the real time, so simulations do not disturb each
+ * other, and a live scope never moves in time: it has no clocks.
  *
- * The clocks of all scopes are held in memory (read at start, a few rows) so that
- * `now(scope)` stays synchronous and cheap; changes made by another instance are picked
- * up within `reloadMs`.
+ * A clock only moves forward, by `BillingCycle.advanceClock`, which bills every period
+ * that ends on the way, in order.
+ *
+ * The engine asks the time of a customer on every entitlement check and every metered
+ * event, so the clocks of every scope and the customers attached to them are held in
+ * memory (a Map lookup by customer id; a few rows: a scope has at most
+ * `MAX_CLOCKS_PER_SCOPE` clocks, a clock `MAX_CUSTOMERS_PER_CLOCK` customers); this
+ * instance's changes apply at once, other instances' within `reloadMs`.
  */
-export const testClockSchema = z.object({
+export interface TestClock {
+  id: TestClockId;
+  name: string | null;
+  /** The clock's frozen time: its customers' now. */
+  now: Date;
+  /** Real times. */
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** How many clocks a test scope may have, and customers a clock (as Stripe limits them). */
+export const MAX_CLOCKS_PER_SCOPE = 100;
+export const MAX_CUSTOMERS_PER_CLOCK = 100;
+
+export const createTestClockSchema = z.object({
   /** Where the clock starts; the current time when omitted. */
-  at: z.coerce.date().optional(),
+  at: instant.optional(),
+  name: text(200).nullable().default(null),
 });
+export type CreateTestClockInput = z.input<typeof createTestClockSchema>;
+/** @deprecated the old name of createTestClockSchema. */
+export const testClockSchema = createTestClockSchema;
+
+/** A clock as this instance knows it: shared by the clock's entry and its customers' entries. */
+interface ClockState {
+  readonly tenantId: string;
+  readonly appId: string;
+  readonly id: TestClockId;
+  nowMs: number;
+}
+
+interface State {
+  clocks: Map<string, ClockState>;
+  /** Customer id → its clock (customer ids are unique; the scope is checked on lookup). */
+  byCustomer: Map<string, ClockState>;
+}
+
+const clockKey = (scope: Scope, id: string) => `${scopeKey(scope)}\u0000${id}`;
 
 export class TestClocks {
-  readonly #times = new Map<string, Date>();
+  #state: State = { clocks: new Map(), byCustomer: new Map() };
   #loadedAt = 0;
   #reloading: Promise<void> | null = null;
+  /** Local changes made while a reload is in flight, applied again over what it read. */
+  #replay: ((s: State) => void)[] | null = null;
 
   constructor(
     private readonly store: BillingStore,
     private readonly clock: Clock,
+    private readonly modes: ScopeModes,
     private readonly reloadMs = 5_000,
   ) {}
 
+  /** Reads every clock and every customer on one (at start, then every `reloadMs`). */
   async load(): Promise<void> {
-    const all = await this.store.allTestClocks();
-    this.#times.clear();
-    for (const c of all) this.#times.set(scopeKey(c.scope), c.now);
-    this.#loadedAt = Date.now();
-  }
-
-  /** The scope's time in epoch milliseconds: for hot paths, no Date made when no clock is set. */
-  nowMs(scope: Scope): number {
-    if (this.#times.size === 0 && Date.now() - this.#loadedAt <= this.reloadMs) {
-      return this.clock.nowMs ? this.clock.nowMs() : this.clock.now().getTime();
+    this.#replay = [];
+    try {
+      const [clocks, customers] = await Promise.all([this.store.allTestClocks(), this.store.allTestClockCustomers()]);
+      const next: State = { clocks: new Map(), byCustomer: new Map() };
+      for (const { scope, clock } of clocks) {
+        const k = clockKey(scope, clock.id);
+        // Never back: this instance may have moved it after the read.
+        const known = this.#state.clocks.get(k)?.nowMs ?? -Infinity;
+        next.clocks.set(k, { tenantId: scope.tenantId, appId: scope.appId, id: clock.id, nowMs: Math.max(clock.now.getTime(), known) });
+      }
+      for (const c of customers) {
+        const state = next.clocks.get(clockKey(c.scope, c.testClockId));
+        if (state) next.byCustomer.set(c.customerId, state);
+      }
+      for (const change of this.#replay) change(next);
+      this.#state = next;
+      this.#loadedAt = Date.now();
+    } finally {
+      this.#replay = null;
     }
-    return this.now(scope).getTime();
   }
 
-  /** The scope's time. */
-  now(scope: Scope): Date {
+  /** Applies a change made here now, and again after a reload in flight. */
+  #change(change: (s: State) => void): void {
+    change(this.#state);
+    this.#replay?.push(change);
+  }
+
+  #maybeReload(): void {
     if (Date.now() - this.#loadedAt > this.reloadMs && !this.#reloading) {
       this.#reloading = this.load()
         .catch(() => {}) // keep the last known clocks; the next call retries
         .finally(() => (this.#reloading = null));
     }
-    const t = this.#times.get(scopeKey(scope));
-    return t ? new Date(t) : this.clock.now();
   }
 
-  /** Whether the scope runs on a test clock. */
-  has(scope: Scope): boolean {
-    return this.#times.has(scopeKey(scope));
+  // --- the time -----------------------------------------------------------------------
+
+  /**
+   * The time of a customer in epoch milliseconds: its test clock's when it is on one,
+   * else the real time (also with no customer: plans, tax rates, coupons). A Map lookup;
+   * no Date made.
+   */
+  nowMs(scope: Scope, customerId?: string | null): number {
+    this.#maybeReload();
+    if (customerId != null && this.#state.byCustomer.size > 0) {
+      const c = this.#state.byCustomer.get(customerId);
+      if (c !== undefined && c.tenantId === scope.tenantId && c.appId === scope.appId) return c.nowMs;
+    }
+    return this.clock.nowMs ? this.clock.nowMs() : this.clock.now().getTime();
   }
 
-  async create(scope: Scope, input: z.input<typeof testClockSchema> = {}): Promise<{ now: Date }> {
-    const { at } = parseInput(testClockSchema, input, 'test clock');
-    const start = at ?? this.clock.now();
-    if (!(await this.store.createTestClock(scope, start))) throw conflict('this scope already has a test clock');
-    this.#times.set(scopeKey(scope), start);
-    return { now: start };
+  /** The time of a customer (see nowMs). */
+  now(scope: Scope, customerId?: string | null): Date {
+    return new Date(this.nowMs(scope, customerId));
   }
 
-  async get(scope: Scope): Promise<{ now: Date }> {
-    const now = await this.store.getTestClock(scope);
-    if (!now) throw notFound('test clock of scope', `${scope.tenantId}/${scope.appId}`);
-    this.#times.set(scopeKey(scope), now);
-    return { now };
+  /** The clock a customer is on, as this instance knows it; null when on none. */
+  clockOf(scope: Scope, customerId: string): TestClockId | null {
+    const c = this.#state.byCustomer.get(customerId);
+    return c !== undefined && c.tenantId === scope.tenantId && c.appId === scope.appId ? c.id : null;
   }
 
-  /** Moves the clock to `to`; used by the billing cycle, step by step. */
-  async move(scope: Scope, to: Date): Promise<void> {
-    const from = await this.store.getTestClock(scope);
-    if (!from) throw notFound('test clock of scope', `${scope.tenantId}/${scope.appId}`);
-    if (to < from) throw invalid(`a test clock only moves forward: it is at ${from.toISOString()}, asked for ${to.toISOString()}`);
-    if (!(await this.store.moveTestClock(scope, from, to))) throw illegalState('the test clock moved meanwhile; retry');
-    this.#times.set(scopeKey(scope), to);
+  /** Whether any customer of the scope is on a clock, as this instance knows it. */
+  hasClocks(scope: Scope): boolean {
+    for (const c of this.#state.clocks.values()) if (c.tenantId === scope.tenantId && c.appId === scope.appId) return true;
+    return false;
   }
 
-  async delete(scope: Scope): Promise<void> {
-    if (!(await this.store.deleteTestClock(scope))) throw notFound('test clock of scope', `${scope.tenantId}/${scope.appId}`);
-    this.#times.delete(scopeKey(scope));
+  // --- the clocks ---------------------------------------------------------------------
+
+  /** A new clock in a test scope, at `at` (the current time when omitted). */
+  async create(scope: Scope, input: CreateTestClockInput = {}): Promise<TestClock> {
+    const { at, name } = parseInput(createTestClockSchema, input, 'test clock');
+    await this.modes.requireTest(scope);
+    if ((await this.store.countTestClocks(scope)) >= MAX_CLOCKS_PER_SCOPE) {
+      throw new LedgerError('limit_exceeded', `a test scope has at most ${MAX_CLOCKS_PER_SCOPE} test clocks: delete one first`);
+    }
+    const real = this.clock.now();
+    const clock: TestClock = { id: newId('testClock'), name, now: at ?? real, createdAt: real, updatedAt: real };
+    await this.store.insertTestClock(scope, clock);
+    this.#change((s) => s.clocks.set(clockKey(scope, clock.id), { tenantId: scope.tenantId, appId: scope.appId, id: clock.id, nowMs: clock.now.getTime() }));
+    return clock;
+  }
+
+  async get(scope: Scope, id: string): Promise<TestClock> {
+    await this.modes.requireTest(scope);
+    const clock = await findById('testClock', id, (cid) => this.store.getTestClock(scope, cid));
+    this.#seen(scope, clock);
+    return clock;
+  }
+
+  /** The scope's clocks, oldest first. */
+  async list(scope: Scope, page: PageInput = {}): Promise<Page<TestClock>> {
+    await this.modes.requireTest(scope);
+    return pageOf(page, (p) => this.store.listTestClocks(scope, p));
+  }
+
+  /**
+   * Deletes the clock and, as Stripe does, the customers created on it with everything
+   * of theirs (subscriptions, invoices, credit notes, usage). Returns the customers
+   * deleted. Other customers of the scope are untouched.
+   */
+  async delete(scope: Scope, id: string): Promise<{ id: TestClockId; deleted: true; customersDeleted: CustomerId[] }> {
+    await this.modes.requireTest(scope);
+    let clockId: TestClockId | null = null;
+    const customers = await findById('testClock', id, async (cid) => {
+      clockId = cid;
+      return this.store.deleteTestClock(scope, cid);
+    });
+    const gone = clockId as unknown as TestClockId;
+    this.#change((s) => {
+      s.clocks.delete(clockKey(scope, gone));
+      for (const c of customers) s.byCustomer.delete(c);
+    });
+    return { id: gone, deleted: true, customersDeleted: customers };
+  }
+
+  /**
+   * Checks that a customer about to be created may go on the clock `id` (a test scope,
+   * a clock of the scope with room for one more customer); returns the clock.
+   */
+  async forNewCustomer(scope: Scope, id: string): Promise<TestClock> {
+    await this.modes.requireTest(scope);
+    const clock = await findById('testClock', id, (cid) => this.store.getTestClock(scope, cid));
+    if ((await this.store.countTestClockCustomers(scope, clock.id)) >= MAX_CUSTOMERS_PER_CLOCK) {
+      throw new LedgerError('limit_exceeded', `a test clock has at most ${MAX_CUSTOMERS_PER_CLOCK} customers: create another clock`);
+    }
+    this.#seen(scope, clock);
+    return clock;
+  }
+
+  /** A customer was created on the clock: it lives at the clock's time from now on, here at once. */
+  attached(scope: Scope, customerId: CustomerId, clock: TestClock): void {
+    this.#change((s) => {
+      const k = clockKey(scope, clock.id);
+      let state = s.clocks.get(k);
+      if (!state) s.clocks.set(k, (state = { tenantId: scope.tenantId, appId: scope.appId, id: clock.id, nowMs: clock.now.getTime() }));
+      s.byCustomer.set(customerId, state);
+    });
+  }
+
+  /** Moves the clock forward to `to` (never back); used by the billing cycle, step by step. */
+  async move(scope: Scope, id: TestClockId, to: Date): Promise<TestClock> {
+    const clock = await this.store.moveTestClock(scope, id, to, this.clock.now());
+    if (!clock) throw notFound('test clock', id);
+    this.#seen(scope, clock);
+    return clock;
+  }
+
+  /** What the store says of a clock, here: its time (never back). */
+  #seen(scope: Scope, clock: TestClock): void {
+    this.#change((s) => {
+      const k = clockKey(scope, clock.id);
+      const state = s.clocks.get(k);
+      if (state) state.nowMs = Math.max(state.nowMs, clock.now.getTime());
+      else s.clocks.set(k, { tenantId: scope.tenantId, appId: scope.appId, id: clock.id, nowMs: clock.now.getTime() });
+    });
   }
 }

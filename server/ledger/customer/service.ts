@@ -1,3 +1,4 @@
+import type { TestClock, TestClocks } from '../billing/test-clocks';
 import type { EngineContext } from '../context';
 import {
   findById,
@@ -18,13 +19,23 @@ import {
 } from './types';
 
 export class CustomerService {
-  constructor(private readonly ctx: EngineContext) {}
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly clocks: TestClocks,
+  ) {}
 
+  /**
+   * A new customer. With `testClockId` (test scopes only: `illegal_state` in a live
+   * scope; `not_found` for a clock the scope does not have) it is created on that test
+   * clock, for good: it is created at the clock's time and lives at it.
+   */
   async create(scope: Scope, input: CreateCustomerInput): Promise<Customer> {
-    const data = parseInput(createCustomerSchema, input, 'customer');
-    const now = this.ctx.now(scope);
-    const customer: Customer = { id: newId('customer'), ...data, createdAt: now, updatedAt: now };
+    const { testClockId, ...data } = parseInput(createCustomerSchema, input, 'customer');
+    const clock: TestClock | null = testClockId ? await this.clocks.forNewCustomer(scope, testClockId) : null;
+    const now = clock ? clock.now : this.ctx.now(scope);
+    const customer: Customer = { id: newId('customer'), ...data, testClockId: clock?.id ?? null, createdAt: now, updatedAt: now };
     await this.ctx.store.customers.insert(scope, customer);
+    if (clock) this.clocks.attached(scope, customer.id, clock);
     await this.ctx.plugins.emit('onCustomerCreated', scope, customer);
     return customer;
   }
@@ -46,7 +57,7 @@ export class CustomerService {
   async update(scope: Scope, id: string, patch: UpdateCustomerInput): Promise<Customer> {
     const data = parseInput(updateCustomerSchema, patch, 'customer update');
     const old = await this.get(scope, id);
-    const updated: Customer = { ...old, ...data, updatedAt: this.ctx.now(scope) };
+    const updated: Customer = { ...old, ...data, updatedAt: this.ctx.now(scope, old.id) };
     if (!(await this.ctx.store.customers.update(scope, updated))) throw notFound('customer', old.id);
     await this.ctx.plugins.emit('onCustomerUpdated', scope, old, updated);
     return updated;

@@ -9,6 +9,9 @@ export interface CustomerStore {
   getByExternalId(scope: Scope, externalId: string): Promise<Customer | null>;
   /** Oldest first, `page.limit + 1` rows after `page.cursor`. */
   list(scope: Scope, page: PageRequest): Promise<Customer[]>;
-  /** Replaces the stored row; returns false when it does not exist in the scope. */
+  /**
+   * Replaces the stored row (never its test clock); returns false when it does not exist
+   * in the scope.
+   */
   update(scope: Scope, customer: Customer): Promise<boolean>;
 }

@@ -53,7 +53,7 @@ export class ThresholdAlerts {
     const payload = checkPayload(entry, slot.feature.key, slot.result);
     const emit = () => this.ctx.plugins.emit(hook, entry.scope, payload);
     if (!this.redis) return void emit();
-    const ttl = Math.max(1, entry.endMs - this.ctx.now(entry.scope).getTime());
+    const ttl = Math.max(1, entry.endMs - this.ctx.nowMs(entry.scope, entry.customerId));
     void this.redis
       .claimOnce(`${softLimitKey(entry.scope, entry.customerId, slot.feature.key, entry.startMs)}:${kind}`, ttl)
       .then((first) => (first ? emit() : undefined));

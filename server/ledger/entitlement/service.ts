@@ -155,7 +155,7 @@ export class EntitlementService {
   check(scope: Scope, customerId: string, featureKey: string): Promise<EntitlementResult> {
     const entry = this.#cache.get(keyOf(scope, customerId));
     if (entry !== undefined) {
-      const now = this.ctx.nowMs(scope);
+      const now = this.ctx.nowMs(scope, customerId);
       if (now >= entry.startMs && now < entry.endMs) {
         if (entry.refreshAt !== Infinity && Date.now() >= entry.refreshAt) this.#refresh(entry);
         return Promise.resolve(this.#answer(entry, featureKey));
@@ -233,7 +233,7 @@ export class EntitlementService {
   async #entry(scope: Scope, customerId: string): Promise<Entry> {
     const key = keyOf(scope, customerId);
     const hit = this.#cache.get(key);
-    const now = this.ctx.now(scope).getTime();
+    const now = this.ctx.nowMs(scope, customerId);
     if (hit && now >= hit.startMs && now < hit.endMs) return hit;
     const id = parseId('customer', customerId);
     const running = this.#fills.get(key);
@@ -255,7 +255,7 @@ export class EntitlementService {
    */
   async #load(scope: Scope, customerId: CustomerId, key: string, fill: { stale: boolean }): Promise<Entry> {
     for (let attempt = 1; ; attempt++) {
-      const at = this.ctx.now(scope);
+      const at = this.ctx.now(scope, customerId);
       const guess = this.#guessUsage(key, scope, customerId, at);
       try {
         const sub = await this.ctx.store.subscriptions.getLive(scope, customerId);

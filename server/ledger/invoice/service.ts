@@ -92,7 +92,7 @@ export class InvoiceService {
     issueAt: Date,
     basis: InvoiceBasis,
   ): Promise<{ invoice: Invoice; created: boolean }> {
-    const now = this.ctx.now(scope);
+    const now = this.ctx.now(scope, sub.customerId);
     const plan = await this.ctx.store.plans.get(scope, sub.planId);
     if (!plan) throw notFound('plan', sub.planId);
     const content = await this.compute(scope, sub.customerId, plan.currency, basis);
@@ -208,7 +208,7 @@ export class InvoiceService {
     const inv = await this.get(scope, id);
     this.expect(inv, 'draft', 'refresh');
     const content = await this.compute(scope, inv.customerId, inv.currency, inv.basis);
-    const refreshed: Invoice = { ...inv, ...content, amountDue: Math.max(0, content.total), updatedAt: this.ctx.now(scope) };
+    const refreshed: Invoice = { ...inv, ...content, amountDue: Math.max(0, content.total), updatedAt: this.ctx.now(scope, inv.customerId) };
     if (!(await this.ctx.store.invoices.updateDraft(scope, refreshed))) return this.get(scope, id);
     return refreshed;
   }
@@ -220,12 +220,21 @@ export class InvoiceService {
    * it and the other gets it back as it is.
    */
   async finalize(scope: Scope, id: string): Promise<Invoice> {
+    return (await this.finalizeDraft(scope, id)).invoice;
+  }
+
+  /**
+   * `finalize`, saying whether this call finalized it (`finalized: false`: a concurrent
+   * finalization won, and the invoice is returned as it made it). The billing cycle
+   * counts only its own.
+   */
+  async finalizeDraft(scope: Scope, id: string): Promise<{ invoice: Invoice; finalized: boolean }> {
     this.expect(await this.get(scope, id), 'draft', 'finalize');
     const draft = await this.refresh(scope, id);
-    if (draft.status !== 'draft') return draft;
+    if (draft.status !== 'draft') return { invoice: draft, finalized: false };
     const customer = await this.ctx.store.customers.get(scope, draft.customerId);
     if (!customer) throw notFound('customer', draft.customerId);
-    const now = this.ctx.now(scope);
+    const now = this.ctx.now(scope, draft.customerId);
     const numbering: Numbering = { prefix: this.config.numberPrefix, digits: this.config.numberDigits };
     const done = await this.ctx.store.invoices.finalize(scope, draft.id, numbering, (d, number, credit) => {
       const creditApplied = Math.min(credit, Math.max(0, d.total));
@@ -240,26 +249,25 @@ export class InvoiceService {
         updatedAt: now,
       };
     });
-    if (!done) return this.get(scope, id);
+    if (!done) return { invoice: await this.get(scope, id), finalized: false };
     await this.ctx.plugins.emit('onInvoiceFinalized', scope, done);
-    return done;
+    return { invoice: done, finalized: true };
   }
 
   async void(scope: Scope, id: string, input: { reason?: string } = {}): Promise<Invoice> {
     const { reason } = parseInput(voidSchema, input, 'void');
-    const now = this.ctx.now(scope);
-    const inv = await this.move(scope, id, 'void', { voidedAt: now, voidReason: reason, amountDue: 0 });
+    const inv = await this.move(scope, id, 'void', (now) => ({ voidedAt: now, voidReason: reason, amountDue: 0 }));
     await this.ctx.plugins.emit('onInvoiceVoided', scope, inv, reason);
     return inv;
   }
 
   async markUncollectible(scope: Scope, id: string): Promise<Invoice> {
-    return this.move(scope, id, 'uncollectible', { markedUncollectibleAt: this.ctx.now(scope) });
+    return this.move(scope, id, 'uncollectible', (now) => ({ markedUncollectibleAt: now }));
   }
 
   /** open or uncollectible → paid (payments call this). */
   async markPaid(scope: Scope, id: string): Promise<Invoice> {
-    const inv = await this.move(scope, id, 'paid', { paidAt: this.ctx.now(scope), amountDue: 0 });
+    const inv = await this.move(scope, id, 'paid', (now) => ({ paidAt: now, amountDue: 0 }));
     await this.ctx.plugins.emit('onInvoicePaid', scope, inv);
     return inv;
   }
@@ -280,7 +288,7 @@ export class InvoiceService {
     }
     const r = await this.ctx.store.invoices.issueCreditNote(
       scope,
-      { id: newId('creditNote'), invoiceId: inv.id, customerId: inv.customerId, amount: data.amount, currency: inv.currency, reason: data.reason, memo: data.memo, createdAt: this.ctx.now(scope) },
+      { id: newId('creditNote'), invoiceId: inv.id, customerId: inv.customerId, amount: data.amount, currency: inv.currency, reason: data.reason, memo: data.memo, createdAt: this.ctx.now(scope, inv.customerId) },
       { prefix: this.config.creditNotePrefix, digits: this.config.numberDigits },
     );
     if (!r) throw illegalState(`invoice ${inv.id} changed meanwhile; retry`);
@@ -291,13 +299,15 @@ export class InvoiceService {
     if (inv.status !== status) throw illegalState(`cannot ${what} invoice ${inv.id}: it is ${inv.status}, not ${status}`);
   }
 
-  private async move(scope: Scope, id: string, to: InvoiceStatus, patch: Partial<Invoice>): Promise<Invoice> {
+  /** Moves the invoice to `to`; `patch` is given the time of the invoice's customer. */
+  private async move(scope: Scope, id: string, to: InvoiceStatus, patch: (now: Date) => Partial<Invoice>): Promise<Invoice> {
     const inv = await this.get(scope, id);
     const from = (Object.keys(TRANSITIONS) as InvoiceStatus[]).filter((s) => TRANSITIONS[s].includes(to) && s !== 'draft');
     if (!from.includes(inv.status)) {
       throw illegalState(`invoice ${inv.id} is ${inv.status}: it cannot become ${to} (allowed from ${from.join(' or ')})`);
     }
-    const moved = await this.ctx.store.invoices.transition(scope, inv.id, from, { ...patch, status: to, updatedAt: this.ctx.now(scope) });
+    const now = this.ctx.now(scope, inv.customerId);
+    const moved = await this.ctx.store.invoices.transition(scope, inv.id, from, { ...patch(now), status: to, updatedAt: now });
     if (!moved) throw illegalState(`invoice ${inv.id} changed meanwhile; retry`);
     return moved;
   }

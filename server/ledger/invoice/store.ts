@@ -1,3 +1,4 @@
+import type { OnClock } from '../billing/store';
 import type { CustomerId, InvoiceId, PageRequest, Scope, SubscriptionId } from '../types';
 import type { CreditNote, Invoice, InvoiceStatus } from './types';
 
@@ -21,8 +22,8 @@ export interface InvoiceStore {
   get(scope: Scope, id: InvoiceId): Promise<Invoice | null>;
   listByCustomer(scope: Scope, customerId: CustomerId, page: PageRequest): Promise<Invoice[]>;
   listBySubscription(scope: Scope, subscriptionId: SubscriptionId): Promise<Invoice[]>;
-  /** Drafts whose finalizeAt has come, oldest first. */
-  listDraftsDue(scope: Scope, at: Date, limit: number): Promise<Invoice[]>;
+  /** Drafts whose finalizeAt has come, oldest first; with `on`, only those of the customers on that test clock (or on none). */
+  listDraftsDue(scope: Scope, at: Date, limit: number, on?: OnClock): Promise<Invoice[]>;
   /** Replaces a draft's content; false when it is no longer a draft. */
   updateDraft(scope: Scope, invoice: Invoice): Promise<boolean>;
   /** Deletes a draft whose change did not happen (the only invoice ever deleted); false if not a draft. */

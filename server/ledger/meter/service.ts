@@ -112,7 +112,7 @@ export class MeterService {
   /** Buffers one event; returns its id. Throws `invalid` for a bad event, `limit_exceeded` when full. */
   meter(scope: Scope, input: unknown): UsageEvent['id'] {
     if (this.#closed) throw illegalState('metering has been shut down');
-    const checked = checkEvent(input, this.ctx.now(scope), this.config);
+    const checked = checkEvent(input, this.ctx.now(scope, customerOf(input)), this.config);
     if (!checked.ok) throw invalid(`invalid usage event: ${checked.reason}`);
     this.#reserve(1);
     this.#enqueue(scope, [{ event: checked.event, callerId: checked.callerId }]);
@@ -127,11 +127,14 @@ export class MeterService {
   async meterDurable(scope: Scope, inputs: readonly unknown[]): Promise<MeterResult[]> {
     if (this.#closed) throw illegalState('metering has been shut down');
     if (inputs.length > MAX_BATCH) throw invalid(`a batch holds at most ${MAX_BATCH} events, got ${inputs.length}`);
+    // Each event is judged at its customer's time (a test clock's, for a customer on one).
     const now = this.ctx.now(scope);
+    const nowMs = now.getTime();
     const results: MeterResult[] = new Array(inputs.length);
     const valid: { index: number; event: UsageEvent; callerId: boolean }[] = [];
     inputs.forEach((raw, index) => {
-      const c = checkEvent(raw, now, this.config);
+      const at = this.ctx.nowMs(scope, customerOf(raw));
+      const c = checkEvent(raw, at === nowMs ? now : new Date(at), this.config);
       if (c.ok) valid.push({ index, event: c.event, callerId: c.callerId });
       else results[index] = { idempotencyKey: c.idempotencyKey, outcome: { status: 'rejected', reason: c.reason } };
     });
@@ -443,4 +446,10 @@ function sameOrConflict(e: UsageEvent, stored: StoredUsage): MeterOutcome {
   return samePayload(e, stored)
     ? { status: 'duplicate', id: stored.id as UsageEvent['id'] }
     : { status: 'conflict', reason: `idempotency key "${e.idempotencyKey}" was already used for a different event (${stored.id})` };
+}
+
+/** The customer id a raw event names, if it names one (its time is the customer's). */
+function customerOf(raw: unknown): string | undefined {
+  const id = typeof raw === 'object' && raw !== null ? (raw as { customerId?: unknown }).customerId : undefined;
+  return typeof id === 'string' ? id : undefined;
 }

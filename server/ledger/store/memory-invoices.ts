@@ -7,7 +7,12 @@ import { ScopedTable } from './memory-table';
  * Invoices in memory, with the SQL store's invariants: every method runs synchronously
  * between awaits, so each is atomic, as the SQL store's transactions are.
  */
-export function createMemoryInvoiceStore(): { store: InvoiceStore; all: () => Iterable<[Scope, Invoice]> } {
+export function createMemoryInvoiceStore(clockOf: (scope: Scope, customerId: string) => string | null): {
+  store: InvoiceStore;
+  all: () => Iterable<[Scope, Invoice]>;
+  /** Deletes the customers' invoices and credit notes (a test clock's deletion). */
+  forgetCustomers: (scope: Scope, ids: ReadonlySet<string>) => void;
+} {
   const invoices = new ScopedTable<Invoice>();
   const notes = new ScopedTable<CreditNote>();
   const sequences = new Map<string, number>();
@@ -36,9 +41,9 @@ export function createMemoryInvoiceStore(): { store: InvoiceStore; all: () => It
     async listBySubscription(scope, subscriptionId) {
       return invoices.find(scope, (r) => r.subscriptionId === subscriptionId).sort((a, b) => a.issueAt.getTime() - b.issueAt.getTime());
     },
-    async listDraftsDue(scope, at, limit) {
+    async listDraftsDue(scope, at, limit, on) {
       return invoices
-        .find(scope, (r) => r.status === 'draft' && r.finalizeAt <= at)
+        .find(scope, (r) => r.status === 'draft' && r.finalizeAt <= at && (!on || clockOf(scope, r.customerId) === on.testClockId))
         .sort((a, b) => a.finalizeAt.getTime() - b.finalizeAt.getTime() || (a.id < b.id ? -1 : 1))
         .slice(0, limit);
     },
@@ -90,5 +95,12 @@ export function createMemoryInvoiceStore(): { store: InvoiceStore; all: () => It
       return notes.find(scope, (n) => n.invoiceId === invoiceId).sort((a, b) => (a.number < b.number ? -1 : 1));
     },
   };
-  return { store, all: () => invoices.all() };
+  return {
+    store,
+    all: () => invoices.all(),
+    forgetCustomers(scope, ids) {
+      invoices.delete(scope, (r) => ids.has(r.customerId));
+      notes.delete(scope, (n) => ids.has(n.customerId));
+    },
+  };
 }

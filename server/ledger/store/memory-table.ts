@@ -24,6 +24,13 @@ export class ScopedTable<T extends { id: string }> {
   put(scope: Scope, row: T): void {
     this.rows(scope).set(row.id, structuredClone(row));
   }
+  /** Deletes the scope's rows that match; returns how many. */
+  delete(scope: Scope, pred: (row: T) => boolean): number {
+    const rows = this.rows(scope);
+    let n = 0;
+    for (const [id, row] of rows) if (pred(row) && rows.delete(id)) n++;
+    return n;
+  }
   find(scope: Scope, pred: (row: T) => boolean): T[] {
     return [...this.rows(scope).values()].filter(pred).map((r) => structuredClone(r));
   }

@@ -14,7 +14,8 @@ interface StoredEvent {
   seq: number;
 }
 
-export function createMemoryUsageStore(): UsageStore {
+/** The memory usage store, and a way to delete customers' usage (a test clock's deletion). */
+export function createMemoryUsageStore(): UsageStore & { forgetCustomers(scope: Scope, ids: ReadonlySet<string>): void } {
   const byScope = new Map<string, { byKey: Map<string, StoredEvent>; bySeries: Map<string, StoredEvent[]> }>();
   let seq = 0;
 
@@ -27,6 +28,11 @@ export function createMemoryUsageStore(): UsageStore {
   const seriesKey = (customerId: string, featureKey: string) => `${customerId}\u0000${featureKey}`;
 
   return {
+    forgetCustomers(scope, ids) {
+      const t = tables(scope);
+      for (const [k, row] of t.byKey) if (ids.has(row.event.customerId)) t.byKey.delete(k);
+      for (const [k, rows] of t.bySeries) if (ids.has(rows[0]?.event.customerId ?? '')) t.bySeries.delete(k);
+    },
     async insertEvents(scope, events) {
       // Synchronous from here on: a batch is stored whole, never interleaved with another.
       const { unique, repeated } = dedupeBatch(events);

@@ -1,7 +1,8 @@
 import type { Customer } from '../customer/types';
 import type { Plan } from '../plan/types';
 import type { Subscription } from '../subscription/types';
-import { conflict } from '../types';
+import type { ScopeMode } from '../scope/store';
+import { conflict, scopeKey } from '../types';
 import { createMemoryCouponStore } from './memory-coupons';
 import { createMemoryBillingStore } from './memory-billing';
 import { createMemoryInvoiceStore } from './memory-invoices';
@@ -14,7 +15,12 @@ export function createMemoryStore(): Store {
   const customers = new ScopedTable<Customer>();
   const plans = new ScopedTable<Plan>();
   const subs = new ScopedTable<Subscription>();
-  const { store: invoices, all: invoiceRows } = createMemoryInvoiceStore();
+  const clockOf = (scope: Parameters<typeof customers.rows>[0], customerId: string) => customers.rows(scope).get(customerId)?.testClockId ?? null;
+  const onClock = (scope: Parameters<typeof customers.rows>[0], customerId: string, on?: { testClockId: string | null }) =>
+    !on || clockOf(scope, customerId) === on.testClockId;
+  const { store: invoices, all: invoiceRows, forgetCustomers: forgetInvoices } = createMemoryInvoiceStore(clockOf);
+  const usage = createMemoryUsageStore();
+  const modes = new Map<string, ScopeMode>();
 
   return {
     kind: 'memory',
@@ -35,7 +41,9 @@ export function createMemoryStore(): Store {
         return customers.page(scope, page);
       },
       async update(scope, c) {
-        if (!customers.rows(scope).has(c.id)) return false;
+        const current = customers.rows(scope).get(c.id);
+        if (!current) return false;
+        c = { ...c, testClockId: current.testClockId }; // set at creation, never changed
         if (c.externalId !== null && customers.find(scope, (r) => r.externalId === c.externalId && r.id !== c.id).length) {
           throw conflict(`a customer with external id "${c.externalId}" already exists`);
         }
@@ -109,20 +117,38 @@ export function createMemoryStore(): Store {
         subs.put(scope, s);
         return true;
       },
-      async listWithOutbox(scope, limit) {
-        return subs.find(scope, (r) => r.outbox.length > 0).slice(0, limit);
+      async listWithOutbox(scope, limit, on) {
+        return subs.find(scope, (r) => r.outbox.length > 0 && onClock(scope, r.customerId, on)).slice(0, limit);
       },
-      async listDue(scope, at, limit) {
+      async listDue(scope, at, limit, on) {
         return subs
-          .find(scope, (r) => r.status !== 'canceled' && r.currentPeriodEnd <= at)
+          .find(scope, (r) => r.status !== 'canceled' && r.currentPeriodEnd <= at && onClock(scope, r.customerId, on))
           .sort((a, b) => a.currentPeriodEnd.getTime() - b.currentPeriodEnd.getTime() || (a.id < b.id ? -1 : 1))
           .slice(0, limit);
       },
     },
-    usage: createMemoryUsageStore(),
+    usage,
     coupons: createMemoryCouponStore(),
     taxRates: createMemoryTaxRateStore(),
     invoices,
-    billing: createMemoryBillingStore({ subscriptions: () => subs.all(), invoices: () => invoiceRows() }),
+    billing: createMemoryBillingStore({
+      customers,
+      subscriptions: subs,
+      invoices: () => invoiceRows(),
+      forgetCustomers: (scope, ids) => {
+        forgetInvoices(scope, ids);
+        usage.forgetCustomers(scope, ids);
+      },
+    }),
+    scopes: {
+      async mode(scope) {
+        return modes.get(scopeKey(scope)) ?? null;
+      },
+      async register(scope, mode) {
+        const k = scopeKey(scope);
+        if (!modes.has(k)) modes.set(k, mode);
+        return modes.get(k)!;
+      },
+    },
   };
 }

@@ -4,6 +4,7 @@ import { creditNotes, documentSequences, invoices, subscriptions } from '../../.
 import { availableCredit, formatNumber, type InvoiceStore, type Numbering } from '../invoice/store';
 import type { CreditNote, CustomerSnapshot, Invoice, InvoiceBasis, InvoiceLine, InvoiceTaxRate } from '../invoice/types';
 import type { CouponId, Currency, CustomerId, InvoiceId, Scope, SubscriptionId } from '../types';
+import { customerOnClock } from './postgres-billing';
 
 /** JSON columns hold dates as ISO strings: back to Dates. */
 const reviveLine = (l: InvoiceLine): InvoiceLine => ({ ...l, periodStart: new Date(l.periodStart), periodEnd: new Date(l.periodEnd) });
@@ -124,11 +125,11 @@ export function createPostgresInvoiceStore(db: Database): InvoiceStore {
         .orderBy(asc(invoices.issueAt), asc(invoices.id));
       return rows.map(toInvoice);
     },
-    async listDraftsDue(s, at, limit) {
+    async listDraftsDue(s, at, limit, on) {
       const rows = await db
         .select()
         .from(invoices)
-        .where(and(inScope(s), eq(invoices.status, 'draft'), lte(invoices.finalizeAt, at)))
+        .where(and(inScope(s), eq(invoices.status, 'draft'), lte(invoices.finalizeAt, at), customerOnClock(invoices, on)))
         .orderBy(asc(invoices.finalizeAt), asc(invoices.id))
         .limit(limit);
       return rows.map(toInvoice);

@@ -1,13 +1,13 @@
 import { and, asc, eq, gt, lte, ne, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client';
-import { customers, plans, subscriptions } from '../../../db/schema';
+import { customers, plans, scopes, subscriptions } from '../../../db/schema';
 import type { Customer } from '../customer/types';
 import { featureInputSchema, type Feature, type Interval, type IntervalUnit, type Plan } from '../plan/types';
 import type { OutboxInvoice, PendingChange, PriceOverrides, Subscription, SubscriptionDiscount } from '../subscription/types';
 import { reviveBasis } from './postgres-invoices';
-import { conflict, type Currency, type CustomerId, type FeatureId, type PlanId, type Scope, type SubscriptionId } from '../types';
-import { createPostgresBillingStore } from './postgres-billing';
+import { conflict, notFound, type Currency, type CustomerId, type FeatureId, type PlanId, type Scope, type SubscriptionId, type TestClockId } from '../types';
+import { createPostgresBillingStore, customerOnClock } from './postgres-billing';
 import { createPostgresCouponStore } from './postgres-coupons';
 import { createPostgresInvoiceStore } from './postgres-invoices';
 import { createPostgresTaxRateStore } from './postgres-tax';
@@ -24,10 +24,11 @@ function inScope(t: ScopedTable, s: Scope, ...more: (SQL | undefined)[]): SQL {
   return and(eq(t.tenantId, s.tenantId), eq(t.appId, s.appId), ...more)!;
 }
 
+const errorCode = (e: unknown) => (e as { code?: string; cause?: { code?: string } }).code ?? (e as { cause?: { code?: string } }).cause?.code;
+
 /** Maps a unique-key violation to a typed conflict; rethrows anything else. */
 function uniqueViolation(e: unknown, message: string): never {
-  const code = (e as { code?: string; cause?: { code?: string } }).code ?? (e as { cause?: { code?: string } }).cause?.code;
-  if (code === '23505') throw conflict(message);
+  if (errorCode(e) === '23505') throw conflict(message);
   throw e;
 }
 
@@ -42,6 +43,7 @@ const toCustomer = (r: typeof customers.$inferSelect): Customer => ({
   taxStatus: r.taxStatus,
   taxId: r.taxId,
   metadata: r.metadata,
+  testClockId: (r.testClockId as TestClockId | null) ?? null,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
@@ -139,7 +141,11 @@ export function createPostgresStore(db: Database): Store {
         await db
           .insert(customers)
           .values(customerRow(s, c))
-          .catch((e) => uniqueViolation(e, `a customer with external id "${c.externalId}" already exists`));
+          .catch((e) => {
+            // Its test clock deleted meanwhile (customers_test_clock_fk).
+            if (c.testClockId && errorCode(e) === '23503') throw notFound('test clock', c.testClockId);
+            return uniqueViolation(e, `a customer with external id "${c.externalId}" already exists`);
+          });
       },
       async get(s, id) {
         const [r] = await db.select().from(customers).where(inScope(customers, s, eq(customers.id, id)));
@@ -159,7 +165,8 @@ export function createPostgresStore(db: Database): Store {
         return rows.map(toCustomer);
       },
       async update(s, c) {
-        const { tenantId: _t, appId: _a, id: _i, createdAt: _c, ...set } = customerRow(s, c);
+        // Everything but identity and the test clock (set at creation, never changed).
+        const { tenantId: _t, appId: _a, id: _i, createdAt: _c, testClockId: _k, ...set } = customerRow(s, c);
         const r = await db
           .update(customers)
           .set(set)
@@ -275,20 +282,20 @@ export function createPostgresStore(db: Database): Store {
           .catch((e) => uniqueViolation(e, `customer ${sub.customerId} already has a live subscription`));
         return r.length === 1;
       },
-      async listWithOutbox(s, limit) {
+      async listWithOutbox(s, limit, on) {
         // Served by subscriptions_outbox_idx (partial: only rows with something owed).
         const rows = await db
           .select()
           .from(subscriptions)
-          .where(inScope(subscriptions, s, sql`${subscriptions.outbox} <> '[]'::jsonb`))
+          .where(inScope(subscriptions, s, sql`${subscriptions.outbox} <> '[]'::jsonb`, customerOnClock(subscriptions, on)))
           .limit(limit);
         return rows.map(toSubscription);
       },
-      async listDue(s, at, limit) {
+      async listDue(s, at, limit, on) {
         const rows = await db
           .select()
           .from(subscriptions)
-          .where(inScope(subscriptions, s, ne(subscriptions.status, 'canceled'), lte(subscriptions.currentPeriodEnd, at)))
+          .where(inScope(subscriptions, s, ne(subscriptions.status, 'canceled'), lte(subscriptions.currentPeriodEnd, at), customerOnClock(subscriptions, on)))
           .orderBy(asc(subscriptions.currentPeriodEnd), asc(subscriptions.id))
           .limit(limit);
         return rows.map(toSubscription);
@@ -299,6 +306,17 @@ export function createPostgresStore(db: Database): Store {
     taxRates: createPostgresTaxRateStore(db),
     invoices: createPostgresInvoiceStore(db),
     billing: createPostgresBillingStore(db),
+    scopes: {
+      async mode(s) {
+        const [r] = await db.select({ mode: scopes.mode }).from(scopes).where(inScope(scopes, s));
+        return r?.mode ?? null;
+      },
+      async register(s, mode) {
+        await db.insert(scopes).values({ ...s, mode, createdAt: new Date() }).onConflictDoNothing();
+        const [r] = await db.select({ mode: scopes.mode }).from(scopes).where(inScope(scopes, s));
+        return r!.mode;
+      },
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import type { CustomerStore } from '../customer/store';
 import type { InvoiceStore } from '../invoice/store';
 import type { UsageStore } from '../meter/store';
 import type { PlanStore } from '../plan/store';
+import type { ScopeStore } from '../scope/store';
 import type { SubscriptionStore } from '../subscription/store';
 import type { TaxRateStore } from '../tax/store';
 
@@ -22,4 +23,5 @@ export interface Store {
   readonly taxRates: TaxRateStore;
   readonly invoices: InvoiceStore;
   readonly billing: BillingStore;
+  readonly scopes: ScopeStore;
 }

@@ -1,3 +1,4 @@
+import type { OnClock } from '../billing/store';
 import type { CustomerId, PageRequest, Scope, SubscriptionId } from '../types';
 import type { Subscription } from './types';
 
@@ -14,8 +15,11 @@ export interface SubscriptionStore {
    * would make a second live subscription for the customer.
    */
   update(scope: Scope, sub: Subscription, expectedVersion: number): Promise<boolean>;
-  /** Live subscriptions whose current period ended at or before `at`, the oldest end first. */
-  listDue(scope: Scope, at: Date, limit: number): Promise<Subscription[]>;
-  /** Subscriptions (canceled ones too) whose outbox still holds invoices to make. */
-  listWithOutbox(scope: Scope, limit: number): Promise<Subscription[]>;
+  /**
+   * Live subscriptions whose current period ended at or before `at`, the oldest end
+   * first; with `on`, only those of the customers on that test clock (or on none).
+   */
+  listDue(scope: Scope, at: Date, limit: number, on?: OnClock): Promise<Subscription[]>;
+  /** Subscriptions (canceled ones too) whose outbox still holds invoices to make (`on`: as listDue). */
+  listWithOutbox(scope: Scope, limit: number, on?: OnClock): Promise<Subscription[]>;
 }

@@ -34,14 +34,14 @@ export const invoicesRouter = router({
     .mutation(({ ctx, input }) => ctx.ledger.invoices.markUncollectible(ctx.scope, input.id)),
   /**
    * The upcoming invoice of a subscription: what its current period's end would bill,
-   * with the usage so far (up to the scope's time). Nothing is stored.
+   * with the usage so far (up to the customer's time: its test clock's, if it is on one). Nothing is stored.
    */
   preview: apiKeyProcedure
     .input(z.object({ subscriptionId: idOf('subscription') }))
     .query(async ({ ctx, input }) => {
       const sub = await ctx.ledger.subscriptions.get(ctx.scope, input.subscriptionId);
       if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} has ended: it has no upcoming invoice`);
-      const now = ctx.ledger.testClocks.now(ctx.scope);
+      const now = ctx.ledger.now(ctx.scope, sub.customerId);
       const usageTo = now < sub.currentPeriodEnd ? now : sub.currentPeriodEnd;
       const next = await ctx.ledger.billing.nextInvoice(ctx.scope, sub, usageTo);
       const computed = await ctx.ledger.invoices.compute(ctx.scope, sub.customerId, next.plan.currency, next.basis);

@@ -1,20 +1,31 @@
 import { z } from 'zod';
-import { testClockSchema } from '../../ledger';
+import { createTestClockSchema, instant } from '../../ledger';
 import { apiKeyProcedure, router } from '../init';
+import { idOf, pageInput } from '../inputs';
+
+const byId = z.object({ id: idOf('testClock') });
 
 /**
- * The API key's scope on a test clock: create it (the scope then lives at the clock's
- * time), advance it (running every billing cycle due on the way, in order), delete it
- * (back to real time). One clock per scope.
+ * Test clocks of the API key's scope, which must be a test scope (`ldg_test_…` keys;
+ * in a live scope every procedure is a 412 `illegal_state`). A clock is a frozen time
+ * for the customers created on it (`customers.create({ testClockId })`); advancing it
+ * runs those customers' billing at every instant something falls due on the way, in
+ * order, and nobody else's. Deleting it deletes its customers and everything of theirs.
  */
 export const testClocksRouter = router({
+  /** `{ id, name, now, createdAt, updatedAt }`: a new clock at `at` (default: now). */
   create: apiKeyProcedure
-    .input(testClockSchema.default({}))
-    .mutation(({ ctx, input }) => ctx.ledger.testClocks.create(ctx.scope, input)),
-  get: apiKeyProcedure.query(({ ctx }) => ctx.ledger.testClocks.get(ctx.scope)),
-  /** `{ now, report }`: the clock's new time and what the cycles on the way did. */
+    .input(createTestClockSchema.optional())
+    .mutation(({ ctx, input }) => ctx.ledger.testClocks.create(ctx.scope, input ?? {})),
+  get: apiKeyProcedure.input(byId).query(({ ctx, input }) => ctx.ledger.testClocks.get(ctx.scope, input.id)),
+  list: apiKeyProcedure.input(pageInput).query(({ ctx, input }) => ctx.ledger.testClocks.list(ctx.scope, input)),
+  /**
+   * `{ clock, now, report }`: the clock at `to` and what the cycles on the way did. One
+   * advance moves at most 2 years and passes at most 100 period ends (else a 400).
+   */
   advance: apiKeyProcedure
-    .input(z.object({ to: z.coerce.date() }))
-    .mutation(({ ctx, input }) => ctx.ledger.billing.advanceClock(ctx.scope, input.to)),
-  delete: apiKeyProcedure.mutation(({ ctx }) => ctx.ledger.testClocks.delete(ctx.scope)),
+    .input(z.object({ id: idOf('testClock'), to: instant }))
+    .mutation(({ ctx, input }) => ctx.ledger.billing.advanceClock(ctx.scope, input)),
+  /** `{ id, deleted: true, customersDeleted }`: the clock, its customers and their objects are gone. */
+  delete: apiKeyProcedure.input(byId).mutation(({ ctx, input }) => ctx.ledger.testClocks.delete(ctx.scope, input.id)),
 });

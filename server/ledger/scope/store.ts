@@ -1,0 +1,19 @@
+import type { Scope } from '../types';
+
+/**
+ * Every scope is `live` or `test` (Stripe's modes); its API keys say which. Test clocks
+ * exist only in test scopes. A scope nobody registered is live.
+ */
+export type ScopeMode = 'live' | 'test';
+export const SCOPE_MODES = ['live', 'test'] as const;
+
+/** What the engine needs to know of scopes: their mode (the `scopes` table). */
+export interface ScopeStore {
+  /** The scope's registered mode, or null when it was never registered (it is then live). */
+  mode(scope: Scope): Promise<ScopeMode | null>;
+  /**
+   * Registers the scope with `mode` unless it is registered already; returns the mode it
+   * has (the one given, or the one it had).
+   */
+  register(scope: Scope, mode: ScopeMode): Promise<ScopeMode>;
+}
