@@ -1,11 +1,22 @@
-import { createApiKey } from './auth/api-keys';
-import type { CreatePlanInput } from './ledger';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writePrivateFile } from './admin';
+import { splitApiKey } from './auth/api-key-format';
+import { createApiKey, listApiKeys, revokeApiKey, verifyApiKey } from './auth/api-keys';
+import { isLedgerError, type CreatePlanInput, type Scope } from './ledger';
 import type { Runtime } from './runtime';
 
 /**
  * Demo data for the embedded default: three plans, a sales tax rate for California, a
- * welcome coupon, one customer on a trial, and an API key. Seeding is idempotent (a scope that has plans is left alone); a fresh demo key is
- * issued at every start, since keys are shown only once.
+ * welcome coupon, one customer on a Starter trial, and one API key for the demo's test
+ * scope. Seeding is idempotent (a scope that has plans is left alone).
+ *
+ * The demo key is stable: the same key at every start, so a newcomer's exported
+ * LEDGER_API_KEY keeps working across restarts. It is LEDGER_DEMO_API_KEY when that is
+ * set; otherwise it is made once and its plaintext kept beside the database in a file only
+ * its owner can read (`.data/pglite.demo-key`, mode 0600). Whenever a key is made, every
+ * other active demo key of the scope is revoked, so old ones do not pile up. On a memory
+ * database there is nothing to keep: each start makes a new key for the new database.
  */
 export const DEMO_PLANS: CreatePlanInput[] = [
   {
@@ -87,8 +98,30 @@ export const DEMO_PLANS: CreatePlanInput[] = [
   },
 ];
 
-export async function seedDemo(rt: Runtime): Promise<{ apiKey: string; seeded: boolean }> {
+/** The demo key's name in `npm run apikey -- list`. */
+export const DEMO_KEY_NAME = 'demo';
+/** The demo customer's external id: its Ledger id is printed at every start. */
+export const DEMO_CUSTOMER_EXTERNAL_ID = 'demo-customer';
+
+export interface DemoStart {
+  apiKey: string;
+  /** The demo customer (on a Starter trial); null if it was deleted since the seed. */
+  customerId: string | null;
+  /** True when the demo data was created by this start. */
+  seeded: boolean;
+}
+
+/** Where the demo key is kept for this database: beside PGlite's data, or under .data/ for PostgreSQL. */
+export function demoKeyFileFor(env: Runtime['env']): string | null {
+  if (env.DATABASE_URL) return path.resolve('.data', 'postgres.demo-key');
+  if (env.PGLITE_DATA_DIR.startsWith('memory://')) return null;
+  return `${path.resolve(env.PGLITE_DATA_DIR)}.demo-key`;
+}
+
+export async function seedDemo(rt: Runtime, keyFile: string | null = demoKeyFileFor(rt.env)): Promise<DemoStart> {
   const { ledger, portalScope: s } = rt;
+  // The key first: it registers the demo scope as a test scope before anything lives in it.
+  const apiKey = await demoApiKey(rt, s, keyFile);
   const existing = await ledger.plans.list(s, { limit: 1, includeArchived: true });
   let seeded = false;
   if (existing.items.length === 0) {
@@ -99,13 +132,63 @@ export async function seedDemo(rt: Runtime): Promise<{ apiKey: string; seeded: b
     const customer = await ledger.customers.create(s, {
       email: 'demo@example.com',
       name: 'Demo Customer',
-      externalId: 'demo-customer',
+      externalId: DEMO_CUSTOMER_EXTERNAL_ID,
       country: 'US',
       region: 'CA',
     });
     await ledger.subscriptions.create(s, { customerId: customer.id, planId: plans[1]!.id, quantity: 3 });
     seeded = true;
   }
-  const { key } = await createApiKey(rt.database.db, s, 'demo', { mode: 'test', presetKey: rt.env.LEDGER_DEMO_API_KEY });
-  return { apiKey: key, seeded };
+  const customerId = await ledger.customers
+    .getByExternalId(s, DEMO_CUSTOMER_EXTERNAL_ID)
+    .then((c) => c.id as string)
+    .catch((e: unknown) => {
+      if (isLedgerError(e) && e.code === 'not_found') return null;
+      throw e;
+    });
+  return { apiKey, customerId, seeded };
+}
+
+/**
+ * The demo scope's one active demo key: LEDGER_DEMO_API_KEY, else the kept key while it
+ * still opens the demo scope, else a new test key (kept for the next start). Any other
+ * active demo key of the scope is revoked.
+ */
+async function demoApiKey(rt: Runtime, s: Scope, keyFile: string | null): Promise<string> {
+  const db = rt.database.db;
+  const preset = rt.env.LEDGER_DEMO_API_KEY;
+  const kept = preset ?? readKeptKey(keyFile);
+  let key: string | null = null;
+  let id: string | null = null;
+  if (kept) {
+    const found = await verifyApiKey(db, kept);
+    if (found && found.scope.tenantId === s.tenantId && found.scope.appId === s.appId) {
+      [key, id] = [kept, found.id];
+    } else if (found && preset) {
+      throw new Error(`LEDGER_DEMO_API_KEY opens the scope ${found.scope.tenantId}/${found.scope.appId}, not the demo scope ${s.tenantId}/${s.appId}`);
+    }
+  }
+  if (!key) {
+    const created = await createApiKey(db, s, DEMO_KEY_NAME, { mode: 'test', presetKey: preset });
+    [key, id] = [created.key, created.id];
+    if (keyFile && !preset) {
+      fs.mkdirSync(path.dirname(keyFile), { recursive: true });
+      writePrivateFile(keyFile, `${key}\n`);
+    }
+  }
+  for (const k of await listApiKeys(db, s)) {
+    if (k.name === DEMO_KEY_NAME && !k.revokedAt && k.id !== id) await revokeApiKey(db, s, k.id);
+  }
+  return key;
+}
+
+/** The kept demo key, if the file holds a test key. */
+function readKeptKey(file: string | null): string | null {
+  if (!file) return null;
+  try {
+    const key = fs.readFileSync(file, 'utf8').trim();
+    return splitApiKey(key)?.mode === 'test' ? key : null;
+  } catch {
+    return null;
+  }
 }
