@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DatabaseLimits } from '../db/client';
 import { API_KEY_PATTERN } from './auth/api-key-format';
 
 /**
@@ -9,6 +10,14 @@ const flag = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 const slug = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a lowercase slug');
+
+/** The database under failure: how long a request may wait for it (README, "Failures and limits"). */
+const databaseLimitsShape = {
+  LEDGER_DB_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  LEDGER_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+  LEDGER_DB_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+  LEDGER_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(2_147_483_647).default(15_000),
+};
 
 export const envSchema = z
   .object({
@@ -30,6 +39,13 @@ export const envSchema = z
       .max(2_147_483_647) // setInterval's limit
       .refine((ms) => ms === 0 || ms >= 1000, 'milliseconds, at least 1000, or 0 to turn the schedule off')
       .default(60_000),
+    ...databaseLimitsShape,
+    // The HTTP boundary.
+    LEDGER_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(1024 ** 3).default(1024 * 1024),
+    LEDGER_TRPC_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(50),
+    /** Requests (tRPC: calls) per API key per window; 0 turns the limit off. */
+    LEDGER_RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).default(1_000),
+    LEDGER_RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(1),
   })
   .transform((e) => ({
     ...e,
@@ -50,4 +66,20 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
   throw new EnvError(`Invalid environment:\n${lines.join('\n')}`);
+}
+
+/**
+ * The database limits of an environment: of a parsed Env, or read from `process.env`
+ * alone (for callers that open a database without the whole environment: scripts, tests).
+ */
+export function databaseLimits(source: Env | Record<string, string | undefined> = process.env): DatabaseLimits {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([k, v]) => k.startsWith('LEDGER_DB_') && v !== ''));
+  const r = z.object(databaseLimitsShape).safeParse(cleaned);
+  if (!r.success) throw new EnvError(`Invalid environment:\n${r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  return {
+    poolMax: r.data.LEDGER_DB_POOL_MAX,
+    connectTimeoutMs: r.data.LEDGER_DB_CONNECT_TIMEOUT_MS,
+    queueTimeoutMs: r.data.LEDGER_DB_QUEUE_TIMEOUT_MS,
+    statementTimeoutMs: r.data.LEDGER_DB_STATEMENT_TIMEOUT_MS,
+  };
 }
