@@ -1,5 +1,5 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { apiKeys, scopes } from '../../db/schema';
 import { conflict, newId, scopeSchema, type ApiKeyId, type Scope } from '../ledger';
@@ -113,11 +113,37 @@ export async function listApiKeys(db: Database, scope: Scope) {
     .orderBy(apiKeys.id);
 }
 
+/**
+ * The channel revocations are announced on: the payload is the key's id. Every process
+ * serving requests LISTENs (server/auth/request-auth.ts) and forgets the key at once.
+ */
+export const API_KEY_REVOCATIONS = 'ledger_api_key_revoked';
+
+const revocationListeners = new WeakMap<Database, Set<(id: string) => void>>();
+
+/** Called with the id of every key this process revokes on `db`, before revokeApiKey returns. */
+export function onApiKeyRevoked(db: Database, listener: (id: string) => void): void {
+  let set = revocationListeners.get(db);
+  if (!set) revocationListeners.set(db, (set = new Set()));
+  set.add(listener);
+}
+
+/**
+ * Revokes a key of the scope; false when there is no such active key. The NOTIFY is part
+ * of the same transaction, so other processes hear of it exactly when it commits (the
+ * CLI, `npm run apikey -- revoke`, reaches running apps this way); this process forgets
+ * the key before returning.
+ */
 export async function revokeApiKey(db: Database, scope: Scope, id: string): Promise<boolean> {
-  const r = await db
-    .update(apiKeys)
-    .set({ revokedAt: new Date() })
-    .where(and(eq(apiKeys.tenantId, scope.tenantId), eq(apiKeys.appId, scope.appId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-    .returning({ id: apiKeys.id });
-  return r.length === 1;
+  const revoked = await db.transaction(async (tx) => {
+    const r = await tx
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.tenantId, scope.tenantId), eq(apiKeys.appId, scope.appId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning({ id: apiKeys.id });
+    if (r.length === 1) await tx.execute(sql`select pg_notify(${API_KEY_REVOCATIONS}, ${id})`);
+    return r.length === 1;
+  });
+  if (revoked) for (const listener of revocationListeners.get(db) ?? []) listener(id);
+  return revoked;
 }

@@ -8,13 +8,15 @@ import type { AppRouter } from './root';
  *   const plans = await ledger.plans.list.query();
  * Every call carries the API key; the key decides the tenant and app.
  */
-export function createLedgerClient(opts: { url: string; apiKey: string; fetch?: typeof fetch }) {
+export function createLedgerClient(opts: { url: string; apiKey: string; fetch?: typeof fetch; maxBatch?: number }) {
   return createTRPCClient<AppRouter>({
     links: [
       httpBatchLink({
         url: `${opts.url.replace(/\/$/, '')}/api/trpc`,
         transformer: superjson,
         headers: () => ({ authorization: `Bearer ${opts.apiKey}` }),
+        // The server refuses batches of more calls (LEDGER_TRPC_MAX_BATCH, default 50).
+        maxItems: opts.maxBatch ?? 50,
         fetch: opts.fetch,
       }),
     ],

@@ -1,6 +1,8 @@
 import { apiKeyFromRequest } from '../auth/request-auth';
+import { rateLimiterFor } from '../http/rate-limit';
 import type { Ledger, Scope } from '../ledger';
 import { getRuntime, type Runtime } from '../runtime';
+import { trpcErrorOf } from './errors';
 
 /**
  * The request context. `auth` is set only by a valid API key; the scope of every
@@ -11,12 +13,26 @@ export interface Context {
   auth: { kind: 'api_key'; scope: Scope; keyId: string } | null;
 }
 
-/** Reads `Authorization: Bearer <key>`; an absent or bad key leaves `auth` null. */
-export async function createContext(req: Request, runtime: Runtime | Promise<Runtime> = getRuntime()): Promise<Context> {
-  const rt = await runtime;
-  const key = await apiKeyFromRequest(rt.database.db, req);
-  return {
-    ledger: rt.ledger,
-    auth: key ? { kind: 'api_key', scope: key.scope, keyId: key.id } : null,
-  };
+/**
+ * Reads `Authorization: Bearer <key>`; an absent or bad key leaves `auth` null. A valid
+ * key's rate limit is counted here, one point per call of the batch. Failures (the
+ * runtime not starting, the key lookup with the database down, the rate limit) are
+ * thrown as the tRPC error the caller gets: 503, 429, never an unexplained 500.
+ */
+export async function createContext(
+  req: Request,
+  runtime: Runtime | Promise<Runtime> = getRuntime(),
+  opts: { calls?: number } = {},
+): Promise<Context> {
+  try {
+    const rt = await runtime;
+    const key = await apiKeyFromRequest(rt.database, req);
+    if (key) await rateLimiterFor(rt.env).consume(key.id, opts.calls ?? 1);
+    return {
+      ledger: rt.ledger,
+      auth: key ? { kind: 'api_key', scope: key.scope, keyId: key.id } : null,
+    };
+  } catch (e) {
+    throw trpcErrorOf(e);
+  }
 }

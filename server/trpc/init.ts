@@ -1,46 +1,59 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
+import { currentRequestId } from '../http/request-id';
 import { isLedgerError } from '../ledger';
 import type { Context } from './context';
-import { toTRPCError } from './errors';
+import { INTERNAL_MESSAGE, ledgerCodeOf, trpcErrorOf } from './errors';
 
 /** The one place initTRPC runs. */
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
     const cause = error.cause;
+    // No stack, ever: it names files and, for a database error, carries the query.
+    const { stack: _stack, ...data } = shape.data as typeof shape.data & { stack?: string };
     return {
       ...shape,
-      // zod's own message is a JSON dump; say which fields are wrong instead.
       message:
-        cause instanceof ZodError
-          ? `invalid input: ${cause.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`
-          : shape.message,
+        error.code === 'INTERNAL_SERVER_ERROR'
+          ? INTERNAL_MESSAGE // a bug: the details are in the log, under the request id
+          : cause instanceof ZodError
+            ? // zod's own message is a JSON dump; say which fields are wrong instead.
+              `invalid input: ${cause.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`
+            : shape.message,
       data: {
-        ...shape.data,
+        ...data,
         // A code a program can branch on, and the fields at fault.
-        ledgerCode: isLedgerError(cause) ? cause.code : null,
+        ledgerCode: ledgerCodeOf(error),
         issues: isLedgerError(cause)
           ? cause.issues
           : cause instanceof ZodError
             ? cause.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
             : [],
+        requestId: currentRequestId() ?? null,
       },
     };
   },
 });
 
-/** Engine errors become tRPC errors here, once, for every procedure. */
-const mapEngineErrors = t.middleware(async ({ next }) => {
+/**
+ * Errors become tRPC errors here, once, for every procedure: engine errors by their code,
+ * the database unavailable as SERVICE_UNAVAILABLE, anything else INTERNAL_SERVER_ERROR
+ * with a generic message (server/trpc/errors.ts).
+ */
+const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && isLedgerError(result.error.cause)) throw toTRPCError(result.error.cause);
+  if (!result.ok) {
+    const mapped = trpcErrorOf(result.error);
+    if (mapped !== result.error) throw mapped;
+  }
   return result;
 });
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(mapEngineErrors);
+export const publicProcedure = t.procedure.use(mapErrors);
 
 /** Procedures for product teams: an API key is required and fixes the scope. */
 export const apiKeyProcedure = publicProcedure.use(({ ctx, next }) => {

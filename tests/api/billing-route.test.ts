@@ -84,7 +84,7 @@ describe('POST /api/billing/run', () => {
     vi.spyOn(rt.ledger.billing, 'run').mockRejectedValueOnce(illegalState('the test clock moved meanwhile; retry'));
     const res = await post();
     expect(res.status).toBe(412);
-    expect(await res.json()).toEqual({ error: 'the test clock moved meanwhile; retry', code: 'illegal_state' });
+    expect(await res.json()).toMatchObject({ error: 'the test clock moved meanwhile; retry', code: 'illegal_state' });
 
     vi.spyOn(console, 'error').mockImplementation(() => {});
     vi.spyOn(rt.ledger.billing, 'run').mockRejectedValueOnce(new Error('connection reset'));

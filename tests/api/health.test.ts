@@ -7,7 +7,7 @@ const { GET } = await import('@/app/api/health/route');
 
 describe('GET /api/health', () => {
   it('200 with status ok and the database in use', async () => {
-    const res = await GET();
+    const res = await GET(new Request('http://test/api/health'));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok', database: 'pglite' });
   });
@@ -15,7 +15,7 @@ describe('GET /api/health', () => {
   it('503 when the database does not answer', async () => {
     const rt = await getRuntime();
     await rt.database.close();
-    const res = await GET();
+    const res = await GET(new Request('http://test/api/health'));
     expect(res.status).toBe(503);
     const body = await res.json();
     expect(body.status).not.toBe('ok');

@@ -29,7 +29,7 @@ beforeAll(async () => {
 afterAll(() => rt.close());
 
 const post = (body: string, auth: string | null = key) =>
-  POST(new Request('http://test/api/meter', { method: 'POST', headers: auth ? { authorization: `Bearer ${auth}` } : {}, body }));
+  POST(new Request('http://test/api/meter', { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) }, body }));
 
 const ev = (k: string, extra: object = {}) => ({ idempotencyKey: k, customerId, featureKey: 'api_calls', quantity: 1, timestamp: new Date().toISOString(), ...extra });
 
