@@ -89,6 +89,9 @@ describe('POST /api/meter', () => {
       ['a missing field', () => post(JSON.stringify({ ...ev('x'), customerId: undefined })), 400, /events\[0\]\.customerId/],
       ['a negative quantity', () => post(JSON.stringify([ev('ok'), ev('x', { quantity: -3 })])), 400, /events\[1\]\.quantity/],
       ['a non-numeric quantity', () => post(JSON.stringify(ev('x', { quantity: 'ten' }))), 400, /events\[0\]\.quantity/],
+      ['a malformed customer id', () => post(JSON.stringify(ev('x', { customerId: 'acme-42' }))), 400, /events\[0\]\.customerId/],
+      ['a timestamp on February 30', () => post(JSON.stringify(ev('x', { timestamp: '2026-02-30T00:00:00Z' }))), 400, /events\[0\]\.timestamp/],
+      ['51 properties', () => post(JSON.stringify(ev('x', { properties: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`p${i}`, i])) }))), 400, /events\[0\]\.properties/],
       ['a batch over 1,000', () => post(JSON.stringify(Array.from({ length: 1001 }, (_, i) => ev(`o${i}`)))), 413, /at most 1000/],
       ['an unknown customer', () => post(JSON.stringify(ev('x', { customerId: 'cst_01h455vb4pex5vsknk084sn02q' }))), 422, /unknown customer/],
       ['an unknown feature', () => post(JSON.stringify(ev('x', { featureKey: 'storage_gb' }))), 422, /storage_gb/],
@@ -100,6 +103,14 @@ describe('POST /api/meter', () => {
       expect(res.status).toBe(status);
       expect(JSON.stringify(await res.json())).toMatch(message);
       expect(await stored()).toBe(before);
+    });
+
+    it('a 100 KB customer id is a 400 that quotes a short prefix, not the id', async () => {
+      const res = await post(JSON.stringify(ev('x', { customerId: 'c'.repeat(100_000) })));
+      expect(res.status).toBe(400);
+      const text = await res.text();
+      expect(text).toMatch(/events\[0\]\.customerId/);
+      expect(text.length).toBeLessThan(2_000);
     });
   });
 });
