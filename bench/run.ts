@@ -8,6 +8,7 @@ import { benchEngine } from './engine-writes';
 import { benchEntitlements } from './entitlements';
 import { benchHttp } from './http';
 import { benchMeterDurable } from './meter';
+import { benchTestClocks } from './test-clocks';
 import { benchUsageRead } from './usage-read';
 
 const smoke = process.argv.includes('--smoke');
@@ -21,6 +22,7 @@ const suites: [string, () => Promise<void>][] = [
   ['entitlements', () => benchEntitlements(url, smoke)],
   ['usage', () => benchUsageRead(url, smoke)],
   ['http', () => benchHttp(url, smoke)],
+  ['test_clocks', () => benchTestClocks(url, smoke)],
 ];
 for (const [name, run] of suites) {
   if (only && !only.includes(name)) continue;

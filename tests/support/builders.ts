@@ -28,6 +28,7 @@ export function customerRow(overrides: Partial<Customer> = {}): Customer {
     taxStatus: 'taxable',
     taxId: null,
     metadata: { segment: 'enterprise', 'crm.id': '0012' },
+    testClockId: null,
     createdAt: AT,
     updatedAt: AT,
     ...overrides,

@@ -21,7 +21,7 @@ export const testClocksRouter = router({
   list: apiKeyProcedure.input(pageInput).query(({ ctx, input }) => ctx.ledger.testClocks.list(ctx.scope, input)),
   /**
    * `{ clock, now, report }`: the clock at `to` and what the cycles on the way did. One
-   * advance moves at most 2 years and passes at most 100 period ends (else a 400).
+   * advance moves at most 2 years ahead and passes at most 50 period ends of the clock's subscriptions (else a 400).
    */
   advance: apiKeyProcedure
     .input(z.object({ id: idOf('testClock'), to: instant }))
