@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiKey } from '@/server/auth/api-keys';
-import { illegalState, scope, type Subscription } from '@/server/ledger';
+import { addInterval, illegalState, scope, type Subscription } from '@/server/ledger';
 import { getRuntime, type Runtime } from '@/server/runtime';
 import { useMemoryRuntimeEnv } from '../support/runtime';
 
@@ -10,9 +10,9 @@ const { POST } = await import('@/app/api/billing/run/route');
 
 const S = scope('billing-route', 'app');
 const OTHER = scope('billing-route-other', 'app');
-const T0 = new Date('2025-01-15T10:00:00.000Z');
-const PERIOD_END = new Date('2025-02-15T10:00:00.000Z');
-const HOUR = 3_600_000;
+/** 40 days ago: a monthly period from then ended about 10 days ago, and the next has not. */
+const T0 = new Date(Math.floor(Date.now() / 1000) * 1000 - 40 * 86_400_000);
+const PERIOD_END = addInterval(T0, { unit: 'month', count: 1 }, 1);
 
 let rt: Runtime;
 let key: string;
@@ -22,12 +22,17 @@ let otherSub: Subscription;
 const post = (auth: string | null = key, headers: Record<string, string> = {}) =>
   POST(new Request('http://test/api/billing/run', { method: 'POST', headers: { ...headers, ...(auth ? { authorization: `Bearer ${auth}` } : {}) } }));
 
-/** A scope on a test clock at T0 with a monthly subscription (first period T0 – PERIOD_END). */
+/**
+ * A scope with a monthly subscription whose current period is T0 – PERIOD_END (made now,
+ * then backdated in the store): its period has ended, and its cycle has not run.
+ */
 async function subscribed(s: typeof S): Promise<Subscription> {
-  await rt.ledger.testClocks.create(s, { at: T0 });
   const plan = await rt.ledger.plans.create(s, { key: 'p', name: 'P', currency: 'USD', interval: { unit: 'month' }, basePrice: 1000 });
   const customer = await rt.ledger.customers.create(s, { email: 'c@example.com', name: 'C' });
-  return rt.ledger.subscriptions.create(s, { customerId: customer.id, planId: plan.id });
+  const made = await rt.ledger.subscriptions.create(s, { customerId: customer.id, planId: plan.id });
+  const backdated = { ...made, billingAnchor: T0, currentPeriodStart: T0, currentPeriodEnd: PERIOD_END, unbilledFrom: T0, version: made.version + 1 };
+  expect(await rt.ledger.store.subscriptions.update(s, backdated, made.version)).toBe(true);
+  return backdated;
 }
 
 beforeAll(async () => {
@@ -54,17 +59,13 @@ describe('POST /api/billing/run', () => {
   });
 
   it('runs the cycle of the key’s scope only: a due subscription is renewed, 200 with the report', async () => {
-    // Time passes (without running the cycle) in both scopes.
-    const to = new Date(PERIOD_END.getTime() + 2 * HOUR);
-    await rt.ledger.testClocks.move(S, to);
-    await rt.ledger.testClocks.move(OTHER, to);
-
+    // Both scopes have a subscription whose period ended (and no cycle ran).
     const res = await post();
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ periods: 1, invoicesCreated: 1, invoicesFinalized: 1 });
     const renewed = await rt.ledger.subscriptions.get(S, sub.id);
     expect(renewed.currentPeriodStart).toEqual(PERIOD_END);
-    expect(renewed.currentPeriodEnd).toEqual(new Date('2025-03-15T10:00:00.000Z'));
+    expect(renewed.currentPeriodEnd).toEqual(addInterval(T0, { unit: 'month', count: 1 }, 2));
     const invoices = (await rt.ledger.invoices.listByCustomer(S, sub.customerId)).items;
     expect(invoices.map((i) => [i.billingReason, i.status])).toEqual([
       ['subscription_create', 'open'],

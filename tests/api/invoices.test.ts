@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createLedger, scope, silentLogger, type Ledger, type Scope } from '@/server/ledger';
+import { createLedger, scope, silentLogger, type Ledger, type Scope, type TestClockId } from '@/server/ledger';
 import { createCaller } from '@/server/trpc/root';
 
 /**
@@ -42,13 +42,26 @@ const planInput = (key: string, name: string, basePrice: number) => ({
   features,
 });
 
-/** Plans and a customer in `s`; with `clock`, the scope first gets a test clock at T0. */
+/** Each scope's test clock, by tenant. */
+const clocks = new Map<string, string>();
+const clockOf = (s: Scope) => clocks.get(s.tenantId)! as TestClockId;
+
+/**
+ * Plans and a customer in `s`; with `clock`, the scope is a test scope, gets a test clock
+ * at T0 and the customer is created on it.
+ */
 async function setup(s: Scope, opts: { clock?: boolean } = {}) {
-  if (opts.clock) expect(await api(s).testClocks.create({ at: T0 })).toEqual({ now: T0 });
+  let testClockId: string | null = null;
+  if (opts.clock) {
+    await ledger.scopes.register(s, 'test');
+    const clock = await api(s).testClocks.create({ at: T0 });
+    expect(clock).toMatchObject({ id: expect.stringMatching(/^clk_/), now: T0 });
+    clocks.set(s.tenantId, (testClockId = clock.id));
+  }
   const team = await api(s).plans.create(planInput('team', 'Team', 2000));
   const business = await api(s).plans.create(planInput('business', 'Business', 5000));
   const starter = await api(s).plans.create(planInput('starter', 'Starter', 900));
-  const customer = await api(s).customers.create({ email: `${s.tenantId}@example.com`, name: 'Ada' });
+  const customer = await api(s).customers.create({ email: `${s.tenantId}@example.com`, name: 'Ada', testClockId });
   return { team, business, starter, customer };
 }
 
@@ -113,7 +126,7 @@ describe('invoices', () => {
 
     // A day later (nothing is due yet), 100 calls made at 12:00 on the first day.
     expect(await api(s).billing.run({})).toEqual({ periods: 0, invoicesCreated: 0, invoicesFinalized: 0 });
-    expect((await api(s).testClocks.advance({ to: new Date(T0.getTime() + DAY) })).report).toEqual({ periods: 0, invoicesCreated: 0, invoicesFinalized: 0 });
+    expect((await api(s).testClocks.advance({ id: clockOf(s), to: new Date(T0.getTime() + DAY) })).report).toEqual({ periods: 0, invoicesCreated: 0, invoicesFinalized: 0 });
     const at = new Date(T0.getTime() + 2 * HOUR).toISOString();
     const recorded = await api(s).usage.record({
       events: [
@@ -127,7 +140,7 @@ describe('invoices', () => {
     expect(preview).toMatchObject({ issueAt: PERIOD_END, billingReason: 'subscription_cycle', currency: 'USD', subtotal: 3600, total: 3600 });
     const usage = preview.lines.find((l) => l.kind === 'usage')!;
     expect(usage).toMatchObject({ id: 'usage:api_calls', quantity: '100', unitPrice: '0.01', amount: 100 });
-    // Usage so far: up to the scope's time, not the period end.
+    // Usage so far: up to the customer's time (its clock's), not the period end.
     expect(usage.periodStart).toEqual(T0);
     expect(usage.periodEnd).toEqual(new Date(T0.getTime() + DAY));
     // The next period's fees in advance.
@@ -140,10 +153,10 @@ describe('invoices', () => {
     expect((await api(s).invoices.listByCustomer({ customerId: customer.id })).items).toHaveLength(1);
 
     // A month later and two hours: the period is billed, and finalized after the 1 h grace.
-    const moved = await api(s).testClocks.advance({ to: new Date(PERIOD_END.getTime() + 2 * HOUR) });
+    const moved = await api(s).testClocks.advance({ id: clockOf(s), to: new Date(PERIOD_END.getTime() + 2 * HOUR) });
     expect(moved.now).toEqual(new Date(PERIOD_END.getTime() + 2 * HOUR));
     expect(moved.report).toEqual({ periods: 1, invoicesCreated: 1, invoicesFinalized: 1 });
-    expect((await api(s).testClocks.get()).now).toEqual(moved.now);
+    expect((await api(s).testClocks.get({ id: clockOf(s) })).now).toEqual(moved.now);
 
     const { items } = await api(s).invoices.listByCustomer({ customerId: customer.id });
     expect(items.map((i) => i.billingReason).sort()).toEqual(['subscription_create', 'subscription_cycle']);
@@ -233,7 +246,7 @@ describe('subscription changes and their invoices', () => {
     const s = fresh();
     const { team, business, starter, customer } = await setup(s, { clock: true });
     const sub = await api(s).subscriptions.create({ customerId: customer.id, planId: team.id, quantity: 3 });
-    await api(s).testClocks.advance({ to: MID });
+    await api(s).testClocks.advance({ id: clockOf(s), to: MID });
 
     const preview = await api(s).subscriptions.previewChange({ id: sub.id, planId: business.id });
     expect(preview).toMatchObject({ effective: 'now', upgrade: true });
@@ -264,12 +277,12 @@ describe('subscription changes and their invoices', () => {
     const s = fresh();
     const { team, starter, customer } = await setup(s, { clock: true });
     const sub = await api(s).subscriptions.create({ customerId: customer.id, planId: team.id, quantity: 3 });
-    await api(s).testClocks.advance({ to: MID });
+    await api(s).testClocks.advance({ id: clockOf(s), to: MID });
     const scheduled = await api(s).subscriptions.changePlan({ id: sub.id, planId: starter.id });
     expect(scheduled).toMatchObject({ planId: team.id, pendingChange: { planId: starter.id, quantity: 3 } });
     expect((await api(s).invoices.listByCustomer({ customerId: customer.id })).items).toHaveLength(1);
 
-    await api(s).testClocks.advance({ to: new Date(PERIOD_END.getTime() + 2 * HOUR) });
+    await api(s).testClocks.advance({ id: clockOf(s), to: new Date(PERIOD_END.getTime() + 2 * HOUR) });
     expect(await api(s).subscriptions.get({ id: sub.id })).toMatchObject({ planId: starter.id, pendingChange: null });
     const cycle = (await api(s).invoices.listByCustomer({ customerId: customer.id })).items.find((i) => i.billingReason === 'subscription_cycle')!;
     expect(cycle.lines.find((l) => l.kind === 'base_fee')).toMatchObject({ amount: 900, description: 'Starter plan' });
@@ -279,7 +292,7 @@ describe('subscription changes and their invoices', () => {
     const s = fresh();
     const { team, starter, customer } = await setup(s, { clock: true });
     const sub = await api(s).subscriptions.create({ customerId: customer.id, planId: team.id, quantity: 3 });
-    await api(s).testClocks.advance({ to: MID });
+    await api(s).testClocks.advance({ id: clockOf(s), to: MID });
     const preview = await api(s).subscriptions.previewChange({ id: sub.id, planId: starter.id, downgradeAt: 'now' });
     expect(preview).toMatchObject({ effective: 'now', upgrade: false });
     // −20.00 × 15/31 = −9.68, +9.00 × 15/31 = 4.35
@@ -292,7 +305,7 @@ describe('subscription changes and their invoices', () => {
     const s = fresh();
     const { team, customer } = await setup(s, { clock: true });
     const sub = await api(s).subscriptions.create({ customerId: customer.id, planId: team.id, quantity: 3 });
-    await api(s).testClocks.advance({ to: MID });
+    await api(s).testClocks.advance({ id: clockOf(s), to: MID });
     const changed = await api(s).subscriptions.changeSeats({ id: sub.id, quantity: 5 });
     expect(changed.quantity).toBe(5);
     const update = (await api(s).invoices.listByCustomer({ customerId: customer.id })).items.find((i) => i.billingReason === 'subscription_update')!;
@@ -313,7 +326,7 @@ describe('subscription changes and their invoices', () => {
     const other = await api(s).customers.create({ email: 'other@example.com', name: 'Other' });
     const prorated = await api(s).subscriptions.create({ customerId: customer.id, planId: team.id, quantity: 3 });
     const plain = await api(s).subscriptions.create({ customerId: other.id, planId: team.id, quantity: 3 });
-    await api(s).testClocks.advance({ to: MID });
+    await api(s).testClocks.advance({ id: clockOf(s), to: MID });
 
     expect(await api(s).subscriptions.cancel({ id: prorated.id, at: 'now', prorate: true })).toMatchObject({ status: 'canceled', endedAt: MID });
     await api(s).subscriptions.cancel({ id: plain.id, at: 'now' });
@@ -332,7 +345,7 @@ describe('subscription changes and their invoices', () => {
     const sub = await api(s).subscriptions.create({ customerId: customer.id, planId: team.id, quantity: 3, trialDays: 14 });
     expect(sub.status).toBe('trialing');
     expect((await api(s).invoices.listByCustomer({ customerId: customer.id })).items).toEqual([]);
-    await api(s).testClocks.advance({ to: new Date(T0.getTime() + 3 * DAY) });
+    await api(s).testClocks.advance({ id: clockOf(s), to: new Date(T0.getTime() + 3 * DAY) });
 
     const active = await api(s).subscriptions.endTrial({ id: sub.id });
     expect(active).toMatchObject({ status: 'active', currentPeriodStart: new Date(T0.getTime() + 3 * DAY) });
@@ -351,11 +364,11 @@ describe('subscription changes and their invoices', () => {
     expect(redeemed.discount).toMatchObject({ code: 'HALF', periodsApplied: 0 });
     expect((await api(s).coupons.getByCode({ code: 'HALF' })).timesRedeemed).toBe(1);
 
-    await api(s).testClocks.advance({ to: new Date(PERIOD_END.getTime() + 2 * HOUR) });
+    await api(s).testClocks.advance({ id: clockOf(s), to: new Date(PERIOD_END.getTime() + 2 * HOUR) });
     const cycle = (await api(s).invoices.listByCustomer({ customerId: customer.id })).items.find((i) => i.billingReason === 'subscription_cycle')!;
     expect(cycle).toMatchObject({ subtotal: 3500, discount: 1750, total: 1750, amountDue: 1750, couponId: redeemed.discount!.couponId });
 
-    await api(s).testClocks.advance({ to: new Date('2025-03-15T12:00:00.000Z') });
+    await api(s).testClocks.advance({ id: clockOf(s), to: new Date('2025-03-15T12:00:00.000Z') });
     const all = (await api(s).invoices.listByCustomer({ customerId: customer.id })).items;
     expect(all.map((i) => i.discount)).toEqual([0, 1750, 0]);
     // An unknown code is NOT_FOUND, on either procedure.
@@ -390,30 +403,45 @@ describe('subscription changes and their invoices', () => {
 });
 
 describe('test clocks and the billing cycle', () => {
-  it('one clock per scope, moving forward only; deleting it returns the scope to real time', async () => {
+  it('clocks exist in test scopes only, several per scope, moving forward only; deleting one takes its customers', async () => {
     const s = fresh();
-    expect(await codeOf(api(s).testClocks.get())).toBe('NOT_FOUND');
-    await api(s).testClocks.create({ at: T0 });
-    expect(await codeOf(api(s).testClocks.create({}))).toBe('CONFLICT');
-    expect(await codeOf(api(s).testClocks.advance({ to: new Date(T0.getTime() - 1) }))).toBe('BAD_REQUEST');
-    // The cycle cannot run in the scope's future.
-    expect(await codeOf(api(s).billing.run({ at: new Date(T0.getTime() + 1) }))).toBe('BAD_REQUEST');
+    const UNKNOWN_CLOCK = 'clk_01h455vb4pex5vsknk084sn02q';
+    // A live scope (nobody registered it as a test scope) has no clocks: 412.
+    expect(await codeOf(api(s).testClocks.create({ at: T0 }))).toBe('PRECONDITION_FAILED');
+    expect((await errorOf(api(s).testClocks.list({}))).message).toBe('test clocks exist only in test scopes; this scope is live (its keys start ldg_live_)');
+    expect(await codeOf(api(s).customers.create({ email: 'l@example.com', name: 'L', testClockId: UNKNOWN_CLOCK }))).toBe('PRECONDITION_FAILED');
+    await ledger.scopes.register(s, 'test');
+    expect(await codeOf(api(s).testClocks.get({ id: UNKNOWN_CLOCK }))).toBe('NOT_FOUND');
+    const clock = await api(s).testClocks.create({ at: T0, name: 'first' });
+    const second = await api(s).testClocks.create({});
+    expect((await api(s).testClocks.list({})).items.map((c) => c.id)).toEqual([clock.id, second.id]);
+    expect(await codeOf(api(s).testClocks.advance({ id: clock.id, to: new Date(T0.getTime() - 1) }))).toBe('BAD_REQUEST');
+    expect(await codeOf(api(s).testClocks.advance({ id: clock.id, to: new Date('2027-01-15T10:00:01.000Z') }))).toBe('BAD_REQUEST'); // over 2 years
+    // The cycle cannot run in the future of the real time.
+    expect(await codeOf(api(s).billing.run({ at: new Date(Date.now() + DAY) }))).toBe('BAD_REQUEST');
     expect(await api(s).billing.run({ at: T0 })).toEqual({ periods: 0, invoicesCreated: 0, invoicesFinalized: 0 });
-    await api(s).testClocks.delete();
-    expect(await codeOf(api(s).testClocks.get())).toBe('NOT_FOUND');
-    expect(ledger.testClocks.now(s).getTime()).toBeGreaterThan(Date.now() - 60_000);
-    expect(await codeOf(api(s).testClocks.delete())).toBe('NOT_FOUND');
+    const customer = await api(s).customers.create({ email: 'c@example.com', name: 'C', testClockId: clock.id });
+    expect(await api(s).testClocks.delete({ id: clock.id })).toEqual({ id: clock.id, deleted: true, customersDeleted: [customer.id] });
+    expect(await codeOf(api(s).testClocks.get({ id: clock.id }))).toBe('NOT_FOUND');
+    expect(await codeOf(api(s).customers.get({ id: customer.id }))).toBe('NOT_FOUND');
+    expect(await codeOf(api(s).testClocks.delete({ id: clock.id }))).toBe('NOT_FOUND');
+    expect((await api(s).testClocks.get({ id: second.id })).id).toBe(second.id);
   });
 
-  it('billing.run bills a subscription whose period has ended in the scope’s time', async () => {
+  it('billing.run never moves a clock’s customer; an advance bills what a move left undone', async () => {
     const s = fresh();
     const { team, customer } = await setup(s, { clock: true });
     const sub = await api(s).subscriptions.create({ customerId: customer.id, planId: team.id, quantity: 3 });
-    // Move time without running the cycle (the engine's own call), then run it.
-    await ledger.testClocks.move(s, new Date(PERIOD_END.getTime() + 2 * HOUR));
-    expect(await api(s).billing.run({})).toEqual({ periods: 1, invoicesCreated: 1, invoicesFinalized: 1 });
+    // Move the clock without running the cycle (the engine's own call, as a crash midway would leave it).
+    const to = new Date(PERIOD_END.getTime() + 2 * HOUR);
+    await ledger.testClocks.move(s, clockOf(s), to);
+    // The real-time cycle leaves the clock's customers alone…
+    expect(await api(s).billing.run({})).toEqual({ periods: 0, invoicesCreated: 0, invoicesFinalized: 0 });
+    expect((await api(s).subscriptions.get({ id: sub.id })).currentPeriodStart).toEqual(T0);
+    // …an advance to where the clock is bills them (so does the schedule: billing.runClock).
+    expect((await api(s).testClocks.advance({ id: clockOf(s), to })).report).toEqual({ periods: 1, invoicesCreated: 1, invoicesFinalized: 1 });
     expect((await api(s).subscriptions.get({ id: sub.id })).currentPeriodStart).toEqual(PERIOD_END);
-    expect(await api(s).billing.run()).toEqual({ periods: 0, invoicesCreated: 0, invoicesFinalized: 0 });
+    expect((await api(s).testClocks.advance({ id: clockOf(s), to })).report).toEqual({ periods: 0, invoicesCreated: 0, invoicesFinalized: 0 });
   });
 });
 
@@ -442,7 +470,9 @@ describe('input, tenancy and authentication', () => {
       ['applyCoupon with an empty code', a.subscriptions.applyCoupon({ id: sub.id, code: '' })],
       ['coupons.redeem on a coupon id', a.coupons.redeem({ subscriptionId: 'cpn_01h455vb4pex5vsknk084sn02q', code: 'x' })],
       ['cancel with an unknown "at"', a.subscriptions.cancel({ id: sub.id, at: 'tomorrow' as never })],
-      ['testClocks.advance to no date', a.testClocks.advance({ to: 'soon' as never })],
+      ['testClocks.advance to no date', a.testClocks.advance({ id: 'clk_01h455vb4pex5vsknk084sn02q', to: 'soon' as never })],
+      ['testClocks.advance of a customer id', a.testClocks.advance({ id: customer.id, to: T0 })],
+      ['testClocks.create with a name too long', a.testClocks.create({ name: 'x'.repeat(201) })],
       ['billing.run at no date', a.billing.run({ at: 'soon' as never })],
     ];
     for (const [what, p] of cases) expect(await codeOf(p), what).toBe('BAD_REQUEST');
@@ -490,7 +520,8 @@ describe('input, tenancy and authentication', () => {
       anonymous.subscriptions.changePlan({ id: 'sub_01h455vb4pex5vsknk084sn02q', planId: 'pln_01h455vb4pex5vsknk084sn02q' }),
       anonymous.coupons.redeem({ subscriptionId: 'sub_01h455vb4pex5vsknk084sn02q', code: 'x' }),
       anonymous.testClocks.create({ at: T0 }),
-      anonymous.testClocks.advance({ to: T0 }),
+      anonymous.testClocks.advance({ id: 'clk_01h455vb4pex5vsknk084sn02q', to: T0 }),
+      anonymous.testClocks.list({}),
       anonymous.billing.run({}),
     ];
     for (const p of calls) expect(await codeOf(p)).toBe('UNAUTHORIZED');

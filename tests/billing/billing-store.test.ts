@@ -60,7 +60,7 @@ describe.each(storeFactories())('billing store on $name', (factory) => {
     expect(await b.getTestClock(s, a.id)).toEqual(a);
     expect(await b.getTestClock(uniqueScope(), a.id)).toBeNull();
     expect(await b.countTestClocks(s)).toBe(2);
-    expect(await b.listTestClocks(s, { limit: 1, cursor: null })).toEqual([a, c]); // limit + 1 rows
+    expect(await b.listTestClocks(s, { limit: 1 })).toEqual([a, c]); // limit + 1 rows
     expect(await b.listTestClocks(s, { limit: 10, cursor: a.id })).toEqual([c]);
     expect(await b.moveTestClock(s, a.id, new Date('2025-02-01T00:00:00Z'), at)).toMatchObject({ now: t0 }); // not back
     expect(await b.moveTestClock(s, a.id, t1, at)).toMatchObject({ now: t1 });
@@ -96,8 +96,8 @@ describe.each(storeFactories())('billing store on $name', (factory) => {
 
     expect(await ledger.testClocks.delete(s, tc.id)).toEqual({ id: tc.id, deleted: true, customersDeleted: [onClock.id] });
     await expect(ledger.customers.get(s, onClock.id)).rejects.toMatchObject({ code: 'not_found' });
-    expect((await store().subscriptions.listByCustomer(s, onClock.id, { limit: 10, cursor: null }))).toEqual([]);
-    expect(await store().invoices.listByCustomer(s, onClock.id, { limit: 10, cursor: null })).toEqual([]);
+    expect((await store().subscriptions.listByCustomer(s, onClock.id, { limit: 10 }))).toEqual([]);
+    expect(await store().invoices.listByCustomer(s, onClock.id, { limit: 10 })).toEqual([]);
     const window = { featureKey: 'calls', aggregation: 'sum' as const, from: new Date('2025-01-01T00:00:00Z'), to: new Date('2025-02-01T00:00:00Z') };
     expect(await store().usage.aggregate(s, { ...window, customerId: onClock.id })).toBe('0');
     // The bystander keeps everything.

@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startBillingSchedule, type BillingSchedule } from '@/server/billing-schedule';
-import { createLedger, newId, scope, silentLogger, type CycleReport, type Ledger, type Scope } from '@/server/ledger';
+import { createLedger, ManualClock, newId, scope, silentLogger, type CycleReport, type Ledger, type Scope } from '@/server/ledger';
 import { customerRow, subscriptionRow } from '../support/builders';
 import { capturingLogger } from '../support/engine';
 
 /**
- * The app's billing schedule on an engine with the memory store: it finds the scopes with
- * work due and runs each one's cycle, one run at a time, logging failures and carrying on.
+ * The app's billing schedule on an engine with the memory store: it finds the work due
+ * (per scope, and per test clock at the clock's time) and runs each cycle, one run at a
+ * time, logging failures and carrying on.
  */
 const T0 = new Date('2025-01-15T10:00:00.000Z');
 const PERIOD_END = new Date('2025-02-15T10:00:00.000Z');
@@ -22,16 +23,18 @@ afterEach(async () => {
 });
 
 /**
- * A scope on a test clock at T0 with a monthly subscription, due at PERIOD_END in the
- * scope's time; with `due`, its clock is moved there (without running its cycle).
+ * A test scope with a customer on a test clock at T0 with a monthly subscription, due at
+ * PERIOD_END in the clock's time; with `due`, the clock is moved there (without running
+ * its cycle, as an advance that failed midway would leave it).
  */
 async function subscribed(ledger: Ledger, s: Scope, due = false) {
-  await ledger.testClocks.create(s, { at: T0 });
+  await ledger.scopes.register(s, 'test');
+  const clock = await ledger.testClocks.create(s, { at: T0 });
   const plan = await ledger.plans.create(s, { key: 'p', name: 'P', currency: 'USD', interval: { unit: 'month' }, basePrice: 1000 });
-  const customer = await ledger.customers.create(s, { email: 'c@example.com', name: 'C' });
+  const customer = await ledger.customers.create(s, { email: 'c@example.com', name: 'C', testClockId: clock.id });
   const sub = await ledger.subscriptions.create(s, { customerId: customer.id, planId: plan.id });
-  if (due) await ledger.testClocks.move(s, new Date(PERIOD_END.getTime() + 2 * HOUR));
-  return sub;
+  if (due) await ledger.testClocks.move(s, clock.id, new Date(PERIOD_END.getTime() + 2 * HOUR));
+  return { ...sub, clock };
 }
 
 /** A scope whose cycle throws: a subscription due long ago whose plan does not exist. */
@@ -42,13 +45,13 @@ async function broken(ledger: Ledger, s: Scope) {
 }
 
 describe('billing schedule', () => {
-  it('renews a due subscription once its scope’s time has come; a failing scope is logged and the others still run', async () => {
+  it('renews a due subscription once its clock’s time has come; a failing scope is logged and the others still run', async () => {
     const ledger = await createLedger({ logger: silentLogger });
     const BAD = scope('schedule-bad', 'app');
     const GOOD = scope('schedule-good', 'app');
     await broken(ledger, BAD); // first, so it is run before GOOD
     const sub = await subscribed(ledger, GOOD);
-    const run = vi.spyOn(ledger.billing, 'run');
+    const runClock = vi.spyOn(ledger.billing, 'runClock');
     const log = capturingLogger();
     const failures = () => log.entries.filter((e) => e.level === 'error' && e.msg === 'billing cycle failed');
 
@@ -57,11 +60,11 @@ describe('billing schedule', () => {
     // yet, so it is not even run.
     await vi.waitFor(() => expect(failures().length).toBeGreaterThanOrEqual(2));
     expect(failures()[0]!.data).toMatchObject({ tenantId: 'schedule-bad', appId: 'app', code: 'not_found' });
-    expect(run).not.toHaveBeenCalledWith(GOOD);
+    expect(runClock).not.toHaveBeenCalled();
     expect((await ledger.subscriptions.get(GOOD, sub.id)).currentPeriodStart).toEqual(T0);
 
-    // Time passes in GOOD (without running its cycle): the next tick renews it.
-    await ledger.testClocks.move(GOOD, new Date(PERIOD_END.getTime() + 2 * HOUR));
+    // Time passes on GOOD's clock (without running its cycle): the next tick renews it.
+    await ledger.testClocks.move(GOOD, sub.clock.id, new Date(PERIOD_END.getTime() + 2 * HOUR));
     await vi.waitFor(async () => expect((await ledger.subscriptions.get(GOOD, sub.id)).currentPeriodStart).toEqual(PERIOD_END));
     const invoices = (await ledger.invoices.listByCustomer(GOOD, sub.customerId)).items;
     expect(invoices.map((i) => [i.billingReason, i.status])).toEqual([
@@ -69,7 +72,7 @@ describe('billing schedule', () => {
       ['subscription_cycle', 'open'],
     ]);
     await vi.waitFor(() =>
-      expect(log.entries).toContainEqual({ level: 'info', msg: 'billing cycle', data: { tenantId: 'schedule-good', appId: 'app', periods: 1, invoicesCreated: 1, invoicesFinalized: 1 } }),
+      expect(log.entries).toContainEqual({ level: 'info', msg: 'billing cycle', data: { tenantId: 'schedule-good', appId: 'app', testClockId: sub.clock.id, periods: 1, invoicesCreated: 1, invoicesFinalized: 1 } }),
     );
     // The failing scope kept failing, logged each time, and never stopped the schedule.
     expect(failures().length).toBeGreaterThanOrEqual(3);
@@ -82,7 +85,7 @@ describe('billing schedule', () => {
     const gate = new Promise<void>((r) => (release = r));
     let inFlight = 0;
     let most = 0;
-    const run = vi.spyOn(ledger.billing, 'run').mockImplementation(async () => {
+    const run = vi.spyOn(ledger.billing, 'runClock').mockImplementation(async () => {
       most = Math.max(most, ++inFlight);
       await gate;
       inFlight--;
@@ -106,7 +109,7 @@ describe('billing schedule', () => {
     await subscribed(ledger, B, true);
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const run = vi.spyOn(ledger.billing, 'run').mockImplementation(async () => {
+    const run = vi.spyOn(ledger.billing, 'runClock').mockImplementation(async () => {
       await gate;
       return NOTHING;
     });
@@ -127,13 +130,33 @@ describe('billing schedule', () => {
   it('a failure to find the due scopes is logged, and the next tick tries again', async () => {
     const ledger = await createLedger({ logger: silentLogger });
     await subscribed(ledger, scope('flaky-store', 'app'), true);
-    const due = vi.spyOn(ledger.store.billing, 'dueScopes').mockRejectedValueOnce(new Error('connection reset'));
-    const run = vi.spyOn(ledger.billing, 'run');
+    const due = vi.spyOn(ledger.store.billing, 'dueWork').mockRejectedValueOnce(new Error('connection reset'));
+    const run = vi.spyOn(ledger.billing, 'runClock');
     const log = capturingLogger();
     schedule = startBillingSchedule({ ledger }, 10, log);
     await vi.waitFor(() => expect(run).toHaveBeenCalled());
     expect(due.mock.calls.length).toBeGreaterThanOrEqual(2);
     expect(log.entries[0]).toMatchObject({ level: 'error', data: { error: 'connection reset' } });
+  });
+
+  it('the real time moves only the customers on no clock: a clock’s customers wait for their clock', async () => {
+    const real = new ManualClock(T0);
+    const ledger = await createLedger({ clock: real, logger: silentLogger });
+    const s = scope('schedule-mixed', 'app');
+    const onClock = await subscribed(ledger, s); // its clock stays at T0
+    const plan = await ledger.plans.getByKey(s, 'p');
+    const customer = await ledger.customers.create(s, { email: 'r@example.com', name: 'Real' });
+    const sub = await ledger.subscriptions.create(s, { customerId: customer.id, planId: plan.id });
+    real.set(new Date(PERIOD_END.getTime() + 2 * HOUR));
+    const runClock = vi.spyOn(ledger.billing, 'runClock');
+    const log = capturingLogger();
+    schedule = startBillingSchedule({ ledger }, 10, log);
+    await vi.waitFor(async () => expect((await ledger.subscriptions.get(s, sub.id)).currentPeriodStart).toEqual(PERIOD_END));
+    await sleep(50); // more ticks
+    expect(runClock).not.toHaveBeenCalled();
+    expect((await ledger.subscriptions.get(s, onClock.id)).currentPeriodStart).toEqual(T0);
+    expect((await ledger.invoices.listByCustomer(s, onClock.customerId)).items).toHaveLength(1);
+    expect(log.entries).toContainEqual({ level: 'info', msg: 'billing cycle', data: { tenantId: 'schedule-mixed', appId: 'app', periods: 1, invoicesCreated: 1, invoicesFinalized: 1 } });
   });
 
   it('its timer does not keep the process alive, and an interval below 1 ms is refused', async () => {
