@@ -34,7 +34,7 @@ class VerifiedKeys {
           this.#listening = false;
         },
       })
-      .catch((e: unknown) => console.warn('[auth] cannot listen for API key revocations; keys are verified on every request', e));
+      .catch((e: unknown) => console.warn(`[auth] cannot listen for API key revocations, so keys are verified on every request: ${(e as Error).message}`));
   }
 
   get(key: string): ApiKeyInfo | undefined {

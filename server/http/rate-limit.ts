@@ -29,6 +29,8 @@ export const isRateLimited = (e: unknown): e is RateLimitedError =>
 
 export interface ApiRateLimiter {
   readonly backend: 'memory' | 'redis';
+  /** The Redis connection's state (ioredis: `ready` when counting there), if there is one. */
+  redisStatus?(): string;
   /** Counts `points` for the key; throws RateLimitedError when over the limit. */
   consume(keyId: string, points?: number): Promise<void>;
   close(): Promise<void>;
@@ -55,6 +57,7 @@ export function createApiRateLimiter(opts: RateLimitOptions): ApiRateLimiter {
   }
   return {
     backend: redis ? 'redis' : 'memory',
+    redisStatus: redis ? () => redis.status : undefined,
     async consume(keyId, points = 1) {
       try {
         await limiter.consume(keyId, Math.max(1, Math.ceil(points)));
