@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -139,6 +140,41 @@ describe('instants: RFC 3339, from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.9
       expect(parseRfc3339(s), s).toBeNull();
       expect(instant.safeParse(s).success, s).toBe(false);
     }
+  });
+
+  it('reads every valid RFC 3339 string of years 0000–9999 as Date.parse does (fractions cut to milliseconds)', () => {
+    const two = (n: number) => String(n).padStart(2, '0');
+    fc.assert(
+      fc.property(
+        fc.record({
+          year: fc.integer({ min: 0, max: 9999 }),
+          month: fc.integer({ min: 1, max: 12 }),
+          day: fc.integer({ min: 1, max: 31 }),
+          hour: fc.integer({ min: 0, max: 23 }),
+          minute: fc.integer({ min: 0, max: 59 }),
+          second: fc.integer({ min: 0, max: 59 }),
+          fraction: fc.option(fc.stringMatching(/^[0-9]{1,9}$/), { nil: undefined }),
+          offset: fc.option(fc.record({ sign: fc.constantFrom('+', '-'), h: fc.integer({ min: 0, max: 23 }), m: fc.integer({ min: 0, max: 59 }) }), { nil: undefined }),
+        }),
+        (t) => {
+          const date = `${String(t.year).padStart(4, '0')}-${two(t.month)}-${two(t.day)}`;
+          const zone = t.offset ? `${t.offset.sign}${two(t.offset.h)}:${two(t.offset.m)}` : 'Z';
+          const s = `${date}T${two(t.hour)}:${two(t.minute)}:${two(t.second)}${t.fraction ? `.${t.fraction}` : ''}${zone}`;
+          const valid = new Date(Date.UTC(2000, t.month - 1, t.day)).getUTCMonth() === t.month - 1 || (t.month === 2 && t.day === 29);
+          const leapDay = t.month === 2 && t.day === 29;
+          const isLeap = (t.year % 4 === 0 && t.year % 100 !== 0) || t.year % 400 === 0;
+          const parsed = parseRfc3339(s);
+          if (!valid || (leapDay && !isLeap)) expect(parsed, s).toBeNull();
+          else expect(parsed?.getTime(), s).toBe(Date.parse(s));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('a year of 0070 is the year 70, out of range, not 1970', () => {
+    expect(parseRfc3339('0070-01-01T00:00:00Z')!.getUTCFullYear()).toBe(70);
+    expect(instant.safeParse('0070-01-01T00:00:00Z').success).toBe(false);
   });
 
   it('a missing timestamp says what is required (not "expected date, received Date")', () => {

@@ -44,8 +44,23 @@ const propertyValue = z.union([text(EVENT_LIMITS.propertyValue), z.number(), z.b
   error: 'must be a string, a number, a boolean or null',
 });
 
+/**
+ * The most bytes `p` can take as JSON, cheaply: a character is at most 6 bytes escaped
+ * (`\u0000`), a number at most 24 characters, and each entry adds quotes, a colon and a
+ * comma. Most events are far below the cap, so only the rare large one is serialized.
+ */
+function jsonBytesAtMost(p: Record<string, unknown>): number {
+  let n = 2;
+  for (const k in p) {
+    const v = p[k];
+    n += 6 * k.length + 4 + (typeof v === 'string' ? 6 * v.length + 2 : 24);
+  }
+  return n;
+}
+
 const properties = boundedRecord(propertyValue, { keys: EVENT_LIMITS.properties, keyLength: EVENT_LIMITS.propertyKey }).superRefine(
   (p, ctx) => {
+    if (jsonBytesAtMost(p) <= EVENT_LIMITS.propertiesBytes) return;
     const bytes = Buffer.byteLength(JSON.stringify(p));
     if (bytes > EVENT_LIMITS.propertiesBytes) {
       ctx.addIssue({ code: 'custom', message: `at most ${EVENT_LIMITS.propertiesBytes} bytes as JSON, got ${bytes}` });

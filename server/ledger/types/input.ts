@@ -129,7 +129,9 @@ export const MAX_INSTANT = new Date('9999-12-31T23:59:59.999Z');
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/;
 
-const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
+const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const daysIn = (year: number, month: number) => (month === 2 && isLeap(year) ? 29 : DAYS[month - 1]!);
 
 /** The instant an RFC 3339 string names, or null when the string is not one. */
 export function parseRfc3339(s: string): Date | null {
@@ -138,9 +140,15 @@ export function parseRfc3339(s: string): Date | null {
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
   if (hour > 23 || minute > 59 || second > 59) return null; // no leap seconds: JS dates have none
-  if (m[9] && (Number(m[10]) > 23 || Number(m[11]) > 59)) return null;
-  const d = new Date(s);
-  return Number.isNaN(d.getTime()) ? null : d;
+  const offsetHours = m[9] ? Number(m[10]) : 0;
+  const offsetMinutes = m[9] ? Number(m[11]) : 0;
+  if (offsetHours > 23 || offsetMinutes > 59) return null;
+  // Fractions beyond milliseconds are cut, as Date.parse does.
+  const ms = m[7] ? Number(m[7].slice(1, 4).padEnd(3, '0')) : 0;
+  const d = new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms));
+  if (year < 100) d.setUTCFullYear(year); // Date.UTC reads 0–99 as 1900–1999
+  const offset = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  return new Date(d.getTime() - offset);
 }
 
 const inRange = (d: Date) => d.getTime() >= MIN_INSTANT.getTime() && d.getTime() <= MAX_INSTANT.getTime();
@@ -158,7 +166,7 @@ const described = (v: unknown) =>
   v === null ? 'null' : v instanceof Date ? 'an invalid Date' : typeof v === 'string' ? quote(v, 32) : `a ${typeof v}`;
 
 export const instant = z
-  .union([z.date(), z.string()], {
+  .custom<Date | string>((v) => typeof v === 'string' || v instanceof Date, {
     error: (issue) => (issue.input === undefined ? `required: ${EXAMPLE_INSTANT}` : `${EXPECTED_INSTANT}, got ${described(issue.input)}`),
   })
   .transform((v, ctx) => {
