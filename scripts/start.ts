@@ -117,8 +117,9 @@ async function serve(): Promise<never> {
   let booted!: () => void;
   const bootedP = new Promise<void>((r) => (booted = r));
   const proc = runNext(['start', '-p', String(env.PORT)], 'still starting', (line) => {
+    const plain = line.replace(/\x1b\[[0-9;]*m/g, ''); // FORCE_COLOR may colour Next.js's lines
     // Next.js says "✓ Ready" as soon as it listens, before the app has booted: ours comes below.
-    if (/^\s*✓ Ready in /.test(line)) return false;
+    if (/^\s*✓ Ready in /.test(plain)) return false;
     // The demo lines are printed again with the Ready line, where the newcomer looks.
     const key = /^Demo API key: (\S+)/.exec(line)?.[1];
     const customer = /^Demo customer id: (.+)$/.exec(line)?.[1];
