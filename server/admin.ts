@@ -74,23 +74,23 @@ export function writePrivateFile(file: string, content: string): void {
 }
 
 /**
- * Whether a request may use the admin routes: null when it may, else the answer to give.
+ * Whether a request may use the admin routes: null when it may, else why not.
  * 404 when this process has no channel (PostgreSQL, a memory database): the routes do not
  * exist then. 403 for a request addressed to a host other than a loopback one (the CLI
  * always calls 127.0.0.1; a public hostname means the request came through a proxy or
  * from outside). 401 without the right token.
  */
-export function refuseAdminRequest(req: Request): Response | null {
+export function refuseAdminRequest(req: Request): { status: 401 | 403 | 404; code: string; message: string } | null {
   const token = (globalThis as Holder)[KEY];
-  if (!token) return Response.json({ error: 'not found' }, { status: 404 });
+  if (!token) return { status: 404, code: 'not_found', message: `no API route at ${new URL(req.url).pathname}` };
   const host = (req.headers.get('host') ?? '').replace(/:\d+$/, '').toLowerCase();
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) {
-    return Response.json({ error: 'the admin routes answer only on a loopback address' }, { status: 403 });
+    return { status: 403, code: 'forbidden', message: 'the admin routes answer only on a loopback address' };
   }
   const given = Buffer.from(req.headers.get(ADMIN_TOKEN_HEADER) ?? '');
   const want = Buffer.from(token);
   if (given.length !== want.length || !timingSafeEqual(given, want)) {
-    return Response.json({ error: 'a valid admin token is required' }, { status: 401 });
+    return { status: 401, code: 'unauthorized', message: `the admin routes need the token of ${ADMIN_TOKEN_HEADER}, which only npm run apikey reads` };
   }
   return null;
 }
