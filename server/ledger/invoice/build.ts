@@ -4,7 +4,7 @@ import { prorate } from '../subscription/proration';
 import type { PriceOverrides } from '../subscription/types';
 import { taxForLine } from '../tax/calculate';
 import { money, toMajorString, type Currency, type Money } from '../types';
-import type { InvoiceLine, InvoiceTaxRate } from './types';
+import type { InvoiceBasis, InvoiceLine, InvoiceTaxRate } from './types';
 
 /**
  * The billing rules that turn a subscription's period into invoice lines, as pure
@@ -20,7 +20,7 @@ import type { InvoiceLine, InvoiceTaxRate } from './types';
  *   per line and never exceeds it; tax is computed per line on (amount − discount) and
  *   rounded per line; the invoice's figures are the sums of its lines'.
  */
-interface Period {
+export interface Period {
   start: Date;
   end: Date;
 }
@@ -156,6 +156,24 @@ export function prorationLinesFor(oldFees: readonly InvoiceLine[], newFees: read
     }
   }
   return out;
+}
+
+/**
+ * An invoice's period, as Stripe's: the usage period the invoice closes, billed in
+ * arrears. At a period boundary that is the period that just ended (a billing period, or
+ * a trial, whose usage is free); at a cancellation or a change of interval, the part of
+ * the period up to that instant. So the periods of a subscription's consecutive invoices
+ * never overlap and leave no gap: a trial from Jan 1 to Jan 15 and monthly periods after
+ * it give [Jan 1, Jan 15), [Jan 15, Feb 15), [Feb 15, Mar 15) ….
+ *
+ * An invoice that closes no usage period (the first invoice of a subscription, the
+ * prorations of a mid-period change) has an empty period at its issue instant:
+ * [issueAt, issueAt). What each line bills is its own service period (`InvoiceLine`'s
+ * periodStart and periodEnd): the coming period for fees in advance, the period that
+ * ended for usage, the rest of the period for a proration.
+ */
+export function invoicePeriod(basis: Pick<InvoiceBasis, 'usage'>, issueAt: Date): Period {
+  return basis.usage ? { start: basis.usage.start, end: basis.usage.end } : { start: issueAt, end: issueAt };
 }
 
 export interface TaxChoice {
