@@ -52,7 +52,10 @@ export interface InvoiceLine {
   discount: number;
   /** Minor units of tax on (amount − discount), rounded per line. */
   tax: number;
-  /** The service period the line covers, half-open. */
+  /**
+   * The service period the line covers, half-open: the coming period for a fee in
+   * advance, the ended period for usage, the rest of the period for a proration.
+   */
   periodStart: Date;
   periodEnd: Date;
   /** Per tier, for graduated and volume prices. */
@@ -102,8 +105,16 @@ export interface Invoice {
    */
   key: string;
   issueAt: Date;
+  /**
+   * The invoice's period, half-open: the usage period it closes, billed in arrears (the
+   * period that ended at `issueAt`, a trial's included). Consecutive invoices' periods
+   * never overlap. Empty, [issueAt, issueAt), when it closes none (the first invoice, a
+   * mid-period change). The fees it bills in advance carry their own service period on
+   * each line. See invoicePeriod (build.ts).
+   */
   periodStart: Date;
   periodEnd: Date;
+  /** Each with its own service period (`periodStart`, `periodEnd`). */
   lines: InvoiceLine[];
   /** Σ line amounts. */
   subtotal: number;
