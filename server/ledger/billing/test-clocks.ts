@@ -148,18 +148,6 @@ export class TestClocks {
     return new Date(this.nowMs(scope, customerId));
   }
 
-  /** The clock a customer is on, as this instance knows it; null when on none. */
-  clockOf(scope: Scope, customerId: string): TestClockId | null {
-    const c = this.#state.byCustomer.get(customerId);
-    return c !== undefined && c.tenantId === scope.tenantId && c.appId === scope.appId ? c.id : null;
-  }
-
-  /** Whether any customer of the scope is on a clock, as this instance knows it. */
-  hasClocks(scope: Scope): boolean {
-    for (const c of this.#state.clocks.values()) if (c.tenantId === scope.tenantId && c.appId === scope.appId) return true;
-    return false;
-  }
-
   // --- the clocks ---------------------------------------------------------------------
 
   /** A new clock in a test scope, at `at` (the current time when omitted). */
