@@ -11,7 +11,10 @@ export const E2E_DEMO_KEY = 'ldg_test_e2eE2Ee2eE2E_0123456789abcdefghijABCDEFGHI
 
 export default defineConfig({
   testDir: './tests/e2e',
-  timeout: 30_000,
+  // Limits that only stop a hang: on a busy 2-core machine a page or a call that takes
+  // 1 s alone can take 20. No test asserts how long anything takes.
+  timeout: 120_000,
+  expect: { timeout: 20_000 },
   retries: 0,
   workers: 1,
   reporter: [['list']],
@@ -25,7 +28,7 @@ export default defineConfig({
   webServer: {
     command: 'npx tsx scripts/start.ts',
     url: `http://127.0.0.1:${PORT}/api/health`,
-    timeout: 180_000,
+    timeout: 600_000, // a first build, then the start (about 45 s alone, minutes on a busy machine)
     reuseExistingServer: false,
     stdout: 'pipe',
     env: {

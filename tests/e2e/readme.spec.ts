@@ -24,9 +24,8 @@ import { parseExportLine, readmeExamples, SHOWN_TAG, shownValue, withShownOutput
 const root = path.resolve(import.meta.dirname, '..', '..');
 const readmePath = path.resolve(root, process.env.README_PATH ?? 'README.md');
 
-test.describe.configure({ mode: 'serial' });
 // Not a timing assertion: a bound on a hang (a start and a dozen child processes on a busy 2-core machine).
-test.setTimeout(600_000);
+test.describe.configure({ mode: 'serial', timeout: 600_000 });
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
