@@ -45,5 +45,5 @@ export {
 } from './billing/test-clocks';
 export type { DueWork, OnClock } from './billing/store';
 export { ScopeModes } from './scope/service';
-export { SCOPE_MODES as ENGINE_SCOPE_MODES, type ScopeMode as EngineScopeMode } from './scope/store';
+export { SCOPE_MODES, type ScopeMode, type ScopeStore } from './scope/store';
 export type { ChangePreview } from './subscription/service';
