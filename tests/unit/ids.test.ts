@@ -71,6 +71,13 @@ describe('parseId checks the entity', () => {
     expect(isId('plan', value)).toBe(false);
   });
 
+  it('never echoes a long rejected value whole: a 1 MB "id" is quoted by a prefix and its length', () => {
+    const huge = `pln_${'x'.repeat(1_000_000)}`;
+    const err = ledgerErrorOf(() => parseId('plan', huge));
+    expect(err.message.length).toBeLessThan(200);
+    expect(err.message).toContain('(1000004 characters)');
+  });
+
   it('accepts a well-formed id from outside: "pln_01h455vb4pex5vsknk084sn02q"', () => {
     expect(parseId('plan', 'pln_01h455vb4pex5vsknk084sn02q')).toBe('pln_01h455vb4pex5vsknk084sn02q');
   });

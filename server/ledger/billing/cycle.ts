@@ -10,7 +10,7 @@ import { canonicalJson } from '../types';
 import { z } from 'zod';
 import type { ScopeModes } from '../scope/service';
 import { addInterval } from '../subscription/period';
-import { instant, parseInput } from '../types';
+import { idSchema, instant, parseInput } from '../types';
 import type { OnClock } from './store';
 import type { TestClock, TestClocks } from './test-clocks';
 
@@ -37,7 +37,7 @@ export const MAX_PERIODS_PER_ADVANCE = 50;
 
 export const advanceTestClockSchema = z.object({
   /** The clock (`clk_…`). */
-  id: z.string().max(100),
+  id: idSchema('testClock'),
   /** Where the clock moves to: not before its time, at most MAX_ADVANCE_YEARS ahead. */
   to: instant,
 });

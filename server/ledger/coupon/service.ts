@@ -14,6 +14,7 @@ import {
   type Page,
   type PageInput,
   type Scope,
+  requiredText,
 } from '../types';
 import {
   createCouponSchema,
@@ -27,7 +28,7 @@ import {
   type UpdateCouponInput,
 } from './types';
 
-const codeInput = z.string().min(1).max(100);
+const codeInput = requiredText(100);
 
 const targetSchema = z.object({
   planKey: z.string().min(1),

@@ -6,6 +6,7 @@ import {
   notFound,
   pageOf,
   parseInput,
+  quote,
   type Page,
   type PageInput,
   type Scope,
@@ -46,7 +47,7 @@ export class CustomerService {
 
   async getByExternalId(scope: Scope, externalId: string): Promise<Customer> {
     const c = await this.ctx.store.customers.getByExternalId(scope, externalId);
-    if (!c) throw notFound('customer with external id', externalId);
+    if (!c) throw notFound('customer with external id', quote(externalId, 64));
     return c;
   }
 

@@ -46,3 +46,13 @@ export const illegalState = (message: string) => new LedgerError('illegal_state'
 export function isLedgerError(e: unknown): e is LedgerError {
   return typeof e === 'object' && e !== null && (e as { [LEDGER_ERROR]?: boolean })[LEDGER_ERROR] === true;
 }
+
+/**
+ * A rejected value as a message may show it: at most `max` characters, JSON-escaped (a
+ * NUL reads `\u0000`), with the full length when it was cut. A 1 MB value in a request
+ * never comes back whole in the answer.
+ */
+export function quote(value: string, max = 24): string {
+  if (value.length <= max) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, max))}… (${value.length} characters)`;
+}

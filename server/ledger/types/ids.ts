@@ -1,5 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { invalid } from './errors';
+import { invalid, quote } from './errors';
 
 /**
  * Entity ids are TypeIDs (`pln_01h455vb4pex5vsknk084sn02q`): a readable prefix and a
@@ -137,7 +137,7 @@ export function parseId<E extends Entity>(entity: E, value: string): Id<E> {
       got !== null && got !== prefix
         ? `it has the prefix "${got}_"`
         : 'it is not a well-formed TypeID';
-    throw invalid(`"${value}" is not a valid ${entity} id: expected "${prefix}_…", but ${why}`, [
+    throw invalid(`${typeof value === 'string' ? quote(value, 32) : typeof value} is not a valid ${entity} id: expected "${prefix}_…", but ${why}`, [
       { path: 'id', message: `expected an id starting with ${prefix}_` },
     ]);
   }

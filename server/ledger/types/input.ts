@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { quote } from './errors';
 import { isCountryCode } from './country';
 import { ID_PREFIXES, isId, type Entity, type Id } from './ids';
 
@@ -20,15 +21,6 @@ export const UNSTORABLE_TEXT_MESSAGE = 'must not contain NUL characters or unpai
 
 export const isStorableText = (s: string): boolean => !UNSTORABLE.test(s);
 
-/**
- * A rejected value as a message may show it: at most `max` characters, JSON-escaped (a
- * NUL reads `\u0000`), with the full length when it was cut. A 1 MB value in a request
- * never comes back whole in the answer.
- */
-export function quote(value: string, max = 24): string {
-  if (value.length <= max) return JSON.stringify(value);
-  return `${JSON.stringify(value.slice(0, max))}… (${value.length} characters)`;
-}
 
 export interface TextOptions {
   /** Trim white space first (names, addresses); limits apply to the trimmed text. */
