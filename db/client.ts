@@ -94,9 +94,10 @@ async function openPostgres(url: string, limits: DatabaseLimits): Promise<Databa
     connection: limits.statementTimeoutMs > 0 ? { statement_timeout: limits.statementTimeoutMs } : {},
   };
   const client = postgres(url, { ...options, max: limits.poolMax });
+  const unsafe = client.unsafe.bind(client);
   const guard = new DatabaseGuard({
     queueTimeoutMs: limits.queueTimeoutMs,
-    probe: () => client.unsafe('select 1'),
+    probe: () => unsafe('select 1'), // the driver's own: the guard would refuse its probe
     probeTimeoutMs: limits.connectTimeoutMs + 1_000,
   });
   // drizzle runs every query through `unsafe(…, { prepare: false })`, and postgres.js then
@@ -105,7 +106,6 @@ async function openPostgres(url: string, limits: DatabaseLimits): Promise<Databa
   // prepared statements, cached per connection by postgres.js, are safe: one round trip.
   // Every query (a transaction's BEGIN too: postgres.js sends it through `unsafe`) passes
   // the guard: refused at once while the database is down, bounded while it waits.
-  const unsafe = client.unsafe.bind(client);
   client.unsafe = ((query: string, params?: unknown[], options?: { onexecute?: unknown }) => {
     guard.admit();
     const q = unsafe(query, params as never, { ...options, prepare: true } as never);
