@@ -40,7 +40,8 @@ type Method = (typeof METHODS)[number];
 /**
  * The handlers of the methods a route does not serve: 405 with `Allow` and a JSON body
  * (HEAD: no body), and OPTIONS answering 204 with `Allow`. Spread into a route module's
- * exports: `export const { PUT, PATCH, DELETE, GET, HEAD, OPTIONS } = otherMethods(['POST'])`.
+ * exports: `export const { PUT, PATCH, DELETE, GET, HEAD, OPTIONS } = otherMethods(['POST'])`
+ * (a route serving GET does not export HEAD: Next.js answers HEAD from GET).
  */
 export function otherMethods(allowed: readonly Method[]): Record<Method | 'OPTIONS', (req: Request) => Promise<Response>> {
   const allow = [...allowed, ...(allowed.includes('GET') && !allowed.includes('HEAD') ? ['HEAD'] : []), 'OPTIONS'].join(', ');

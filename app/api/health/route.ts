@@ -33,4 +33,5 @@ export const GET = apiRoute('GET /api/health', async () => {
   }
 });
 
-export const { HEAD, POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods(['GET']);
+// HEAD: Next.js answers it from GET.
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = otherMethods(['GET']);
