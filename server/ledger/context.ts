@@ -18,6 +18,14 @@ export interface EngineContext {
    * one, so a test clock moves only its own customers. A Map lookup, no query.
    */
   now(scope: Scope, customerId?: string | null): Date;
+  /**
+   * `now(scope, customerId)` for the paths that write a customer's objects: a customer
+   * this instance has not seen yet (created on a clock through another instance) is read
+   * from the store once first, so it is never taken for a customer on no clock.
+   */
+  customerNow(scope: Scope, customerId: string): Promise<Date>;
+  /** Learns a customer's clock from its row just read from the store (see customerNow). */
+  customerSeen(scope: Scope, customer: { id: string; testClockId?: string | null }): Promise<void>;
   /** `now(scope, customerId)` in epoch milliseconds, cheaper on hot paths (entitlement checks). */
   nowMs(scope: Scope, customerId?: string | null): number;
 }

@@ -78,7 +78,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   const store = options.store ?? createMemoryStore();
   const clock = options.clock ?? systemClock;
   const scopes = new ScopeModes(store.scopes);
-  const testClocks = new TestClocks(store.billing, clock, scopes);
+  const testClocks = new TestClocks(store.billing, clock, scopes, undefined, store.customers);
   await testClocks.load();
   const ctx: EngineContext = {
     store,
@@ -88,9 +88,16 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     changes: new ChangeFeed(),
     now: (scope, customerId) => testClocks.now(scope, customerId),
     nowMs: (scope, customerId) => testClocks.nowMs(scope, customerId),
+    customerNow: (scope, customerId) => testClocks.customerNow(scope, customerId),
+    customerSeen: (scope, customer) => testClocks.know(scope, customer),
   };
   const meter = new MeterService(ctx, options.meter);
   const entitlements = new EntitlementService(ctx, meter, options.entitlements);
+  // Customers deleted with their test clock: their usage is refused and their entries dropped.
+  testClocks.onCustomersDeleted((scope, ids) => {
+    meter.forgetCustomers(scope, ids);
+    for (const id of ids) void entitlements.invalidate(scope, id);
+  });
   // Engine-internal reactions to plan changes, registered ahead of user plugins.
   const forget = (scope: Scope) => meter.forgetFeatures(scope);
   ctx.plugins.registerFirst({ name: 'ledger:meter', onPlanCreated: forget, onPlanUpdated: forget, onPlanArchived: forget });

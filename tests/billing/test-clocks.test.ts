@@ -215,6 +215,56 @@ describe.each(storeFactories())('test clocks on $name', (factory) => {
     });
   }, 120_000);
 
+  it("a customer created on a clock through another instance lives at the clock's time there too, before that instance's reload", async () => {
+    const { real, ledger: a, scope, plan } = await testScope();
+    // Instance B was started before the clock and the customer existed (its map reloads every 5 s).
+    const b = await createLedger({ store: store(), clock: real, logger: silentLogger, invoices: { finalizeGraceMs: HOUR } });
+    const tc = await a.testClocks.create(scope, { at: '2030-06-01T00:00:00Z' });
+    const c = await a.customers.create(scope, { email: 'c@example.com', name: 'C', testClockId: tc.id });
+    const d = await a.customers.create(scope, { email: 'd@example.com', name: 'D', testClockId: tc.id });
+    const at = new Date('2030-06-01T00:00:00Z');
+
+    // The subscription is created through B: at the clock's time, not the real time.
+    const sub = await b.subscriptions.create(scope, { customerId: c.id, planId: plan.id });
+    expect(sub).toMatchObject({ createdAt: at, currentPeriodStart: at, currentPeriodEnd: new Date('2030-07-01T00:00:00Z') });
+    expect((await b.invoices.listByCustomer(scope, c.id)).items.map((i) => [i.issueAt, i.createdAt])).toEqual([[at, at]]);
+    // Durable metering through B judges the event at the clock's time (a customer B had not seen).
+    await a.subscriptions.create(scope, { customerId: d.id, planId: plan.id });
+    const meter = (l: Ledger, customerId: string, key: string, ts: Date) =>
+      l.meter.meterDurable(scope, [{ idempotencyKey: key, customerId, featureKey: 'calls', quantity: 3, timestamp: ts.toISOString() }]);
+    expect(await meter(b, d.id, 'd-1', at)).toMatchObject([{ outcome: { status: 'accepted' } }]);
+    expect(await meter(b, d.id, 'd-real', REAL)).toMatchObject([{ outcome: { status: 'rejected', reason: expect.stringContaining('grace window') } }]);
+    expect(await b.entitled(scope, d.id, 'calls')).toMatchObject({ used: 3, remaining: 997 });
+    // A cancellation through B ends the subscription at the clock's time.
+    const ended = await b.subscriptions.cancel(scope, sub.id, { at: 'now' });
+    expect(ended).toMatchObject({ status: 'canceled', endedAt: at, canceledAt: at });
+    expect(b.now(scope, c.id)).toEqual(at);
+    await b.shutdown();
+  });
+
+  it('a deleted clock: its customers\' usage is refused and their entitlements gone, here at once and on another instance at its reload', async () => {
+    const { real, ledger: a, scope, customer, calls } = await testScope();
+    const b = await createLedger({ store: store(), clock: real, logger: silentLogger });
+    const tc = await a.testClocks.create(scope, { at: REAL });
+    const c = await customer('Cy', tc.id);
+    expect(await calls(c.id, 'c-1', 1, REAL)).toMatchObject([{ outcome: { status: 'accepted' } }]);
+    // Both instances have seen the customer: its entitlement is cached, its id known to metering.
+    expect(await a.entitled(scope, c.id, 'calls')).toMatchObject({ used: 1 });
+    expect(await b.entitled(scope, c.id, 'calls')).toMatchObject({ used: 1 });
+    const onB = (key: string) => b.meter.meterDurable(scope, [{ idempotencyKey: key, customerId: c.id, featureKey: 'calls', quantity: 1, timestamp: REAL.toISOString() }]);
+    expect(await onB('c-b-1')).toMatchObject([{ outcome: { status: 'accepted' } }]);
+
+    await a.testClocks.delete(scope, tc.id);
+    expect(await calls(c.id, 'c-2', 1, REAL)).toMatchObject([{ outcome: { status: 'rejected', reason: `customerId: unknown customer ${c.id}` } }]);
+    await rejectsWith(a.entitled(scope, c.id, 'calls'), 'not_found');
+    await b.testClocks.load(); // B's next reload (every 5 s) sees the customer gone
+    expect(await onB('c-b-2')).toMatchObject([{ outcome: { status: 'rejected', reason: `customerId: unknown customer ${c.id}` } }]);
+    await rejectsWith(b.entitled(scope, c.id, 'calls'), 'not_found');
+    // Nothing of the customer was written after its deletion.
+    expect(await a.store.usage.aggregate(scope, { customerId: c.id, featureKey: 'calls', aggregation: 'sum', from: new Date(0), to: new Date('2100-01-01T00:00:00Z') })).toBe('0');
+    await b.shutdown();
+  });
+
   it('a deleted clock takes its customers with it; the scope, its other clocks and customers stay', async () => {
     const { ledger, scope, customer } = await testScope();
     const A = await ledger.testClocks.create(scope, { at: REAL });

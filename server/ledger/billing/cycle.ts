@@ -289,7 +289,7 @@ export class BillingCycle {
         if (created && report) report.invoicesCreated++;
         made.push(invoice);
       }
-      const now = this.ctx.now(scope, sub.customerId);
+      const now = await this.ctx.customerNow(scope, sub.customerId);
       const drained: Subscription = { ...sub, outbox: [], version: sub.version + 1, updatedAt: now };
       if (await this.ctx.store.subscriptions.update(scope, drained, sub.version)) {
         this.ctx.changes.subscriptionWritten(scope, drained);
@@ -328,7 +328,7 @@ export class BillingCycle {
       ...next.after,
       discount: sub.discount && next.used ? { ...sub.discount, periodsApplied: sub.discount.periodsApplied + 1 } : sub.discount,
       version: sub.version + 1,
-      updatedAt: this.ctx.now(scope, sub.customerId),
+      updatedAt: await this.ctx.customerNow(scope, sub.customerId),
     };
     if (!(await this.ctx.store.subscriptions.update(scope, moved, sub.version))) return null;
     this.ctx.changes.subscriptionWritten(scope, moved);
@@ -355,7 +355,7 @@ export class BillingCycle {
         [{ path: 'period', message: 'the subscription\'s current period' }],
       );
     }
-    if (period.end > this.ctx.now(scope, sub.customerId)) throw invalid(`the period ends at ${period.end.toISOString()}: it has not ended yet`);
+    if (period.end > await this.ctx.customerNow(scope, sub.customerId)) throw invalid(`the period ends at ${period.end.toISOString()}: it has not ended yet`);
     const next = await this.nextInvoice(scope, sub);
     if (!next.basis.advance && next.basis.usage.trial) throw illegalState(`a trial that ends with the subscription bills nothing`);
     return (await this.invoices.create(scope, sub, next.reason, next.key, period.end, next.basis)).invoice;

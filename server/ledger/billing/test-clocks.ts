@@ -1,4 +1,6 @@
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import type { CustomerStore } from '../customer/store';
 import type { ScopeModes } from '../scope/service';
 import {
   findById,
@@ -8,6 +10,7 @@ import {
   notFound,
   pageOf,
   parseInput,
+  scope as toScope,
   scopeKey,
   text,
   type Clock,
@@ -35,6 +38,14 @@ import type { BillingStore } from './store';
  * memory (a Map lookup by customer id; a few rows: a scope has at most
  * `MAX_CLOCKS_PER_SCOPE` clocks, a clock `MAX_CUSTOMERS_PER_CLOCK` customers); this
  * instance's changes apply at once, other instances' within `reloadMs`.
+ *
+ * Paths that write a customer's objects (subscriptions, invoices, durable metering,
+ * entitlement fills) do not wait for the reload: they ask `customerNow`, which reads the
+ * customer's row once when this instance has not seen it yet (a customer's clock is set
+ * at its creation and never changes, so the answer is remembered), so a customer created
+ * on a clock through another instance is never billed at the real time here. Only the
+ * synchronous paths (`meter()`, an entitlement check answered from the cache) use what
+ * this instance knows, for at most `reloadMs`.
  */
 export interface TestClock {
   id: TestClockId;
@@ -81,13 +92,27 @@ export class TestClocks {
   #reloading: Promise<void> | null = null;
   /** Local changes made while a reload is in flight, applied again over what it read. */
   #replay: ((s: State) => void)[] | null = null;
+  /** Customers read from the store and found on no clock: for good (a clock is set at creation). */
+  readonly #onNoClock = new LRUCache<string, true>({ max: 100_000 });
+  /** Told of customers deleted with their clock (here, or seen gone by a reload). */
+  readonly #deletedListeners: ((scope: Scope, ids: readonly CustomerId[]) => void)[] = [];
 
   constructor(
     private readonly store: BillingStore,
     private readonly clock: Clock,
     private readonly modes: ScopeModes,
     private readonly reloadMs = 5_000,
+    private readonly customers: Pick<CustomerStore, 'get'> | null = null,
   ) {}
+
+  /** Registers a listener for customers deleted with their clock (caches forget them). */
+  onCustomersDeleted(listener: (scope: Scope, ids: readonly CustomerId[]) => void): void {
+    this.#deletedListeners.push(listener);
+  }
+
+  #customersDeleted(scope: Scope, ids: readonly CustomerId[]): void {
+    if (ids.length > 0) for (const l of this.#deletedListeners) l(scope, ids);
+  }
 
   /** Reads every clock and every customer on one (at start, then every `reloadMs`). */
   async load(): Promise<void> {
@@ -106,8 +131,19 @@ export class TestClocks {
         if (state) next.byCustomer.set(c.customerId, state);
       }
       for (const change of this.#replay) change(next);
+      // Customers known here on a clock and gone from the store: deleted with their clock
+      // (by another instance; a customer never leaves its clock otherwise).
+      const gone = new Map<string, { scope: Scope; ids: CustomerId[] }>();
+      for (const [id, c] of this.#state.byCustomer) {
+        if (next.byCustomer.has(id)) continue;
+        const k = `${c.tenantId}\u0000${c.appId}`;
+        let g = gone.get(k);
+        if (!g) gone.set(k, (g = { scope: toScope(c.tenantId, c.appId), ids: [] }));
+        g.ids.push(id as CustomerId);
+      }
       this.#state = next;
       this.#loadedAt = Date.now();
+      for (const g of gone.values()) this.#customersDeleted(g.scope, g.ids);
     } finally {
       this.#replay = null;
     }
@@ -146,6 +182,43 @@ export class TestClocks {
   /** The time of a customer (see nowMs). */
   now(scope: Scope, customerId?: string | null): Date {
     return new Date(this.nowMs(scope, customerId));
+  }
+
+  /**
+   * The time of a customer, as `now`, after making sure this instance knows the
+   * customer's clock: a customer it has not seen (created on a clock through another
+   * instance, before the next reload) is read from the store once. For the paths that
+   * write a customer's objects; the hot synchronous paths use `nowMs`.
+   */
+  async customerNow(scope: Scope, customerId: string): Promise<Date> {
+    await this.learn(scope, customerId);
+    return this.now(scope, customerId);
+  }
+
+  /** Reads the customer's clock from the store unless this instance knows it already. */
+  async learn(scope: Scope, customerId: string): Promise<void> {
+    if (!this.customers || this.#mapped(scope, customerId) || this.#onNoClock.has(clockKey(scope, customerId))) return;
+    const customer = await this.customers.get(scope, customerId as CustomerId);
+    if (customer) await this.know(scope, customer);
+  }
+
+  /**
+   * What a customer's row says of its clock, learned here (a row read from the store):
+   * a clock this instance has not seen yet is read, and the customer lives at it from now on.
+   */
+  async know(scope: Scope, customer: { id: string; testClockId?: string | null }): Promise<void> {
+    if (!customer.testClockId) {
+      this.#onNoClock.set(clockKey(scope, customer.id), true);
+      return;
+    }
+    if (this.#mapped(scope, customer.id)) return;
+    const clock = await this.store.getTestClock(scope, customer.testClockId as TestClockId);
+    if (clock) this.attached(scope, customer.id as CustomerId, clock);
+  }
+
+  #mapped(scope: Scope, customerId: string): boolean {
+    const c = this.#state.byCustomer.get(customerId);
+    return c !== undefined && c.tenantId === scope.tenantId && c.appId === scope.appId;
   }
 
   // --- the clocks ---------------------------------------------------------------------
@@ -194,6 +267,7 @@ export class TestClocks {
       s.clocks.delete(clockKey(scope, gone));
       for (const c of customers) s.byCustomer.delete(c);
     });
+    this.#customersDeleted(scope, customers);
     return { id: gone, deleted: true, customersDeleted: customers };
   }
 
@@ -217,6 +291,7 @@ export class TestClocks {
       const k = clockKey(scope, clock.id);
       let state = s.clocks.get(k);
       if (!state) s.clocks.set(k, (state = { tenantId: scope.tenantId, appId: scope.appId, id: clock.id, nowMs: clock.now.getTime() }));
+      else state.nowMs = Math.max(state.nowMs, clock.now.getTime()); // never back
       s.byCustomer.set(customerId, state);
     });
   }

@@ -58,6 +58,7 @@ export class CustomerService {
   async update(scope: Scope, id: string, patch: UpdateCustomerInput): Promise<Customer> {
     const data = parseInput(updateCustomerSchema, patch, 'customer update');
     const old = await this.get(scope, id);
+    await this.ctx.customerSeen(scope, old);
     const updated: Customer = { ...old, ...data, updatedAt: this.ctx.now(scope, old.id) };
     if (!(await this.ctx.store.customers.update(scope, updated))) throw notFound('customer', old.id);
     await this.ctx.plugins.emit('onCustomerUpdated', scope, old, updated);

@@ -255,7 +255,8 @@ export class EntitlementService {
    */
   async #load(scope: Scope, customerId: CustomerId, key: string, fill: { stale: boolean }): Promise<Entry> {
     for (let attempt = 1; ; attempt++) {
-      const at = this.ctx.now(scope, customerId);
+      // The customer's time, its clock read first if this instance has not seen it yet.
+      const at = await this.ctx.customerNow(scope, customerId);
       const guess = this.#guessUsage(key, scope, customerId, at);
       try {
         const sub = await this.ctx.store.subscriptions.getLive(scope, customerId);

@@ -92,7 +92,7 @@ export class InvoiceService {
     issueAt: Date,
     basis: InvoiceBasis,
   ): Promise<{ invoice: Invoice; created: boolean }> {
-    const now = this.ctx.now(scope, sub.customerId);
+    const now = await this.ctx.customerNow(scope, sub.customerId);
     const plan = await this.ctx.store.plans.get(scope, sub.planId);
     if (!plan) throw notFound('plan', sub.planId);
     const content = await this.compute(scope, sub.customerId, plan.currency, basis);
@@ -208,7 +208,7 @@ export class InvoiceService {
     const inv = await this.get(scope, id);
     this.expect(inv, 'draft', 'refresh');
     const content = await this.compute(scope, inv.customerId, inv.currency, inv.basis);
-    const refreshed: Invoice = { ...inv, ...content, amountDue: Math.max(0, content.total), updatedAt: this.ctx.now(scope, inv.customerId) };
+    const refreshed: Invoice = { ...inv, ...content, amountDue: Math.max(0, content.total), updatedAt: await this.ctx.customerNow(scope, inv.customerId) };
     if (!(await this.ctx.store.invoices.updateDraft(scope, refreshed))) return this.get(scope, id);
     return refreshed;
   }
@@ -234,7 +234,7 @@ export class InvoiceService {
     if (draft.status !== 'draft') return { invoice: draft, finalized: false };
     const customer = await this.ctx.store.customers.get(scope, draft.customerId);
     if (!customer) throw notFound('customer', draft.customerId);
-    const now = this.ctx.now(scope, draft.customerId);
+    const now = await this.ctx.customerNow(scope, draft.customerId);
     const numbering: Numbering = { prefix: this.config.numberPrefix, digits: this.config.numberDigits };
     const done = await this.ctx.store.invoices.finalize(scope, draft.id, numbering, (d, number, credit) => {
       const creditApplied = Math.min(credit, Math.max(0, d.total));
@@ -288,7 +288,7 @@ export class InvoiceService {
     }
     const r = await this.ctx.store.invoices.issueCreditNote(
       scope,
-      { id: newId('creditNote'), invoiceId: inv.id, customerId: inv.customerId, amount: data.amount, currency: inv.currency, reason: data.reason, memo: data.memo, createdAt: this.ctx.now(scope, inv.customerId) },
+      { id: newId('creditNote'), invoiceId: inv.id, customerId: inv.customerId, amount: data.amount, currency: inv.currency, reason: data.reason, memo: data.memo, createdAt: await this.ctx.customerNow(scope, inv.customerId) },
       { prefix: this.config.creditNotePrefix, digits: this.config.numberDigits },
     );
     if (!r) throw illegalState(`invoice ${inv.id} changed meanwhile; retry`);
@@ -306,7 +306,7 @@ export class InvoiceService {
     if (!from.includes(inv.status)) {
       throw illegalState(`invoice ${inv.id} is ${inv.status}: it cannot become ${to} (allowed from ${from.join(' or ')})`);
     }
-    const now = this.ctx.now(scope, inv.customerId);
+    const now = await this.ctx.customerNow(scope, inv.customerId);
     const moved = await this.ctx.store.invoices.transition(scope, inv.id, from, { ...patch(now), status: to, updatedAt: now });
     if (!moved) throw illegalState(`invoice ${inv.id} changed meanwhile; retry`);
     return moved;

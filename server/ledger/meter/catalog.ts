@@ -7,7 +7,10 @@ import { scopeKey, type CustomerId, type Scope } from '../types';
  * What metering needs to know about a scope: which customers exist and which feature
  * keys are metered (and, for unique counts, which property they count). Both are cached
  * per scope: features for a few seconds (dropped at once when a plan changes in this
- * process), known customers until evicted (customers are never deleted).
+ * process), known customers until evicted or deleted (only a test clock's deletion
+ * deletes customers: `forgetCustomers`, told by the test clocks here and, from another
+ * instance, at their next reload). A customer read here also tells the engine its test
+ * clock, so its events are judged at its time.
  */
 const FEATURES_TTL_MS = 10_000;
 
@@ -44,13 +47,20 @@ export class MeterCatalog {
     for (const id of ids) (this.#customers.has(prefix + id) ? known : (unknown.push(id), null))?.add(id);
     await Promise.all(
       unknown.map(async (id) => {
-        if (await this.ctx.store.customers.get(scope, id)) {
+        const customer = await this.ctx.store.customers.get(scope, id);
+        if (customer) {
+          await this.ctx.customerSeen(scope, customer);
           this.#customers.set(prefix + id, true);
           known.add(id);
         }
       }),
     );
     return known;
+  }
+
+  forgetCustomers(scope: Scope, ids: Iterable<string>): void {
+    const prefix = scopeKey(scope) + '\u0000';
+    for (const id of ids) this.#customers.delete(prefix + id);
   }
 
   forgetFeatures(scope: Scope): void {

@@ -1,5 +1,5 @@
 import type { EngineContext } from '../context';
-import { illegalState, invalid, LedgerError, scopeKey, type CustomerId, type Scope } from '../types';
+import { illegalState, invalid, isId, LedgerError, scopeKey, type CustomerId, type Scope } from '../types';
 import { MeterCatalog } from './catalog';
 import { checkEvent, distinctValueFor, samePayload } from './event';
 import type { UsageObserver, WriteOutcomeListener } from './observer';
@@ -128,6 +128,14 @@ export class MeterService {
     if (this.#closed) throw illegalState('metering has been shut down');
     if (inputs.length > MAX_BATCH) throw invalid(`a batch holds at most ${MAX_BATCH} events, got ${inputs.length}`);
     // Each event is judged at its customer's time (a test clock's, for a customer on one).
+    // Customers this process has not seen yet are read first (they are read to check them
+    // anyway): one created on a clock through another instance is judged at its clock's time.
+    const named = new Set<CustomerId>();
+    for (const raw of inputs) {
+      const id = customerOf(raw);
+      if (id !== undefined && isId('customer', id)) named.add(id);
+    }
+    if (named.size > 0) await this.#catalog.existingCustomers(scope, named);
     const now = this.ctx.now(scope);
     const nowMs = now.getTime();
     const results: MeterResult[] = new Array(inputs.length);
@@ -434,6 +442,11 @@ export class MeterService {
       ok.add(i);
     });
     return { ok, rejected };
+  }
+
+  /** Customers deleted (with their test clock): their events are refused from now on. */
+  forgetCustomers(scope: Scope, ids: Iterable<string>): void {
+    this.#catalog.forgetCustomers(scope, ids);
   }
 
   /** Plans changed: the next batch re-reads the scope's features. */

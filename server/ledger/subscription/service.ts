@@ -84,6 +84,7 @@ export class SubscriptionService {
     checkSeats(plan, data.quantity);
     checkOverrides(plan, data.priceOverrides);
 
+    await this.ctx.customerSeen(scope, customer);
     const now = this.ctx.now(scope, customerId);
     const trialDays = data.trialDays ?? plan.trialDays;
     const trialEnd = trialDays > 0 ? new Date(now.getTime() + trialDays * DAY_MS) : null;
@@ -163,7 +164,7 @@ export class SubscriptionService {
   private async current(scope: Scope, id: string): Promise<Subscription> {
     let sub = await this.get(scope, id);
     if (sub.outbox.length > 0) sub = await this.drain(scope, sub);
-    const now = this.ctx.now(scope, sub.customerId);
+    const now = await this.ctx.customerNow(scope, sub.customerId);
     if (sub.status !== 'canceled' && sub.currentPeriodEnd <= now) {
       await this.deps.cycle.settleOne(scope, sub, now);
       sub = await this.get(scope, id);
@@ -181,7 +182,7 @@ export class SubscriptionService {
     const { at, prorate } = parseInput(cancelSchema, input, 'cancellation');
     const sub = await this.current(scope, id);
     if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} is already canceled`);
-    const now = this.ctx.now(scope, sub.customerId);
+    const now = await this.ctx.customerNow(scope, sub.customerId);
     if (at === 'period_end') {
       if (sub.cancelAtPeriodEnd) return sub;
       const scheduled = await this.save(scope, sub, { cancelAtPeriodEnd: true, canceledAt: now, updatedAt: now });
@@ -218,7 +219,7 @@ export class SubscriptionService {
     const sub = await this.current(scope, id);
     if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} has ended and cannot be resumed`);
     if (!sub.cancelAtPeriodEnd) return sub;
-    return this.save(scope, sub, { cancelAtPeriodEnd: false, canceledAt: null, updatedAt: this.ctx.now(scope, sub.customerId) });
+    return this.save(scope, sub, { cancelAtPeriodEnd: false, canceledAt: null, updatedAt: await this.ctx.customerNow(scope, sub.customerId) });
   }
 
   /** Ends a trial now: the first paid period starts, and its fees are invoiced. */
@@ -228,7 +229,7 @@ export class SubscriptionService {
     if (sub.cancelAtPeriodEnd) {
       throw illegalState(`subscription ${sub.id} is set to end with its trial; resume it before ending the trial`);
     }
-    const now = this.ctx.now(scope, sub.customerId);
+    const now = await this.ctx.customerNow(scope, sub.customerId);
     const ending = await this.save(scope, sub, { trialEnd: now, billingAnchor: now, currentPeriodEnd: now, updatedAt: now });
     await this.deps.cycle.settleOne(scope, ending, now);
     return this.get(scope, id);
@@ -239,7 +240,7 @@ export class SubscriptionService {
     const sub = await this.current(scope, id);
     if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} has ended`);
     const plan = await this.plan(scope, sub);
-    const now = this.ctx.now(scope, sub.customerId);
+    const now = await this.ctx.customerNow(scope, sub.customerId);
     const coupon = await this.deps.coupons.redeem(scope, code, { planKey: plan.key, currency: plan.currency, at: now });
     try {
       return await this.save(scope, sub, {
@@ -256,7 +257,7 @@ export class SubscriptionService {
   async previewChange(scope: Scope, id: string, input: ChangePlanInput): Promise<ChangePreview> {
     const { sub, plan, next, quantity, effective, upgrade, data } = await this.planChange(scope, id, input);
     if (effective === 'period_end' || sub.status === 'trialing') return { effective, upgrade, invoice: null };
-    const { entry } = await this.changeOf(scope, sub, plan, next, quantity, this.ctx.now(scope, sub.customerId), data.prorate);
+    const { entry } = await this.changeOf(scope, sub, plan, next, quantity, await this.ctx.customerNow(scope, sub.customerId), data.prorate);
     return { effective, upgrade, invoice: entry ? await this.deps.invoices.compute(scope, sub.customerId, plan.currency, entry.basis) : null };
   }
 
@@ -272,7 +273,7 @@ export class SubscriptionService {
    */
   async changePlan(scope: Scope, id: string, input: ChangePlanInput): Promise<Subscription> {
     const { sub, plan, next, quantity, effective, data } = await this.planChange(scope, id, input);
-    const now = this.ctx.now(scope, sub.customerId);
+    const now = await this.ctx.customerNow(scope, sub.customerId);
     if (sub.status === 'trialing') {
       const changed = await this.save(scope, sub, { planId: next.id, quantity, updatedAt: now });
       await this.ctx.plugins.emit('onSubscriptionChanged', scope, changed, plan, next);
@@ -303,7 +304,7 @@ export class SubscriptionService {
       if (pendingPlan) checkSeats(pendingPlan, data.quantity);
       pendingChange = { ...pendingChange, quantity: data.quantity };
     }
-    const now = this.ctx.now(scope, sub.customerId);
+    const now = await this.ctx.customerNow(scope, sub.customerId);
     if (sub.status === 'trialing' || data.quantity === sub.quantity) {
       return this.save(scope, sub, { quantity: data.quantity, pendingChange, updatedAt: now });
     }
