@@ -265,6 +265,36 @@ describe.each(storeFactories())('test clocks on $name', (factory) => {
     await b.shutdown();
   });
 
+  it(`an advance within the bound passes drafts made before it at their own instants (${MAX_PERIODS_PER_ADVANCE} daily period ends and 15 drafts of cancellations)`, async () => {
+    const { ledger, scope, plan, calls } = await testScope();
+    const daily = await ledger.plans.create(scope, { ...metered, key: 'daily', name: 'Daily', interval: { unit: 'day' as const } });
+    const tc = await ledger.testClocks.create(scope, { at: REAL });
+    // 15 customers whose subscriptions are canceled now, a minute apart: 15 drafts (their
+    // usage), each due an hour after its cancellation.
+    const subs: string[] = [];
+    for (let i = 0; i < 15; i++) {
+      const c = await ledger.customers.create(scope, { email: `c${i}@example.com`, name: `C${i}`, testClockId: tc.id });
+      subs.push((await ledger.subscriptions.create(scope, { customerId: c.id, planId: plan.id })).id);
+      await calls(c.id, `c${i}`, 1, REAL);
+    }
+    let t = REAL.getTime();
+    for (const id of subs) {
+      t += 60_000;
+      await ledger.billing.advanceClock(scope, { id: tc.id, to: new Date(t) });
+      expect(await ledger.subscriptions.cancel(scope, id, { at: 'now' })).toMatchObject({ endedAt: new Date(t) });
+    }
+    expect((await ledger.store.invoices.listDraftsDue(scope, new Date(t + 2 * HOUR), 100)).length).toBeGreaterThanOrEqual(15);
+    const d = await ledger.customers.create(scope, { email: 'd@example.com', name: 'Daily', testClockId: tc.id });
+    const sub = await ledger.subscriptions.create(scope, { customerId: d.id, planId: daily.id });
+    for (let k = 0; k < MAX_PERIODS_PER_ADVANCE; k++) await calls(d.id, `d${k}`, 1, new Date(t + k * DAY));
+    // Exactly MAX period ends away, each with its draft: allowed, and done.
+    const to = new Date(t + MAX_PERIODS_PER_ADVANCE * DAY);
+    const done = await ledger.billing.advanceClock(scope, { id: tc.id, to });
+    expect(done.now).toEqual(to);
+    expect(done.report).toEqual({ periods: MAX_PERIODS_PER_ADVANCE, invoicesCreated: MAX_PERIODS_PER_ADVANCE, invoicesFinalized: 15 + MAX_PERIODS_PER_ADVANCE - 1 });
+    expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ currentPeriodStart: to });
+  }, 240_000);
+
   it('a deleted clock takes its customers with it; the scope, its other clocks and customers stay', async () => {
     const { ledger, scope, customer } = await testScope();
     const A = await ledger.testClocks.create(scope, { at: REAL });
