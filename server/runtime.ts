@@ -1,6 +1,7 @@
 import { openDatabase, type DatabaseHandle } from '../db/client';
 import { createLedger, createPostgresStore, scope, type Ledger, type Scope } from './ledger';
-import { parseEnv, type Env } from './env';
+import { closeRateLimiter } from './http/rate-limit';
+import { databaseLimits, parseEnv, type Env } from './env';
 
 /**
  * The composition root: one engine built from the environment. Next.js bundles route
@@ -18,7 +19,7 @@ export interface Runtime {
 }
 
 export async function createRuntime(env: Env): Promise<Runtime> {
-  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.PGLITE_DATA_DIR });
+  const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.PGLITE_DATA_DIR, limits: databaseLimits(env) });
   const ledger = await createLedger({
     store: createPostgresStore(database.db),
     // Redis: usage counters shared by every instance, and invalidations published to them.
@@ -33,6 +34,7 @@ export async function createRuntime(env: Env): Promise<Runtime> {
     close: () =>
       (closed ??= (async () => {
         await ledger.shutdown();
+        await closeRateLimiter(env);
         await database.close();
       })()),
   };
