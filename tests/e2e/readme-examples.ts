@@ -45,6 +45,7 @@ export interface SkippedExample {
 
 const LANGUAGES: Record<string, ExampleLanguage> = { ts: 'ts', typescript: 'ts', sh: 'sh', bash: 'sh', shell: 'sh' };
 const MARKER = /^<!--\s*not run:\s*(.*?)\s*-->$/;
+const LONG_RUNNING = /\bnpm\s+(?:install|i|ci|start|test)\b|\bnpm\s+run\s+(?:dev|serve|start|build|test[\w:-]*)\b|\bnext\s+(?:dev|start)\b/;
 
 export function readmeExamples(markdown: string): { examples: Example[]; skipped: SkippedExample[] } {
   const lines = markdown.split('\n');
@@ -73,6 +74,11 @@ export function readmeExamples(markdown: string): { examples: Example[]; skipped
       continue;
     }
     const code = body.join('\n') + '\n';
+    // Not a way to skip (the marker is): a guard, so an unmarked block that would install
+    // packages or start a server fails the test at once instead of running.
+    if (language === 'sh' && LONG_RUNNING.test(code)) {
+      throw new Error(`README.md:${start + 1}: this block installs packages or starts a server; put a "<!-- not run: reason -->" line right above it`);
+    }
     examples.push({ language, line: start + 1, heading, code, shown: shownOutputs(language, body, start + 2) });
   }
   return { examples, skipped };

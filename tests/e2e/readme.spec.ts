@@ -25,7 +25,7 @@ const root = path.resolve(import.meta.dirname, '..', '..');
 const readmePath = path.resolve(root, process.env.README_PATH ?? 'README.md');
 
 // Not a timing assertion: a bound on a hang (a start and a dozen child processes on a busy 2-core machine).
-test.describe.configure({ mode: 'serial', timeout: 600_000 });
+test.describe.configure({ mode: 'serial', timeout: 1_200_000 });
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -82,15 +82,23 @@ interface Run {
   stderr: string;
 }
 
+/** Runs a block; one that has not finished after 5 minutes (a hang, whatever the machine) is killed. */
 function run(cmd: string, args: string[], input: string, env: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args, { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
+    const hang = setTimeout(() => {
+      stderr += '\n[killed: still running after 5 minutes]';
+      process.kill(-p.pid!, 'SIGKILL');
+    }, 300_000);
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
     p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
+    p.on('close', (code) => {
+      clearTimeout(hang);
+      resolve({ code, stdout, stderr });
+    });
     p.stdin.end(input);
   });
 }

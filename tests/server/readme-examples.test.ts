@@ -58,6 +58,8 @@ describe('reading the README for its examples', () => {
     expect(() => readmeExamples('<!-- not run: -->\n```sh\nx\n```\n')).toThrow(/needs a reason/);
     expect(() => readmeExamples('```ts\nawait f();\n// → 1\n```\n')).toThrow(/README.md:3: "\/\/ →" shows the value of a `const name = …`/);
     expect(() => shownValue({ line: 9, name: 'x', literal: '{ invoice: … }' })).toThrow(/README.md:9: the output shown is not a JavaScript value/);
+    // an unmarked block that would install or start the app fails instead of running
+    expect(() => readmeExamples('## Start\n```sh\nnpm install && npm start\n```\n')).toThrow(/README.md:2: this block installs packages or starts a server/);
   });
 
   it("reads the export line npm start prints", () => {
