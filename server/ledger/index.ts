@@ -31,6 +31,7 @@ export {
   advanceTestClockSchema,
   MAX_ADVANCE_YEARS,
   MAX_PERIODS_PER_ADVANCE,
+  MAX_TOTAL_PERIODS_PER_ADVANCE,
   type AdvanceTestClockInput,
   type CycleReport,
 } from './billing/cycle';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLedger, ManualClock, MAX_PERIODS_PER_ADVANCE, silentLogger, type Ledger, type Scope } from '@/server/ledger';
+import { createLedger, ManualClock, MAX_PERIODS_PER_ADVANCE, MAX_TOTAL_PERIODS_PER_ADVANCE, silentLogger, type Ledger, type Scope } from '@/server/ledger';
 import { rejectsWith } from '../support/engine';
 import { storeFactories, uniqueScope, useStore } from '../support/stores';
 
@@ -173,6 +173,35 @@ describe.each(storeFactories())('test clocks on $name', (factory) => {
     expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ currentPeriodStart: new Date(REAL.getTime() + MAX_PERIODS_PER_ADVANCE * DAY) });
     const issued = (await ledger.invoices.listByCustomer(scope, c.id, { limit: 100 })).items.map((i) => i.issueAt.getTime()).sort((x, y) => x - y);
     expect(issued).toEqual(Array.from({ length: MAX_PERIODS_PER_ADVANCE + 1 }, (_, k) => REAL.getTime() + k * DAY));
+  }, 240_000);
+
+  it(`the bound is ${MAX_PERIODS_PER_ADVANCE} period ends per subscription, so a clock of ${MAX_PERIODS_PER_ADVANCE + 5} monthly customers still passes their renewal day`, async () => {
+    const { ledger, scope, customer } = await testScope();
+    const tc = await ledger.testClocks.create(scope, { at: REAL });
+    const people = [];
+    for (let k = 0; k < MAX_PERIODS_PER_ADVANCE + 5; k++) people.push(await customer(`P${k}`, tc.id));
+    // One renewal each on Feb 15: 55 period ends in all, one per subscription.
+    const done = await ledger.billing.advanceClock(scope, { id: tc.id, to: '2025-02-15T12:00:00Z' });
+    expect(done.report).toEqual({ periods: 55, invoicesCreated: 55, invoicesFinalized: 55 });
+    for (const p of [people[0]!, people[54]!]) {
+      expect(await ledger.subscriptions.get(scope, p.sub.id)).toMatchObject({ currentPeriodStart: new Date('2025-02-15T10:00:00Z') });
+    }
+  }, 240_000);
+
+  it(`and at most ${MAX_TOTAL_PERIODS_PER_ADVANCE} period ends across the clock's subscriptions: 5 daily ones 41 days ahead are refused, nothing moves`, async () => {
+    const { ledger, scope } = await testScope();
+    const daily = await ledger.plans.create(scope, { key: 'daily', name: 'Daily', currency: 'USD', interval: { unit: 'day' }, basePrice: 100 });
+    const tc = await ledger.testClocks.create(scope, { at: REAL });
+    const subs = [];
+    for (let k = 0; k < 5; k++) {
+      const c = await ledger.customers.create(scope, { email: `d${k}@example.com`, name: `D${k}`, testClockId: tc.id });
+      subs.push(await ledger.subscriptions.create(scope, { customerId: c.id, planId: daily.id }));
+    }
+    // 41 period ends each (within the per-subscription bound), 205 in all.
+    const refused = await rejectsWith(ledger.billing.advanceClock(scope, { id: tc.id, to: new Date(REAL.getTime() + 41 * DAY) }), 'invalid');
+    expect(refused.message).toContain(`at most ${MAX_TOTAL_PERIODS_PER_ADVANCE} period ends`);
+    expect((await ledger.testClocks.get(scope, tc.id)).now).toEqual(REAL);
+    expect(await ledger.subscriptions.get(scope, subs[0]!.id)).toMatchObject({ currentPeriodStart: REAL });
   }, 240_000);
 
   it("the cycle's report counts only what this run did: 10 concurrent advances of one clock sum to what the database holds", async () => {

@@ -33,7 +33,15 @@ const emptyReport = (): CycleReport => ({ periods: 0, invoicesCreated: 0, invoic
  * the clock's shortest subscription per advance). Larger rehearsals take several calls.
  */
 export const MAX_ADVANCE_YEARS = 2;
+/** Period ends one advance may pass, per subscription of the clock's customers… */
 export const MAX_PERIODS_PER_ADVANCE = 50;
+/**
+ * …and across them all. A clock holds at most MAX_CUSTOMERS_PER_CLOCK (100) customers with
+ * one live subscription each, so every clock can always be advanced past the next period
+ * end of all of them at once: a per-clock total alone (the first rule) made a clock of 51
+ * monthly customers impossible to advance past their renewal day.
+ */
+export const MAX_TOTAL_PERIODS_PER_ADVANCE = 200;
 
 export const advanceTestClockSchema = z.object({
   /** The clock (`clk_…`). */
@@ -149,10 +157,16 @@ export class BillingCycle {
       );
     }
     const periods = await this.periodEndsBy(scope, on, to);
-    if (periods > MAX_PERIODS_PER_ADVANCE) {
+    if (periods.most > MAX_PERIODS_PER_ADVANCE) {
       throw invalid(
-        `one advance passes at most ${MAX_PERIODS_PER_ADVANCE} period ends of the clock's subscriptions; up to ${to.toISOString()} there are more: advance in several steps`,
+        `one advance passes at most ${MAX_PERIODS_PER_ADVANCE} period ends of each subscription of the clock's customers; up to ${to.toISOString()} one has more: advance in several steps`,
         [{ path: 'to', message: `at most ${MAX_PERIODS_PER_ADVANCE} period ends away` }],
+      );
+    }
+    if (periods.total > MAX_TOTAL_PERIODS_PER_ADVANCE) {
+      throw invalid(
+        `one advance passes at most ${MAX_TOTAL_PERIODS_PER_ADVANCE} period ends of the clock's subscriptions in all; up to ${to.toISOString()} there are more: advance in several steps`,
+        [{ path: 'to', message: `at most ${MAX_TOTAL_PERIODS_PER_ADVANCE} period ends in all` }],
       );
     }
     const total = emptyReport();
@@ -186,9 +200,10 @@ export class BillingCycle {
    * (stopping once past the bound), counted from each one's plan (and a downgrade
    * scheduled for its period end): what an advance to `to` would bill.
    */
-  private async periodEndsBy(scope: Scope, on: OnClock, to: Date): Promise<number> {
+  private async periodEndsBy(scope: Scope, on: OnClock, to: Date): Promise<{ most: number; total: number }> {
     let total = 0;
-    for (const sub of await this.ctx.store.subscriptions.listDue(scope, to, MAX_PERIODS_PER_ADVANCE + 1, on)) {
+    let most = 0;
+    for (const sub of await this.ctx.store.subscriptions.listDue(scope, to, MAX_TOTAL_PERIODS_PER_ADVANCE + 1, on)) {
       let interval = (await this.plan(scope, sub.planId)).interval;
       let anchor = sub.status === 'trialing' ? sub.currentPeriodEnd : sub.billingAnchor;
       const next = sub.status === 'active' && sub.pendingChange ? (await this.plan(scope, sub.pendingChange.planId)).interval : interval;
@@ -196,12 +211,17 @@ export class BillingCycle {
         interval = next;
         anchor = sub.currentPeriodEnd;
       }
+      let ends = 0;
       for (let end = sub.currentPeriodEnd; end <= to; end = periodFor(anchor, interval, end).end) {
-        if (++total > MAX_PERIODS_PER_ADVANCE) return total;
+        ends++;
+        if (ends > MAX_PERIODS_PER_ADVANCE || total + ends > MAX_TOTAL_PERIODS_PER_ADVANCE) break; // past a bound: enough counted
         if (sub.cancelAtPeriodEnd) break;
       }
+      most = Math.max(most, ends);
+      total += ends;
+      if (most > MAX_PERIODS_PER_ADVANCE || total > MAX_TOTAL_PERIODS_PER_ADVANCE) break;
     }
-    return total;
+    return { most, total };
   }
 
   /** Moves one subscription through every period that ended by `now`; returns how many. */
