@@ -4,7 +4,7 @@ import type { UsageEvent } from '../meter/types';
 import type { Plan } from '../plan/types';
 import type { BillingPeriod } from '../subscription/period';
 import type { Subscription } from '../subscription/types';
-import { notFound, parseId, type CustomerId, type Scope } from '../types';
+import { errorSummary, notFound, parseId, type CustomerId, type Scope } from '../types';
 import { beginCounterWrites, type SubscriptionContext } from './counters';
 import {
   buildEntry,
@@ -369,7 +369,7 @@ export class EntitlementService {
           this.#settle(entry, slot);
         }
       })
-      .catch((err: unknown) => this.ctx.logger.warn('entitlement refresh failed', { error: (err as Error).message }))
+      .catch((err: unknown) => this.ctx.logger.warn('entitlement refresh failed', errorSummary(err)))
       .finally(() => {
         entry.refreshing = false;
         entry.refreshAt = Date.now() + this.#redis!.refreshMs;

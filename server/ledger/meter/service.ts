@@ -1,5 +1,5 @@
 import type { EngineContext } from '../context';
-import { illegalState, invalid, isId, LedgerError, scopeKey, type CustomerId, type Scope } from '../types';
+import { errorSummary, illegalState, invalid, isId, LedgerError, scopeKey, type CustomerId, type Scope } from '../types';
 import { MeterCatalog } from './catalog';
 import { checkEvent, distinctValueFor, samePayload } from './event';
 import type { UsageObserver, WriteOutcomeListener } from './observer';
@@ -345,7 +345,7 @@ export class MeterService {
           this.#notifyDropped(scope, dropped);
           return this.#failed(scope, writable, err);
         }
-        this.ctx.logger.warn(`usage write failed (attempt ${attempt}), retrying`, { error: (err as Error).message });
+        this.ctx.logger.warn(`usage write failed (attempt ${attempt}), retrying`, errorSummary(err));
         uncertain = true;
         await sleep(Math.min(2_000, 25 * 2 ** attempt));
       }
@@ -404,7 +404,7 @@ export class MeterService {
   /** After the last attempt: durable callers get the error; buffered events are kept. */
   #failed(scope: Scope, entries: Entry[], err: unknown): Entry[] {
     const error = err instanceof Error ? err : new Error(String(err));
-    this.ctx.logger.error('usage write failed; events kept in the buffer', { error: error.message, events: entries.length });
+    this.ctx.logger.error('usage write failed; events kept in the buffer', { ...errorSummary(error), events: entries.length });
     const kept: Entry[] = [];
     const dropped: UsageEvent[] = [];
     for (const e of entries) {

@@ -14,3 +14,20 @@ export const consoleLogger: Logger = {
 };
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * What a log line says of a failed store call: the driver's own error (its SQLSTATE or
+ * socket code and message), never the wrapper's. drizzle wraps driver errors in one whose
+ * message is the whole SQL text and its bound values — large, and possibly personal data.
+ */
+export function errorSummary(err: unknown): { error: string; code?: string } {
+  let e = err as { message?: unknown; code?: unknown; cause?: unknown } | null;
+  for (let depth = 0; e && typeof e === 'object' && e.cause && typeof e.cause === 'object' && depth < 5; depth++) {
+    e = e.cause as typeof e;
+  }
+  const message = e && typeof e.message === 'string' ? e.message : String(err);
+  const code = e && typeof e.code === 'string' ? e.code : undefined;
+  // A driver message never holds a query; a wrapper that had no cause might: cut it there.
+  const safe = message.startsWith('Failed query:') ? 'query failed' : message.slice(0, 300);
+  return code ? { error: safe, code } : { error: safe };
+}
