@@ -77,8 +77,8 @@ describe("each line carries its own service period (the cycle, on the memory sto
       { 'usage:api_calls': ['2026-01-15', '2026-02-15'], 'base_fee:plan': ['2026-02-15', '2026-03-15'] },
       { 'usage:api_calls': ['2026-02-15', '2026-03-15'], 'base_fee:plan': ['2026-03-15', '2026-04-15'] },
     ]);
-    // what each invoice's period is, from what it bills
-    expect(invoices.map((i) => span(invoicePeriod(i.basis, i.issueAt)))).toEqual([
+    // each invoice's period: the usage period it closes
+    expect(invoices.map((i) => span({ start: i.periodStart, end: i.periodEnd }))).toEqual([
       ['2026-01-01', '2026-01-15'],
       ['2026-01-15', '2026-02-15'],
       ['2026-02-15', '2026-03-15'],

@@ -20,7 +20,7 @@ import {
   type PlanId,
   type Scope,
 } from '../types';
-import { advanceLines, finishLines, usageLines, type TaxChoice } from './build';
+import { advanceLines, finishLines, invoicePeriod, usageLines, type TaxChoice } from './build';
 import type { Numbering } from './store';
 import {
   creditNoteSchema,
@@ -95,7 +95,7 @@ export class InvoiceService {
     const now = await this.ctx.customerNow(scope, sub.customerId);
     const plan = await this.ctx.store.plans.get(scope, sub.planId);
     if (!plan) throw notFound('plan', sub.planId);
-    const content = await this.compute(scope, sub.customerId, plan.currency, basis);
+    const content = await this.compute(scope, sub.customerId, plan.currency, basis, issueAt);
     const invoice: Invoice = {
       id: newId('invoice'),
       number: null,
@@ -125,8 +125,11 @@ export class InvoiceService {
     return stored;
   }
 
-  /** What a basis comes to now: lines from the plans and the usage, discounted and taxed. */
-  async compute(scope: Scope, customerId: Subscription['customerId'], currency: Currency, basis: InvoiceBasis): Promise<Content> {
+  /**
+   * What a basis comes to now: lines from the plans and the usage, discounted and taxed,
+   * for an invoice issued at `issueAt` (its period: invoicePeriod, build.ts).
+   */
+  async compute(scope: Scope, customerId: Subscription['customerId'], currency: Currency, basis: InvoiceBasis, issueAt: Date): Promise<Content> {
     const customer = await this.ctx.store.customers.get(scope, customerId);
     if (!customer) throw notFound('customer', customerId);
     const plans = new Map<PlanId, Plan>();
@@ -141,10 +144,8 @@ export class InvoiceService {
     };
 
     const lines = [];
-    const spans: Date[] = [];
     if (basis.usage) {
       const plan = await planOf(basis.usage.planId);
-      spans.push(basis.usage.start, basis.usage.end);
       if (!basis.usage.trial && basis.usage.end > basis.usage.start) {
         const values = await this.usageValues(scope, customerId, plan, basis.usage.start, basis.usage.end);
         lines.push(...usageLines(plan, basis.usage.overrides, basis.usage, values));
@@ -152,25 +153,23 @@ export class InvoiceService {
     }
     if (basis.advance) {
       const plan = await planOf(basis.advance.planId);
-      spans.push(basis.advance.start, basis.advance.end);
       lines.push(...advanceLines(plan, basis.advance.quantity, basis.advance.overrides, basis.advance));
     }
-    for (const p of basis.prorations) spans.push(p.periodStart, p.periodEnd);
     lines.push(...basis.prorations);
-    if (spans.length === 0) throw invalid('an invoice needs fees, usage or prorations to bill');
+    if (!basis.usage && !basis.advance && basis.prorations.length === 0) throw invalid('an invoice needs fees, usage or prorations to bill');
 
     const coupon = basis.couponId ? await this.ctx.store.coupons.get(scope, basis.couponId) : null;
     const tax = await this.taxChoice(scope, customer);
     const figures = finishLines(currency, lines, coupon ? (amounts) => couponDiscount(coupon as Coupon, amounts) : null, tax);
-    const times = spans.map((d) => d.getTime());
+    const period = invoicePeriod(basis, issueAt);
     return {
       ...figures,
       currency,
       taxRate: tax.rate,
       taxNote: tax.note,
       couponId: coupon ? (coupon.id as CouponId) : null,
-      periodStart: new Date(Math.min(...times)),
-      periodEnd: new Date(Math.max(...times)),
+      periodStart: period.start,
+      periodEnd: period.end,
     };
   }
 
@@ -207,7 +206,7 @@ export class InvoiceService {
   async refresh(scope: Scope, id: string): Promise<Invoice> {
     const inv = await this.get(scope, id);
     this.expect(inv, 'draft', 'refresh');
-    const content = await this.compute(scope, inv.customerId, inv.currency, inv.basis);
+    const content = await this.compute(scope, inv.customerId, inv.currency, inv.basis, inv.issueAt);
     const refreshed: Invoice = { ...inv, ...content, amountDue: Math.max(0, content.total), updatedAt: await this.ctx.customerNow(scope, inv.customerId) };
     if (!(await this.ctx.store.invoices.updateDraft(scope, refreshed))) return this.get(scope, id);
     return refreshed;

@@ -257,8 +257,9 @@ export class SubscriptionService {
   async previewChange(scope: Scope, id: string, input: ChangePlanInput): Promise<ChangePreview> {
     const { sub, plan, next, quantity, effective, upgrade, data } = await this.planChange(scope, id, input);
     if (effective === 'period_end' || sub.status === 'trialing') return { effective, upgrade, invoice: null };
-    const { entry } = await this.changeOf(scope, sub, plan, next, quantity, await this.ctx.customerNow(scope, sub.customerId), data.prorate);
-    return { effective, upgrade, invoice: entry ? await this.deps.invoices.compute(scope, sub.customerId, plan.currency, entry.basis) : null };
+    const now = await this.ctx.customerNow(scope, sub.customerId);
+    const { entry } = await this.changeOf(scope, sub, plan, next, quantity, now, data.prorate);
+    return { effective, upgrade, invoice: entry ? await this.deps.invoices.compute(scope, sub.customerId, plan.currency, entry.basis, now) : null };
   }
 
   /**

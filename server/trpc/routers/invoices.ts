@@ -44,7 +44,7 @@ export const invoicesRouter = router({
       const now = ctx.ledger.now(ctx.scope, sub.customerId);
       const usageTo = now < sub.currentPeriodEnd ? now : sub.currentPeriodEnd;
       const next = await ctx.ledger.billing.nextInvoice(ctx.scope, sub, usageTo);
-      const computed = await ctx.ledger.invoices.compute(ctx.scope, sub.customerId, next.plan.currency, next.basis);
+      const computed = await ctx.ledger.invoices.compute(ctx.scope, sub.customerId, next.plan.currency, next.basis, sub.currentPeriodEnd);
       return { issueAt: sub.currentPeriodEnd, billingReason: next.reason, ...computed };
     }),
   creditNotes: creditNotesRouter,
