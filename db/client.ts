@@ -258,7 +258,8 @@ function lockDataDir(dataDir: string): () => void {
   throw new Error(`could not lock ${lockFile}`);
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid runs (a lock or channel file's owner). */
+export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);

@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { isAlive } from '../db/client';
 
 /**
  * The admin channel: how `npm run apikey` manages keys while the app runs on the embedded
@@ -109,14 +110,4 @@ export function readAdminEndpoint(dataDir: string): AdminEndpoint | null {
     return null;
   }
   return isAlive(endpoint.pid) ? endpoint : null;
-}
-
-export function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { expect, test } from '@playwright/test';
 import { parseExportLine, readmeExamples, SHOWN_TAG, shownValue, withShownOutputs, type Example } from './readme-examples';
+import { freePort } from '../support/net';
 
 /**
  * Every example in the README runs as written against a fresh `npm start` (see
@@ -27,15 +27,6 @@ const readmePath = path.resolve(root, process.env.README_PATH ?? 'README.md');
 // Not a timing assertion: a bound on a hang (a start and a dozen child processes on a busy 2-core machine).
 test.describe.configure({ mode: 'serial', timeout: 1_200_000 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /** The environment without any LEDGER_* or database setting of the developer's own. */
 function cleanEnv(): NodeJS.ProcessEnv {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './net';
 
 /**
  * Redis for tests: the server at TEST_REDIS_URL (CI sets it; then it must answer), else
@@ -28,16 +28,6 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /** A redis-server of the test's own, on a free port, that the test can stop and start: outages. */
 export async function ownRedisServer(): Promise<{ url: string; start(): Promise<void>; stop(): Promise<void> }> {
