@@ -268,3 +268,4 @@ export const usageDistinct = pgTable(
 export * from './schema-coupons';
 export * from './schema-tax';
 export * from './schema-billing';
+export * from './schema-payments';

@@ -6,6 +6,7 @@ import { conflict, scopeKey } from '../types';
 import { createMemoryCouponStore } from './memory-coupons';
 import { createMemoryBillingStore } from './memory-billing';
 import { createMemoryInvoiceStore } from './memory-invoices';
+import { createMemoryPaymentStore } from './memory-payments';
 import { ScopedTable } from './memory-table';
 import { createMemoryTaxRateStore } from './memory-tax';
 import { createMemoryUsageStore } from './memory-usage';
@@ -130,6 +131,7 @@ export function createMemoryStore(): Store {
     usage,
     coupons: createMemoryCouponStore(),
     taxRates: createMemoryTaxRateStore(),
+    payments: createMemoryPaymentStore(),
     invoices,
     billing: createMemoryBillingStore({
       customers,

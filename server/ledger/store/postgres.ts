@@ -10,6 +10,7 @@ import { conflict, notFound, type Currency, type CustomerId, type FeatureId, typ
 import { createPostgresBillingStore, customerOnClock } from './postgres-billing';
 import { createPostgresCouponStore } from './postgres-coupons';
 import { createPostgresInvoiceStore } from './postgres-invoices';
+import { createPostgresPaymentStore } from './postgres-payments';
 import { createPostgresTaxRateStore } from './postgres-tax';
 import { createPostgresUsageStore } from './postgres-usage';
 import type { Store } from './store';
@@ -304,6 +305,7 @@ export function createPostgresStore(db: Database): Store {
     usage: createPostgresUsageStore(db),
     coupons: createPostgresCouponStore(db),
     taxRates: createPostgresTaxRateStore(db),
+    payments: createPostgresPaymentStore(db),
     invoices: createPostgresInvoiceStore(db),
     billing: createPostgresBillingStore(db),
     scopes: {

@@ -3,6 +3,7 @@ import type { CouponStore } from '../coupon/store';
 import type { CustomerStore } from '../customer/store';
 import type { InvoiceStore } from '../invoice/store';
 import type { UsageStore } from '../meter/store';
+import type { PaymentStore } from '../payment/store';
 import type { PlanStore } from '../plan/store';
 import type { ScopeStore } from '../scope/store';
 import type { SubscriptionStore } from '../subscription/store';
@@ -24,4 +25,5 @@ export interface Store {
   readonly invoices: InvoiceStore;
   readonly billing: BillingStore;
   readonly scopes: ScopeStore;
+  readonly payments: PaymentStore;
 }

@@ -16,6 +16,8 @@ export const ID_PREFIXES = {
   coupon: 'cpn',
   event: 'evt',
   payment: 'pay',
+  paymentAttempt: 'pat',
+  paymentMethod: 'pm',
   taxRate: 'txr',
   apiKey: 'key',
   webhook: 'whk',
@@ -39,6 +41,9 @@ export type CouponId = Id<'coupon'>;
 export type EventId = Id<'event'>;
 export type ApiKeyId = Id<'apiKey'>;
 export type TestClockId = Id<'testClock'>;
+export type PaymentId = Id<'payment'>;
+export type PaymentAttemptId = Id<'paymentAttempt'>;
+export type PaymentMethodId = Id<'paymentMethod'>;
 
 /**
  * A new TypeID: the prefix, `_`, and a UUIDv7 (48-bit Unix milliseconds, version 7,

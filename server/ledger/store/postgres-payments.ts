@@ -1,0 +1,162 @@
+import { and, asc, eq, gt, inArray, isNull, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import type { Database } from '../../../db/client';
+import { paymentAttempts, paymentMethods, payments, paymentSettings } from '../../../db/schema';
+import type { PaymentStore } from '../payment/store';
+import type { Payment, PaymentAttempt, PaymentMethod } from '../payment/types';
+import { conflict, type Currency, type CustomerId, type InvoiceId, type PaymentAttemptId, type PaymentId, type PaymentMethodId, type Scope } from '../types';
+
+/**
+ * Payments in PostgreSQL (or PGlite). The unique key `payments_idempotency_key` is what
+ * records a charge once, even when two collects of one invoice race; a payment moves
+ * only by a conditional UPDATE (`status IN from`), so it never goes back.
+ */
+const inScope = (t: { tenantId: PgColumn; appId: PgColumn }, s: Scope, ...more: (SQL | undefined)[]): SQL =>
+  and(eq(t.tenantId, s.tenantId), eq(t.appId, s.appId), ...more)!;
+
+function uniqueViolation(e: unknown, message: string): never {
+  const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code;
+  if (code === '23505') throw conflict(message);
+  throw e;
+}
+
+const toMethod = (r: typeof paymentMethods.$inferSelect): PaymentMethod => ({
+  id: r.id as PaymentMethodId,
+  customerId: r.customerId as CustomerId,
+  provider: r.provider,
+  providerRef: r.providerRef,
+  brand: r.brand,
+  last4: r.last4,
+  expMonth: r.expMonth,
+  expYear: r.expYear,
+  isDefault: r.isDefault,
+  createdAt: r.createdAt,
+  detachedAt: r.detachedAt,
+});
+
+const toPayment = (r: typeof payments.$inferSelect): Payment => ({
+  id: r.id as PaymentId,
+  invoiceId: r.invoiceId as InvoiceId,
+  customerId: r.customerId as CustomerId,
+  amount: r.amount,
+  currency: r.currency as Currency,
+  status: r.status,
+  provider: r.provider,
+  attempt: r.attempt,
+  idempotencyKey: r.idempotencyKey,
+  paymentMethodId: (r.paymentMethodId as PaymentMethodId | null) ?? null,
+  providerPaymentId: r.providerPaymentId,
+  failureCode: r.failureCode,
+  failureMessage: r.failureMessage,
+  actionUrl: r.actionUrl,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+const toAttempt = (r: typeof paymentAttempts.$inferSelect): PaymentAttempt => ({
+  id: r.id as PaymentAttemptId,
+  paymentId: r.paymentId as PaymentId,
+  invoiceId: r.invoiceId as InvoiceId,
+  idempotencyKey: r.idempotencyKey,
+  number: r.number,
+  outcome: r.outcome,
+  failureCode: r.failureCode,
+  failureMessage: r.failureMessage,
+  createdAt: r.createdAt,
+});
+
+export function createPostgresPaymentStore(db: Database): PaymentStore {
+  return {
+    async getSettings(s) {
+      const [r] = await db.select().from(paymentSettings).where(inScope(paymentSettings, s));
+      if (!r) return null;
+      const { provider, collectionMethod, daysUntilDue, retrySchedule, finalPolicy } = r;
+      return { provider, collectionMethod, daysUntilDue, retrySchedule, finalPolicy };
+    },
+    async putSettings(s, settings) {
+      await db
+        .insert(paymentSettings)
+        .values({ ...s, ...settings })
+        .onConflictDoUpdate({ target: [paymentSettings.tenantId, paymentSettings.appId], set: { ...settings } });
+    },
+    async insertMethod(s, m) {
+      await db.transaction(async (tx) => {
+        if (m.isDefault) {
+          await tx
+            .update(paymentMethods)
+            .set({ isDefault: false })
+            .where(inScope(paymentMethods, s, eq(paymentMethods.customerId, m.customerId), eq(paymentMethods.isDefault, true)));
+        }
+        await tx
+          .insert(paymentMethods)
+          .values({ ...s, ...m })
+          .catch((e) => uniqueViolation(e, `payment method ${m.provider}/${m.providerRef} is already recorded`));
+      });
+    },
+    async getMethod(s, id) {
+      const [r] = await db.select().from(paymentMethods).where(inScope(paymentMethods, s, eq(paymentMethods.id, id)));
+      return r ? toMethod(r) : null;
+    },
+    async listMethods(s, customerId) {
+      const rows = await db
+        .select()
+        .from(paymentMethods)
+        .where(inScope(paymentMethods, s, eq(paymentMethods.customerId, customerId), isNull(paymentMethods.detachedAt)))
+        .orderBy(asc(paymentMethods.id));
+      return rows.map(toMethod);
+    },
+    async defaultMethod(s, customerId) {
+      const [r] = await db
+        .select()
+        .from(paymentMethods)
+        .where(inScope(paymentMethods, s, eq(paymentMethods.customerId, customerId), eq(paymentMethods.isDefault, true), isNull(paymentMethods.detachedAt)));
+      return r ? toMethod(r) : null;
+    },
+    async insertPayment(s, p) {
+      await db
+        .insert(payments)
+        .values({ ...s, ...p })
+        .catch((e) => uniqueViolation(e, `a payment with idempotency key "${p.idempotencyKey}" already exists`));
+    },
+    async getPayment(s, id) {
+      const [r] = await db.select().from(payments).where(inScope(payments, s, eq(payments.id, id)));
+      return r ? toPayment(r) : null;
+    },
+    async listPaymentsByInvoice(s, invoiceId) {
+      const rows = await db.select().from(payments).where(inScope(payments, s, eq(payments.invoiceId, invoiceId))).orderBy(asc(payments.attempt));
+      return rows.map(toPayment);
+    },
+    async listPaymentsByCustomer(s, customerId, page) {
+      const rows = await db
+        .select()
+        .from(payments)
+        .where(inScope(payments, s, eq(payments.customerId, customerId), page.cursor ? gt(payments.id, page.cursor) : undefined))
+        .orderBy(asc(payments.id))
+        .limit(page.limit + 1);
+      return rows.map(toPayment);
+    },
+    async transitionPayment(s, id, from, patch) {
+      if (from.length === 0) return null;
+      const [r] = await db
+        .update(payments)
+        .set(patch)
+        .where(inScope(payments, s, eq(payments.id, id), inArray(payments.status, [...from])))
+        .returning();
+      return r ? toPayment(r) : null;
+    },
+    async insertAttempt(s, a) {
+      await db
+        .insert(paymentAttempts)
+        .values({ ...s, ...a })
+        .catch((e) => uniqueViolation(e, `payment ${a.paymentId} already has an attempt ${a.number}`));
+    },
+    async listAttempts(s, paymentId) {
+      const rows = await db
+        .select()
+        .from(paymentAttempts)
+        .where(inScope(paymentAttempts, s, eq(paymentAttempts.paymentId, paymentId)))
+        .orderBy(asc(paymentAttempts.number));
+      return rows.map(toAttempt);
+    },
+  };
+}
