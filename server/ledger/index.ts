@@ -9,7 +9,7 @@ export * from './customer/types';
 export * from './plan/types';
 export * from './subscription/types';
 export { addInterval, nthPeriod, periodFor, type BillingPeriod } from './subscription/period';
-export { HOOK_NAMES, type HookName, type LedgerHooks, type Plugin, type Period } from './plugin/hooks';
+export { HOOK_NAMES, type HookName, type InvoicePaymentFailure, type LedgerHooks, type Plugin, type Period } from './plugin/hooks';
 export { PluginRegistry } from './plugin/registry';
 export { MeterService } from './meter/service';
 export { parseMeterEvents, type ParsedMeterEvent, type EventIssue } from './meter/event';
@@ -26,6 +26,11 @@ export * from './tax/types';
 export type { TaxRate as TaxRateTerms } from './tax/calculate';
 export * from './invoice/types';
 export { InvoiceService } from './invoice/service';
+export * from './payment/types';
+export * from './payment/provider';
+export { PaymentService, type Collection } from './payment/service';
+export { createSandboxProvider, SANDBOX_CARDS, luhnValid, type SandboxBehaviour } from './payment/sandbox';
+export type { PaymentStore } from './payment/store';
 export {
   BillingCycle,
   advanceTestClockSchema,

@@ -10,6 +10,9 @@ import { EntitlementService, type EntitlementOptions } from './entitlement/servi
 import type { EntitlementResult } from './entitlement/types';
 import { MeterService } from './meter/service';
 import type { MeterConfig } from './meter/types';
+import type { PaymentProvider } from './payment/provider';
+import { createSandboxProvider } from './payment/sandbox';
+import { PaymentService, type Collection } from './payment/service';
 import { PlanService } from './plan/service';
 import type { Plugin } from './plugin/hooks';
 import { PluginRegistry } from './plugin/registry';
@@ -18,7 +21,7 @@ import { createMemoryStore } from './store/memory';
 import type { Store } from './store/store';
 import { SubscriptionService } from './subscription/service';
 import { TaxRateService } from './tax/service';
-import { consoleLogger, systemClock, type Clock, type Logger, type Scope } from './types';
+import { consoleLogger, invalid, systemClock, type Clock, type Logger, type Scope } from './types';
 
 export interface LedgerOptions {
   /** Where state lives; an in-memory store when omitted. */
@@ -32,6 +35,14 @@ export interface LedgerOptions {
   entitlements?: EntitlementOptions;
   /** Invoice numbering (prefix, digits) and the drafts' grace period for late usage. */
   invoices?: Partial<InvoiceConfig>;
+  /**
+   * Payment providers, by their `name`. The built-in `sandbox` (test scopes only) is
+   * always there unless one given here is named `sandbox`; a scope collects through the
+   * provider its payment settings name, else `defaultPaymentProvider`.
+   */
+  providers?: readonly PaymentProvider[];
+  /** The provider of scopes whose settings name none (default `sandbox`). */
+  defaultPaymentProvider?: string;
 }
 
 /**
@@ -45,6 +56,14 @@ export interface Ledger {
   readonly coupons: CouponService;
   readonly taxRates: TaxRateService;
   readonly invoices: InvoiceService;
+  /**
+   * Payments: `collect(scope, invoiceId)`, `get`, `list({ invoiceId } | { customerId })`,
+   * `attempts`, the customer's `methods` and `syncMethods`, the scope's `settings` and
+   * `updateSettings`, and `sandbox.attachCard` (test scopes only).
+   */
+  readonly payments: PaymentService;
+  /** `payments.collect`: charges the invoice's amount due now (paid at once when nothing is due). */
+  collectPayment(scope: Scope, invoiceId: string): Promise<Collection>;
   /**
    * The billing cycle: `run(scope, at?)` (customers on no test clock, at the real time),
    * `advanceClock(scope, { id, to })` and `runClock(scope, id)` for a test clock's
@@ -105,6 +124,11 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   const coupons = new CouponService(ctx);
   const invoices = new InvoiceService(ctx, taxRates, options.invoices);
   const billing = new BillingCycle(ctx, invoices, testClocks, scopes);
+  const providers = new Map<string, PaymentProvider>([['sandbox', createSandboxProvider()]]);
+  for (const p of options.providers ?? []) providers.set(p.name, p);
+  const defaultProvider = options.defaultPaymentProvider ?? 'sandbox';
+  if (!providers.has(defaultProvider)) throw invalid(`the default payment provider "${defaultProvider}" is not among the providers given`);
+  const payments = new PaymentService(ctx, invoices, scopes, providers, defaultProvider);
   await ctx.plugins.emit('onInit');
   let stopped: Promise<void> | null = null;
   return {
@@ -114,6 +138,8 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     coupons,
     taxRates,
     invoices,
+    payments,
+    collectPayment: (scope, invoiceId) => payments.collect(scope, invoiceId),
     billing,
     runBillingCycle: (scope, now) => billing.run(scope, now),
     testClocks,

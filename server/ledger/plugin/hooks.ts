@@ -1,4 +1,6 @@
 import type { Customer } from '../customer/types';
+import type { Invoice } from '../invoice/types';
+import type { Payment } from '../payment/types';
 import type { Feature, Plan } from '../plan/types';
 import type { Subscription } from '../subscription/types';
 import type { Scope } from '../types';
@@ -19,6 +21,9 @@ export interface Period {
  * usage, entitlement, invoice and payment hooks are declared with their final names so
  * plugins can be written against them; they fire once metering (issue 3), invoicing
  * (issue 4) and payments land. Their payload types are `unknown` until then.
+ * Payments (issue 8, first part) fire onPaymentProcessed, onInvoicePaid and
+ * onInvoiceFailed from collecting an invoice, and onProviderSync from syncing a
+ * customer's methods; onInvoicePastDue (dunning) and onWebhookReceived come with those.
  */
 export interface LedgerHooks {
   // engine
@@ -53,14 +58,24 @@ export interface LedgerHooks {
   // invoices
   onInvoiceGenerated(scope: Scope, invoice: unknown): void | Promise<void>;
   onInvoiceFinalized(scope: Scope, invoice: unknown): void | Promise<void>;
-  onInvoicePaid(scope: Scope, invoice: unknown): void | Promise<void>;
-  onInvoiceFailed(scope: Scope, invoice: unknown, error: unknown): void | Promise<void>;
+  /** An invoice became `paid` (a payment succeeded, or nothing was due). */
+  onInvoicePaid(scope: Scope, invoice: Invoice): void | Promise<void>;
+  /** A charge of the invoice failed; the invoice stays open. `failure` is an InvoicePaymentFailure. */
+  onInvoiceFailed(scope: Scope, invoice: Invoice, failure: InvoicePaymentFailure): void | Promise<void>;
   onInvoiceVoided(scope: Scope, invoice: unknown, reason: string): void | Promise<void>;
   onInvoicePastDue(scope: Scope, invoice: unknown): void | Promise<void>;
   // payments
-  onPaymentProcessed(scope: Scope, payment: unknown): void | Promise<void>;
+  /** A payment reached `succeeded` or `failed`. */
+  onPaymentProcessed(scope: Scope, payment: Payment): void | Promise<void>;
   onProviderSync(scope: Scope, provider: string, result: unknown): void | Promise<void>;
   onWebhookReceived(scope: Scope, provider: string, payload: unknown): void | Promise<void>;
+}
+
+/** Why a charge of an invoice failed: the provider's code and message, and the failed payment. */
+export interface InvoicePaymentFailure {
+  code: string | null;
+  message: string | null;
+  payment: Payment;
 }
 
 export type HookName = keyof LedgerHooks;
