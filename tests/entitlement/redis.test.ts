@@ -16,6 +16,15 @@ import { uniqueScope } from '../support/stores';
  */
 const redisUrl = await testRedisUrl();
 
+/**
+ * A command waits at most 500 ms in production before checks fall back to the store. On a
+ * busy 2-core machine a healthy Redis can take longer than that to answer (a script's
+ * first load), which would turn these tests about counters into tests of the fallback:
+ * they give commands the time they need. Outages still show at once (a refused
+ * connection, not a slow one).
+ */
+const COMMAND_TIMEOUT_MS = 10_000;
+
 describe.skipIf(!redisUrl)('entitlements with Redis', () => {
   let database: DatabaseHandle;
   let store: Store;
@@ -36,7 +45,7 @@ describe.skipIf(!redisUrl)('entitlements with Redis', () => {
       store,
       logger,
       meter: { flushIntervalMs: 60_000 },
-      entitlements: { redis: { url, channel, refreshMs: 100 } },
+      entitlements: { redis: { url, channel, refreshMs: 100, commandTimeoutMs: COMMAND_TIMEOUT_MS } },
     });
     engines.push(ledger);
     await ledger.entitlements.whenReady();
@@ -159,7 +168,7 @@ describe.skipIf(!redisUrl)('entitlements with Redis', () => {
   /** The counter client alone (no engine), and a raw client to expire keys with. */
   async function counters() {
     const { RedisEntitlements } = await import('@/server/ledger/entitlement/redis');
-    const r = new RedisEntitlements({ url: redisUrl!, channel: `ledger:test:${randomBytes(4).toString('hex')}` }, capturingLogger(), { onInvalidate() {}, onResync() {} });
+    const r = new RedisEntitlements({ url: redisUrl!, channel: `ledger:test:${randomBytes(4).toString('hex')}`, commandTimeoutMs: COMMAND_TIMEOUT_MS }, capturingLogger(), { onInvalidate() {}, onResync() {} });
     await r.whenReady();
     return { r, raw: new Redis(redisUrl!) };
   }
