@@ -13,6 +13,8 @@ export interface RateLimitOptions {
   points: number;
   windowS: number;
   redisUrl?: string;
+  /** How long a Redis command may take before the in-memory limiter counts instead (250 ms). */
+  redisCommandTimeoutMs?: number;
 }
 
 /** A request over the limit: answered 429 with `retry-after`. */
@@ -43,7 +45,7 @@ export function createApiRateLimiter(opts: RateLimitOptions): ApiRateLimiter {
   let limiter: RateLimiterAbstract = memory;
   if (opts.redisUrl) {
     // No offline queue and a short command timeout: a request never waits for Redis.
-    redis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 250, connectTimeout: 1_000 });
+    redis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: opts.redisCommandTimeoutMs ?? 250, connectTimeout: 1_000 });
     let warned = false;
     redis.on('error', (e: Error) => {
       if (!warned) console.warn(`[rate-limit] Redis unavailable, counting in memory per instance: ${e.message}`);

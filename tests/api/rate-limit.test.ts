@@ -78,8 +78,11 @@ const redisUrl = await testRedisUrl();
 
 describe.skipIf(!redisUrl)('through Redis', () => {
   it('two instances share the count', async () => {
-    const a = createApiRateLimiter({ points: 5, windowS: 60, redisUrl: redisUrl! });
-    const b = createApiRateLimiter({ points: 5, windowS: 60, redisUrl: redisUrl! });
+    // A slow answer (a busy machine) would be counted in memory instead: this test is
+    // about the shared count, so commands get the time they need.
+    const slow = { redisCommandTimeoutMs: 10_000 };
+    const a = createApiRateLimiter({ points: 5, windowS: 60, redisUrl: redisUrl!, ...slow });
+    const b = createApiRateLimiter({ points: 5, windowS: 60, redisUrl: redisUrl!, ...slow });
     try {
       const id = `key_${randomUUID()}`;
       // Until connected, the insurance limiter counts (no offline queue): wait for Redis.
