@@ -95,7 +95,7 @@ describe.skipIf(!url)('API key revocation across instances', () => {
     const revokedAt = performance.now();
     expect(await write(onA, k.key)).toBe(401); // at once, no wait
 
-    const refusedOnB = await eventually(async () => log.find((e) => e.startedAt > revokedAt && e.status === 401), (e) => e !== undefined, 5_000);
+    const refusedOnB = await eventually(async () => log.find((e) => e.startedAt > revokedAt && e.status === 401), (e) => e !== undefined);
     stop = true;
     await writer;
     expect(refusedOnB, 'B still accepts the revoked key after 5 s').toBeDefined();
@@ -123,7 +123,7 @@ describe.skipIf(!url)('API key revocation across instances', () => {
     const code = await new Promise<number | null>((resolve) => cli.once('exit', resolve));
     expect(code, out).toBe(0);
     expect(out).toMatch(/Revoked/);
-    for (const via of [onA, onB]) expect(await eventually(() => write(via, k.key), (st) => st === 401, 5_000)).toBe(401);
+    for (const via of [onA, onB]) expect(await eventually(() => write(via, k.key), (st) => st === 401)).toBe(401);
   });
 
   it('a revocation while an instance is not listening (a missed notification) is still refused: the cache is not trusted meanwhile, and emptied when the LISTEN is back', async () => {
@@ -135,16 +135,15 @@ describe.skipIf(!url)('API key revocation across instances', () => {
       expect(cut.length).toBe(1);
       await admin`update api_keys set revoked_at = now() where id = ${k.id}`;
       // Well before the cache's own 10 s expiry.
-      expect(await eventually(() => write(onB, k.key), (st) => st === 401, 5_000)).toBe(401);
+      expect(await eventually(() => write(onB, k.key), (st) => st === 401)).toBe(401);
       // And B's LISTEN is back: a key revoked now is refused at once through the notification.
       const next = await cachedKey('after');
       await eventually(
         async () => (await admin`select count(*)::int as n from pg_stat_activity where application_name = ${`${tag}-b`} and query ilike 'listen%'`)[0]!.n,
         (x) => x === 1,
-        5_000,
       );
       expect(await revokeApiKey(a.database.db, s, next.id)).toBe(true);
-      expect(await eventually(() => write(onB, next.key), (st) => st === 401, 5_000)).toBe(401);
+      expect(await eventually(() => write(onB, next.key), (st) => st === 401)).toBe(401);
     } finally {
       await admin.end();
     }

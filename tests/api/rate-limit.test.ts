@@ -126,7 +126,6 @@ describe.skipIf(!redisUrl)('through Redis', () => {
           return probe.get(`ledger:ratelimit:key:${again}`);
         },
         (v) => v !== null,
-        10_000,
       );
       expect(Number(stored)).toBeGreaterThanOrEqual(1);
     } finally {
@@ -140,7 +139,7 @@ describe.skipIf(!redisUrl)('through Redis', () => {
 /** Until every limiter's Redis connection is ready (consumes before that go to the insurance limiter). */
 async function waitReady(...limiters: ApiRateLimiter[]): Promise<void> {
   for (const l of limiters) {
-    const ready = await eventually(async () => l.redisStatus?.() === 'ready', (x) => x, 5_000);
+    const ready = await eventually(async () => l.redisStatus?.() === 'ready', (x) => x);
     expect(ready).toBe(true);
   }
 }

@@ -153,8 +153,8 @@ describe.skipIf(!redisUrl)('entitlements with Redis', () => {
       expect(a.entitlements.redisHealthy).toBe(false);
 
       await server.start();
-      expect(await eventually(async () => a.entitlements.redisHealthy && (await a.entitlements.whenReady(100)), Boolean, 10_000)).toBe(true);
-      await eventually(async () => b.entitlements.redisHealthy && (await b.entitlements.whenReady(100)), Boolean, 10_000);
+      expect(await eventually(async () => a.entitlements.redisHealthy && (await a.entitlements.whenReady(100)), Boolean)).toBe(true);
+      await eventually(async () => b.entitlements.redisHealthy && (await b.entitlements.whenReady(100)), Boolean);
       expect(aLog.entries.some((e) => e.level === 'info' && /Redis is available again/.test(e.msg))).toBe(true);
       await b.meter.meterDurable(scope, [ev(customerId, 'up1', 6)]);
       expect(await eventually(() => used(a, scope, customerId), (v) => v === 10)).toBe(10);
