@@ -4,6 +4,7 @@ import { couponsRouter } from './routers/coupons';
 import { customersRouter } from './routers/customers';
 import { entitlementsRouter } from './routers/entitlements';
 import { invoicesRouter } from './routers/invoices';
+import { paymentsRouter } from './routers/payments';
 import { plansRouter } from './routers/plans';
 import { subscriptionsRouter } from './routers/subscriptions';
 import { taxRatesRouter } from './routers/tax-rates';
@@ -19,6 +20,7 @@ export const appRouter = router({
   coupons: couponsRouter,
   taxRates: taxRatesRouter,
   invoices: invoicesRouter,
+  payments: paymentsRouter,
   testClocks: testClocksRouter,
   billing: billingRouter,
 });

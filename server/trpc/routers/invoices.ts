@@ -28,6 +28,13 @@ export const invoicesRouter = router({
   void: apiKeyProcedure
     .input(voidSchema.extend({ id: idOf('invoice') }))
     .mutation(({ ctx, input }) => ctx.ledger.invoices.void(ctx.scope, input.id, { reason: input.reason })),
+  /**
+   * Collects the invoice now through the scope's provider (`ledger.collectPayment`):
+   * `{ invoice, payment }`. Nothing due: paid at once, `payment: null`. A decline leaves
+   * a failed payment (its `failureCode`) and the invoice open; `requires_action` carries
+   * the URL to confirm at. A draft, paid or void invoice: PRECONDITION_FAILED.
+   */
+  pay: apiKeyProcedure.input(byId).mutation(({ ctx, input }) => ctx.ledger.collectPayment(ctx.scope, input.id)),
   /** open → uncollectible. */
   markUncollectible: apiKeyProcedure
     .input(byId)

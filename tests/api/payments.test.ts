@@ -1,0 +1,73 @@
+import { TRPCError } from '@trpc/server';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLedger, ManualClock, scope, silentLogger, type Ledger, type Scope } from '@/server/ledger';
+import { createCaller } from '@/server/trpc/root';
+
+/**
+ * Paying invoices through the tRPC procedures (createCaller: the real routers and
+ * engine, no HTTP): `invoices.pay`, `payments.list`, `payments.get`. Plan "Pro" is
+ * 49.00 a month in advance, so subscribing issues an open invoice of 49.00. Cards are
+ * attached with the engine's sandbox (the hosted page comes later).
+ */
+let ledger: Ledger;
+const api = (s: Scope) => createCaller({ ledger, auth: { kind: 'api_key', scope: s, keyId: 'key_test' } });
+let n = 0;
+const T0 = new Date('2025-01-15T10:00:00.000Z');
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(TRPCError);
+  return (e as TRPCError).code;
+}
+
+/** A test scope with a customer holding `card`, and that customer's open invoice of 49.00. */
+async function openInvoice(card: string | null, mode: 'test' | 'live' = 'test') {
+  const s = scope(`pay-${++n}`, 'app');
+  await ledger.scopes.register(s, mode);
+  const plan = await api(s).plans.create({ key: 'pro', name: 'Pro', currency: 'USD', interval: { unit: 'month' }, basePrice: 4900 });
+  const customer = await api(s).customers.create({ email: 'ada@example.com', name: 'Ada' });
+  if (card) await ledger.payments.sandbox.attachCard(s, customer.id, { number: card, expMonth: 12, expYear: 2030 });
+  await api(s).subscriptions.create({ customerId: customer.id, planId: plan.id });
+  const [invoice] = (await api(s).invoices.listByCustomer({ customerId: customer.id })).items;
+  return { s, customer, invoice: invoice! };
+}
+
+beforeAll(async () => {
+  ledger = await createLedger({ logger: silentLogger, clock: new ManualClock(T0) });
+});
+
+describe('invoices.pay and payments', () => {
+  it('pays an open invoice of 49.00 with 4242…: paid, one succeeded payment, listed and read back', async () => {
+    const { s, customer, invoice } = await openInvoice('4242424242424242');
+    const { invoice: paid, payment } = await api(s).invoices.pay({ id: invoice.id });
+    expect(paid).toMatchObject({ status: 'paid', amountDue: 0 });
+    expect(payment).toMatchObject({ status: 'succeeded', amount: 4900, attempt: 1, idempotencyKey: `${invoice.id}:attempt:1` });
+    expect(await api(s).payments.list({ invoiceId: invoice.id })).toEqual({ items: [payment], nextCursor: null });
+    expect(await api(s).payments.list({ customerId: customer.id })).toEqual({ items: [payment], nextCursor: null });
+    expect(await api(s).payments.get({ id: payment!.id })).toEqual(payment);
+    expect(await codeOf(api(s).invoices.pay({ id: invoice.id }))).toBe('PRECONDITION_FAILED');
+  });
+
+  it('a declined card (0002): the failed payment with card_declined, the invoice still open', async () => {
+    const { s, invoice } = await openInvoice('4000000000000002');
+    const r = await api(s).invoices.pay({ id: invoice.id });
+    expect([r.invoice.status, r.invoice.amountDue, r.payment?.status, r.payment?.failureCode]).toEqual(['open', 4900, 'failed', 'card_declined']);
+  });
+
+  it('bad input is BAD_REQUEST; another scope\'s invoice or payment is NOT_FOUND; the sandbox in a live scope is PRECONDITION_FAILED', async () => {
+    const { s, invoice } = await openInvoice('4242424242424242');
+    const { payment } = await api(s).invoices.pay({ id: invoice.id });
+    expect(await codeOf(api(s).invoices.pay({ id: 'pay_01h455vb4pex5vsknk084sn02q' }))).toBe('BAD_REQUEST');
+    expect(await codeOf(api(s).payments.get({ id: invoice.id }))).toBe('BAD_REQUEST');
+    expect(await codeOf(api(s).payments.list({ invoiceId: invoice.id, customerId: invoice.customerId } as never))).toBe('BAD_REQUEST');
+    const other = scope(`pay-${++n}`, 'app');
+    expect(await codeOf(api(other).invoices.pay({ id: invoice.id }))).toBe('NOT_FOUND');
+    expect(await codeOf(api(other).payments.get({ id: payment!.id }))).toBe('NOT_FOUND');
+    expect(await codeOf(api(other).payments.list({ invoiceId: invoice.id }))).toBe('NOT_FOUND');
+    const live = await openInvoice(null, 'live');
+    expect(await codeOf(api(live.s).invoices.pay({ id: live.invoice.id }))).toBe('PRECONDITION_FAILED');
+  });
+});
