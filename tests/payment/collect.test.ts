@@ -195,6 +195,19 @@ describe.each(storeFactories())('collecting invoices on $name', (factory) => {
     expect(recorder.of('onProviderSync')).toEqual([[scope, 'flaky', { customerId: customer.id, added: [method] }]]);
   });
 
+  it('two collects of one invoice at once charge it once: one succeeded payment, the invoice paid', async () => {
+    const { ledger, scope, customer, openInvoice, flaky } = await setup();
+    await ledger.payments.updateSettings(scope, { provider: 'flaky' });
+    await ledger.payments.syncMethods(scope, customer.id);
+    const inv = await openInvoice();
+    // Whichever loses the race is refused (conflict, illegal_state) or sees the winner's payment.
+    await Promise.allSettled([ledger.collectPayment(scope, inv.id), ledger.collectPayment(scope, inv.id)]);
+    expect(flaky.charged.size).toBe(1);
+    expect(new Set(flaky.calls)).toEqual(new Set([`${inv.id}:attempt:1`]));
+    expect((await ledger.payments.list(scope, { invoiceId: inv.id })).items.map((p) => p.status)).toEqual(['succeeded']);
+    expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ status: 'paid', amountDue: 0 });
+  });
+
   it('an invoice with nothing due (credited in full) is paid at once, with no payment and no provider call', async () => {
     const { ledger, scope, openInvoice, flaky, recorder } = await setup();
     await ledger.payments.updateSettings(scope, { provider: 'flaky' });
