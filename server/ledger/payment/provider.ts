@@ -49,7 +49,8 @@ export interface PaymentProvider {
 
   /**
    * Checks a webhook's signature over its raw body and turns it into normalized events.
-   * Throws on a bad signature or a stale timestamp. (The webhook route comes later.)
+   * Throws an `invalid` LedgerError on a missing or bad signature, a stale timestamp or a
+   * malformed body; an event of a type the engine does not act on comes back `ignored`.
    */
   verifyWebhook(rawBody: string, headers: Record<string, string | undefined>): Promise<ProviderEvent[]>;
 }
@@ -87,16 +88,50 @@ export interface RefundRequest {
 
 export type RefundResult = { status: 'succeeded' | 'pending'; providerRefundId: string } | { status: 'failed'; providerRefundId: string | null; reason: string };
 
-/** A provider's webhook event in Ledger's terms; the raw event stays with the inbox (later). */
-export type ProviderEvent =
-  | { id: string; type: 'payment.succeeded'; providerPaymentId: string; metadata: Record<string, string> }
-  | { id: string; type: 'payment.failed'; providerPaymentId: string; code: string; reason: string; metadata: Record<string, string> }
-  | { id: string; type: 'payment.requires_action'; providerPaymentId: string; url: string; metadata: Record<string, string> }
-  | { id: string; type: 'refund.updated'; providerRefundId: string; status: string; metadata: Record<string, string> }
-  | { id: string; type: 'dispute.created'; providerPaymentId: string; metadata: Record<string, string> }
-  | { id: string; type: 'method.attached' | 'method.updated' | 'method.detached'; providerCustomerId: string; method: ProviderMethod; metadata: Record<string, string> }
-  | { id: string; type: 'customer.deleted'; providerCustomerId: string; metadata: Record<string, string> }
-  | { id: string; type: 'unknown'; providerType: string };
+/**
+ * A provider's webhook event in Ledger's terms: what `verifyWebhook` returns and the webhook
+ * inbox processes. Every event has:
+ * - `id`: the provider's event id (Stripe's `evt_…`), the inbox's unique key, so a
+ *   duplicate or a replay is stored once;
+ * - `providerType`: the provider's own type (`payment_intent.succeeded`), for logs;
+ * - `mode`: `live` or `test`, as the provider says the event's object is (Stripe's
+ *   `livemode`); the inbox applies it only to a scope of that mode;
+ * - `metadata`: the object's metadata as the adapter wrote it (`ledger_tenant`,
+ *   `ledger_app`, `ledger_customer`, `ledger_invoice`; see LEDGER_METADATA). A claim to
+ *   check against the stored provider ids, never trusted alone; `{}` when absent.
+ * Types the engine does not act on arrive as `ignored`: stored, answered 200, no effect.
+ * The raw event stays with the inbox.
+ */
+export type ProviderEvent = ProviderEventBase &
+  (
+    | { type: 'payment.succeeded'; providerPaymentId: string }
+    | { type: 'payment.failed'; providerPaymentId: string; code: string; reason: string }
+    | { type: 'payment.requires_action'; providerPaymentId: string; url: string }
+    /** A refund moved: `status` is the provider's (`succeeded`, `pending`, `failed`, `canceled`). */
+    | { type: 'refund.updated'; providerRefundId: string; providerPaymentId: string | null; status: string }
+    | { type: 'dispute.created'; providerDisputeId: string; providerPaymentId: string | null; reason: string }
+    /** `providerCustomerId` is null for a detached method (it belongs to no customer any more). */
+    | { type: 'method.attached' | 'method.updated' | 'method.detached'; providerCustomerId: string | null; method: ProviderMethod }
+    | { type: 'customer.deleted'; providerCustomerId: string }
+    | { type: 'ignored' }
+  );
+
+export interface ProviderEventBase {
+  id: string;
+  providerType: string;
+  mode: ScopeMode;
+  metadata: Record<string, string>;
+}
+
+export type ProviderEventType = ProviderEvent['type'];
+
+/** The metadata keys an adapter writes on the provider's objects (where it has metadata). */
+export const LEDGER_METADATA = {
+  tenant: 'ledger_tenant',
+  app: 'ledger_app',
+  customer: 'ledger_customer',
+  invoice: 'ledger_invoice',
+} as const;
 
 /** The idempotency key of attempt N of an invoice: the same for every call about that attempt. */
 export const chargeKey = (invoiceId: string, attempt: number) => `${invoiceId}:attempt:${attempt}`;
