@@ -269,3 +269,4 @@ export * from './schema-coupons';
 export * from './schema-tax';
 export * from './schema-billing';
 export * from './schema-payments';
+export * from './schema-webhooks';

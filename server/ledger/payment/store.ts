@@ -1,4 +1,5 @@
 import type { CustomerId, InvoiceId, PageRequest, PaymentId, PaymentMethodId, Scope } from '../types';
+import type { WebhookEventRecord, WebhookOutcome } from './events';
 import type { Payment, PaymentAttempt, PaymentMethod, PaymentSettings, PaymentStatus } from './types';
 
 /**
@@ -42,4 +43,23 @@ export interface PaymentStore {
   insertAttempt(scope: Scope, attempt: PaymentAttempt): Promise<void>;
   /** Oldest first. */
   listAttempts(scope: Scope, paymentId: PaymentId): Promise<PaymentAttempt[]>;
+
+  // --- the webhook inbox -------------------------------------------------------------
+  // Deployment-level, not per scope (the documented exception, db/schema-webhooks.ts):
+  // a provider's event arrives before its scope is known.
+
+  /** Stores the event once by (provider, event id); false when it was stored already (a duplicate or replay). */
+  insertWebhookEvent(event: WebhookEventRecord): Promise<boolean>;
+  getWebhookEvent(provider: string, eventId: string): Promise<WebhookEventRecord | null>;
+  /** Events not processed yet and not held by a processor at `now`, oldest first. */
+  listPendingWebhookEvents(now: Date, limit: number): Promise<WebhookEventRecord[]>;
+  /**
+   * Takes a pending event for processing until `lockedUntil` (attempts + 1); null when it
+   * is processed already or another processor holds it. Two instances never both get it.
+   */
+  claimWebhookEvent(provider: string, eventId: string, now: Date, lockedUntil: Date): Promise<WebhookEventRecord | null>;
+  /** Marks a claimed event processed, with what it came to and its scope when known. */
+  completeWebhookEvent(provider: string, eventId: string, done: { processedAt: Date; outcome: WebhookOutcome; note: string | null; scope: Scope | null }): Promise<void>;
+  /** Records a failed try; the event stays pending (and is tried again once `retryAt` passed). */
+  failWebhookEvent(provider: string, eventId: string, error: string, retryAt: Date): Promise<void>;
 }

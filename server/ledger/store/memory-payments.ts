@@ -1,3 +1,4 @@
+import type { WebhookEventRecord } from '../payment/events';
 import type { PaymentStore } from '../payment/store';
 import type { Payment, PaymentAttempt, PaymentMethod, PaymentSettings } from '../payment/types';
 import { conflict, scopeKey } from '../types';
@@ -13,6 +14,8 @@ export function createMemoryPaymentStore(): PaymentStore {
   const methods = new ScopedTable<PaymentMethod>();
   const payments = new ScopedTable<Payment>();
   const attempts = new ScopedTable<PaymentAttempt>();
+  const inbox = new Map<string, WebhookEventRecord>();
+  const inboxKey = (provider: string, eventId: string) => JSON.stringify([provider, eventId]);
   const oldestFirst = <T extends { id: string }>(rows: T[]) => rows.sort((a, b) => (a.id < b.id ? -1 : 1));
 
   return {
@@ -74,6 +77,40 @@ export function createMemoryPaymentStore(): PaymentStore {
     },
     async listAttempts(scope, paymentId) {
       return attempts.find(scope, (r) => r.paymentId === paymentId).sort((a, b) => a.number - b.number);
+    },
+      async insertWebhookEvent(e) {
+      const k = inboxKey(e.provider, e.eventId);
+      if (inbox.has(k)) return false;
+      inbox.set(k, structuredClone(e));
+      return true;
+    },
+    async getWebhookEvent(provider, eventId) {
+      const e = inbox.get(inboxKey(provider, eventId));
+      return e ? structuredClone(e) : null;
+    },
+    async listPendingWebhookEvents(now, limit) {
+      return [...inbox.values()]
+        .filter((e) => e.processedAt === null && (e.lockedUntil === null || e.lockedUntil <= now))
+        .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime())
+        .slice(0, limit)
+        .map((e) => structuredClone(e));
+    },
+    async claimWebhookEvent(provider, eventId, now, lockedUntil) {
+      const e = inbox.get(inboxKey(provider, eventId));
+      if (!e || e.processedAt !== null || (e.lockedUntil !== null && e.lockedUntil > now)) return null;
+      e.attempts += 1;
+      e.lockedUntil = lockedUntil;
+      return structuredClone(e);
+    },
+    async completeWebhookEvent(provider, eventId, done) {
+      const e = inbox.get(inboxKey(provider, eventId));
+      if (!e) return;
+      Object.assign(e, { processedAt: done.processedAt, outcome: done.outcome, note: done.note, scope: done.scope ? { ...done.scope } : null, lastError: null, lockedUntil: null });
+    },
+    async failWebhookEvent(provider, eventId, error, retryAt) {
+      const e = inbox.get(inboxKey(provider, eventId));
+      if (!e) return;
+      Object.assign(e, { lastError: error, lockedUntil: retryAt });
     },
   };
 }

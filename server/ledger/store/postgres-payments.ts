@@ -1,7 +1,9 @@
-import { and, asc, eq, gt, inArray, isNull, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client';
-import { paymentAttempts, paymentMethods, payments, paymentSettings } from '../../../db/schema';
+import { paymentAttempts, paymentMethods, payments, paymentSettings, webhookEvents } from '../../../db/schema';
+import type { WebhookEventRecord } from '../payment/events';
+import type { ProviderEvent } from '../payment/provider';
 import type { PaymentStore } from '../payment/store';
 import type { Payment, PaymentAttempt, PaymentMethod } from '../payment/types';
 import { conflict, type Currency, type CustomerId, type InvoiceId, type PaymentAttemptId, type PaymentId, type PaymentMethodId, type Scope } from '../types';
@@ -64,6 +66,25 @@ const toAttempt = (r: typeof paymentAttempts.$inferSelect): PaymentAttempt => ({
   failureMessage: r.failureMessage,
   createdAt: r.createdAt,
 });
+
+const toInbox = (r: typeof webhookEvents.$inferSelect): WebhookEventRecord => ({
+  provider: r.provider,
+  eventId: r.eventId,
+  type: r.type,
+  payload: r.payload,
+  event: r.event as unknown as ProviderEvent,
+  receivedAt: r.receivedAt,
+  processedAt: r.processedAt,
+  outcome: r.outcome,
+  note: r.note,
+  attempts: r.attempts,
+  lastError: r.lastError,
+  lockedUntil: r.lockedUntil,
+  scope: r.tenantId !== null && r.appId !== null ? { tenantId: r.tenantId, appId: r.appId } : null,
+});
+
+const inboxKey = (provider: string, eventId: string) => and(eq(webhookEvents.provider, provider), eq(webhookEvents.eventId, eventId))!;
+const notHeld = (now: Date) => or(isNull(webhookEvents.lockedUntil), lte(webhookEvents.lockedUntil, now));
 
 export function createPostgresPaymentStore(db: Database): PaymentStore {
   return {
@@ -157,6 +178,67 @@ export function createPostgresPaymentStore(db: Database): PaymentStore {
         .where(inScope(paymentAttempts, s, eq(paymentAttempts.paymentId, paymentId)))
         .orderBy(asc(paymentAttempts.number));
       return rows.map(toAttempt);
+    },
+      async insertWebhookEvent(e) {
+      const rows = await db
+        .insert(webhookEvents)
+        .values({
+          provider: e.provider,
+          eventId: e.eventId,
+          type: e.type,
+          payload: e.payload,
+          event: e.event as unknown as Record<string, unknown>,
+          receivedAt: e.receivedAt,
+          processedAt: e.processedAt,
+          outcome: e.outcome,
+          note: e.note,
+          attempts: e.attempts,
+          lastError: e.lastError,
+          lockedUntil: e.lockedUntil,
+          tenantId: e.scope?.tenantId ?? null,
+          appId: e.scope?.appId ?? null,
+        })
+        .onConflictDoNothing({ target: [webhookEvents.provider, webhookEvents.eventId] })
+        .returning({ eventId: webhookEvents.eventId });
+      return rows.length === 1;
+    },
+    async getWebhookEvent(provider, eventId) {
+      const [r] = await db.select().from(webhookEvents).where(inboxKey(provider, eventId));
+      return r ? toInbox(r) : null;
+    },
+    async listPendingWebhookEvents(now, limit) {
+      const rows = await db
+        .select()
+        .from(webhookEvents)
+        .where(and(isNull(webhookEvents.processedAt), notHeld(now)))
+        .orderBy(asc(webhookEvents.receivedAt))
+        .limit(limit);
+      return rows.map(toInbox);
+    },
+    async claimWebhookEvent(provider, eventId, now, lockedUntil) {
+      const [r] = await db
+        .update(webhookEvents)
+        .set({ attempts: sql`${webhookEvents.attempts} + 1`, lockedUntil })
+        .where(and(inboxKey(provider, eventId), isNull(webhookEvents.processedAt), notHeld(now)))
+        .returning();
+      return r ? toInbox(r) : null;
+    },
+    async completeWebhookEvent(provider, eventId, done) {
+      await db
+        .update(webhookEvents)
+        .set({
+          processedAt: done.processedAt,
+          outcome: done.outcome,
+          note: done.note,
+          tenantId: done.scope?.tenantId ?? null,
+          appId: done.scope?.appId ?? null,
+          lastError: null,
+          lockedUntil: null,
+        })
+        .where(inboxKey(provider, eventId));
+    },
+    async failWebhookEvent(provider, eventId, error, retryAt) {
+      await db.update(webhookEvents).set({ lastError: error, lockedUntil: retryAt }).where(inboxKey(provider, eventId));
     },
   };
 }
