@@ -129,6 +129,21 @@ describe.each(storeFactories())('collecting through Stripe on $name', (factory) 
     expect(after.payment).toMatchObject({ id: payment!.id, status: 'succeeded' });
     expect(intentsOf(inv.id)).toHaveLength(1);
   });
+
+  it("off-session 3-D Secure (Stripe's authentication_required decline) is requires_action at the app's confirmation page, not a failure; confirmed, it is paid", async () => {
+    const { ledger, scope, openInvoice } = await setup();
+    const inv = await openInvoice();
+    fake.next({ kind: 'authentication_required' });
+    const { payment } = await ledger.collectPayment(scope, inv.id);
+    const [pi] = intentsOf(inv.id);
+    expect(payment).toMatchObject({ status: 'requires_action', providerPaymentId: pi!.id, actionUrl: `/payments/confirm/${pi!.id}`, failureCode: null });
+    expect((await ledger.collectPayment(scope, inv.id)).payment).toMatchObject({ status: 'requires_action' }); // still waiting
+    fake.confirm(pi!.id as string); // the customer confirmed on-session
+    const after = await ledger.collectPayment(scope, inv.id);
+    expect(after.invoice.status).toBe('paid');
+    expect(after.payment).toMatchObject({ id: payment!.id, status: 'succeeded' });
+    expect(intentsOf(inv.id)).toHaveLength(1);
+  });
 });
 
 describe('the Stripe adapter', () => {

@@ -17,7 +17,7 @@ import { freePort } from './net';
  *
  * Each PaymentIntent create takes the next queued behaviour (`fake.next(…)`), else
  * succeeds: `decline` (with a decline code), `error500`, `stall` (past the SDK's timeout),
- * `requires_action` (3-D Secure, with a redirect URL).
+ * `requires_action` (3-D Secure, with a redirect URL), `authentication_required`.
  */
 
 export type ChargeBehaviour =
@@ -25,7 +25,9 @@ export type ChargeBehaviour =
   | { kind: 'decline'; declineCode?: string; message?: string }
   | { kind: 'error500' }
   | { kind: 'stall'; ms?: number }
-  | { kind: 'requires_action' };
+  | { kind: 'requires_action' }
+  /** What Stripe really answers off-session when the bank wants 3-D Secure: a card error, the PaymentIntent back to requires_payment_method. */
+  | { kind: 'authentication_required' };
 
 export interface FakeRequest {
   method: string;
@@ -54,7 +56,7 @@ export interface FakeStripe {
   next(...behaviours: ChargeBehaviour[]): void;
   /** Attaches a test card to a customer, as Checkout would after the customer typed it. */
   attachCard(customerId: string, card?: { brand?: string; last4?: string; expMonth?: number; expYear?: number }): Json;
-  /** The customer passed 3-D Secure: the PaymentIntent succeeds. */
+  /** The customer passed 3-D Secure (on a redirect, or on-session after authentication_required): the PaymentIntent succeeds. */
   confirm(paymentIntentId: string): Json;
   close(): Promise<void>;
 }
@@ -121,6 +123,12 @@ export async function startFakeStripe(options: { timeoutMs?: number } = {}): Pro
       const lastError = { type: 'card_error', code: 'card_declined', decline_code: code, message };
       Object.assign(pi, { status: 'requires_payment_method', last_payment_error: lastError });
       return error(402, 'card_error', message, { code: 'card_declined', decline_code: code, payment_intent: pi });
+    }
+    if (behaviour.kind === 'authentication_required') {
+      const message = 'Your card was declined. This transaction requires authentication.';
+      const lastError = { type: 'card_error', code: 'authentication_required', decline_code: 'authentication_required', message };
+      Object.assign(pi, { status: 'requires_payment_method', last_payment_error: lastError });
+      return error(402, 'card_error', message, { code: 'authentication_required', decline_code: 'authentication_required', payment_intent: pi });
     }
     if (behaviour.kind === 'requires_action') {
       Object.assign(pi, { status: 'requires_action', next_action: { type: 'redirect_to_url', redirect_to_url: { url: `${url}/3ds/${pi.id}`, return_url: p.return_url ?? null } } });
@@ -253,8 +261,8 @@ export async function startFakeStripe(options: { timeoutMs?: number } = {}): Pro
     },
     confirm(paymentIntentId) {
       const pi = paymentIntents.get(paymentIntentId);
-      if (!pi || pi.status !== 'requires_action') throw new Error(`${paymentIntentId} does not require action`);
-      return Object.assign(pi, { status: 'succeeded', next_action: null });
+      if (!pi || !['requires_action', 'requires_payment_method'].includes(pi.status as string)) throw new Error(`${paymentIntentId} does not wait for the customer`);
+      return Object.assign(pi, { status: 'succeeded', next_action: null, last_payment_error: null });
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -2,6 +2,7 @@ import Stripe from 'stripe';
 import type { Customer } from '../customer/types';
 import type { ScopeMode } from '../scope/store';
 import { exponent, invalid, illegalState, type Currency, type Scope } from '../types';
+import { chargeMetadata } from './events';
 import {
   LEDGER_METADATA,
   type ChargeResult,
@@ -53,7 +54,8 @@ export interface StripeProviderConfig {
   returnUrl?: string;
   /**
    * Where the customer confirms a PaymentIntent that requires action when Stripe gives no
-   * redirect URL (its `use_stripe_sdk` action, confirmed with Stripe.js): a page of the app.
+   * redirect URL (its `use_stripe_sdk` action, or an off-session `authentication_required`
+   * decline), where Stripe.js confirms it with the customer: a page of the app.
    */
   confirmUrl?: (paymentIntentId: string) => string;
   /** The currency Checkout's setup sessions offer payment methods for; `usd` by default. */
@@ -272,8 +274,8 @@ export function createStripeProvider(config: StripeProviderConfig): PaymentProvi
             confirm: true,
             off_session: true,
             description: `Invoice ${invoice.number ?? invoice.id}`,
-            // The key too: a webhook can then find a payment whose Stripe id Ledger never wrote (a crash after the charge).
-            metadata: { ...scopeMetadata(scope, { customer: invoice.customerId, invoice: invoice.id }), ledger_idempotency_key: idempotencyKey },
+            // With the key: a webhook then finds a payment whose Stripe id Ledger never wrote (a crash after the charge).
+            metadata: chargeMetadata(scope, invoice, idempotencyKey),
             ...(config.returnUrl ? { return_url: config.returnUrl } : {}),
           },
           { idempotencyKey },
@@ -281,6 +283,16 @@ export function createStripeProvider(config: StripeProviderConfig): PaymentProvi
         if (pi.status === 'requires_action' || pi.status === 'processing') pi = await stripe().paymentIntents.retrieve(pi.id);
         return outcomeOf(pi);
       } catch (e) {
+        if (e instanceof Stripe.errors.StripeCardError && e.code === 'authentication_required' && e.payment_intent) {
+          // Off-session, the bank wants the customer (3-D Secure): they confirm on a page of
+          // the app with Stripe.js. Stripe replays this error for the key even after they did,
+          // so the PaymentIntent is read for its state now.
+          const pi = await stripe().paymentIntents.retrieve(e.payment_intent.id);
+          if (pi.status === 'requires_payment_method' || pi.status === 'requires_confirmation' || pi.status === 'requires_action') {
+            return { status: 'requires_action', providerPaymentId: pi.id, url: pi.next_action?.redirect_to_url?.url ?? confirmUrl(pi.id) };
+          }
+          return outcomeOf(pi);
+        }
         if (isDefinitiveRefusal(e)) {
           return {
             status: 'failed',
