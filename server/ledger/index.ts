@@ -29,7 +29,9 @@ export { InvoiceService } from './invoice/service';
 export * from './payment/types';
 export * from './payment/provider';
 export { PaymentService, type Collection } from './payment/service';
-export { createSandboxProvider, SANDBOX_CARDS, luhnValid, type SandboxBehaviour } from './payment/sandbox';
+export { createSandboxProvider, SANDBOX_CARDS, SANDBOX_SIGNATURE_HEADER, signSandboxPayload, luhnValid, type SandboxBehaviour, type SandboxEventType, type SandboxOptions, type SandboxProvider } from './payment/sandbox';
+export { WebhookInbox, type WebhookOptions, type WebhookProcessReport, type WebhookReceipt } from './payment/webhooks';
+export { LEDGER_IDEMPOTENCY_METADATA, chargeMetadata, newInboxRecord, type WebhookDelivery, type WebhookEventRecord, type WebhookOutcome } from './payment/events';
 export type { PaymentStore } from './payment/store';
 export {
   BillingCycle,

@@ -11,8 +11,9 @@ import type { EntitlementResult } from './entitlement/types';
 import { MeterService } from './meter/service';
 import type { MeterConfig } from './meter/types';
 import type { PaymentProvider } from './payment/provider';
-import { createSandboxProvider } from './payment/sandbox';
+import { createSandboxProvider, type SandboxOptions } from './payment/sandbox';
 import { PaymentService, type Collection } from './payment/service';
+import { WebhookInbox, type WebhookOptions } from './payment/webhooks';
 import { PlanService } from './plan/service';
 import type { Plugin } from './plugin/hooks';
 import { PluginRegistry } from './plugin/registry';
@@ -43,6 +44,10 @@ export interface LedgerOptions {
   providers?: readonly PaymentProvider[];
   /** The provider of scopes whose settings name none (default `sandbox`). */
   defaultPaymentProvider?: string;
+  /** The built-in sandbox's options: its webhook secret (the same on every instance), tolerance. */
+  sandbox?: SandboxOptions;
+  /** The webhook inbox's lease, batch and retry delay. */
+  webhooks?: WebhookOptions;
 }
 
 /**
@@ -62,6 +67,12 @@ export interface Ledger {
    * `updateSettings`, and `sandbox.attachCard` (test scopes only).
    */
   readonly payments: PaymentService;
+  /**
+   * Webhooks in: `receive(provider, rawBody, headers)` verifies and stores a delivery once
+   * (processing follows from the inbox), `processPending()` processes what is left
+   * pending, `whenIdle()`, `event(provider, id)`.
+   */
+  readonly webhooks: WebhookInbox;
   /** `payments.collect`: charges the invoice's amount due now (paid at once when nothing is due). */
   collectPayment(scope: Scope, invoiceId: string): Promise<Collection>;
   /**
@@ -124,11 +135,12 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   const coupons = new CouponService(ctx);
   const invoices = new InvoiceService(ctx, taxRates, options.invoices);
   const billing = new BillingCycle(ctx, invoices, testClocks, scopes);
-  const providers = new Map<string, PaymentProvider>([['sandbox', createSandboxProvider()]]);
+  const providers = new Map<string, PaymentProvider>([['sandbox', createSandboxProvider(options.sandbox)]]);
   for (const p of options.providers ?? []) providers.set(p.name, p);
   const defaultProvider = options.defaultPaymentProvider ?? 'sandbox';
   if (!providers.has(defaultProvider)) throw invalid(`the default payment provider "${defaultProvider}" is not among the providers given`);
   const payments = new PaymentService(ctx, invoices, scopes, providers, defaultProvider);
+  const webhooks = new WebhookInbox(ctx, payments, scopes, providers, options.webhooks);
   await ctx.plugins.emit('onInit');
   let stopped: Promise<void> | null = null;
   return {
@@ -139,6 +151,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     taxRates,
     invoices,
     payments,
+    webhooks,
     collectPayment: (scope, invoiceId) => payments.collect(scope, invoiceId),
     billing,
     runBillingCycle: (scope, now) => billing.run(scope, now),
@@ -154,6 +167,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     shutdown: () =>
       (stopped ??= (async () => {
         await meter.close();
+        await webhooks.whenIdle();
         await entitlements.close();
         await ctx.plugins.emit('onShutdown');
       })()),

@@ -1,6 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { illegalState, invalid } from '../types';
-import type { ChargeResult, PaymentProvider, ProviderMethod, RefundResult } from './provider';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { illegalState, invalid, type Scope } from '../types';
+import { chargeMetadata, type WebhookDelivery } from './events';
+import type { ChargeResult, PaymentProvider, ProviderEvent, ProviderMethod, RefundResult } from './provider';
 
 /**
  * The sandbox provider: in process, offline, deterministic by Stripe's test card numbers.
@@ -84,17 +86,152 @@ const FAILURES: Partial<Record<SandboxBehaviour, { code: string; reason: string 
 export interface SandboxOptions {
   /** Where the customer confirms a payment that requires action (the hosted page, later). */
   actionUrl?: (providerPaymentId: string) => string;
+  /**
+   * The secret its webhooks are signed with (HMAC-SHA256). Random per sandbox when
+   * omitted: enough for one process; give every instance the same one when several
+   * instances serve one deployment (a delivery may reach any of them).
+   */
+  webhookSecret?: string;
+  /** How far a webhook's timestamp may be from now, in seconds (Stripe's default, 300). */
+  toleranceS?: number;
+  /** The time signatures are checked at (ms since the epoch); the real time by default. */
+  nowMs?: () => number;
 }
+
+/** The header carrying a sandbox webhook's signature: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. */
+export const SANDBOX_SIGNATURE_HEADER = 'ledger-sandbox-signature';
+
+/** The sandbox's event types (Stripe's names, so the sandbox rehearses Stripe's flow). */
+export type SandboxEventType = 'payment_intent.succeeded' | 'payment_intent.payment_failed' | 'payment_intent.requires_action';
+
+/** Signs a raw body as the sandbox does: Stripe's scheme, `t=…,v1=…` over `${t}.${body}`. */
+export function signSandboxPayload(secret: string, body: string, timestampS: number): string {
+  const mac = createHmac('sha256', secret).update(`${timestampS}.${body}`).digest('hex');
+  return `t=${timestampS},v1=${mac}`;
+}
+
+/** The sandbox provider, with what only the sandbox does: confirm a payment as its hosted page will, and sign events. */
+export interface SandboxProvider extends PaymentProvider {
+  /**
+   * The customer confirmed a `requires_action` payment (3-D Secure passed): the sandbox's
+   * charge is now succeeded (a collect with its key answers so too), and the signed
+   * `payment_intent.succeeded` it sends to `POST /api/webhooks/sandbox` is returned for
+   * delivery. `invalid` for a payment the sandbox never charged.
+   */
+  confirm(providerPaymentId: string): WebhookDelivery;
+  /** A signed event about one of its charges, as the sandbox would send it (for tests and the hosted pages). */
+  eventFor(providerPaymentId: string, type: SandboxEventType): WebhookDelivery;
+  /** Signs any raw body with the sandbox's secret (at `timestampS`, now by default): the headers to send with it. */
+  sign(body: string, timestampS?: number): Record<string, string>;
+}
+
+const metadataSchema = z.record(z.string(), z.string());
+const sandboxEventSchema = z.object({
+  id: z.string().min(1).max(255),
+  type: z.string().min(1).max(255),
+  created: z.number().int().optional(),
+  data: z
+    .object({
+      object: z
+        .object({
+          id: z.string().min(1).max(255),
+          metadata: metadataSchema.default({}),
+          last_payment_error: z.object({ code: z.string(), message: z.string() }).partial().nullish(),
+          next_action: z.object({ redirect_to_url: z.object({ url: z.string() }) }).nullish(),
+        })
+        .passthrough(),
+    })
+    .passthrough()
+    .optional(),
+});
 
 /**
  * The sandbox as a `PaymentProvider`. It remembers each idempotency key's outcome in
  * memory, as Stripe does for 24 hours, so a repeated charge answers the first one's.
  */
-export function createSandboxProvider(options: SandboxOptions = {}): PaymentProvider {
+export function createSandboxProvider(options: SandboxOptions = {}): SandboxProvider {
   const charges = new Map<string, ChargeResult>();
+  /** Its charges by its own id: the key and the metadata (scope, invoice) its events carry. */
+  const byPaymentId = new Map<string, { idempotencyKey: string; metadata: Record<string, string> }>();
   const refunds = new Map<string, RefundResult>();
   const actionUrl = options.actionUrl ?? ((id: string) => `/sandbox/confirm/${id}`);
+  const secret = options.webhookSecret ?? randomBytes(32).toString('hex');
+  const toleranceS = options.toleranceS ?? 300;
+  const nowS = () => Math.floor((options.nowMs ?? Date.now)() / 1000);
   const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
+
+  const sign = (body: string, timestampS = nowS()) => ({ 'content-type': 'application/json', [SANDBOX_SIGNATURE_HEADER]: signSandboxPayload(secret, body, timestampS) });
+
+  function eventFor(providerPaymentId: string, type: SandboxEventType): WebhookDelivery {
+    const charge = byPaymentId.get(providerPaymentId);
+    if (!charge) throw invalid(`the sandbox made no payment ${providerPaymentId}`);
+    const result = charges.get(charge.idempotencyKey);
+    const object: Record<string, unknown> = { id: providerPaymentId, object: 'payment_intent', metadata: charge.metadata };
+    if (type === 'payment_intent.payment_failed') {
+      object.last_payment_error = result?.status === 'failed' ? { code: result.code, message: result.reason } : { code: 'card_declined', message: 'Your card was declined.' };
+    }
+    if (type === 'payment_intent.requires_action') object.next_action = { redirect_to_url: { url: actionUrl(providerPaymentId) } };
+    const body = JSON.stringify({ id: id('evt_sandbox'), object: 'event', type, created: nowS(), data: { object } });
+    return { body, headers: sign(body) };
+  }
+
+  function verify(rawBody: string, headers: Record<string, string | undefined>): void {
+    const header = headers[SANDBOX_SIGNATURE_HEADER];
+    if (!header) throw invalid(`no ${SANDBOX_SIGNATURE_HEADER} header`);
+    const parts = header.split(',').map((p) => p.trim().split('=', 2) as [string, string | undefined]);
+    const t = Number(parts.find(([k]) => k === 't')?.[1]);
+    const signatures = parts.filter(([k, v]) => k === 'v1' && v).map(([, v]) => v!);
+    if (!Number.isInteger(t) || signatures.length === 0) throw invalid(`the ${SANDBOX_SIGNATURE_HEADER} header is not "t=…,v1=…"`);
+    if (Math.abs(nowS() - t) > toleranceS) throw invalid(`the signature's timestamp is more than ${toleranceS} s from now (a stale or replayed delivery)`);
+    const expected = Buffer.from(createHmac('sha256', secret).update(`${t}.${rawBody}`).digest('hex'));
+    const ok = signatures.some((sig) => {
+      const given = Buffer.from(sig);
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    });
+    if (!ok) throw invalid('the signature does not match the body');
+  }
+
+  function normalize(rawBody: string): ProviderEvent[] {
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody);
+    } catch {
+      throw invalid('the webhook body is not JSON');
+    }
+    const r = sandboxEventSchema.safeParse(json);
+    if (!r.success) {
+      throw invalid(
+        'the webhook body is not a sandbox event: ' + r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+        r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      );
+    }
+    const e = r.data;
+    const o = e.data?.object;
+    // The sandbox serves test scopes only: all its events are test-mode events.
+    const base = { id: e.id, providerType: e.type, mode: 'test' as const };
+    const needObject = () => {
+      if (!o) throw invalid(`a ${e.type} event needs data.object`, [{ path: 'data.object', message: 'required' }]);
+      return o;
+    };
+    switch (e.type) {
+      case 'payment_intent.succeeded': {
+        const pi = needObject();
+        return [{ ...base, type: 'payment.succeeded', providerPaymentId: pi.id, metadata: pi.metadata }];
+      }
+      case 'payment_intent.payment_failed': {
+        const pi = needObject();
+        const err = pi.last_payment_error ?? {};
+        return [{ ...base, type: 'payment.failed', providerPaymentId: pi.id, code: err.code ?? 'card_declined', reason: err.message ?? 'The payment failed.', metadata: pi.metadata }];
+      }
+      case 'payment_intent.requires_action': {
+        const pi = needObject();
+        return [{ ...base, type: 'payment.requires_action', providerPaymentId: pi.id, url: pi.next_action?.redirect_to_url.url ?? actionUrl(pi.id), metadata: pi.metadata }];
+      }
+      default:
+        return [{ ...base, type: 'ignored', metadata: o?.metadata ?? {} }];
+    }
+  }
+
   return {
     name: 'sandbox',
     modes: ['test'],
@@ -109,7 +246,7 @@ export function createSandboxProvider(options: SandboxOptions = {}): PaymentProv
       return [];
     },
     async detachMethod() {},
-    async charge(_scope, { method, idempotencyKey }) {
+    async charge(scope: Scope, { invoice, method, idempotencyKey }) {
       const known = charges.get(idempotencyKey);
       if (known) return known;
       const behaviour = behaviourOf(method.providerRef);
@@ -122,6 +259,7 @@ export function createSandboxProvider(options: SandboxOptions = {}): PaymentProv
           ? { status: 'requires_action', providerPaymentId: paymentId, url: actionUrl(paymentId) }
           : { status: 'succeeded', providerPaymentId: paymentId };
       charges.set(idempotencyKey, result);
+      byPaymentId.set(paymentId, { idempotencyKey, metadata: chargeMetadata(scope, invoice, idempotencyKey) });
       return result;
     },
     async refund(_scope, { idempotencyKey }) {
@@ -129,8 +267,21 @@ export function createSandboxProvider(options: SandboxOptions = {}): PaymentProv
       if (!r) refunds.set(idempotencyKey, (r = { status: 'succeeded', providerRefundId: id('sandbox_re') }));
       return r;
     },
-    async verifyWebhook() {
-      throw illegalState("the sandbox's webhook route is not built yet");
+    async verifyWebhook(rawBody, headers) {
+      verify(rawBody, headers);
+      return normalize(rawBody);
     },
+    confirm(providerPaymentId) {
+      const charge = byPaymentId.get(providerPaymentId);
+      if (!charge) throw invalid(`the sandbox made no payment ${providerPaymentId}`);
+      const result = charges.get(charge.idempotencyKey);
+      if (result?.status !== 'requires_action' && result?.status !== 'succeeded') {
+        throw illegalState(`sandbox payment ${providerPaymentId} is ${result?.status ?? 'unknown'}: only a payment that requires action can be confirmed`);
+      }
+      charges.set(charge.idempotencyKey, { status: 'succeeded', providerPaymentId });
+      return eventFor(providerPaymentId, 'payment_intent.succeeded');
+    },
+    eventFor,
+    sign,
   };
 }

@@ -14,8 +14,9 @@ import {
   type PageInput,
   type Scope,
 } from '../types';
+import type { WebhookDelivery } from './events';
 import { chargeKey, type ChargeResult, type PaymentProvider } from './provider';
-import { sandboxCard } from './sandbox';
+import { sandboxCard, type SandboxEventType, type SandboxProvider } from './sandbox';
 import {
   DEFAULT_PAYMENT_SETTINGS,
   listPaymentsSchema,
@@ -47,7 +48,20 @@ export class PaymentService {
   readonly #providers: ReadonlyMap<string, PaymentProvider>;
 
   /** The sandbox's own operations (test scopes only). */
-  readonly sandbox: { attachCard(scope: Scope, customerId: string, card: SandboxCardInput): Promise<PaymentMethod> };
+  readonly sandbox: {
+    attachCard(scope: Scope, customerId: string, card: SandboxCardInput): Promise<PaymentMethod>;
+    /**
+     * The customer confirmed a `requires_action` payment on the sandbox's page: the
+     * signed `payment_intent.succeeded` the sandbox sends to `POST /api/webhooks/sandbox`
+     * (deliver it there, or to `webhooks.receive('sandbox', …)`); the webhook marks the
+     * invoice paid. Test scopes only.
+     */
+    confirm(scope: Scope, paymentId: string): Promise<WebhookDelivery>;
+    /** A signed sandbox event about one of the scope's sandbox payments (to rehearse late, repeated or out-of-order webhooks). */
+    eventFor(scope: Scope, paymentId: string, type: SandboxEventType): Promise<WebhookDelivery>;
+    /** Signs any raw body as the sandbox does (at `timestampS`, now by default): the headers to send with it. */
+    sign(body: string, timestampS?: number): Record<string, string>;
+  };
 
   constructor(
     private readonly ctx: EngineContext,
@@ -57,7 +71,18 @@ export class PaymentService {
     private readonly defaultProvider: string,
   ) {
     this.#providers = providers;
-    this.sandbox = { attachCard: (scope, customerId, card) => this.attachSandboxCard(scope, customerId, card) };
+    this.sandbox = {
+      attachCard: (scope, customerId, card) => this.attachSandboxCard(scope, customerId, card),
+      confirm: async (scope, paymentId) => {
+        const { provider, providerPaymentId } = await this.sandboxCharge(scope, paymentId);
+        return provider.confirm(providerPaymentId);
+      },
+      eventFor: async (scope, paymentId, type) => {
+        const { provider, providerPaymentId } = await this.sandboxCharge(scope, paymentId);
+        return provider.eventFor(providerPaymentId, type);
+      },
+      sign: (body, timestampS) => this.sandboxProvider().sign(body, timestampS),
+    };
   }
 
   // --- settings --------------------------------------------------------------------
@@ -141,6 +166,21 @@ export class PaymentService {
     const method = sandboxCard(card.number, card.expMonth, card.expYear, await this.ctx.customerNow(scope, customer.id));
     const existing = await this.ctx.store.payments.defaultMethod(scope, customer.id);
     return this.recordMethod(scope, customer, 'sandbox', method, card.makeDefault || !existing);
+  }
+
+  private sandboxProvider(): SandboxProvider {
+    const p = this.#providers.get('sandbox') as Partial<SandboxProvider> | undefined;
+    if (!p || typeof p.confirm !== 'function' || typeof p.sign !== 'function') throw illegalState('the sandbox provider is not the built-in one here');
+    return p as SandboxProvider;
+  }
+
+  /** The sandbox's charge behind one of the scope's sandbox payments (test scopes only). */
+  private async sandboxCharge(scope: Scope, paymentId: string): Promise<{ provider: SandboxProvider; providerPaymentId: string }> {
+    const payment = await this.get(scope, paymentId);
+    if (payment.provider !== 'sandbox') throw illegalState(`payment ${payment.id} is at ${payment.provider}, not the sandbox`);
+    await this.checkedProvider(scope, 'sandbox');
+    if (!payment.providerPaymentId) throw illegalState(`payment ${payment.id} has no sandbox charge yet`);
+    return { provider: this.sandboxProvider(), providerPaymentId: payment.providerPaymentId };
   }
 
   private async recordMethod(scope: Scope, customer: Customer, provider: string, m: Omit<PaymentMethod, 'id' | 'customerId' | 'provider' | 'isDefault' | 'createdAt' | 'detachedAt'>, isDefault: boolean) {
@@ -273,6 +313,20 @@ export class PaymentService {
     return { id: newId('paymentAttempt'), paymentId: payment.id, invoiceId: payment.invoiceId, idempotencyKey: payment.idempotencyKey, number, outcome, failureCode: code, failureMessage: message, createdAt: at };
   }
 
+  /**
+   * What a provider's webhook said about a payment (the inbox calls this once the payment
+   * was found in its scope): the same path as a charge's answer, forward only. `moved`:
+   * false when the payment was past that state already (a failure arriving after the
+   * success of the same payment, a duplicate): nothing changes.
+   */
+  async applyProviderOutcome(scope: Scope, payment: Payment, result: ChargeResult): Promise<Collection & { moved: boolean }> {
+    const inv = await this.invoices.get(scope, payment.invoiceId);
+    const target = result.status === 'pending' ? null : result.status;
+    if (!target || !paymentStatesBefore(target).includes(payment.status)) return { invoice: inv, payment, moved: false };
+    const r = await this.settle(scope, inv, payment, result);
+    return { ...r, moved: r.payment?.status === target };
+  }
+
   /** Moves the payment (forward only) and the invoice as the provider's answer says. */
   private async settle(scope: Scope, inv: Invoice, payment: Payment, result: ChargeResult): Promise<Collection> {
     if (result.status === 'pending') return { invoice: inv, payment };
@@ -289,6 +343,12 @@ export class PaymentService {
     if (!moved) return { invoice: await this.invoices.get(scope, inv.id), payment: await this.get(scope, payment.id) };
     if (moved.status === 'succeeded') {
       await this.ctx.plugins.emit('onPaymentProcessed', scope, moved);
+      // A webhook may come when the invoice was settled otherwise meanwhile (voided, paid): it stays as it is.
+      const current = await this.invoices.get(scope, inv.id);
+      if (current.status !== 'open' && current.status !== 'uncollectible') {
+        this.ctx.logger.warn('a payment succeeded for an invoice that is no longer open', { paymentId: moved.id, invoiceId: inv.id, status: current.status });
+        return { invoice: current, payment: moved };
+      }
       return { invoice: await this.invoices.markPaid(scope, inv.id), payment: moved };
     }
     if (moved.status === 'failed') {

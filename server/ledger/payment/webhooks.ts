@@ -1,0 +1,240 @@
+import type { EngineContext } from '../context';
+import type { ScopeModes } from '../scope/service';
+import { isLedgerError, LedgerError, scope as toScope, type InvoiceId, type Scope } from '../types';
+import { LEDGER_IDEMPOTENCY_METADATA, newInboxRecord, type WebhookEventRecord, type WebhookOutcome } from './events';
+import { LEDGER_METADATA, type ChargeResult, type PaymentProvider, type ProviderEvent } from './provider';
+import type { PaymentService } from './service';
+import type { Payment } from './types';
+
+/** What `receive` did with a delivery: each event, stored now or already (a duplicate, a replay). */
+export interface WebhookReceipt {
+  provider: string;
+  events: { id: string; type: string; duplicate: boolean }[];
+}
+
+/** What one `processPending` pass did. */
+export interface WebhookProcessReport {
+  applied: number;
+  ignored: number;
+  failed: number;
+}
+
+export interface WebhookOptions {
+  /** How long a processor holds an event before another may take it (ms; default 60 s). */
+  leaseMs?: number;
+  /** Events per `processPending` pass (default 100). */
+  batch?: number;
+  /** A failed event is tried again after this long (ms; default 30 s). */
+  retryAfterMs?: number;
+}
+
+type Decision = { outcome: WebhookOutcome; note: string; scope: Scope | null };
+
+/**
+ * Webhooks in: store once, answer, process from the inbox.
+ *
+ * `receive` verifies a delivery with its provider's adapter (a bad signature, a stale
+ * timestamp or a malformed body throws `invalid`, and nothing is stored), stores each
+ * event once by (provider, event id), and returns at once; processing runs after it, in
+ * the background, from the inbox. `processPending` processes whatever is still pending
+ * (events stored by a process that died before processing them, or whose processing
+ * failed); it runs after every delivery and is there for a schedule to call.
+ *
+ * Processing an event about a payment: the scope and invoice come from the object's
+ * metadata, and the payment must be found in that scope, on that invoice, by the
+ * provider's id (or, when Ledger never recorded that id, by the charge's idempotency
+ * key); the scope must be of the event's mode. Anything else (no metadata, another
+ * scope's invoice, an unknown object) is processed as `ignored` with a log line. The
+ * payment moves forward only, through the same path as a charge's answer, so a failure
+ * arriving after the success of the same payment changes nothing. `onWebhookReceived`
+ * fires for each processed event whose scope was found.
+ */
+export class WebhookInbox {
+  readonly #providers: ReadonlyMap<string, PaymentProvider>;
+  readonly #leaseMs: number;
+  readonly #batch: number;
+  readonly #retryAfterMs: number;
+  #running: Promise<WebhookProcessReport> | null = null;
+  #again = false;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly payments: PaymentService,
+    private readonly scopes: ScopeModes,
+    providers: ReadonlyMap<string, PaymentProvider>,
+    options: WebhookOptions = {},
+  ) {
+    this.#providers = providers;
+    this.#leaseMs = options.leaseMs ?? 60_000;
+    this.#batch = options.batch ?? 100;
+    this.#retryAfterMs = options.retryAfterMs ?? 30_000;
+  }
+
+  /** Is a provider of that name configured in this deployment? */
+  has(provider: string): boolean {
+    return this.#providers.has(provider);
+  }
+
+  /**
+   * Verifies and stores a delivery; processing follows in the background (`whenIdle`
+   * waits for it). `not_found` for a provider not configured; `invalid` (from the
+   * adapter) for a bad signature, a stale timestamp or a malformed body: nothing stored.
+   */
+  async receive(providerName: string, rawBody: string, headers: Record<string, string | undefined>): Promise<WebhookReceipt> {
+    const provider = this.#providers.get(providerName);
+    if (!provider) throw new LedgerError('not_found', `no payment provider "${providerName}" is configured in this deployment`);
+    const events = await provider.verifyWebhook(rawBody, headers);
+    const receivedAt = this.ctx.clock.now();
+    const receipt: WebhookReceipt = { provider: provider.name, events: [] };
+    for (const event of events) {
+      const stored = await this.ctx.store.payments.insertWebhookEvent(newInboxRecord(provider.name, event, event.providerType, rawBody, receivedAt));
+      receipt.events.push({ id: event.id, type: event.providerType, duplicate: !stored });
+    }
+    if (receipt.events.some((e) => !e.duplicate)) this.kick();
+    return receipt;
+  }
+
+  /** An inbox row (for tests and support). */
+  event(provider: string, eventId: string): Promise<WebhookEventRecord | null> {
+    return this.ctx.store.payments.getWebhookEvent(provider, eventId);
+  }
+
+  /**
+   * Processes every pending event (oldest first, in batches) and reports what it did.
+   * Safe to call from several places and instances: each event is claimed first, so it
+   * is processed once. A call while a pass runs waits for it and runs one more.
+   */
+  async processPending(): Promise<WebhookProcessReport> {
+    while (this.#running) await this.#running.catch(() => {});
+    return this.#start();
+  }
+
+  /** Resolves once no processing is in flight (the background pass after a delivery). */
+  async whenIdle(): Promise<void> {
+    while (this.#running) await this.#running.catch(() => {});
+  }
+
+  #start(): Promise<WebhookProcessReport> {
+    const run = this.#pass().finally(() => {
+      this.#running = null;
+      if (this.#again) {
+        this.#again = false;
+        this.kick();
+      }
+    });
+    this.#running = run;
+    return run;
+  }
+
+  /** Starts a pass in the background (or one more after the current one). */
+  private kick(): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#start().catch((e: unknown) => this.ctx.logger.error('webhook processing failed', { error: e instanceof Error ? e.message : String(e) }));
+  }
+
+  async #pass(): Promise<WebhookProcessReport> {
+    const report: WebhookProcessReport = { applied: 0, ignored: 0, failed: 0 };
+    const seen = new Set<string>();
+    for (;;) {
+      const pending = (await this.ctx.store.payments.listPendingWebhookEvents(this.ctx.clock.now(), this.#batch)).filter(
+        (e) => !seen.has(JSON.stringify([e.provider, e.eventId])),
+      );
+      if (pending.length === 0) return report;
+      for (const e of pending) {
+        seen.add(JSON.stringify([e.provider, e.eventId]));
+        const r = await this.processOne(e.provider, e.eventId);
+        if (r) report[r]++;
+      }
+    }
+  }
+
+  /** Claims one event and processes it; null when another processor has it or it is done. */
+  private async processOne(provider: string, eventId: string): Promise<WebhookOutcome | 'failed' | null> {
+    const store = this.ctx.store.payments;
+    const now = this.ctx.clock.now();
+    const claimed = await store.claimWebhookEvent(provider, eventId, now, new Date(now.getTime() + this.#leaseMs));
+    if (!claimed) return null;
+    try {
+      const d = await this.decide(claimed);
+      await store.completeWebhookEvent(provider, eventId, { processedAt: this.ctx.clock.now(), ...d });
+      if (d.outcome === 'ignored') {
+        this.ctx.logger.info('webhook event ignored', { provider, eventId, type: claimed.type, reason: d.note });
+      }
+      if (d.scope) await this.ctx.plugins.emit('onWebhookReceived', d.scope, provider, { eventId, type: claimed.event.type, providerType: claimed.type, outcome: d.outcome, event: claimed.event });
+      return d.outcome;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.ctx.logger.warn('webhook event processing failed; it stays pending', { provider, eventId, type: claimed.type, attempts: claimed.attempts, error: message });
+      await store.failWebhookEvent(provider, eventId, message.slice(0, 1000), new Date(this.ctx.clock.now().getTime() + this.#retryAfterMs)).catch(() => {});
+      return 'failed';
+    }
+  }
+
+  /** What an event comes to: applied to a payment of a scope it proved, or ignored with the reason. */
+  private async decide(record: WebhookEventRecord): Promise<Decision> {
+    const event = record.event;
+    switch (event.type) {
+      case 'payment.succeeded':
+      case 'payment.failed':
+      case 'payment.requires_action':
+        return this.paymentEvent(record.provider, event);
+      case 'ignored':
+        return { outcome: 'ignored', note: `event type ${event.providerType} is not one Ledger acts on`, scope: null };
+      default:
+        // refunds, disputes, methods and customer deletion: stored, not acted on yet.
+        return { outcome: 'ignored', note: `${event.type} events are stored but not acted on yet`, scope: null };
+    }
+  }
+
+  private async paymentEvent(provider: string, event: Extract<ProviderEvent, { providerPaymentId: string }> & { type: `payment.${string}` }): Promise<Decision> {
+    const ignored = (note: string, scope: Scope | null = null): Decision => ({ outcome: 'ignored', note, scope });
+    const m = event.metadata;
+    const tenant = m[LEDGER_METADATA.tenant];
+    const app = m[LEDGER_METADATA.app];
+    const invoiceId = m[LEDGER_METADATA.invoice];
+    if (!tenant || !app || !invoiceId) return ignored(`payment ${event.providerPaymentId} carries no Ledger scope and invoice in its metadata: not an object Ledger knows`);
+    let scope: Scope;
+    try {
+      scope = toScope(tenant, app);
+    } catch {
+      return ignored(`payment ${event.providerPaymentId}'s metadata names no valid scope`);
+    }
+    const payment = await this.findPayment(scope, provider, invoiceId, event.providerPaymentId, m[LEDGER_IDEMPOTENCY_METADATA]);
+    if (!payment) {
+      return ignored(`no ${provider} payment ${event.providerPaymentId} of invoice ${invoiceId} in ${scope.tenantId}/${scope.appId}: the metadata does not match a stored payment`);
+    }
+    const mode = await this.scopes.mode(scope);
+    if (mode !== event.mode) return ignored(`a ${event.mode}-mode event about a payment of a ${mode} scope`, scope);
+
+    const result: ChargeResult =
+      event.type === 'payment.succeeded'
+        ? { status: 'succeeded', providerPaymentId: event.providerPaymentId }
+        : event.type === 'payment.failed'
+          ? { status: 'failed', providerPaymentId: event.providerPaymentId, code: (event as { code: string }).code, reason: (event as { reason: string }).reason }
+          : { status: 'requires_action', providerPaymentId: event.providerPaymentId, url: (event as { url: string }).url };
+    const r = await this.payments.applyProviderOutcome(scope, payment, result);
+    if (!r.moved) return ignored(`payment ${payment.id} is ${payment.status}: a ${result.status} event cannot move it (payments move forward only)`, scope);
+    return { outcome: 'applied', note: `payment ${payment.id} ${r.payment?.status}; invoice ${r.invoice.id} ${r.invoice.status}`, scope };
+  }
+
+  /** The payment the event is about, within the scope and invoice its metadata names, by the provider's id. */
+  private async findPayment(scope: Scope, provider: string, invoiceId: string, providerPaymentId: string, idempotencyKey: string | undefined): Promise<Payment | null> {
+    let candidates: Payment[];
+    try {
+      candidates = await this.ctx.store.payments.listPaymentsByInvoice(scope, invoiceId as InvoiceId);
+    } catch (e) {
+      if (isLedgerError(e)) return null;
+      throw e;
+    }
+    const mine = candidates.filter((p) => p.provider === provider);
+    return (
+      mine.find((p) => p.providerPaymentId === providerPaymentId) ??
+      // Ledger never recorded the provider's id (it died after the charge, before the write).
+      (idempotencyKey ? mine.find((p) => p.providerPaymentId === null && p.idempotencyKey === idempotencyKey) : undefined) ??
+      null
+    );
+  }
+}

@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createLedger,
+  ManualClock,
+  newInboxRecord,
+  type Invoice,
+  type Ledger,
+  type Logger,
+  type ProviderEvent,
+  type WebhookDelivery,
+} from '@/server/ledger';
+import { recordingPlugin, rejectsWith } from '../support/engine';
+import { storeFactories, uniqueScope, useStore } from '../support/stores';
+
+/**
+ * Webhooks in, on every store, through the sandbox: its signed events go through
+ * `ledger.webhooks.receive` (the route's path minus HTTP: tests/api/webhooks-route.test.ts
+ * has the route), are stored once in the inbox, and processed from it. Plan "Pro" is
+ * 49.00 a month in advance, so subscribing issues an open invoice of 49.00; a card that
+ * requires action (4000 0025 0000 3155) leaves its payment `requires_action` until the
+ * customer confirms, which the sandbox reports by webhook.
+ */
+const T0 = new Date('2025-01-15T10:00:00.000Z');
+const REQUIRES_ACTION = '4000 0025 0000 3155';
+const VISA = '4242 4242 4242 4242';
+
+const eventIdOf = (d: WebhookDelivery) => (JSON.parse(d.body) as { id: string }).id;
+
+describe.each(storeFactories())('webhooks in on $name', (factory) => {
+  const store = useStore(factory, { beforeAll, afterAll });
+  let ledger: Ledger;
+  const recorder = recordingPlugin();
+  const logged: { msg: string; data?: Record<string, unknown> }[] = [];
+  const logger: Logger = { debug() {}, info: (msg, data) => void logged.push({ msg, data }), warn: (msg, data) => void logged.push({ msg, data }), error: (msg, data) => void logged.push({ msg, data }) };
+
+  beforeAll(async () => {
+    ledger = await createLedger({ store: store(), clock: new ManualClock(T0), logger, plugins: [recorder.plugin] });
+  });
+  afterAll(() => ledger.shutdown());
+
+  /** A test scope whose customer holds `card` and has an open invoice of 49.00, collected once. */
+  async function collected(card = REQUIRES_ACTION) {
+    const scope = uniqueScope();
+    await ledger.scopes.register(scope, 'test');
+    const plan = await ledger.plans.create(scope, { key: 'pro', name: 'Pro', currency: 'USD', interval: { unit: 'month' }, basePrice: 4900 });
+    const customer = await ledger.customers.create(scope, { email: 'ada@example.com', name: 'Ada' });
+    await ledger.payments.sandbox.attachCard(scope, customer.id, { number: card, expMonth: 12, expYear: 2030 });
+    await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
+    const [inv] = (await ledger.invoices.listByCustomer(scope, customer.id)).items;
+    const { payment } = await ledger.collectPayment(scope, inv!.id);
+    return { scope, invoice: inv!, payment: payment! };
+  }
+
+  const deliver = async (d: WebhookDelivery) => {
+    const r = await ledger.webhooks.receive('sandbox', d.body, d.headers);
+    await ledger.webhooks.whenIdle();
+    return r;
+  };
+  const invoiceOf = (scope: Parameters<Ledger['invoices']['get']>[0], inv: Invoice) => ledger.invoices.get(scope, inv.id);
+
+  it('a requires_action payment confirmed through the sandbox webhook: stored once, processed once, the invoice paid; a duplicate and a replay change nothing', async () => {
+    const { scope, invoice, payment } = await collected();
+    expect(payment).toMatchObject({ status: 'requires_action', attempt: 1 });
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'open', amountDue: 4900 });
+
+    const d = await ledger.payments.sandbox.confirm(scope, payment.id);
+    const id = eventIdOf(d);
+    expect(await deliver(d)).toEqual({ provider: 'sandbox', events: [{ id, type: 'payment_intent.succeeded', duplicate: false }] });
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'paid', amountDue: 0, paidAt: T0 });
+    expect(await ledger.payments.get(scope, payment.id)).toMatchObject({ status: 'succeeded', actionUrl: null });
+    expect(await ledger.webhooks.event('sandbox', id)).toMatchObject({ outcome: 'applied', scope, attempts: 1, lastError: null, processedAt: T0 });
+    const fired = () => recorder.of('onWebhookReceived').filter(([, , p]) => (p as { eventId: string }).eventId === id);
+    expect(fired()).toEqual([[scope, 'sandbox', expect.objectContaining({ eventId: id, type: 'payment.succeeded', outcome: 'applied' })]]);
+    const paidHooks = () => recorder.of('onInvoicePaid').filter(([s]) => s === scope || JSON.stringify(s) === JSON.stringify(scope));
+    expect(paidHooks()).toHaveLength(1);
+
+    // The same delivery again (a provider retry), and the same event re-signed later (a replay).
+    expect((await deliver(d)).events).toEqual([{ id, type: 'payment_intent.succeeded', duplicate: true }]);
+    expect((await deliver({ body: d.body, headers: ledger.payments.sandbox.sign(d.body) })).events[0]!.duplicate).toBe(true);
+    expect(fired()).toHaveLength(1);
+    expect(paidHooks()).toHaveLength(1);
+    expect(await ledger.webhooks.event('sandbox', id)).toMatchObject({ attempts: 1 });
+  });
+
+  it('out of order: a failure arriving after the success of the same payment leaves the invoice paid', async () => {
+    const { scope, invoice, payment } = await collected();
+    const failed = await ledger.payments.sandbox.eventFor(scope, payment.id, 'payment_intent.payment_failed');
+    await deliver(await ledger.payments.sandbox.confirm(scope, payment.id));
+    await deliver(failed);
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'paid' });
+    expect(await ledger.payments.get(scope, payment.id)).toMatchObject({ status: 'succeeded', failureCode: null });
+    expect(await ledger.webhooks.event('sandbox', eventIdOf(failed))).toMatchObject({ outcome: 'ignored', scope });
+    expect((await ledger.webhooks.event('sandbox', eventIdOf(failed)))!.note).toMatch(/succeeded: a failed event cannot move it/);
+
+    // A payment paid at once (4242) and a late requires_action event: nothing moves either.
+    const paid = await collected(VISA);
+    expect(paid.payment.status).toBe('succeeded');
+    await deliver(await ledger.payments.sandbox.eventFor(paid.scope, paid.payment.id, 'payment_intent.requires_action'));
+    expect(await ledger.payments.get(paid.scope, paid.payment.id)).toMatchObject({ status: 'succeeded', actionUrl: null });
+  });
+
+  it('a failure of a payment waiting for action: failed with its code, the invoice open, onInvoiceFailed fired', async () => {
+    const { scope, invoice, payment } = await collected();
+    await deliver(await ledger.payments.sandbox.eventFor(scope, payment.id, 'payment_intent.payment_failed'));
+    expect(await ledger.payments.get(scope, payment.id)).toMatchObject({ status: 'failed', failureCode: 'card_declined' });
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'open', amountDue: 4900 });
+    expect(recorder.of('onInvoiceFailed').some(([s, inv]) => JSON.stringify(s) === JSON.stringify(scope) && (inv as Invoice).id === invoice.id)).toBe(true);
+  });
+
+  it('badly signed, unsigned, signed with another secret, or stale: invalid, nothing stored', async () => {
+    const { scope, invoice, payment } = await collected();
+    const d = await ledger.payments.sandbox.confirm(scope, payment.id);
+    const id = eventIdOf(d);
+    const header = 'ledger-sandbox-signature';
+    const t = Math.floor(Date.now() / 1000);
+    const cases: Record<string, string>[] = [
+      {},
+      { [header]: d.headers[header]!.replace(/v1=./, (m) => (m.endsWith('0') ? 'v1=1' : 'v1=0')) },
+      { [header]: `t=${t},v1=${'ab'.repeat(32)}` },
+      { [header]: 'garbage' },
+      ledger.payments.sandbox.sign(d.body, t - 301),
+      ledger.payments.sandbox.sign(d.body, t + 301),
+    ];
+    for (const headers of cases) await rejectsWith(ledger.webhooks.receive('sandbox', d.body, headers), 'invalid');
+    // A body changed after signing.
+    await rejectsWith(ledger.webhooks.receive('sandbox', d.body.replace('payment_intent.succeeded', 'payment_intent.payment_failed'), d.headers), 'invalid');
+    await ledger.webhooks.whenIdle();
+    expect(await ledger.webhooks.event('sandbox', id)).toBeNull();
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'open' });
+  });
+
+  it('signed but malformed: invalid with a clear message, nothing stored; an unknown event type is stored and ignored', async () => {
+    const sign = (body: string) => ledger.payments.sandbox.sign(body);
+    for (const body of ['not json', '[]', '{"type":"payment_intent.succeeded"}', JSON.stringify({ id: 'evt_malformed_1', type: 'payment_intent.succeeded' }), JSON.stringify({ id: 'evt_malformed_2', type: 'payment_intent.succeeded', data: { object: { metadata: 'x' } } })]) {
+      const e = await rejectsWith(ledger.webhooks.receive('sandbox', body, sign(body)), 'invalid');
+      expect(e.message).toMatch(/not JSON|not a sandbox event|needs data\.object/);
+    }
+    expect(await ledger.webhooks.event('sandbox', 'evt_malformed_1')).toBeNull();
+    expect(await ledger.webhooks.event('sandbox', 'evt_malformed_2')).toBeNull();
+
+    const id = `evt_unknown_${Date.now()}_${Math.random().toString(16).slice(2)}`;
+    const body = JSON.stringify({ id, type: 'charge.captured', data: { object: { id: 'ch_1' } } });
+    expect((await deliver({ body, headers: sign(body) })).events).toEqual([{ id, type: 'charge.captured', duplicate: false }]);
+    expect(await ledger.webhooks.event('sandbox', id)).toMatchObject({ outcome: 'ignored', scope: null, payload: body });
+  });
+
+  it("metadata naming another tenant's invoice, or a scope that does not hold the payment: ignored with a log line, nothing changes", async () => {
+    const a = await collected();
+    const b = await collected();
+    const d = await ledger.payments.sandbox.confirm(b.scope, b.payment.id);
+    const ev = JSON.parse(d.body) as { id: string; data: { object: { metadata: Record<string, string> } } };
+    const variants = [
+      // B's payment, claiming to be A's invoice in A's scope.
+      { ledger_tenant: a.scope.tenantId, ledger_app: a.scope.appId, ledger_invoice: a.invoice.id, ledger_customer: a.invoice.customerId },
+      // B's scope, naming A's invoice.
+      { ledger_tenant: b.scope.tenantId, ledger_app: b.scope.appId, ledger_invoice: a.invoice.id },
+      // No Ledger metadata at all: an object Ledger does not know.
+      {},
+    ];
+    for (const [i, metadata] of variants.entries()) {
+      const forged = JSON.stringify({ ...ev, id: `${ev.id}_forged_${i}`, data: { object: { ...ev.data.object, metadata } } });
+      await deliver({ body: forged, headers: ledger.payments.sandbox.sign(forged) });
+      expect(await ledger.webhooks.event('sandbox', `${ev.id}_forged_${i}`)).toMatchObject({ outcome: 'ignored', scope: null });
+      expect(logged.some((l) => l.msg === 'webhook event ignored' && l.data?.eventId === `${ev.id}_forged_${i}`)).toBe(true);
+    }
+    for (const { scope, invoice, payment } of [a, b]) {
+      expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'open', amountDue: 4900 });
+      expect(await ledger.payments.get(scope, payment.id)).toMatchObject({ status: 'requires_action' });
+    }
+    // The genuine event still pays B's invoice only.
+    await deliver(d);
+    expect(await invoiceOf(b.scope, b.invoice)).toMatchObject({ status: 'paid' });
+    expect(await invoiceOf(a.scope, a.invoice)).toMatchObject({ status: 'open' });
+  });
+
+  it('a crash after storing (stored, never processed): processPending settles it, once', async () => {
+    const { scope, invoice, payment } = await collected();
+    const d = await ledger.payments.sandbox.confirm(scope, payment.id);
+    const raw = JSON.parse(d.body) as { id: string; type: string; data: { object: { id: string; metadata: Record<string, string> } } };
+    const event: ProviderEvent = { id: raw.id, type: 'payment.succeeded', providerType: raw.type, mode: 'test', providerPaymentId: raw.data.object.id, metadata: raw.data.object.metadata };
+    // What receive stores before it answers; the process "dies" before processing.
+    expect(await ledger.store.payments.insertWebhookEvent(newInboxRecord('sandbox', event, raw.type, d.body, T0))).toBe(true);
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'open' });
+    expect(await ledger.webhooks.event('sandbox', raw.id)).toMatchObject({ processedAt: null, attempts: 0 });
+
+    await ledger.webhooks.processPending();
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'paid' });
+    expect(await ledger.webhooks.event('sandbox', raw.id)).toMatchObject({ outcome: 'applied', attempts: 1 });
+    await ledger.webhooks.processPending();
+    expect(await ledger.webhooks.event('sandbox', raw.id)).toMatchObject({ attempts: 1 });
+    // The provider's retry of it, later: a duplicate.
+    expect((await deliver(d)).events[0]!.duplicate).toBe(true);
+  });
+
+  it('a payment whose provider id was never recorded (a crash after the charge): found by its idempotency key and settled', async () => {
+    const { scope, invoice, payment } = await collected();
+    const d = await ledger.payments.sandbox.confirm(scope, payment.id);
+    // As if Ledger had died before writing the provider's answer.
+    await ledger.store.payments.transitionPayment(scope, payment.id, ['requires_action'], { status: 'requires_action', providerPaymentId: null, updatedAt: T0 });
+    expect((await ledger.payments.get(scope, payment.id)).providerPaymentId).toBeNull();
+    await deliver(d);
+    expect(await ledger.payments.get(scope, payment.id)).toMatchObject({ status: 'succeeded' });
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'paid' });
+  });
+
+  it('a provider that is not configured: not_found', async () => {
+    await rejectsWith(ledger.webhooks.receive('stripe', '{}', {}), 'not_found');
+  });
+});
