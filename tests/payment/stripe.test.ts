@@ -232,7 +232,15 @@ describe('the Stripe adapter', () => {
     expect(await provider.refund(scope, { providerPaymentId: pi, amount: 1000, idempotencyKey: `${inv.id}:refund:1` })).toEqual(part);
     expect(await provider.refund(scope, { providerPaymentId: pi, amount: 5000, idempotencyKey: `${inv.id}:refund:2` })).toMatchObject({ status: 'failed', providerRefundId: null });
     expect(await provider.refund(scope, { providerPaymentId: pi, idempotencyKey: `${inv.id}:refund:3` })).toMatchObject({ status: 'succeeded' });
-    expect([...fake.refunds.values()].filter((r) => r.payment_intent === pi).map((r) => r.amount)).toEqual([1000, 3900]);
+    const made = [...fake.refunds.values()].filter((r) => r.payment_intent === pi);
+    expect(made.map((r) => r.amount)).toEqual([1000, 3900]);
+    expect(made[0]!.metadata).toEqual({ ledger_tenant: scope.tenantId, ledger_app: scope.appId });
+    expect(fake.requests.filter((r) => r.path === '/v1/refunds').map((r) => [r.idempotencyKey, r.replayed])).toEqual([
+      [`${inv.id}:refund:1`, false],
+      [`${inv.id}:refund:1`, true],
+      [`${inv.id}:refund:2`, false],
+      [`${inv.id}:refund:3`, false],
+    ]);
   });
 });
 

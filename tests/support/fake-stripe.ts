@@ -182,7 +182,7 @@ export async function startFakeStripe(options: { timeoutMs?: number } = {}): Pro
       if (amount <= 0 || already + amount > (pi.amount as number)) {
         return error(400, 'invalid_request_error', `Refund amount (${amount}) is greater than unrefunded amount on charge (${(pi.amount as number) - already})`, { code: 'amount_too_large', param: 'amount' });
       }
-      const r = { id: id('re'), object: 'refund', amount, currency: pi.currency, payment_intent: pi.id, status: 'succeeded', metadata: {}, created: now() };
+      const r = { id: id('re'), object: 'refund', amount, currency: pi.currency, payment_intent: pi.id, status: 'succeeded', metadata: p.metadata ?? {}, created: now() };
       refunds.set(r.id, r);
       return { status: 200, body: r };
     }

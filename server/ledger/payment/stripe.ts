@@ -305,7 +305,7 @@ export function createStripeProvider(config: StripeProviderConfig): PaymentProvi
       }
     },
 
-    async refund(_scope, { providerPaymentId, amount, idempotencyKey }) {
+    async refund(scope, { providerPaymentId, amount, idempotencyKey }) {
       try {
         let stripeAmount: number | undefined;
         if (amount !== undefined) {
@@ -313,7 +313,8 @@ export function createStripeProvider(config: StripeProviderConfig): PaymentProvi
           stripeAmount = toStripeAmount(amount, pi.currency);
         }
         const r = await stripe().refunds.create(
-          { payment_intent: providerPaymentId, ...(stripeAmount !== undefined ? { amount: stripeAmount } : {}) },
+          // The scope in its metadata: charge.refund.updated then names it, as a charge's events do.
+          { payment_intent: providerPaymentId, metadata: scopeMetadata(scope), ...(stripeAmount !== undefined ? { amount: stripeAmount } : {}) },
           { idempotencyKey },
         );
         if (r.status === 'succeeded') return { status: 'succeeded', providerRefundId: r.id };
