@@ -167,7 +167,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     shutdown: () =>
       (stopped ??= (async () => {
         await meter.close();
-        await webhooks.whenIdle();
+        await webhooks.close();
         await entitlements.close();
         await ctx.plugins.emit('onShutdown');
       })()),

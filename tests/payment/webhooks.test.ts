@@ -29,12 +29,13 @@ const eventIdOf = (d: WebhookDelivery) => (JSON.parse(d.body) as { id: string })
 describe.each(storeFactories())('webhooks in on $name', (factory) => {
   const store = useStore(factory, { beforeAll, afterAll });
   let ledger: Ledger;
+  const clock = new ManualClock(T0);
   const recorder = recordingPlugin();
   const logged: { msg: string; data?: Record<string, unknown> }[] = [];
   const logger: Logger = { debug() {}, info: (msg, data) => void logged.push({ msg, data }), warn: (msg, data) => void logged.push({ msg, data }), error: (msg, data) => void logged.push({ msg, data }) };
 
   beforeAll(async () => {
-    ledger = await createLedger({ store: store(), clock: new ManualClock(T0), logger, plugins: [recorder.plugin] });
+    ledger = await createLedger({ store: store(), clock, logger, plugins: [recorder.plugin] });
   });
   afterAll(() => ledger.shutdown());
 
@@ -205,5 +206,29 @@ describe.each(storeFactories())('webhooks in on $name', (factory) => {
 
   it('a provider that is not configured: not_found', async () => {
     await rejectsWith(ledger.webhooks.receive('stripe', '{}', {}), 'not_found');
+  });
+
+  // Last: it moves the clock.
+  it('processing that fails (the database hiccups): the event stays pending with the error, and a pass after its retry time settles it', async () => {
+    const { scope, invoice, payment } = await collected();
+    const payments = ledger.store.payments;
+    const original = payments.listPaymentsByInvoice;
+    payments.listPaymentsByInvoice = async () => {
+      throw new Error('connection reset');
+    };
+    const d = await ledger.payments.sandbox.confirm(scope, payment.id);
+    try {
+      expect((await deliver(d)).events[0]!.duplicate).toBe(false);
+    } finally {
+      payments.listPaymentsByInvoice = original;
+    }
+    expect(await ledger.webhooks.event('sandbox', eventIdOf(d))).toMatchObject({ processedAt: null, attempts: 1, lastError: 'connection reset' });
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'open' });
+    await ledger.webhooks.processPending(); // before its retry time: left alone
+    expect(await ledger.webhooks.event('sandbox', eventIdOf(d))).toMatchObject({ processedAt: null, attempts: 1 });
+    clock.set(T0.getTime() + 30_000);
+    await ledger.webhooks.processPending();
+    expect(await ledger.webhooks.event('sandbox', eventIdOf(d))).toMatchObject({ outcome: 'applied', attempts: 2, lastError: null });
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'paid' });
   });
 });

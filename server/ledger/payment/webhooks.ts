@@ -56,6 +56,8 @@ export class WebhookInbox {
   readonly #retryAfterMs: number;
   #running: Promise<WebhookProcessReport> | null = null;
   #again = false;
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -114,16 +116,36 @@ export class WebhookInbox {
     while (this.#running) await this.#running.catch(() => {});
   }
 
+  /** Stops the retry timer and waits for processing in flight (the engine's shutdown calls it). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    await this.whenIdle();
+  }
+
   #start(): Promise<WebhookProcessReport> {
-    const run = this.#pass().finally(() => {
+    const run = this.#pass().then((report) => {
+      // An event whose processing failed is tried again once its retry time passed,
+      // by this process (a timer that keeps no process alive) or any later pass.
+      if (report.failed > 0 && !this.#retryTimer && !this.#closed) {
+        this.#retryTimer = setTimeout(() => {
+          this.#retryTimer = null;
+          if (!this.#closed) this.kick();
+        }, this.#retryAfterMs + 100);
+        this.#retryTimer.unref?.();
+      }
+      return report;
+    });
+    const tracked = run.finally(() => {
       this.#running = null;
-      if (this.#again) {
+      if (this.#again && !this.#closed) {
         this.#again = false;
         this.kick();
       }
     });
-    this.#running = run;
-    return run;
+    this.#running = tracked;
+    return tracked;
   }
 
   /** Starts a pass in the background (or one more after the current one). */
