@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  chargeMetadata,
   createLedger,
+  invalid,
+  type PaymentProvider,
   ManualClock,
   newInboxRecord,
   type Invoice,
@@ -206,6 +209,51 @@ describe.each(storeFactories())('webhooks in on $name', (factory) => {
 
   it('a provider that is not configured: not_found', async () => {
     await rejectsWith(ledger.webhooks.receive('stripe', '{}', {}), 'not_found');
+  });
+
+  it("a custom provider's webhooks take the same path; an event of the other mode (live for a test scope) is ignored", async () => {
+    let n = 0;
+    const custom: PaymentProvider = {
+      name: 'custom',
+      modes: ['test', 'live'],
+      ensureCustomer: async (_s, c) => ({ providerCustomerId: `custom_${c.id}` }),
+      startSetup: async () => ({ url: 'https://custom.example/setup' }),
+      listMethods: async () => [{ providerRef: `custom_pm_${++n}`, brand: 'visa', last4: '1881', expMonth: 4, expYear: 2031 }],
+      detachMethod: async () => {},
+      charge: async (_s, { invoice }) => ({ status: 'requires_action', providerPaymentId: `custom_pi_${invoice.id}`, url: 'https://custom.example/3ds' }),
+      refund: async () => ({ status: 'succeeded', providerRefundId: 'custom_re_1' }),
+      // Its "signature": a shared word; its body: the normalized event itself.
+      async verifyWebhook(raw, headers) {
+        if (headers['x-custom-signature'] !== 'ok') throw invalid('bad custom signature');
+        return [JSON.parse(raw) as ProviderEvent];
+      },
+    };
+    const own = await createLedger({ store: store(), clock, logger, providers: [custom], defaultPaymentProvider: 'custom' });
+    try {
+      const scope = uniqueScope();
+      await own.scopes.register(scope, 'test');
+      const plan = await own.plans.create(scope, { key: 'pro', name: 'Pro', currency: 'USD', interval: { unit: 'month' }, basePrice: 4900 });
+      const customer = await own.customers.create(scope, { email: 'ada@example.com', name: 'Ada' });
+      await own.payments.syncMethods(scope, customer.id);
+      await own.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
+      const [inv] = (await own.invoices.listByCustomer(scope, customer.id)).items;
+      const { payment } = await own.collectPayment(scope, inv!.id);
+      expect(payment).toMatchObject({ status: 'requires_action', provider: 'custom' });
+      const event = (id: string, mode: 'live' | 'test') =>
+        JSON.stringify({ id, type: 'payment.succeeded', providerType: 'pi.ok', mode, providerPaymentId: payment!.providerPaymentId, metadata: chargeMetadata(scope, inv!, payment!.idempotencyKey) });
+      const base = `evt_custom_${Date.now()}_${Math.random().toString(16).slice(2)}`;
+      await rejectsWith(own.webhooks.receive('custom', event(`${base}_x`, 'test'), {}), 'invalid');
+      await own.webhooks.receive('custom', event(`${base}_live`, 'live'), { 'x-custom-signature': 'ok' });
+      await own.webhooks.whenIdle();
+      expect(await own.webhooks.event('custom', `${base}_live`)).toMatchObject({ outcome: 'ignored', scope });
+      expect(await own.invoices.get(scope, inv!.id)).toMatchObject({ status: 'open' });
+      await own.webhooks.receive('custom', event(`${base}_test`, 'test'), { 'x-custom-signature': 'ok' });
+      await own.webhooks.whenIdle();
+      expect(await own.webhooks.event('custom', `${base}_test`)).toMatchObject({ outcome: 'applied', scope });
+      expect(await own.invoices.get(scope, inv!.id)).toMatchObject({ status: 'paid' });
+    } finally {
+      await own.shutdown();
+    }
   });
 
   // Last: it moves the clock.
