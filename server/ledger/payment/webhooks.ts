@@ -29,6 +29,7 @@ export interface WebhookOptions {
 }
 
 type Decision = { outcome: WebhookOutcome; note: string; scope: Scope | null };
+type PaymentEvent = Extract<ProviderEvent, { type: 'payment.succeeded' | 'payment.failed' | 'payment.requires_action' }>;
 
 /**
  * Webhooks in: store once, answer, process from the inbox.
@@ -211,7 +212,7 @@ export class WebhookInbox {
     }
   }
 
-  private async paymentEvent(provider: string, event: Extract<ProviderEvent, { providerPaymentId: string }> & { type: `payment.${string}` }): Promise<Decision> {
+  private async paymentEvent(provider: string, event: PaymentEvent): Promise<Decision> {
     const ignored = (note: string, scope: Scope | null = null): Decision => ({ outcome: 'ignored', note, scope });
     const m = event.metadata;
     const tenant = m[LEDGER_METADATA.tenant];
@@ -235,8 +236,8 @@ export class WebhookInbox {
       event.type === 'payment.succeeded'
         ? { status: 'succeeded', providerPaymentId: event.providerPaymentId }
         : event.type === 'payment.failed'
-          ? { status: 'failed', providerPaymentId: event.providerPaymentId, code: (event as { code: string }).code, reason: (event as { reason: string }).reason }
-          : { status: 'requires_action', providerPaymentId: event.providerPaymentId, url: (event as { url: string }).url };
+          ? { status: 'failed', providerPaymentId: event.providerPaymentId, code: event.code, reason: event.reason }
+          : { status: 'requires_action', providerPaymentId: event.providerPaymentId, url: event.url };
     const r = await this.payments.applyProviderOutcome(scope, payment, result);
     if (!r.moved) return ignored(`payment ${payment.id} is ${payment.status}: a ${result.status} event cannot move it (payments move forward only)`, scope);
     return { outcome: 'applied', note: `payment ${payment.id} ${r.payment?.status}; invoice ${r.invoice.id} ${r.invoice.status}`, scope };
