@@ -60,7 +60,7 @@ export interface BillingSchedule {
 }
 
 /**
- * Runs the billing cycle every `intervalMs`, one run at a time: a tick that comes while
+ * Runs the billing cycle every `intervalMs` (after the webhook events still pending), one run at a time: a tick that comes while
  * the previous run is still going is skipped. A failing scope is logged, never thrown;
  * the timer does not keep the process alive.
  */
@@ -70,6 +70,13 @@ export function startBillingSchedule(rt: Pick<Runtime, 'ledger'>, intervalMs: nu
   let running: Promise<void> | null = null;
 
   const tick = async () => {
+    // Provider webhooks stored but never processed (the process died between storing and
+    // processing, and no delivery has come since): settled here, before the cycle.
+    try {
+      await rt.ledger.webhooks.processPending();
+    } catch (e) {
+      logger.error('billing schedule: could not process pending webhook events', { error: describe(e) });
+    }
     try {
       await runDueScopes(rt.ledger, rt.ledger.clock.now(), (run) => logRun(logger, run), stopping.signal);
     } catch (e) {

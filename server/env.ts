@@ -46,6 +46,21 @@ export const envSchema = z
     /** Requests (tRPC: calls) per API key per window; 0 turns the limit off. */
     LEDGER_RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).default(1_000),
     LEDGER_RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(1),
+    // Payments.
+    /** The provider of scopes whose payment settings name none. */
+    LEDGER_PAYMENT_PROVIDER: z.enum(['sandbox', 'stripe']).default('sandbox'),
+    STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\S+$/, 'a Stripe secret key: sk_test_…, sk_live_… (or rk_…)').optional(),
+    STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\S+$/, "the webhook endpoint's signing secret: whsec_…").optional(),
+    /** The sandbox's webhook signing secret; the same on every instance (random per process when unset). */
+    LEDGER_SANDBOX_WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (!!e.STRIPE_SECRET_KEY !== !!e.STRIPE_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: [e.STRIPE_SECRET_KEY ? 'STRIPE_WEBHOOK_SECRET' : 'STRIPE_SECRET_KEY'], message: 'Stripe needs both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET' });
+    }
+    if (e.LEDGER_PAYMENT_PROVIDER === 'stripe' && !e.STRIPE_SECRET_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['LEDGER_PAYMENT_PROVIDER'], message: 'stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET' });
+    }
   })
   .transform((e) => ({
     ...e,

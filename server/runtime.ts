@@ -1,5 +1,5 @@
 import { openDatabase, type DatabaseHandle } from '../db/client';
-import { createLedger, createPostgresStore, scope, type Ledger, type Scope } from './ledger';
+import { createLedger, createPostgresStore, scope, type Ledger, type LedgerOptions, type Scope } from './ledger';
 import { closeRateLimiter } from './http/rate-limit';
 import { databaseLimits, parseEnv, type Env } from './env';
 
@@ -22,6 +22,7 @@ export async function createRuntime(env: Env): Promise<Runtime> {
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.PGLITE_DATA_DIR, limits: databaseLimits(env) });
   const ledger = await createLedger({
     store: createPostgresStore(database.db),
+    ...(await paymentOptions(env)),
     // Redis: usage counters shared by every instance, and invalidations published to them.
     entitlements: env.REDIS_URL ? { redis: { url: env.REDIS_URL } } : {},
   });
@@ -52,4 +53,22 @@ export function getRuntime(): Promise<Runtime> {
     });
   }
   return g[KEY];
+}
+
+/**
+ * Payment providers from the environment: the built-in sandbox always (test scopes only),
+ * Stripe when its keys are set (its SDK is loaded only then). A scope collects through the
+ * provider its payment settings name, else LEDGER_PAYMENT_PROVIDER.
+ */
+async function paymentOptions(env: Env): Promise<Pick<LedgerOptions, 'providers' | 'defaultPaymentProvider' | 'sandbox'>> {
+  const providers = [];
+  if (env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET) {
+    const { createStripeProvider } = await import('./ledger/payment/stripe');
+    providers.push(createStripeProvider({ secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET }));
+  }
+  return {
+    providers,
+    defaultPaymentProvider: env.LEDGER_PAYMENT_PROVIDER,
+    ...(env.LEDGER_SANDBOX_WEBHOOK_SECRET ? { sandbox: { webhookSecret: env.LEDGER_SANDBOX_WEBHOOK_SECRET } } : {}),
+  };
 }

@@ -45,6 +45,20 @@ async function broken(ledger: Ledger, s: Scope) {
 }
 
 describe('billing schedule', () => {
+  it('processes the webhook events left pending before each run; a failure there is logged and billing still runs', async () => {
+    const ledger = await createLedger({ logger: silentLogger });
+    const sub = await subscribed(ledger, scope('schedule-hooks', 'app'), true);
+    const pending = vi.spyOn(ledger.webhooks, 'processPending').mockRejectedValueOnce(new Error('inbox down'));
+    const log = capturingLogger();
+    schedule = startBillingSchedule({ ledger }, 20, log);
+    for (let i = 0; i < 2000 && pending.mock.calls.length < 2; i++) await sleep(10); // at most 20 s on a busy machine
+    expect(pending.mock.calls.length).toBeGreaterThanOrEqual(2);
+    expect(log.entries.some((e) => e.level === 'error' && e.msg === 'billing schedule: could not process pending webhook events')).toBe(true);
+    // The first tick's failure did not stop its billing: the due subscription renewed.
+    await schedule.stop();
+    expect((await ledger.subscriptions.get(scope('schedule-hooks', 'app'), sub.id)).currentPeriodStart).toEqual(PERIOD_END);
+  });
+
   it('renews a due subscription once its clock’s time has come; a failing scope is logged and the others still run', async () => {
     const ledger = await createLedger({ logger: silentLogger });
     const BAD = scope('schedule-bad', 'app');

@@ -26,6 +26,11 @@ describe('environment', () => {
     ['LEDGER_BILLING_INTERVAL_MS', { LEDGER_BILLING_INTERVAL_MS: '500' }],
     ['LEDGER_BILLING_INTERVAL_MS', { LEDGER_BILLING_INTERVAL_MS: '1m' }],
     ['LEDGER_BILLING_INTERVAL_MS', { LEDGER_BILLING_INTERVAL_MS: '-1' }],
+    ['LEDGER_PAYMENT_PROVIDER', { LEDGER_PAYMENT_PROVIDER: 'paypal' }],
+    ['LEDGER_PAYMENT_PROVIDER', { LEDGER_PAYMENT_PROVIDER: 'stripe' }], // without its keys
+    ['STRIPE_SECRET_KEY', { STRIPE_SECRET_KEY: 'pk_test_123' }],
+    ['STRIPE_SECRET_KEY', { STRIPE_WEBHOOK_SECRET: 'whsec_123' }], // half of Stripe's pair
+    ['STRIPE_WEBHOOK_SECRET', { STRIPE_SECRET_KEY: 'sk_test_123' }],
   ])('a bad %s fails with a message naming it', (name, source) => {
     expect(() => parseEnv(source)).toThrow(EnvError);
     expect(() => parseEnv(source)).toThrow(new RegExp(`${name}:`));
