@@ -22,8 +22,9 @@ export interface Period {
  * plugins can be written against them; they fire once metering (issue 3), invoicing
  * (issue 4) and payments land. Their payload types are `unknown` until then.
  * Payments (issue 8, first part) fire onPaymentProcessed, onInvoicePaid and
- * onInvoiceFailed from collecting an invoice, and onProviderSync from syncing a
- * customer's methods; onInvoicePastDue (dunning) and onWebhookReceived come with those.
+ * onInvoiceFailed from collecting an invoice, onProviderSync from syncing a customer's
+ * methods, and onWebhookReceived for each provider event processed from the inbox;
+ * onInvoicePastDue comes with dunning.
  */
 export interface LedgerHooks {
   // engine
