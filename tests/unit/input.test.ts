@@ -168,7 +168,11 @@ describe('instants: RFC 3339, from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.9
           else expect(parsed?.getTime(), s).toBe(Date.parse(s));
         },
       ),
-      { numRuns: 2000 },
+      {
+        numRuns: 2000,
+        // Found by this property once: February 29 of year 0 (a leap year) read as March 1.
+        examples: [[{ year: 0, month: 2, day: 29, hour: 0, minute: 0, second: 0, fraction: undefined, offset: undefined }]],
+      },
     );
   });
 

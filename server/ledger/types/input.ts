@@ -137,8 +137,11 @@ export function parseRfc3339(s: string): Date | null {
   if (offsetHours > 23 || offsetMinutes > 59) return null;
   // Fractions beyond milliseconds are cut, as Date.parse does.
   const ms = m[7] ? Number(m[7].slice(1, 4).padEnd(3, '0')) : 0;
-  const d = new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms));
-  if (year < 100) d.setUTCFullYear(year); // Date.UTC reads 0–99 as 1900–1999
+  // Not Date.UTC: it reads the years 0–99 as 1900–1999, and setting the year afterwards
+  // moves February 29 of year 0 (a leap year) to March 1 (1900 is not one).
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second, ms);
   const offset = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
   return new Date(d.getTime() - offset);
 }
