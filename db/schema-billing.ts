@@ -48,6 +48,24 @@ export const invoices = pgTable(
     voidedAt: ts('voided_at'),
     voidReason: text('void_reason'),
     markedUncollectibleAt: ts('marked_uncollectible_at'),
+    /**
+     * How the invoice is collected, decided at finalization: charged to the customer's
+     * default method, or sent and paid by the customer by `due_at`.
+     */
+    collectionMethod: text('collection_method').$type<'charge_automatically' | 'send_invoice'>().notNull().default('charge_automatically'),
+    /** When payment is due (set at finalization); past it, the invoice is past due. */
+    dueAt: ts('due_at'),
+    /** When the invoice was found past due (onInvoicePastDue fired once, then). */
+    pastDueAt: ts('past_due_at'),
+    /** Automatic charges tried so far (Stripe's attempt_count): the dunning position. */
+    attemptCount: integer('attempt_count').notNull().default(0),
+    /** When dunning charges it next (Stripe's next_payment_attempt); null: no retry planned. */
+    nextPaymentAttemptAt: ts('next_payment_attempt_at'),
+    /**
+     * Of a credit invoice (a negative total: a final invoice's proration credit), the part
+     * refunded through the provider instead of being kept as the customer's balance.
+     */
+    creditRefunded: bigint('credit_refunded', { mode: 'number' }).notNull().default(0),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
@@ -57,6 +75,10 @@ export const invoices = pgTable(
     uniqueIndex('invoices_number_key').on(t.tenantId, t.appId, t.number).where(sql`${t.number} is not null`),
     index('invoices_customer_idx').on(t.tenantId, t.appId, t.customerId, t.id),
     index('invoices_drafts_idx').on(t.tenantId, t.appId, t.finalizeAt).where(sql`${t.status} = 'draft'`),
+    // Dunning's search: open invoices whose next automatic charge is due…
+    index('invoices_retry_idx').on(t.tenantId, t.appId, t.nextPaymentAttemptAt).where(sql`${t.nextPaymentAttemptAt} is not null`),
+    // …and open invoices not yet found past their due date.
+    index('invoices_due_idx').on(t.tenantId, t.appId, t.dueAt).where(sql`${t.status} = 'open' and ${t.pastDueAt} is null`),
   ],
 );
 

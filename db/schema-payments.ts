@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { scope, ts } from './columns';
 
@@ -14,6 +15,8 @@ export const paymentSettings = pgTable(
     daysUntilDue: integer('days_until_due').notNull(),
     retrySchedule: jsonb('retry_schedule').$type<number[]>().notNull(),
     finalPolicy: text('final_policy').$type<'unpaid' | 'canceled'>().notNull(),
+    /** The credit of a final invoice (cancel now, prorated): kept as the customer's balance, or refunded. */
+    finalInvoiceCredit: text('final_invoice_credit').$type<'balance' | 'refund'>().notNull().default('balance'),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.appId] })],
 );
@@ -69,6 +72,10 @@ export const payments = pgTable(
     failureCode: text('failure_code'),
     failureMessage: text('failure_message'),
     actionUrl: text('action_url'),
+    /** Minor units refunded so far (refunds succeeded or pending); never more than `amount`. */
+    amountRefunded: bigint('amount_refunded', { mode: 'number' }).notNull().default(0),
+    /** A dispute (chargeback) the provider reported: its id, reason, status and time. */
+    dispute: jsonb('dispute').$type<{ providerDisputeId: string; reason: string; status: string; createdAt: string }>(),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
@@ -77,6 +84,64 @@ export const payments = pgTable(
     uniqueIndex('payments_idempotency_key').on(t.tenantId, t.appId, t.idempotencyKey),
     index('payments_invoice_idx').on(t.tenantId, t.appId, t.invoiceId),
     index('payments_customer_idx').on(t.tenantId, t.appId, t.customerId, t.id),
+    index('payments_provider_ref_idx').on(t.tenantId, t.appId, t.provider, t.providerPaymentId),
+    // The reconcile pass: payments left pending or awaiting action.
+    index('payments_unsettled_idx').on(t.tenantId, t.appId, t.updatedAt).where(sql`${t.status} in ('pending', 'requires_action')`),
+  ],
+);
+
+/**
+ * Refunds of a payment, all or part, through its provider: from a credit note with
+ * `refund: true`, or a final invoice's credit. Keyed by an idempotency key, so a retried
+ * refund is sent and recorded once; the payment's `amount_refunded` never exceeds its amount.
+ */
+export const refunds = pgTable(
+  'refunds',
+  {
+    ...scope,
+    id: text('id').notNull(),
+    paymentId: text('payment_id').notNull(),
+    invoiceId: text('invoice_id').notNull(),
+    customerId: text('customer_id').notNull(),
+    /** The credit note it pays out, when it came from one. */
+    creditNoteId: text('credit_note_id'),
+    amount: bigint('amount', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull(),
+    status: text('status').$type<'pending' | 'succeeded' | 'failed' | 'canceled'>().notNull(),
+    provider: text('provider').notNull(),
+    providerRefundId: text('provider_refund_id'),
+    reason: text('reason'),
+    idempotencyKey: text('idempotency_key').notNull(),
+    failureMessage: text('failure_message'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.appId, t.id] }),
+    uniqueIndex('refunds_idempotency_key').on(t.tenantId, t.appId, t.idempotencyKey),
+    index('refunds_payment_idx').on(t.tenantId, t.appId, t.paymentId),
+    uniqueIndex('refunds_provider_ref_key').on(t.tenantId, t.appId, t.provider, t.providerRefundId).where(sql`${t.providerRefundId} is not null`),
+  ],
+);
+
+/**
+ * A customer's id at a provider (Stripe's `cus_…`, Paddle's `ctm_…`), made once by
+ * `ensureCustomer`. A webhook about a provider customer is applied only to the scope
+ * whose row names it. Deleted at the provider: kept, with `deleted_at`.
+ */
+export const providerCustomers = pgTable(
+  'provider_customers',
+  {
+    ...scope,
+    customerId: text('customer_id').notNull(),
+    provider: text('provider').notNull(),
+    providerCustomerId: text('provider_customer_id').notNull(),
+    createdAt: ts('created_at').notNull(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.appId, t.customerId, t.provider] }),
+    uniqueIndex('provider_customers_ref_key').on(t.tenantId, t.appId, t.provider, t.providerCustomerId),
   ],
 );
 

@@ -42,6 +42,10 @@ export const customers = pgTable(
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     /** The test clock the customer lives on (test scopes only); set at creation. */
     testClockId: text('test_clock_id'),
+    /** How this customer's invoices are collected; null: charged automatically when it has a default payment method, else sent. */
+    collectionMethod: text('collection_method').$type<'charge_automatically' | 'send_invoice'>(),
+    /** For sent invoices: days until due; null: the scope's setting. */
+    daysUntilDue: integer('days_until_due'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
@@ -96,7 +100,7 @@ export const subscriptions = pgTable(
     id: text('id').notNull(),
     customerId: text('customer_id').notNull(),
     planId: text('plan_id').notNull(),
-    status: text('status').$type<'trialing' | 'active' | 'canceled'>().notNull(),
+    status: text('status').$type<'trialing' | 'active' | 'past_due' | 'unpaid' | 'canceled'>().notNull(),
     quantity: integer('quantity').notNull(),
     trialStart: ts('trial_start'),
     trialEnd: ts('trial_end'),

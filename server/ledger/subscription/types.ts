@@ -8,8 +8,13 @@ import type { CouponId, CustomerId, PlanId, SubscriptionId } from '../types';
  * trialing -> active -> canceled. A subscription on trial is `trialing` until its trial
  * ends; `canceled` is final. Cancelling at period end keeps it active with
  * `cancelAtPeriodEnd` set until the billing cycle reaches that end.
+ *
+ * Dunning (payments): an automatic charge of its invoice failed, so it is `past_due`
+ * while retries are scheduled; after the last one, `unpaid` (its entitlements are
+ * refused) or `canceled`, as the scope's final policy says. A later payment makes it
+ * `active` again.
  */
-export type SubscriptionStatus = 'trialing' | 'active' | 'canceled';
+export type SubscriptionStatus = 'trialing' | 'active' | 'past_due' | 'unpaid' | 'canceled';
 
 export interface Subscription {
   id: SubscriptionId;

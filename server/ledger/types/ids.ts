@@ -18,6 +18,7 @@ export const ID_PREFIXES = {
   payment: 'pay',
   paymentAttempt: 'pat',
   paymentMethod: 'pm',
+  refund: 'rfd',
   taxRate: 'txr',
   apiKey: 'key',
   webhook: 'whk',
@@ -44,6 +45,7 @@ export type TestClockId = Id<'testClock'>;
 export type PaymentId = Id<'payment'>;
 export type PaymentAttemptId = Id<'paymentAttempt'>;
 export type PaymentMethodId = Id<'paymentMethod'>;
+export type RefundId = Id<'refund'>;
 
 /**
  * A new TypeID: the prefix, `_`, and a UUIDv7 (48-bit Unix milliseconds, version 7,
