@@ -1,8 +1,6 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { createApiKey } from '../server/auth/api-keys';
 import { createLedgerClient } from '../server/trpc/client';
+import { startApp } from './app';
 import { meteredScope } from './fixtures';
 import { load } from './load';
 import { percentile, report } from './report';
@@ -13,24 +11,13 @@ import { percentile, report } from './report';
  * from a 202 to `usage.summary` showing the event.
  */
 const PORT = 3290;
-const root = path.resolve(import.meta.dirname, '..');
-const nextBin = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
 
 export async function benchHttp(url: string, smoke: boolean): Promise<void> {
-  if (!fs.existsSync(path.join(root, '.next', 'BUILD_ID'))) {
-    const r = spawnSync(process.execPath, [nextBin, 'build'], { cwd: root, stdio: 'inherit', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
-    if (r.status !== 0) throw new Error('next build failed');
-  }
   const f = await meteredScope(url, 100);
   const { key } = await createApiKey(f.database.db, f.scope, 'bench');
-  const server = spawn(process.execPath, [nextBin, 'start', '-p', String(PORT)], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: url, LEDGER_DEMO: '0', NEXT_TELEMETRY_DISABLED: '1', PORT: String(PORT) },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${PORT}`;
+  const app = await startApp(url, PORT);
+  const base = app.base;
   try {
-    await waitFor(`${base}/api/health`, server);
     const seconds = smoke ? 2 : 10;
     const concurrency = 16;
 
@@ -81,8 +68,7 @@ export async function benchHttp(url: string, smoke: boolean): Promise<void> {
     samples.sort((a, b) => a - b);
     report({ name: 'usage.event_to_visible_p99_ms', value: percentile(samples, 99), unit: 'ms', note: `${rounds} events; includes one usage.summary round trip` });
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await app.stop();
     await f.close();
   }
 }
@@ -90,15 +76,4 @@ export async function benchHttp(url: string, smoke: boolean): Promise<void> {
 async function usedNow(client: ReturnType<typeof createLedgerClient>, customerId: string): Promise<number> {
   const summary = await client.usage.summary.query({ customerId });
   return summary.features.find((x) => x.featureKey === 'api_calls')?.used ?? 0;
-}
-
-async function waitFor(url: string, server: ChildProcess): Promise<void> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < 60_000) {
-    if (server.exitCode !== null) throw new Error(`the app exited with ${server.exitCode}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} did not answer within 60 s`);
 }

@@ -8,7 +8,8 @@ import http from 'node:http';
 export async function load(opts: {
   url: string;
   method?: 'GET' | 'POST';
-  headers?: Record<string, string>;
+  /** The same for every request, or made per request (a signature over its body). */
+  headers?: Record<string, string> | ((i: number, body: string | undefined) => Record<string, string>);
   body?: (i: number) => string;
   concurrency: number;
   seconds: number;
@@ -22,8 +23,9 @@ export async function load(opts: {
   const one = (i: number) =>
     new Promise<number>((resolve, reject) => {
       const body = opts.body?.(i);
+      const headers = typeof opts.headers === 'function' ? opts.headers(i, body) : opts.headers;
       const req = http.request(
-        { agent, host: u.hostname, port: u.port, path: u.pathname + u.search, method: opts.method ?? 'GET', headers: { ...opts.headers, ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}) } },
+        { agent, host: u.hostname, port: u.port, path: u.pathname + u.search, method: opts.method ?? 'GET', headers: { ...headers, ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}) } },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));

@@ -8,6 +8,7 @@ import { benchEngine } from './engine-writes';
 import { benchEntitlements } from './entitlements';
 import { benchHttp } from './http';
 import { benchMeterDurable } from './meter';
+import { benchPayments } from './payments';
 import { benchTestClocks } from './test-clocks';
 import { benchUsageRead } from './usage-read';
 
@@ -23,6 +24,7 @@ const suites: [string, () => Promise<void>][] = [
   ['usage', () => benchUsageRead(url, smoke)],
   ['http', () => benchHttp(url, smoke)],
   ['test_clocks', () => benchTestClocks(url, smoke)],
+  ['payments', () => benchPayments(url, smoke)],
 ];
 for (const [name, run] of suites) {
   if (only && !only.includes(name)) continue;
