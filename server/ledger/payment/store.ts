@@ -62,4 +62,15 @@ export interface PaymentStore {
   completeWebhookEvent(provider: string, eventId: string, done: { processedAt: Date; outcome: WebhookOutcome; note: string | null; scope: Scope | null }): Promise<void>;
   /** Records a failed try; the event stays pending (and is tried again once `retryAt` passed). */
   failWebhookEvent(provider: string, eventId: string, error: string, retryAt: Date): Promise<void>;
+
+  // --- choosing and detaching methods (the hosted pages and paymentMethods.*) -------
+
+  /**
+   * Makes the method the customer's one default, in one transaction (every other method
+   * of the customer stops being so); null, and nothing changed, when the method is not the
+   * customer's or is detached.
+   */
+  setDefaultMethod(scope: Scope, customerId: CustomerId, id: PaymentMethodId): Promise<PaymentMethod | null>;
+  /** Marks an attached method detached at `at` (and no longer the default); null when it is unknown or detached already. */
+  detachMethod(scope: Scope, id: PaymentMethodId, at: Date): Promise<PaymentMethod | null>;
 }

@@ -112,5 +112,22 @@ export function createMemoryPaymentStore(): PaymentStore {
       if (!e) return;
       Object.assign(e, { lastError: error, lockedUntil: retryAt });
     },
+    async setDefaultMethod(scope, customerId, id) {
+      const m = methods.get(scope, id);
+      if (!m || m.customerId !== customerId || m.detachedAt !== null) return null;
+      for (const other of methods.find(scope, (r) => r.customerId === customerId && r.isDefault && r.id !== id)) {
+        methods.put(scope, { ...other, isDefault: false });
+      }
+      const updated = { ...m, isDefault: true };
+      methods.put(scope, updated);
+      return structuredClone(updated);
+    },
+    async detachMethod(scope, id, at) {
+      const m = methods.get(scope, id);
+      if (!m || m.detachedAt !== null) return null;
+      const updated = { ...m, isDefault: false, detachedAt: at };
+      methods.put(scope, updated);
+      return structuredClone(updated);
+    },
   };
 }

@@ -240,5 +240,30 @@ export function createPostgresPaymentStore(db: Database): PaymentStore {
     async failWebhookEvent(provider, eventId, error, retryAt) {
       await db.update(webhookEvents).set({ lastError: error, lockedUntil: retryAt }).where(inboxKey(provider, eventId));
     },
+    async setDefaultMethod(s, customerId, id) {
+      return db.transaction(async (tx) => {
+        // Lock the method first, so a concurrent detach cannot slip between the checks.
+        const [m] = await tx
+          .select()
+          .from(paymentMethods)
+          .where(inScope(paymentMethods, s, eq(paymentMethods.id, id), eq(paymentMethods.customerId, customerId), isNull(paymentMethods.detachedAt)))
+          .for('update');
+        if (!m) return null;
+        await tx
+          .update(paymentMethods)
+          .set({ isDefault: false })
+          .where(inScope(paymentMethods, s, eq(paymentMethods.customerId, customerId), eq(paymentMethods.isDefault, true)));
+        const [r] = await tx.update(paymentMethods).set({ isDefault: true }).where(inScope(paymentMethods, s, eq(paymentMethods.id, id))).returning();
+        return r ? toMethod(r) : null;
+      });
+    },
+    async detachMethod(s, id, at) {
+      const [r] = await db
+        .update(paymentMethods)
+        .set({ isDefault: false, detachedAt: at })
+        .where(inScope(paymentMethods, s, eq(paymentMethods.id, id), isNull(paymentMethods.detachedAt)))
+        .returning();
+      return r ? toMethod(r) : null;
+    },
   };
 }
