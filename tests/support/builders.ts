@@ -29,6 +29,8 @@ export function customerRow(overrides: Partial<Customer> = {}): Customer {
     taxId: null,
     metadata: { segment: 'enterprise', 'crm.id': '0012' },
     testClockId: null,
+    collectionMethod: null,
+    daysUntilDue: null,
     createdAt: AT,
     updatedAt: AT,
     ...overrides,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COLLECTION_METHODS, type CollectionMethod } from '../payment/types';
 import { countryCode, idSchema, metadataSchema, requiredText, text, type CustomerId } from '../types';
 
 /** A customer of a tenant's app: who subscribes, is billed and pays. */
@@ -27,6 +28,14 @@ export interface Customer {
    * clock's time. Set at creation, never changed.
    */
   testClockId: import('../types').TestClockId | null;
+  /**
+   * How the customer's invoices are collected; null: the automatic choice (charged when
+   * the customer has a default payment method and the scope does not send invoices,
+   * else sent).
+   */
+  collectionMethod: CollectionMethod | null;
+  /** For sent invoices: days from finalization until due; null: the scope's setting (30 by default). */
+  daysUntilDue: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -54,6 +63,8 @@ const fields = {
   taxStatus: z.enum(TAX_STATUSES),
   taxId: requiredText(50, { trim: true }),
   metadata: metadataSchema,
+  collectionMethod: z.enum(COLLECTION_METHODS),
+  daysUntilDue: z.number().int().min(0).max(365),
 };
 
 export const createCustomerSchema = z.object({
@@ -66,6 +77,8 @@ export const createCustomerSchema = z.object({
   taxStatus: fields.taxStatus.default('taxable'),
   taxId: fields.taxId.nullable().default(null),
   metadata: fields.metadata.default({}),
+  collectionMethod: fields.collectionMethod.nullable().default(null),
+  daysUntilDue: fields.daysUntilDue.nullable().default(null),
   /** A test clock of the scope (`clk_…`) to create the customer on; test scopes only. */
   testClockId: idSchema('testClock').nullable().default(null),
 });
@@ -82,6 +95,8 @@ export const updateCustomerSchema = z
     taxStatus: fields.taxStatus,
     taxId: fields.taxId.nullable(),
     metadata: fields.metadata,
+    collectionMethod: fields.collectionMethod.nullable(),
+    daysUntilDue: fields.daysUntilDue.nullable(),
   })
   .partial()
   .strict();

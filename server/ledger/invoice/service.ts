@@ -117,6 +117,12 @@ export class InvoiceService {
       voidedAt: null,
       voidReason: null,
       markedUncollectibleAt: null,
+      collectionMethod: 'charge_automatically',
+      dueAt: null,
+      pastDueAt: null,
+      attemptCount: 0,
+      nextPaymentAttemptAt: null,
+      creditRefunded: 0,
       createdAt: now,
       updatedAt: now,
     };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Address } from '../customer/types';
+import type { CollectionMethod } from '../payment/types';
 import type { TierCharge } from '../plan/pricing';
 import type { PriceOverrides } from '../subscription/types';
 import { requiredText, text, type CouponId, type Currency, type CustomerId, type Id, type InvoiceId, type PlanId, type SubscriptionId } from '../types';
@@ -124,7 +125,11 @@ export interface Invoice {
   tax: number;
   /** subtotal − discount + tax (exclusive tax); subtotal − discount when the tax is included. */
   total: number;
-  /** Credit from earlier invoices of the subscription taken off this one (at finalization). */
+  /**
+   * The customer's credit balance (in this currency) taken off this one at finalization:
+   * credit left by earlier invoices with negative totals (a final invoice after "cancel
+   * now with prorate", a downgrade's prorations), of any of the customer's subscriptions.
+   */
   creditApplied: number;
   /** Σ credit notes. */
   credited: number;
@@ -145,6 +150,28 @@ export interface Invoice {
   voidedAt: Date | null;
   voidReason: string | null;
   markedUncollectibleAt: Date | null;
+  /**
+   * How it is collected, decided at finalization: `charge_automatically` (the customer's
+   * default payment method is charged at once, and retried by dunning) or `send_invoice`
+   * (the customer pays it by `dueAt`). A draft says `charge_automatically` until then.
+   */
+  collectionMethod: CollectionMethod;
+  /** When payment is due: the finalization for automatic charges, N days after it for sent invoices. */
+  dueAt: Date | null;
+  /**
+   * When it was found past due, once: a sent invoice whose due date passed unpaid, or an
+   * automatic charge's first failure (dunning's retries are counted from it).
+   */
+  pastDueAt: Date | null;
+  /** Automatic charges that failed so far (manual collections are not counted): dunning's position. */
+  attemptCount: number;
+  /** When dunning charges it next; null: no automatic charge planned. */
+  nextPaymentAttemptAt: Date | null;
+  /**
+   * Of a credit invoice (a negative total), the part refunded through the provider
+   * instead of being kept as the customer's balance (recordCreditRefund).
+   */
+  creditRefunded: number;
   createdAt: Date;
   updatedAt: Date;
 }

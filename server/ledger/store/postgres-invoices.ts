@@ -51,6 +51,12 @@ const toInvoice = (r: Row): Invoice => ({
   voidedAt: r.voidedAt,
   voidReason: r.voidReason,
   markedUncollectibleAt: r.markedUncollectibleAt,
+  collectionMethod: r.collectionMethod,
+  dueAt: r.dueAt,
+  pastDueAt: r.pastDueAt,
+  attemptCount: r.attemptCount,
+  nextPaymentAttemptAt: r.nextPaymentAttemptAt,
+  creditRefunded: r.creditRefunded,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });

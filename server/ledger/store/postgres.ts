@@ -45,6 +45,8 @@ const toCustomer = (r: typeof customers.$inferSelect): Customer => ({
   taxId: r.taxId,
   metadata: r.metadata,
   testClockId: (r.testClockId as TestClockId | null) ?? null,
+  collectionMethod: r.collectionMethod ?? null,
+  daysUntilDue: r.daysUntilDue ?? null,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
