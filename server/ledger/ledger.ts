@@ -10,6 +10,9 @@ import { EntitlementService, type EntitlementOptions } from './entitlement/servi
 import type { EntitlementResult } from './entitlement/types';
 import { MeterService } from './meter/service';
 import type { MeterConfig } from './meter/types';
+import { HostedLinks, type HostedOptions } from './payment/hosted';
+import { HostedPages } from './payment/hosted-pages';
+import { PaymentMethods } from './payment/methods';
 import type { PaymentProvider } from './payment/provider';
 import { createSandboxProvider, type SandboxOptions } from './payment/sandbox';
 import { PaymentService, type Collection } from './payment/service';
@@ -48,6 +51,12 @@ export interface LedgerOptions {
   sandbox?: SandboxOptions;
   /** The webhook inbox's lease, batch and retry delay. */
   webhooks?: WebhookOptions;
+  /**
+   * The hosted pages' links (pay an invoice, the sandbox's add-a-card and 3-D Secure
+   * pages): the secret their tokens are signed with (random per engine when omitted, so
+   * links die at a restart) and the app's public URL they start with.
+   */
+  hosted?: HostedOptions & { merchantName?: (scope: Scope) => string };
 }
 
 /**
@@ -73,6 +82,17 @@ export interface Ledger {
    * pending, `whenIdle()`, `event(provider, id)`.
    */
   readonly webhooks: WebhookInbox;
+  /**
+   * A customer's saved payment methods: `list`, `setDefault`, `detach`, and
+   * `createSetupSession` (a hosted set-up of a new one through the scope's provider).
+   */
+  readonly paymentMethods: PaymentMethods;
+  /**
+   * The hosted pages: `invoiceUrl(scope, invoiceId)` (the pay page's signed link), and
+   * the token-authorized operations the app's pages call (`invoice`, `pay`, `setup`,
+   * `addCard`, `confirmation`, `authenticate`); `links` signs and reads the tokens.
+   */
+  readonly hosted: HostedPages;
   /** `payments.collect`: charges the invoice's amount due now (paid at once when nothing is due). */
   collectPayment(scope: Scope, invoiceId: string): Promise<Collection>;
   /**
@@ -135,12 +155,21 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   const coupons = new CouponService(ctx);
   const invoices = new InvoiceService(ctx, taxRates, options.invoices);
   const billing = new BillingCycle(ctx, invoices, testClocks, scopes);
-  const providers = new Map<string, PaymentProvider>([['sandbox', createSandboxProvider(options.sandbox)]]);
+  const links = new HostedLinks(clock, options.hosted);
+  // The sandbox's hosted pages are this app's, behind signed links.
+  const sandbox = createSandboxProvider({
+    actionUrl: (providerPaymentId, charge) => links.confirmUrl(charge.scope, charge.invoiceId, providerPaymentId),
+    setupUrl: (scope, customer, urls) => links.setupUrl(scope, customer.id, urls),
+    ...options.sandbox,
+  });
+  const providers = new Map<string, PaymentProvider>([['sandbox', sandbox]]);
   for (const p of options.providers ?? []) providers.set(p.name, p);
   const defaultProvider = options.defaultPaymentProvider ?? 'sandbox';
   if (!providers.has(defaultProvider)) throw invalid(`the default payment provider "${defaultProvider}" is not among the providers given`);
   const payments = new PaymentService(ctx, invoices, scopes, providers, defaultProvider);
   const webhooks = new WebhookInbox(ctx, payments, scopes, providers, options.webhooks);
+  const paymentMethods = new PaymentMethods(ctx, payments, providers);
+  const hosted = new HostedPages(ctx, links, invoices, payments, paymentMethods, webhooks, providers, options.hosted?.merchantName);
   await ctx.plugins.emit('onInit');
   let stopped: Promise<void> | null = null;
   return {
@@ -152,6 +181,8 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     invoices,
     payments,
     webhooks,
+    paymentMethods,
+    hosted,
     collectPayment: (scope, invoiceId) => payments.collect(scope, invoiceId),
     billing,
     runBillingCycle: (scope, now) => billing.run(scope, now),

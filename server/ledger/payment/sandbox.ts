@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { illegalState, invalid, type Scope } from '../types';
 import { chargeMetadata, type WebhookDelivery } from './events';
+import type { Customer } from '../customer/types';
 import type { ChargeResult, PaymentProvider, ProviderEvent, ProviderMethod, RefundResult } from './provider';
 
 /**
@@ -83,9 +84,24 @@ const FAILURES: Partial<Record<SandboxBehaviour, { code: string; reason: string 
   fails_on_charge: { code: 'card_declined', reason: 'Your card was declined.' },
 };
 
+/** Stripe's code and message when the customer fails 3-D Secure. */
+export const AUTHENTICATION_FAILURE = {
+  code: 'payment_intent_authentication_failure',
+  reason: 'We are unable to authenticate your payment method. Please choose a different payment method and try again.',
+} as const;
+
 export interface SandboxOptions {
-  /** Where the customer confirms a payment that requires action (the hosted page, later). */
-  actionUrl?: (providerPaymentId: string) => string;
+  /**
+   * Where the customer confirms a payment that requires action: the engine passes the
+   * signed URL of its hosted confirmation page (server/ledger/payment/hosted.ts);
+   * `/sandbox/confirm/<id>` when the sandbox is used on its own.
+   */
+  actionUrl?: (providerPaymentId: string, charge: { scope: Scope; invoiceId: string }) => string;
+  /**
+   * The sandbox's hosted add-a-card page for a customer (`startSetup`): the engine passes
+   * its signed set-up URL. Without it `startSetup` is refused.
+   */
+  setupUrl?: (scope: Scope, customer: Customer, urls: { successUrl: string; cancelUrl: string }) => string;
   /**
    * The secret its webhooks are signed with (HMAC-SHA256). Random per sandbox when
    * omitted: enough for one process; give every instance the same one when several
@@ -119,6 +135,13 @@ export interface SandboxProvider extends PaymentProvider {
    * delivery. `invalid` for a payment the sandbox never charged.
    */
   confirm(providerPaymentId: string): WebhookDelivery;
+  /**
+   * The customer failed 3-D Secure on the sandbox's page: the charge is now failed
+   * (`payment_intent_authentication_failure`, as Stripe's test page's "Fail"), and the
+   * signed `payment_intent.payment_failed` is returned for delivery. `invalid` for a
+   * payment the sandbox never charged; `illegal_state` unless it requires action.
+   */
+  failAuthentication(providerPaymentId: string): WebhookDelivery;
   /** A signed event about one of its charges, as the sandbox would send it (for tests and the hosted pages). */
   eventFor(providerPaymentId: string, type: SandboxEventType): WebhookDelivery;
   /** Signs any raw body with the sandbox's secret (at `timestampS`, now by default): the headers to send with it. */
@@ -152,9 +175,14 @@ const sandboxEventSchema = z.object({
 export function createSandboxProvider(options: SandboxOptions = {}): SandboxProvider {
   const charges = new Map<string, ChargeResult>();
   /** Its charges by its own id: the key and the metadata (scope, invoice) its events carry. */
-  const byPaymentId = new Map<string, { idempotencyKey: string; metadata: Record<string, string> }>();
+  const byPaymentId = new Map<string, { idempotencyKey: string; metadata: Record<string, string>; scope: Scope; invoiceId: string }>();
   const refunds = new Map<string, RefundResult>();
   const actionUrl = options.actionUrl ?? ((id: string) => `/sandbox/confirm/${id}`);
+  /** The confirmation URL of one of its charges, from what it recorded at the charge. */
+  const actionUrlOf = (providerPaymentId: string) => {
+    const charge = byPaymentId.get(providerPaymentId);
+    return charge ? actionUrl(providerPaymentId, { scope: charge.scope, invoiceId: charge.invoiceId }) : `/sandbox/confirm/${providerPaymentId}`;
+  };
   const secret = options.webhookSecret ?? randomBytes(32).toString('hex');
   const toleranceS = options.toleranceS ?? 300;
   const nowS = () => Math.floor((options.nowMs ?? Date.now)() / 1000);
@@ -170,7 +198,7 @@ export function createSandboxProvider(options: SandboxOptions = {}): SandboxProv
     if (type === 'payment_intent.payment_failed') {
       object.last_payment_error = result?.status === 'failed' ? { code: result.code, message: result.reason } : { code: 'card_declined', message: 'Your card was declined.' };
     }
-    if (type === 'payment_intent.requires_action') object.next_action = { redirect_to_url: { url: actionUrl(providerPaymentId) } };
+    if (type === 'payment_intent.requires_action') object.next_action = { redirect_to_url: { url: actionUrlOf(providerPaymentId) } };
     const body = JSON.stringify({ id: id('evt_sandbox'), object: 'event', type, created: nowS(), data: { object } });
     return { body, headers: sign(body) };
   }
@@ -225,7 +253,7 @@ export function createSandboxProvider(options: SandboxOptions = {}): SandboxProv
       }
       case 'payment_intent.requires_action': {
         const pi = needObject();
-        return [{ ...base, type: 'payment.requires_action', providerPaymentId: pi.id, url: pi.next_action?.redirect_to_url.url ?? actionUrl(pi.id), metadata: pi.metadata }];
+        return [{ ...base, type: 'payment.requires_action', providerPaymentId: pi.id, url: pi.next_action?.redirect_to_url.url ?? actionUrlOf(pi.id), metadata: pi.metadata }];
       }
       default:
         return [{ ...base, type: 'ignored', metadata: o?.metadata ?? {} }];
@@ -238,8 +266,9 @@ export function createSandboxProvider(options: SandboxOptions = {}): SandboxProv
     async ensureCustomer(_scope, customer) {
       return { providerCustomerId: `sandbox_${customer.id}` };
     },
-    async startSetup() {
-      throw illegalState("the sandbox's hosted set-up page is not built yet: attach a test card with payments.sandbox.attachCard");
+    async startSetup(scope, customer, urls) {
+      if (!options.setupUrl) throw illegalState("this sandbox has no hosted set-up page: attach a test card with payments.sandbox.attachCard");
+      return { url: options.setupUrl(scope, customer, urls) };
     },
     async listMethods() {
       // The sandbox keeps no methods of its own: the engine's records are the only copy.
@@ -256,10 +285,10 @@ export function createSandboxProvider(options: SandboxOptions = {}): SandboxProv
       const result: ChargeResult = failure
         ? { status: 'failed', providerPaymentId: paymentId, ...failure }
         : behaviour === 'requires_action'
-          ? { status: 'requires_action', providerPaymentId: paymentId, url: actionUrl(paymentId) }
+          ? { status: 'requires_action', providerPaymentId: paymentId, url: actionUrl(paymentId, { scope, invoiceId: invoice.id }) }
           : { status: 'succeeded', providerPaymentId: paymentId };
       charges.set(idempotencyKey, result);
-      byPaymentId.set(paymentId, { idempotencyKey, metadata: chargeMetadata(scope, invoice, idempotencyKey) });
+      byPaymentId.set(paymentId, { idempotencyKey, metadata: chargeMetadata(scope, invoice, idempotencyKey), scope, invoiceId: invoice.id });
       return result;
     },
     async refund(_scope, { idempotencyKey }) {
@@ -280,6 +309,16 @@ export function createSandboxProvider(options: SandboxOptions = {}): SandboxProv
       }
       charges.set(charge.idempotencyKey, { status: 'succeeded', providerPaymentId });
       return eventFor(providerPaymentId, 'payment_intent.succeeded');
+    },
+    failAuthentication(providerPaymentId) {
+      const charge = byPaymentId.get(providerPaymentId);
+      if (!charge) throw invalid(`the sandbox made no payment ${providerPaymentId}`);
+      const result = charges.get(charge.idempotencyKey);
+      if (result?.status !== 'requires_action' && !(result?.status === 'failed' && result.code === AUTHENTICATION_FAILURE.code)) {
+        throw illegalState(`sandbox payment ${providerPaymentId} is ${result?.status ?? 'unknown'}: only a payment that requires action can fail authentication`);
+      }
+      charges.set(charge.idempotencyKey, { status: 'failed', providerPaymentId, ...AUTHENTICATION_FAILURE });
+      return eventFor(providerPaymentId, 'payment_intent.payment_failed');
     },
     eventFor,
     sign,
