@@ -292,6 +292,7 @@ describe('payment settings', () => {
       daysUntilDue: 30,
       retrySchedule: [3, 5, 7],
       finalPolicy: 'unpaid',
+      finalInvoiceCredit: 'balance',
     });
     // An unregistered scope is live, and the sandbox serves test scopes only.
     const err = await rejectsWith(ledger.payments.providerFor(uniqueScope()), 'illegal_state');

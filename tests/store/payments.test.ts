@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Payment, PaymentAttempt, PaymentMethod } from '../../server/ledger/payment/types';
+import type { Payment, PaymentAttempt, PaymentMethod, Refund } from '../../server/ledger/payment/types';
 import { DEFAULT_PAYMENT_SETTINGS } from '../../server/ledger/payment/types';
 import { currency, newId, type Scope } from '../../server/ledger/types';
 import { AT } from '../support/builders';
@@ -49,6 +49,29 @@ function paymentRow(overrides: Partial<Payment> = {}): Payment {
     failureCode: null,
     failureMessage: null,
     actionUrl: null,
+    amountRefunded: 0,
+    dispute: null,
+    createdAt: AT,
+    updatedAt: AT,
+    ...overrides,
+  };
+}
+
+function refundRow(p: Payment, overrides: Partial<Refund> = {}): Refund {
+  return {
+    id: newId('refund'),
+    paymentId: p.id,
+    invoiceId: p.invoiceId,
+    customerId: p.customerId,
+    creditNoteId: null,
+    amount: 1000,
+    currency: p.currency,
+    status: 'pending',
+    provider: p.provider,
+    providerRefundId: null,
+    reason: 'billing_error',
+    idempotencyKey: `cn_${Math.random().toString(16).slice(2)}:refund`,
+    failureMessage: null,
     createdAt: AT,
     updatedAt: AT,
     ...overrides,
@@ -79,7 +102,7 @@ describe.each(storeFactories())('$name store: payments', (factory) => {
   it('settings: none until put; put twice keeps the last; another app of the tenant has none', async () => {
     expect(await payments().getSettings(s)).toBeNull();
     await payments().putSettings(s, DEFAULT_PAYMENT_SETTINGS);
-    const custom = { provider: 'stripe', collectionMethod: 'send_invoice' as const, daysUntilDue: 14, retrySchedule: [1, 2], finalPolicy: 'canceled' as const };
+    const custom = { provider: 'stripe', collectionMethod: 'send_invoice' as const, daysUntilDue: 14, retrySchedule: [1, 2], finalPolicy: 'canceled' as const, finalInvoiceCredit: 'refund' as const };
     await payments().putSettings(s, custom);
     expect(await payments().getSettings(s)).toEqual(custom);
     expect(await payments().getSettings(otherAppOf(s))).toBeNull();
@@ -168,5 +191,117 @@ describe.each(storeFactories())('$name store: payments', (factory) => {
     expect(await payments().transitionPayment(other, p.id, ['pending'], { status: 'canceled', updatedAt: later(1) })).toBeNull();
     // The same idempotency key in another scope is another payment.
     await payments().insertPayment(other, { ...p, id: newId('payment') });
+  });
+  it('amountRefunded: raised only while it stays within 0…amount (4900: 1000 + 3900 fit, 1 more does not), lowered back, never below 0', async () => {
+    const p = paymentRow({ status: 'succeeded' });
+    await payments().insertPayment(s, p);
+    expect(await payments().addRefunded(s, p.id, 1000, later(1))).toMatchObject({ amountRefunded: 1000, updatedAt: later(1) });
+    expect(await payments().addRefunded(s, p.id, 3901, later(2))).toBeNull();
+    expect(await payments().addRefunded(s, p.id, 3900, later(3))).toMatchObject({ amountRefunded: 4900 });
+    expect(await payments().addRefunded(s, p.id, 1, later(4))).toBeNull();
+    expect(await payments().addRefunded(s, p.id, -1000, later(5))).toMatchObject({ amountRefunded: 3900 });
+    expect(await payments().addRefunded(s, p.id, -3901, later(6))).toBeNull();
+    expect(await payments().getPayment(s, p.id)).toMatchObject({ amountRefunded: 3900, updatedAt: later(5) });
+    expect(await payments().addRefunded(otherAppOf(s), p.id, 1, later(7))).toBeNull();
+  });
+
+  it('amountRefunded: ten refunds of 1000 racing on a payment of 4900: four fit, the total stays 4000', async () => {
+    const p = paymentRow({ status: 'succeeded' });
+    await payments().insertPayment(s, p);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => payments().addRefunded(s, p.id, 1000, later(i))));
+    expect(results.filter((r) => r !== null)).toHaveLength(4);
+    expect((await payments().getPayment(s, p.id))!.amountRefunded).toBe(4000);
+  });
+
+  it('a dispute is recorded on a succeeded payment and read back', async () => {
+    const p = paymentRow({ status: 'succeeded', providerPaymentId: 'pi_1' });
+    await payments().insertPayment(s, p);
+    const dispute = { providerDisputeId: 'dp_1', reason: 'fraudulent', status: 'needs_response', createdAt: AT.toISOString() };
+    expect(await payments().transitionPayment(s, p.id, ['succeeded'], { status: 'succeeded', dispute, updatedAt: later(1) })).toMatchObject({ dispute });
+    expect((await payments().getPayment(s, p.id))!.dispute).toEqual(dispute);
+  });
+
+  it('refunds: inserted once per idempotency key (the second insert returns the first), listed by payment and invoice, found by key and provider ref', async () => {
+    const p = paymentRow({ status: 'succeeded' });
+    await payments().insertPayment(s, p);
+    const r1 = refundRow(p);
+    expect(await payments().insertRefund(s, r1)).toEqual({ refund: r1, created: true });
+    expect(await payments().insertRefund(s, { ...refundRow(p), idempotencyKey: r1.idempotencyKey, amount: 2000 })).toEqual({ refund: r1, created: false });
+    const r2 = refundRow(p, { amount: 500, createdAt: later(1), updatedAt: later(1) });
+    await payments().insertRefund(s, r2);
+    expect(await payments().getRefund(s, r1.id)).toEqual(r1);
+    expect(await payments().getRefundByKey(s, r2.idempotencyKey)).toEqual(r2);
+    expect((await payments().listRefundsByPayment(s, p.id)).map((r) => r.amount)).toEqual([1000, 500]);
+    expect((await payments().listRefundsByInvoice(s, p.invoiceId)).map((r) => r.id)).toEqual([r1.id, r2.id]);
+    expect((await payments().listPendingRefunds(s, 10)).map((r) => r.id)).toEqual([r1.id, r2.id]);
+
+    const done = await payments().transitionRefund(s, r1.id, ['pending'], { status: 'succeeded', providerRefundId: 're_1', updatedAt: later(2) });
+    expect(done).toEqual({ ...r1, status: 'succeeded', providerRefundId: 're_1', updatedAt: later(2) });
+    expect(await payments().findRefundByProviderRef(s, p.provider, 're_1')).toEqual(done);
+    expect(await payments().findRefundByProviderRef(s, 'stripe', 're_1')).toBeNull();
+    // Forward only: a succeeded refund is not pending any more.
+    expect(await payments().transitionRefund(s, r1.id, ['pending'], { status: 'canceled', updatedAt: later(3) })).toBeNull();
+    // A provider ref is another refund's: conflict, nothing changes.
+    await rejectsWith(payments().transitionRefund(s, r2.id, ['pending'], { status: 'succeeded', providerRefundId: 're_1', updatedAt: later(3) }), 'conflict');
+    expect(await payments().getRefund(s, r2.id)).toEqual(r2);
+    expect((await payments().listPendingRefunds(s, 10)).map((r) => r.id)).toEqual([r2.id]);
+    // Nothing crosses the scope.
+    const other = otherAppOf(s);
+    expect(await payments().getRefund(other, r1.id)).toBeNull();
+    expect(await payments().findRefundByProviderRef(other, p.provider, 're_1')).toBeNull();
+    expect(await payments().listRefundsByInvoice(other, p.invoiceId)).toEqual([]);
+    expect(await payments().transitionRefund(other, r2.id, ['pending'], { status: 'failed', updatedAt: later(4) })).toBeNull();
+    expect((await payments().insertRefund(other, { ...r1, status: 'pending', providerRefundId: null })).created).toBe(true);
+  });
+
+  it('provider customers: put once (the first id stands), found by the provider id within the scope only, marked deleted once', async () => {
+    const cust = customerId();
+    const row = { customerId: cust, provider: 'stripe', providerCustomerId: `cus_${Math.random().toString(16).slice(2)}`, createdAt: AT, deletedAt: null };
+    expect(await payments().getProviderCustomer(s, cust, 'stripe')).toBeNull();
+    expect(await payments().putProviderCustomer(s, row)).toEqual(row);
+    expect(await payments().putProviderCustomer(s, { ...row, providerCustomerId: 'cus_other', createdAt: later(1) })).toEqual(row);
+    expect(await payments().getProviderCustomer(s, cust, 'stripe')).toEqual(row);
+    expect(await payments().getProviderCustomer(s, cust, 'paddle')).toBeNull();
+    expect(await payments().findProviderCustomer(s, 'stripe', row.providerCustomerId)).toEqual(row);
+    // Another customer of the scope cannot take the same provider id.
+    await rejectsWith(payments().putProviderCustomer(s, { ...row, customerId: customerId() }), 'conflict');
+    const other = otherAppOf(s);
+    expect(await payments().findProviderCustomer(other, 'stripe', row.providerCustomerId)).toBeNull();
+    expect(await payments().markProviderCustomerDeleted(other, 'stripe', row.providerCustomerId, later(2))).toBeNull();
+    expect(await payments().markProviderCustomerDeleted(s, 'stripe', row.providerCustomerId, later(2))).toEqual({ ...row, deletedAt: later(2) });
+    expect(await payments().markProviderCustomerDeleted(s, 'stripe', row.providerCustomerId, later(3))).toEqual({ ...row, deletedAt: later(2) });
+  });
+
+  it('methods: found by provider ref (detached too); details updated; detaching the default leaves no default', async () => {
+    const m = methodRow({ isDefault: true });
+    await payments().insertMethod(s, m);
+    expect(await payments().findMethodByProviderRef(s, m.provider, m.providerRef)).toEqual(m);
+    expect(await payments().updateMethodDetails(s, m.id, { expMonth: 3, expYear: 2033 })).toEqual({ ...m, expMonth: 3, expYear: 2033 });
+    const detached = await payments().updateMethodDetails(s, m.id, { detachedAt: later(1) });
+    expect(detached).toEqual({ ...m, expMonth: 3, expYear: 2033, detachedAt: later(1), isDefault: false });
+    expect(await payments().defaultMethod(s, m.customerId)).toBeNull();
+    expect(await payments().findMethodByProviderRef(s, m.provider, m.providerRef)).toEqual(detached);
+    expect(await payments().findMethodByProviderRef(otherAppOf(s), m.provider, m.providerRef)).toBeNull();
+    expect(await payments().updateMethodDetails(otherAppOf(s), m.id, { expYear: 2040 })).toBeNull();
+  });
+
+  it('reconcile: the scopes with a pending payment or refund, in scope order, paged; their pending payments oldest first', async () => {
+    const t = `t-rec-${Math.random().toString(16).slice(2, 10)}`;
+    const [a, b, c] = ['a-1', 'a-2', 'a-3'].map((app) => ({ tenantId: t, appId: app }) as Scope);
+    const older = paymentRow({ createdAt: later(-1000) });
+    const newer = paymentRow({ createdAt: later(0) });
+    await payments().insertPayment(a!, newer);
+    await payments().insertPayment(a!, older);
+    await payments().insertPayment(a!, paymentRow({ status: 'succeeded' }));
+    const settled = paymentRow({ status: 'succeeded' });
+    await payments().insertPayment(b!, settled); // nothing pending in b
+    const forRefund = paymentRow({ status: 'succeeded' });
+    await payments().insertPayment(c!, forRefund);
+    await payments().insertRefund(c!, refundRow(forRefund));
+    const ours = async (after?: Scope) => (await payments().scopesWithPendingWork(10_000, after)).filter((x) => x.tenantId === t);
+    expect(await ours()).toEqual([a, c]);
+    expect(await ours(a)).toEqual([c]);
+    expect((await payments().listPendingPayments(a!, 10)).map((p) => p.id)).toEqual([older.id, newer.id]);
+    expect(await payments().listPendingPayments(b!, 10)).toEqual([]);
   });
 });

@@ -301,6 +301,8 @@ export class PaymentService {
       failureCode: null,
       failureMessage: null,
       actionUrl: null,
+      amountRefunded: 0,
+      dispute: null,
       createdAt: at,
       updatedAt: at,
     };

@@ -1,6 +1,6 @@
-import type { CustomerId, InvoiceId, PageRequest, PaymentId, PaymentMethodId, Scope } from '../types';
+import type { CustomerId, InvoiceId, PageRequest, PaymentId, PaymentMethodId, RefundId, Scope } from '../types';
 import type { WebhookEventRecord, WebhookOutcome } from './events';
-import type { Payment, PaymentAttempt, PaymentMethod, PaymentSettings, PaymentStatus } from './types';
+import type { Payment, PaymentAttempt, PaymentMethod, PaymentSettings, PaymentStatus, ProviderCustomer, Refund, RefundStatus } from './types';
 
 /**
  * What payments need from storage. Every method takes the scope. The invariants the
@@ -43,6 +43,70 @@ export interface PaymentStore {
   insertAttempt(scope: Scope, attempt: PaymentAttempt): Promise<void>;
   /** Oldest first. */
   listAttempts(scope: Scope, paymentId: PaymentId): Promise<PaymentAttempt[]>;
+
+  // --- refunds, disputes, provider customers -----------------------------------------
+
+  /**
+   * Raises (or, with a negative `delta`, lowers) the payment's `amountRefunded` only if it
+   * stays within 0…amount, in one conditional write: two refunds racing can never refund
+   * more than was paid. Null when it would not (or the payment is not in the scope).
+   */
+  addRefunded(scope: Scope, paymentId: PaymentId, delta: number, updatedAt: Date): Promise<Payment | null>;
+
+  /** Inserts a refund once per idempotency key: `created: false` and the stored one when the key exists. */
+  insertRefund(scope: Scope, refund: Refund): Promise<{ refund: Refund; created: boolean }>;
+  getRefund(scope: Scope, id: RefundId): Promise<Refund | null>;
+  getRefundByKey(scope: Scope, idempotencyKey: string): Promise<Refund | null>;
+  findRefundByProviderRef(scope: Scope, provider: string, providerRefundId: string): Promise<Refund | null>;
+  /** Oldest first. */
+  listRefundsByPayment(scope: Scope, paymentId: PaymentId): Promise<Refund[]>;
+  /** Oldest first. */
+  listRefundsByInvoice(scope: Scope, invoiceId: InvoiceId): Promise<Refund[]>;
+  /** The scope's pending refunds, oldest first (the reconcile pass sends those the provider never answered again). */
+  listPendingRefunds(scope: Scope, limit: number): Promise<Refund[]>;
+  /**
+   * Moves a refund from one of `from` to `patch.status` (or, when `patch.status` is in
+   * `from`, rewrites it in place: a pending refund's provider id); null when it was in none.
+   */
+  transitionRefund(
+    scope: Scope,
+    id: RefundId,
+    from: readonly RefundStatus[],
+    patch: Partial<Pick<Refund, 'providerRefundId' | 'failureMessage'>> & { status: RefundStatus; updatedAt: Date },
+  ): Promise<Refund | null>;
+
+  getProviderCustomer(scope: Scope, customerId: CustomerId, provider: string): Promise<ProviderCustomer | null>;
+  /**
+   * Records the customer's id at the provider once: the stored row when the customer has
+   * one there already (the first stands). `conflict` when that provider id belongs to
+   * another customer of the scope.
+   */
+  putProviderCustomer(scope: Scope, row: ProviderCustomer): Promise<ProviderCustomer>;
+  findProviderCustomer(scope: Scope, provider: string, providerCustomerId: string): Promise<ProviderCustomer | null>;
+  /** Sets `deletedAt` (once: a second call keeps the first time); null when the scope has no such provider customer. */
+  markProviderCustomerDeleted(scope: Scope, provider: string, providerCustomerId: string, at: Date): Promise<ProviderCustomer | null>;
+
+  /** A method by the provider's reference, attached or detached. */
+  findMethodByProviderRef(scope: Scope, provider: string, providerRef: string): Promise<PaymentMethod | null>;
+  /**
+   * What a provider's webhook says about a method: new expiry or brand, or detached
+   * (a detached method stops being the default). Null when the scope has no such method.
+   */
+  updateMethodDetails(
+    scope: Scope,
+    id: PaymentMethodId,
+    patch: Partial<Pick<PaymentMethod, 'brand' | 'last4' | 'expMonth' | 'expYear' | 'detachedAt'>>,
+  ): Promise<PaymentMethod | null>;
+
+  // --- reconcile ---------------------------------------------------------------------
+
+  /**
+   * Deployment-level, like the billing schedule's search for due work: the scopes with a
+   * `pending` payment or refund, in (tenant, app) order after `after`, at most `limit`.
+   */
+  scopesWithPendingWork(limit: number, after?: Scope): Promise<Scope[]>;
+  /** The scope's `pending` payments, oldest first (their age is judged at each customer's time). */
+  listPendingPayments(scope: Scope, limit: number): Promise<Payment[]>;
 
   // --- the webhook inbox -------------------------------------------------------------
   // Deployment-level, not per scope (the documented exception, db/schema-webhooks.ts):

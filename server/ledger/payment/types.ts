@@ -8,6 +8,7 @@ import {
   type PaymentAttemptId,
   type PaymentId,
   type PaymentMethodId,
+  type RefundId,
 } from '../types';
 
 /**
@@ -60,8 +61,84 @@ export interface Payment {
   failureMessage: string | null;
   /** Where the customer confirms the payment (3-D Secure), while `requires_action`. */
   actionUrl: string | null;
+  /**
+   * Minor units refunded or being refunded (refunds succeeded or pending); never more
+   * than `amount`: the store raises it only while it stays ≤ amount, and a refund that
+   * fails gives its amount back.
+   */
+  amountRefunded: number;
+  /** A dispute (chargeback) the provider reported on this payment, if any. */
+  dispute: PaymentDispute | null;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** A dispute as the provider reported it (`createdAt`: ISO 8601, when Ledger recorded it). */
+export interface PaymentDispute {
+  providerDisputeId: string;
+  reason: string;
+  status: string;
+  createdAt: string;
+}
+
+/**
+ * Refunds, all or part of a succeeded payment, through the provider that charged it:
+ *
+ *   pending ──▶ succeeded ──▶ failed          (a bank can return a refund after it succeeded)
+ *      └──────▶ failed | canceled
+ *
+ * A refund is sent with its idempotency key (`<credit note id>:refund`, or
+ * `<final invoice id>:credit-refund:<payment id>`), so sending it again after a timeout
+ * refunds once. Its amount counts in the payment's `amountRefunded` while it is pending
+ * or succeeded; a failed or canceled refund gives it back.
+ */
+export const REFUND_STATUSES = ['pending', 'succeeded', 'failed', 'canceled'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+
+export const REFUND_TRANSITIONS: Record<RefundStatus, readonly RefundStatus[]> = {
+  pending: ['succeeded', 'failed', 'canceled'],
+  succeeded: ['failed'],
+  failed: [],
+  canceled: [],
+};
+
+/** The states a refund may have been in to move to `to`. */
+export const refundStatesBefore = (to: RefundStatus): RefundStatus[] => REFUND_STATUSES.filter((s) => REFUND_TRANSITIONS[s].includes(to));
+
+export interface Refund {
+  id: RefundId;
+  paymentId: PaymentId;
+  invoiceId: InvoiceId;
+  customerId: CustomerId;
+  /** The credit note it pays out; null for a final invoice's credit refunded. */
+  creditNoteId: string | null;
+  /** Minor units in `currency` (the payment's). */
+  amount: number;
+  currency: Currency;
+  status: RefundStatus;
+  provider: string;
+  /** The provider's id of the refund (Stripe's `re_…`), once it answered. */
+  providerRefundId: string | null;
+  /** Why: the credit note's reason, or `final_invoice_credit`. */
+  reason: string | null;
+  idempotencyKey: string;
+  failureMessage: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/**
+ * A customer's id at a provider (Stripe's `cus_…`), recorded once when the provider's
+ * `ensureCustomer` answers through the engine. A webhook about a provider customer (its
+ * payment methods, its deletion) is applied only in the scope whose row names it.
+ */
+export interface ProviderCustomer {
+  customerId: CustomerId;
+  provider: string;
+  providerCustomerId: string;
+  createdAt: Date;
+  /** Set when the provider reported the customer deleted. */
+  deletedAt: Date | null;
 }
 
 /**
@@ -113,6 +190,14 @@ export type CollectionMethod = (typeof COLLECTION_METHODS)[number];
 export const FINAL_POLICIES = ['unpaid', 'canceled'] as const;
 export type FinalPolicy = (typeof FINAL_POLICIES)[number];
 
+/**
+ * The credit of a final invoice (cancel now with `prorate`: the unused part of the period
+ * credited): `balance` keeps it as the customer's credit for their next invoice;
+ * `refund` pays it back through the provider, from the subscription's latest payments.
+ */
+export const FINAL_INVOICE_CREDIT = ['balance', 'refund'] as const;
+export type FinalInvoiceCredit = (typeof FINAL_INVOICE_CREDIT)[number];
+
 /** A scope's payment settings: one deployment serves tenants on different providers. */
 export interface PaymentSettings {
   /** The provider's name; null: the engine's default (`sandbox` unless configured). */
@@ -123,6 +208,8 @@ export interface PaymentSettings {
   /** Days after the first failure at which a failed automatic charge is retried. */
   retrySchedule: number[];
   finalPolicy: FinalPolicy;
+  /** What a final invoice's credit becomes: `balance` (the default) or `refund`. */
+  finalInvoiceCredit: FinalInvoiceCredit;
 }
 
 export const DEFAULT_PAYMENT_SETTINGS: PaymentSettings = {
@@ -131,6 +218,7 @@ export const DEFAULT_PAYMENT_SETTINGS: PaymentSettings = {
   daysUntilDue: 30,
   retrySchedule: [3, 5, 7],
   finalPolicy: 'unpaid',
+  finalInvoiceCredit: 'balance',
 };
 
 const providerName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a provider name: lowercase letters, digits, "-" and "_"');
@@ -145,6 +233,7 @@ export const paymentSettingsSchema = z
       .max(10)
       .refine((d) => d.every((v, i) => i === 0 || v > d[i - 1]!), 'retry days must increase'),
     finalPolicy: z.enum(FINAL_POLICIES),
+    finalInvoiceCredit: z.enum(FINAL_INVOICE_CREDIT),
   })
   .partial()
   .strict();

@@ -1,12 +1,23 @@
 import { and, asc, eq, gt, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client';
-import { paymentAttempts, paymentMethods, payments, paymentSettings, webhookEvents } from '../../../db/schema';
+import { paymentAttempts, paymentMethods, payments, paymentSettings, providerCustomers, refunds, webhookEvents } from '../../../db/schema';
 import type { WebhookEventRecord } from '../payment/events';
 import type { ProviderEvent } from '../payment/provider';
 import type { PaymentStore } from '../payment/store';
-import type { Payment, PaymentAttempt, PaymentMethod } from '../payment/types';
-import { conflict, type Currency, type CustomerId, type InvoiceId, type PaymentAttemptId, type PaymentId, type PaymentMethodId, type Scope } from '../types';
+import type { Payment, PaymentAttempt, PaymentMethod, ProviderCustomer, Refund } from '../payment/types';
+import {
+  conflict,
+  scope as toScope,
+  type Currency,
+  type CustomerId,
+  type InvoiceId,
+  type PaymentAttemptId,
+  type PaymentId,
+  type PaymentMethodId,
+  type RefundId,
+  type Scope,
+} from '../types';
 
 /**
  * Payments in PostgreSQL (or PGlite). The unique key `payments_idempotency_key` is what
@@ -51,9 +62,42 @@ const toPayment = (r: typeof payments.$inferSelect): Payment => ({
   failureCode: r.failureCode,
   failureMessage: r.failureMessage,
   actionUrl: r.actionUrl,
+  amountRefunded: r.amountRefunded,
+  dispute: r.dispute ?? null,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
+
+const toRefund = (r: typeof refunds.$inferSelect): Refund => ({
+  id: r.id as RefundId,
+  paymentId: r.paymentId as PaymentId,
+  invoiceId: r.invoiceId as InvoiceId,
+  customerId: r.customerId as CustomerId,
+  creditNoteId: r.creditNoteId,
+  amount: r.amount,
+  currency: r.currency as Currency,
+  status: r.status,
+  provider: r.provider,
+  providerRefundId: r.providerRefundId,
+  reason: r.reason,
+  idempotencyKey: r.idempotencyKey,
+  failureMessage: r.failureMessage,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+const toProviderCustomer = (r: typeof providerCustomers.$inferSelect): ProviderCustomer => ({
+  customerId: r.customerId as CustomerId,
+  provider: r.provider,
+  providerCustomerId: r.providerCustomerId,
+  createdAt: r.createdAt,
+  deletedAt: r.deletedAt,
+});
+
+function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
 
 const toAttempt = (r: typeof paymentAttempts.$inferSelect): PaymentAttempt => ({
   id: r.id as PaymentAttemptId,
@@ -91,8 +135,8 @@ export function createPostgresPaymentStore(db: Database): PaymentStore {
     async getSettings(s) {
       const [r] = await db.select().from(paymentSettings).where(inScope(paymentSettings, s));
       if (!r) return null;
-      const { provider, collectionMethod, daysUntilDue, retrySchedule, finalPolicy } = r;
-      return { provider, collectionMethod, daysUntilDue, retrySchedule, finalPolicy };
+      const { provider, collectionMethod, daysUntilDue, retrySchedule, finalPolicy, finalInvoiceCredit } = r;
+      return { provider, collectionMethod, daysUntilDue, retrySchedule, finalPolicy, finalInvoiceCredit };
     },
     async putSettings(s, settings) {
       await db
@@ -179,7 +223,133 @@ export function createPostgresPaymentStore(db: Database): PaymentStore {
         .orderBy(asc(paymentAttempts.number));
       return rows.map(toAttempt);
     },
-      async insertWebhookEvent(e) {
+    async addRefunded(s, paymentId, delta, updatedAt) {
+      const next = sql`${payments.amountRefunded} + ${delta}`;
+      const [r] = await db
+        .update(payments)
+        .set({ amountRefunded: next, updatedAt })
+        .where(inScope(payments, s, eq(payments.id, paymentId), sql`${next} between 0 and ${payments.amount}`))
+        .returning();
+      return r ? toPayment(r) : null;
+    },
+    async insertRefund(s, r) {
+      const inserted = await db
+        .insert(refunds)
+        .values({ ...s, ...r })
+        .onConflictDoNothing({ target: [refunds.tenantId, refunds.appId, refunds.idempotencyKey] })
+        .returning()
+        .catch((e) => uniqueViolation(e, `refund ${r.provider}/${r.providerRefundId} is already recorded`));
+      if (inserted[0]) return { refund: toRefund(inserted[0]), created: true };
+      const [stored] = await db.select().from(refunds).where(inScope(refunds, s, eq(refunds.idempotencyKey, r.idempotencyKey)));
+      if (!stored) throw conflict(`refund ${r.idempotencyKey} could not be recorded; retry`);
+      return { refund: toRefund(stored), created: false };
+    },
+    async getRefund(s, id) {
+      const [r] = await db.select().from(refunds).where(inScope(refunds, s, eq(refunds.id, id)));
+      return r ? toRefund(r) : null;
+    },
+    async getRefundByKey(s, key) {
+      const [r] = await db.select().from(refunds).where(inScope(refunds, s, eq(refunds.idempotencyKey, key)));
+      return r ? toRefund(r) : null;
+    },
+    async findRefundByProviderRef(s, provider, ref) {
+      const [r] = await db.select().from(refunds).where(inScope(refunds, s, eq(refunds.provider, provider), eq(refunds.providerRefundId, ref)));
+      return r ? toRefund(r) : null;
+    },
+    async listRefundsByPayment(s, paymentId) {
+      const rows = await db.select().from(refunds).where(inScope(refunds, s, eq(refunds.paymentId, paymentId))).orderBy(asc(refunds.createdAt), asc(refunds.id));
+      return rows.map(toRefund);
+    },
+    async listRefundsByInvoice(s, invoiceId) {
+      const rows = await db.select().from(refunds).where(inScope(refunds, s, eq(refunds.invoiceId, invoiceId))).orderBy(asc(refunds.createdAt), asc(refunds.id));
+      return rows.map(toRefund);
+    },
+    async listPendingRefunds(s, limit) {
+      const rows = await db
+        .select()
+        .from(refunds)
+        .where(inScope(refunds, s, eq(refunds.status, 'pending')))
+        .orderBy(asc(refunds.createdAt), asc(refunds.id))
+        .limit(limit);
+      return rows.map(toRefund);
+    },
+    async transitionRefund(s, id, from, patch) {
+      if (from.length === 0) return null;
+      const [r] = await db
+        .update(refunds)
+        .set(patch)
+        .where(inScope(refunds, s, eq(refunds.id, id), inArray(refunds.status, [...from])))
+        .returning()
+        .catch((e) => uniqueViolation(e, `refund ${patch.providerRefundId} is already recorded`));
+      return r ? toRefund(r) : null;
+    },
+    async getProviderCustomer(s, customerId, provider) {
+      const [r] = await db.select().from(providerCustomers).where(inScope(providerCustomers, s, eq(providerCustomers.customerId, customerId), eq(providerCustomers.provider, provider)));
+      return r ? toProviderCustomer(r) : null;
+    },
+    async putProviderCustomer(s, row) {
+      await db
+        .insert(providerCustomers)
+        .values({ ...s, ...row })
+        .onConflictDoNothing({ target: [providerCustomers.tenantId, providerCustomers.appId, providerCustomers.customerId, providerCustomers.provider] })
+        .catch((e) => uniqueViolation(e, `${row.provider} customer ${row.providerCustomerId} is already another customer's`));
+      const [r] = await db
+        .select()
+        .from(providerCustomers)
+        .where(inScope(providerCustomers, s, eq(providerCustomers.customerId, row.customerId), eq(providerCustomers.provider, row.provider)));
+      if (!r) throw conflict(`${row.provider} customer ${row.providerCustomerId} could not be recorded; retry`);
+      return toProviderCustomer(r);
+    },
+    async findProviderCustomer(s, provider, ref) {
+      const [r] = await db.select().from(providerCustomers).where(inScope(providerCustomers, s, eq(providerCustomers.provider, provider), eq(providerCustomers.providerCustomerId, ref)));
+      return r ? toProviderCustomer(r) : null;
+    },
+    async markProviderCustomerDeleted(s, provider, ref, at) {
+      const [r] = await db
+        .update(providerCustomers)
+        .set({ deletedAt: sql`coalesce(${providerCustomers.deletedAt}, ${at.toISOString()}::timestamptz)` })
+        .where(inScope(providerCustomers, s, eq(providerCustomers.provider, provider), eq(providerCustomers.providerCustomerId, ref)))
+        .returning();
+      return r ? toProviderCustomer(r) : null;
+    },
+    async findMethodByProviderRef(s, provider, ref) {
+      const [r] = await db.select().from(paymentMethods).where(inScope(paymentMethods, s, eq(paymentMethods.provider, provider), eq(paymentMethods.providerRef, ref)));
+      return r ? toMethod(r) : null;
+    },
+    async updateMethodDetails(s, id, patch) {
+      const [r] = await db
+        .update(paymentMethods)
+        .set({ ...patch, ...(patch.detachedAt ? { isDefault: false } : {}) })
+        .where(inScope(paymentMethods, s, eq(paymentMethods.id, id)))
+        .returning();
+      return r ? toMethod(r) : null;
+    },
+    async scopesWithPendingWork(limit, after) {
+      // Served by payments_unsettled_idx (partial: pending and requires_action payments only).
+      const rows = rowsOf<{ tenant_id: string; app_id: string }>(
+        await db.execute(sql`
+          select tenant_id, app_id from (
+            select tenant_id, app_id from payments where status = 'pending'
+            union
+            select tenant_id, app_id from refunds where status = 'pending'
+          ) w
+          ${after ? sql`where (tenant_id, app_id) > (${after.tenantId}, ${after.appId})` : sql``}
+          order by tenant_id, app_id
+          limit ${limit}
+        `),
+      );
+      return rows.map((r) => toScope(r.tenant_id, r.app_id));
+    },
+    async listPendingPayments(s, limit) {
+      const rows = await db
+        .select()
+        .from(payments)
+        .where(inScope(payments, s, eq(payments.status, 'pending')))
+        .orderBy(asc(payments.createdAt), asc(payments.id))
+        .limit(limit);
+      return rows.map(toPayment);
+    },
+    async insertWebhookEvent(e) {
       const rows = await db
         .insert(webhookEvents)
         .values({
