@@ -76,6 +76,16 @@ export class InvoiceService {
     return this.ctx.store.invoices.listCreditNotes(scope, inv.id);
   }
 
+  /**
+   * The customer's credit balance in `currency` (minor units): credit left by its invoices
+   * with negative totals (of any of its subscriptions), less what was refunded of it and
+   * what later invoices took; the next invoice finalized in that currency takes from it.
+   */
+  async creditBalance(scope: Scope, customerId: string, currency: Currency): Promise<number> {
+    const customer = await findById('customer', customerId, (cid) => this.ctx.store.customers.get(scope, cid));
+    return this.ctx.store.invoices.creditBalance(scope, customer.id, currency);
+  }
+
   // --- making ----------------------------------------------------------------------
 
   /**
@@ -220,7 +230,7 @@ export class InvoiceService {
 
   /**
    * draft → open: refreshed one last time, numbered (gap-free, per tenant and app), the
-   * customer's details copied, the subscription's credit applied. An invoice that is no
+   * customer's details copied, the customer's credit balance in its currency applied. An invoice that is no
    * longer a draft is an `illegal_state` error; of two finalizations racing, one numbers
    * it and the other gets it back as it is.
    */
@@ -298,6 +308,35 @@ export class InvoiceService {
     );
     if (!r) throw illegalState(`invoice ${inv.id} changed meanwhile; retry`);
     return { creditNote: r.note, invoice: r.invoice };
+  }
+
+  /**
+   * Records that `amount` of a credit invoice's credit (a negative total: a final invoice
+   * after "cancel now with prorate") was refunded through the provider, so it no longer
+   * counts in the customer's balance. The refund itself is the caller's (payments).
+   * `invalid` for an amount that is not a positive integer or exceeds the credit still
+   * unapplied (the invoice's credit less what was refunded of it, and at most the
+   * customer's balance); `illegal_state` for an invoice that is not an issued credit
+   * invoice. Nothing changes on an error.
+   */
+  async recordCreditRefund(scope: Scope, invoiceId: string, amount: number): Promise<Invoice> {
+    if (!Number.isSafeInteger(amount) || amount <= 0) {
+      throw invalid(`a refunded credit is a positive whole number of minor units, not ${amount}`, [{ path: 'amount', message: 'a positive integer' }]);
+    }
+    const inv = await this.get(scope, invoiceId);
+    if (inv.total >= 0 || inv.status === 'draft' || inv.status === 'void') {
+      throw illegalState(`invoice ${inv.id} is not an issued credit invoice (it is ${inv.status}, total ${inv.total}): it has no credit to refund`);
+    }
+    const now = await this.ctx.customerNow(scope, inv.customerId);
+    const done = await this.ctx.store.invoices.refundCredit(scope, inv.id, amount, now);
+    if (!done) {
+      const balance = await this.ctx.store.invoices.creditBalance(scope, inv.customerId, inv.currency);
+      const left = Math.min(Math.max(0, -inv.total) - inv.creditRefunded, balance);
+      throw invalid(`a refund of ${amount} exceeds the credit of invoice ${inv.number} still unapplied (${Math.max(0, left)})`, [
+        { path: 'amount', message: `at most ${Math.max(0, left)}` },
+      ]);
+    }
+    return done;
   }
 
   private expect(inv: Invoice, status: InvoiceStatus, what: string): void {

@@ -1,5 +1,5 @@
 import type { OnClock } from '../billing/store';
-import type { CustomerId, InvoiceId, PageRequest, Scope, SubscriptionId } from '../types';
+import type { Currency, CustomerId, InvoiceId, PageRequest, Scope, SubscriptionId } from '../types';
 import type { CreditNote, Invoice, InvoiceStatus } from './types';
 
 /** Numbers documents: `INV-000123`. */
@@ -29,11 +29,11 @@ export interface InvoiceStore {
   /** Deletes a draft whose change did not happen (the only invoice ever deleted); false if not a draft. */
   deleteDraft(scope: Scope, id: InvoiceId): Promise<boolean>;
   /**
-   * draft → open, in one transaction that serializes the subscription's finalizations:
-   * computes the credit available to the subscription (credit from its finalized, not
-   * void invoices whose totals were negative, less the credit later ones applied),
-   * takes the next number, and stores `finish(draft, number, availableCredit)`. Null
-   * when the invoice is no longer a draft (another run finalized it).
+   * draft → issued, in one transaction that serializes the customer's finalizations and
+   * credit refunds (they share its balance): computes the customer's credit balance in
+   * the draft's currency (creditBalance), takes the next number, and stores
+   * `finish(draft, number, availableCredit)`. Null when the invoice is no longer a draft
+   * (another run finalized it).
    */
   finalize(
     scope: Scope,
@@ -41,6 +41,19 @@ export interface InvoiceStore {
     numbering: Numbering,
     finish: (draft: Invoice, number: string, availableCredit: number) => Invoice,
   ): Promise<Invoice | null>;
+  /**
+   * The customer's credit balance in `currency`: over its issued (not draft, not void)
+   * invoices of every subscription, Σ max(0, −total) − Σ creditRefunded − Σ creditApplied.
+   */
+  creditBalance(scope: Scope, customerId: CustomerId, currency: Currency): Promise<number>;
+  /**
+   * Records that `amount` of a credit invoice's credit was refunded through the provider
+   * (so it no longer counts in the customer's balance), in one transaction with the
+   * customer's finalizations: only if creditRefunded + amount stays within the invoice's
+   * own credit (−total) and `amount` within the customer's balance in its currency;
+   * else null and nothing changes.
+   */
+  refundCredit(scope: Scope, id: InvoiceId, amount: number, at: Date): Promise<Invoice | null>;
   /** Moves an invoice from one of `from` to `patch.status`, writing `patch`; null when it was in none of them. */
   transition(scope: Scope, id: InvoiceId, from: readonly InvoiceStatus[], patch: Partial<Invoice> & { status: InvoiceStatus; updatedAt: Date }): Promise<Invoice | null>;
   /**
@@ -52,12 +65,22 @@ export interface InvoiceStore {
   listCreditNotes(scope: Scope, invoiceId: InvoiceId): Promise<CreditNote[]>;
 }
 
-/** Credit a subscription has from its invoices: Σ max(0, −total) − Σ creditApplied, void excluded. */
+/**
+ * A customer's credit balance from its invoices (all of one currency): what invoices with
+ * negative totals credited, less what was refunded of it and what later invoices applied;
+ * drafts and void invoices excluded. Σ max(0, −total) − Σ creditRefunded − Σ creditApplied.
+ */
 export function availableCredit(invoices: readonly Invoice[]): number {
   let credit = 0;
   for (const inv of invoices) {
     if (inv.status === 'draft' || inv.status === 'void') continue;
-    credit += Math.max(0, -inv.total) - inv.creditApplied;
+    credit += Math.max(0, -inv.total) - inv.creditRefunded - inv.creditApplied;
   }
   return Math.max(0, credit);
+}
+
+/** Whether `amount` more of a credit invoice's credit may be refunded, given the customer's balance. */
+export function canRefundCredit(inv: Invoice, amount: number, balance: number): boolean {
+  if (inv.status === 'draft' || inv.status === 'void') return false;
+  return amount > 0 && inv.creditRefunded + amount <= Math.max(0, -inv.total) && amount <= balance;
 }

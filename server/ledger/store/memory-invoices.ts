@@ -1,4 +1,4 @@
-import { availableCredit, formatNumber, type InvoiceStore } from '../invoice/store';
+import { availableCredit, canRefundCredit, formatNumber, type InvoiceStore } from '../invoice/store';
 import type { CreditNote, Invoice } from '../invoice/types';
 import { scopeKey, type Scope } from '../types';
 import { ScopedTable } from './memory-table';
@@ -21,6 +21,9 @@ export function createMemoryInvoiceStore(clockOf: (scope: Scope, customerId: str
     sequences.set(key, n);
     return n;
   };
+
+  const balance = (scope: Scope, customerId: string, currency: string) =>
+    availableCredit(invoices.find(scope, (r) => r.customerId === customerId && r.currency === currency));
 
   const store: InvoiceStore = {
     async insertOnce(scope, inv) {
@@ -62,10 +65,19 @@ export function createMemoryInvoiceStore(clockOf: (scope: Scope, customerId: str
     async finalize(scope, id, numbering, finish) {
       const draft = invoices.get(scope, id);
       if (!draft || draft.status !== 'draft') return null;
-      const credit = availableCredit(invoices.find(scope, (r) => r.subscriptionId === draft.subscriptionId));
+      const credit = balance(scope, draft.customerId, draft.currency);
       const number = formatNumber(numbering, next(`${scopeKey(scope)}\u0000invoice`));
       const done = finish(draft, number, credit);
       invoices.put(scope, done);
+      return invoices.get(scope, id);
+    },
+    async creditBalance(scope, customerId, currency) {
+      return balance(scope, customerId, currency);
+    },
+    async refundCredit(scope, id, amount, at) {
+      const inv = invoices.get(scope, id);
+      if (!inv || !canRefundCredit(inv, amount, balance(scope, inv.customerId, inv.currency))) return null;
+      invoices.put(scope, { ...inv, creditRefunded: inv.creditRefunded + amount, updatedAt: at });
       return invoices.get(scope, id);
     },
     async transition(scope, id, from, patch) {

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../../db/client';
-import { creditNotes, documentSequences, invoices, subscriptions } from '../../../db/schema';
-import { availableCredit, formatNumber, type InvoiceStore, type Numbering } from '../invoice/store';
+import { creditNotes, customers, documentSequences, invoices } from '../../../db/schema';
+import { availableCredit, canRefundCredit, formatNumber, type InvoiceStore, type Numbering } from '../invoice/store';
 import type { CreditNote, CustomerSnapshot, Invoice, InvoiceBasis, InvoiceLine, InvoiceTaxRate } from '../invoice/types';
 import type { CouponId, Currency, CustomerId, InvoiceId, Scope, SubscriptionId } from '../types';
 import { customerOnClock } from './postgres-billing';
@@ -96,6 +96,31 @@ export function createPostgresInvoiceStore(db: Database): InvoiceStore {
     return r ? toInvoice(r) : null;
   };
 
+  /** Locks the customer's row (serializing what shares its balance), then reads the balance. */
+  async function lockedBalance(tx: Database, s: Scope, customerId: CustomerId, currency: Currency): Promise<number> {
+    await tx
+      .select({ id: customers.id })
+      .from(customers)
+      .where(and(eq(customers.tenantId, s.tenantId), eq(customers.appId, s.appId), eq(customers.id, customerId)))
+      .for('update');
+    return balanceOf(tx, s, customerId, currency);
+  }
+
+  async function balanceOf(tx: Database, s: Scope, customerId: CustomerId, currency: Currency): Promise<number> {
+    const rows = await tx
+      .select()
+      .from(invoices)
+      .where(
+        and(
+          inScope(s),
+          eq(invoices.customerId, customerId),
+          eq(invoices.currency, currency),
+          inArray(invoices.status, ['open', 'paid', 'uncollectible']),
+        ),
+      );
+    return availableCredit(rows.map(toInvoice));
+  }
+
   return {
     async insertOnce(s, inv) {
       const inserted = await db.insert(invoices).values(toRow(s, inv)).onConflictDoNothing().returning();
@@ -163,14 +188,8 @@ export function createPostgresInvoiceStore(db: Database): InvoiceStore {
         const [row] = await tx.select().from(invoices).where(and(inScope(s), eq(invoices.id, id))).for('update');
         const draft = row ? toInvoice(row) : null;
         if (!draft || draft.status !== 'draft') return null;
-        // One finalization per subscription at a time: they share its credit.
-        await tx.execute(sql`select 1 from ${subscriptions}
-          where tenant_id = ${s.tenantId} and app_id = ${s.appId} and id = ${draft.subscriptionId} for update`);
-        const siblings = await tx
-          .select()
-          .from(invoices)
-          .where(and(inScope(s), eq(invoices.subscriptionId, draft.subscriptionId), inArray(invoices.status, ['open', 'paid', 'uncollectible'])));
-        const credit = availableCredit(siblings.map(toInvoice));
+        // One finalization (or credit refund) per customer at a time: they share its balance.
+        const credit = await lockedBalance(tx as unknown as Database, s, draft.customerId, draft.currency);
         const number = await nextNumber(tx as unknown as Database, s, 'invoice', numbering);
         const done = finish(draft, number, credit);
         const { id: _id, createdAt: _c, ...set } = done;
@@ -187,6 +206,23 @@ export function createPostgresInvoiceStore(db: Database): InvoiceStore {
       }).catch((e: unknown) => {
         if (e instanceof Error && e.message === 'Rollback') return null;
         throw e;
+      });
+    },
+    creditBalance: (s, customerId, currency) => balanceOf(db, s, customerId, currency),
+    async refundCredit(s, id, amount, at) {
+      return db.transaction(async (tx) => {
+        const inv = await get(tx as unknown as Database, s, id);
+        if (!inv) return null;
+        const balance = await lockedBalance(tx as unknown as Database, s, inv.customerId, inv.currency);
+        // Re-read under the customer's lock: a concurrent refund of the same invoice waited for it.
+        const current = await get(tx as unknown as Database, s, id);
+        if (!current || !canRefundCredit(current, amount, balance)) return null;
+        const [row] = await tx
+          .update(invoices)
+          .set({ creditRefunded: sql`${invoices.creditRefunded} + ${amount}`, updatedAt: at })
+          .where(and(inScope(s), eq(invoices.id, id), eq(invoices.creditRefunded, current.creditRefunded)))
+          .returning();
+        return row ? toInvoice(row) : null;
       });
     },
     async transition(s, id, from, patch) {
