@@ -4,6 +4,7 @@ import { couponsRouter } from './routers/coupons';
 import { customersRouter } from './routers/customers';
 import { entitlementsRouter } from './routers/entitlements';
 import { invoicesRouter } from './routers/invoices';
+import { paymentMethodsRouter } from './routers/payment-methods';
 import { paymentsRouter } from './routers/payments';
 import { plansRouter } from './routers/plans';
 import { subscriptionsRouter } from './routers/subscriptions';
@@ -21,6 +22,7 @@ export const appRouter = router({
   taxRates: taxRatesRouter,
   invoices: invoicesRouter,
   payments: paymentsRouter,
+  paymentMethods: paymentMethodsRouter,
   testClocks: testClocksRouter,
   billing: billingRouter,
 });

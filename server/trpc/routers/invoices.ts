@@ -35,6 +35,12 @@ export const invoicesRouter = router({
    * the URL to confirm at. A draft, paid or void invoice: PRECONDITION_FAILED.
    */
   pay: apiKeyProcedure.input(byId).mutation(({ ctx, input }) => ctx.ledger.collectPayment(ctx.scope, input.id)),
+  /**
+   * `{ url }`: the invoice's hosted pay page (signed, valid 30 days; no API key needed to
+   * open it): an open or uncollectible invoice, or a paid one's receipt. A draft or void
+   * invoice: PRECONDITION_FAILED.
+   */
+  hostedUrl: apiKeyProcedure.input(byId).query(async ({ ctx, input }) => ({ url: await ctx.ledger.hosted.invoiceUrl(ctx.scope, input.id) })),
   /** open → uncollectible. */
   markUncollectible: apiKeyProcedure
     .input(byId)
