@@ -53,6 +53,10 @@ export const envSchema = z
     STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\S+$/, "the webhook endpoint's signing secret: whsec_…").optional(),
     /** The sandbox's webhook signing secret; the same on every instance (random per process when unset). */
     LEDGER_SANDBOX_WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+    /** Signs the hosted pages' links (pay, add a card, confirm); the same on every instance (random per process when unset: links die at a restart). */
+    LEDGER_HOSTED_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+    /** The app's public URL the hosted pages' links start with (default http://localhost:<PORT>). */
+    LEDGER_PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'an http(s) URL such as https://billing.example.com').optional(),
   })
   .superRefine((e, ctx) => {
     if (!!e.STRIPE_SECRET_KEY !== !!e.STRIPE_WEBHOOK_SECRET) {

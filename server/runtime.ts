@@ -25,6 +25,8 @@ export async function createRuntime(env: Env): Promise<Runtime> {
     ...(await paymentOptions(env)),
     // Redis: usage counters shared by every instance, and invalidations published to them.
     entitlements: env.REDIS_URL ? { redis: { url: env.REDIS_URL } } : {},
+    // The hosted pages' signed links (app/pay, app/sandbox/…).
+    hosted: { secret: env.LEDGER_HOSTED_SECRET, baseUrl: env.LEDGER_PUBLIC_URL ?? `http://localhost:${env.PORT}` },
   });
   let closed: Promise<void> | null = null;
   return {
