@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DatabaseLimits } from '../db/client';
 import { API_KEY_PATTERN } from './auth/api-key-format';
+import { paddleEnvironment } from './ledger/payment/paddle-env';
 
 /**
  * The environment, parsed once by a schema at start. A bad value stops the process with
@@ -48,9 +49,15 @@ export const envSchema = z
     LEDGER_RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(1),
     // Payments.
     /** The provider of scopes whose payment settings name none. */
-    LEDGER_PAYMENT_PROVIDER: z.enum(['sandbox', 'stripe']).default('sandbox'),
+    LEDGER_PAYMENT_PROVIDER: z.enum(['sandbox', 'stripe', 'paddle']).default('sandbox'),
     STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\S+$/, 'a Stripe secret key: sk_test_…, sk_live_… (or rk_…)').optional(),
     STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\S+$/, "the webhook endpoint's signing secret: whsec_…").optional(),
+    /** Paddle Billing's API key: pdl_sdbx_apikey_… (sandbox) or pdl_live_apikey_… (production); checked against PADDLE_ENVIRONMENT below. */
+    PADDLE_API_KEY: z.string().regex(/^\S+$/, 'a Paddle API key: pdl_sdbx_apikey_… or pdl_live_apikey_…').optional(),
+    /** The notification destination's secret key (pdl_ntfset_…). */
+    PADDLE_WEBHOOK_SECRET: z.string().regex(/^\S{16,}$/, "the notification destination's secret key: pdl_ntfset_…").optional(),
+    /** Paddle's environment; by default the API key's prefix says, else sandbox. */
+    PADDLE_ENVIRONMENT: z.enum(['sandbox', 'production']).optional(),
     /** The sandbox's webhook signing secret; the same on every instance (random per process when unset). */
     LEDGER_SANDBOX_WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
     /** Signs the hosted pages' links (pay, add a card, confirm); the same on every instance (random per process when unset: links die at a restart). */
@@ -64,6 +71,19 @@ export const envSchema = z
     }
     if (e.LEDGER_PAYMENT_PROVIDER === 'stripe' && !e.STRIPE_SECRET_KEY) {
       ctx.addIssue({ code: 'custom', path: ['LEDGER_PAYMENT_PROVIDER'], message: 'stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET' });
+    }
+    if (!!e.PADDLE_API_KEY !== !!e.PADDLE_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: [e.PADDLE_API_KEY ? 'PADDLE_WEBHOOK_SECRET' : 'PADDLE_API_KEY'], message: 'Paddle needs both PADDLE_API_KEY and PADDLE_WEBHOOK_SECRET' });
+    }
+    if (e.PADDLE_API_KEY) {
+      try {
+        paddleEnvironment(e.PADDLE_API_KEY, e.PADDLE_ENVIRONMENT);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['PADDLE_API_KEY'], message: (err as Error).message });
+      }
+    }
+    if (e.LEDGER_PAYMENT_PROVIDER === 'paddle' && !e.PADDLE_API_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['LEDGER_PAYMENT_PROVIDER'], message: 'paddle needs PADDLE_API_KEY and PADDLE_WEBHOOK_SECRET' });
     }
   })
   .transform((e) => ({

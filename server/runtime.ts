@@ -59,14 +59,19 @@ export function getRuntime(): Promise<Runtime> {
 
 /**
  * Payment providers from the environment: the built-in sandbox always (test scopes only),
- * Stripe when its keys are set (its SDK is loaded only then). A scope collects through the
- * provider its payment settings name, else LEDGER_PAYMENT_PROVIDER.
+ * Stripe when its keys are set, Paddle when its keys are set (each SDK is loaded only
+ * then; both may be at once). A scope collects through the provider its payment settings
+ * name, else LEDGER_PAYMENT_PROVIDER.
  */
 async function paymentOptions(env: Env): Promise<Pick<LedgerOptions, 'providers' | 'defaultPaymentProvider' | 'sandbox'>> {
   const providers = [];
   if (env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET) {
     const { createStripeProvider } = await import('./ledger/payment/stripe');
     providers.push(createStripeProvider({ secretKey: env.STRIPE_SECRET_KEY, webhookSecret: env.STRIPE_WEBHOOK_SECRET }));
+  }
+  if (env.PADDLE_API_KEY && env.PADDLE_WEBHOOK_SECRET) {
+    const { createPaddleProvider } = await import('./ledger/payment/paddle');
+    providers.push(createPaddleProvider({ apiKey: env.PADDLE_API_KEY, webhookSecret: env.PADDLE_WEBHOOK_SECRET, ...(env.PADDLE_ENVIRONMENT ? { environment: env.PADDLE_ENVIRONMENT } : {}) }));
   }
   return {
     providers,

@@ -1,10 +1,12 @@
 import type { Paddle, PaymentMethod as PaddleMethod, Transaction, Adjustment, Customer as PaddleCustomer, CurrencyCode } from '@paddle/paddle-node-sdk';
 import type { Customer } from '../customer/types';
-import type { ScopeMode } from '../scope/store';
 import { conflict, illegalState, invalid, type Scope } from '../types';
 import { chargeMetadata, LEDGER_IDEMPOTENCY_METADATA } from './events';
+import { paddleEnvironment, paddleMode, type PaddleEnvironment } from './paddle-env';
 import { normalizePaddleEvent, PADDLE_HANDLED_EVENTS, paddleMethodRef, parsePaddleMethodRef } from './paddle-events';
 import { LEDGER_METADATA, type ChargeResult, type PaymentProvider, type ProviderMethod, type RefundResult } from './provider';
+
+export { paddleEnvironment, paddleMode, type PaddleEnvironment } from './paddle-env';
 
 /**
  * The Paddle provider (Paddle Billing, through `@paddle/paddle-node-sdk`). Paddle is a
@@ -23,8 +25,6 @@ import { LEDGER_METADATA, type ChargeResult, type PaymentProvider, type Provider
  * process that never pays through Paddle needs neither the key nor the SDK loaded, and
  * this file may be exported from the engine's index.
  */
-
-export type PaddleEnvironment = 'sandbox' | 'production';
 
 export interface PaddleProviderConfig {
   /** `PADDLE_API_KEY`: `pdl_sdbx_apikey_…` (sandbox) or `pdl_live_apikey_…` (production); a legacy key without prefix is taken at the environment's word. */
@@ -54,19 +54,6 @@ export interface PaddleProviderConfig {
 
 /** How many transactions (newest first) are searched for one with the charge's idempotency key. */
 const IDEMPOTENCY_SCAN = 200;
-
-/** The environment a key and the configuration agree on; `invalid` when they do not. */
-export function paddleEnvironment(apiKey: string, environment?: PaddleEnvironment): PaddleEnvironment {
-  const prefixed = /^pdl_(sdbx|live)_\S+$/.exec(apiKey);
-  if (apiKey.startsWith('pdl_') && !prefixed) throw invalid('a Paddle API key starts with pdl_sdbx_ (sandbox) or pdl_live_ (production)');
-  if (!prefixed && !/^\S{20,}$/.test(apiKey)) throw invalid('a Paddle API key is pdl_sdbx_…, pdl_live_…, or a legacy key of at least 20 characters');
-  const fromKey: PaddleEnvironment | null = prefixed ? (prefixed[1] === 'live' ? 'production' : 'sandbox') : null;
-  if (fromKey && environment && fromKey !== environment) throw invalid(`a ${fromKey} Paddle API key cannot serve the ${environment} environment`);
-  return environment ?? fromKey ?? 'sandbox';
-}
-
-/** The scope mode an environment serves. */
-export const paddleMode = (environment: PaddleEnvironment): ScopeMode => (environment === 'production' ? 'live' : 'test');
 
 // The currencies Paddle Billing takes (the SDK's CurrencyCode). Its amounts are in the
 // currency's lowest denomination, which is ISO 4217's minor unit for each of them
