@@ -58,9 +58,22 @@ describe.each(storeFactories())('collecting through Paddle on $name', (factory) 
     return { ledger, provider, recorder, scope, customer, providerCustomerId, invoice: inv!, deliver };
   }
 
+  /**
+   * Setup, with `behaviours` queued at the fake first, and the invoice's first charge:
+   * the one its finalization made (a customer with a default method is charged then),
+   * else one collect's. Either way, one call reached Paddle's transaction create.
+   */
+  async function firstCharge(...behaviours: Parameters<FakePaddle['next']>) {
+    fake.next(...behaviours);
+    const s = await setup();
+    const [made] = (await s.ledger.payments.list(s.scope, { invoiceId: s.invoice.id })).items;
+    const payment = made ?? (await s.ledger.collectPayment(s.scope, s.invoice.id)).payment!;
+    return { ...s, payment };
+  }
+
   it('an invoice of 49.00 becomes one Paddle transaction of "4900" USD (non-catalog price, automatic collection, Ledger metadata) waiting at its checkout URL', async () => {
     const { ledger, scope, customer, providerCustomerId, invoice } = await setup();
-    const { invoice: after, payment } = await ledger.collectPayment(scope, invoice.id);
+    const { invoice: after, payment } = await ledger.collectPayment(scope, invoice.id); // (again, if its finalization charged it)
     const [t, ...more] = txnsOf(invoice.id);
     expect(more).toEqual([]);
     expect(after).toMatchObject({ status: 'open', amountDue: 4900 });
@@ -80,14 +93,13 @@ describe.each(storeFactories())('collecting through Paddle on $name', (factory) 
   });
 
   it('paid at checkout: the signed transaction.completed webhook pays the invoice once; the duplicate delivery is stored once and changes nothing', async () => {
-    const { ledger, recorder, scope, invoice, deliver } = await setup();
-    const { payment } = await ledger.collectPayment(scope, invoice.id);
-    const t = fake.pay(payment!.providerPaymentId!);
+    const { ledger, recorder, scope, invoice, deliver, payment } = await firstCharge();
+    const t = fake.pay(payment.providerPaymentId!);
     const body = paddleNotification('transaction.completed', t);
     const id = eventIdOf(body);
     expect(await deliver(body)).toEqual({ provider: 'paddle', events: [{ id, type: 'transaction.completed', duplicate: false }] });
     expect(await ledger.invoices.get(scope, invoice.id)).toMatchObject({ status: 'paid', amountDue: 0 });
-    expect(await ledger.payments.get(scope, payment!.id)).toMatchObject({ status: 'succeeded', actionUrl: null });
+    expect(await ledger.payments.get(scope, payment.id)).toMatchObject({ status: 'succeeded', actionUrl: null });
     expect(await ledger.webhooks.event('paddle', id)).toMatchObject({ outcome: 'applied', scope, attempts: 1 });
     expect(recorder.of('onInvoicePaid')).toHaveLength(1);
 
@@ -102,66 +114,59 @@ describe.each(storeFactories())('collecting through Paddle on $name', (factory) 
   });
 
   it('without the webhook, collecting again reads the transaction anew: paid at checkout, the invoice is paid, and no second transaction is made', async () => {
-    const { ledger, scope, invoice } = await setup();
-    const first = await ledger.collectPayment(scope, invoice.id);
-    expect((await ledger.collectPayment(scope, invoice.id)).payment).toMatchObject({ id: first.payment!.id, status: 'requires_action' }); // still waiting
-    fake.pay(first.payment!.providerPaymentId!);
+    const { ledger, scope, invoice, payment } = await firstCharge();
+    expect(payment).toMatchObject({ status: 'requires_action' });
+    expect((await ledger.collectPayment(scope, invoice.id)).payment).toMatchObject({ id: payment.id, status: 'requires_action' }); // still waiting
+    fake.pay(payment.providerPaymentId!);
     const after = await ledger.collectPayment(scope, invoice.id);
     expect(after.invoice.status).toBe('paid');
-    expect(after.payment).toMatchObject({ id: first.payment!.id, status: 'succeeded' });
+    expect(after.payment).toMatchObject({ id: payment.id, status: 'succeeded' });
     expect(txnsOf(invoice.id)).toHaveLength(1);
   });
 
   it('a timeout after Paddle created the transaction: the retry finds it by the idempotency key in its custom_data, and Paddle holds one transaction', async () => {
-    const { ledger, scope, invoice } = await setup();
     const creates = fake.transactionCreates();
-    fake.next({ kind: 'stall' });
-    const first = await ledger.collectPayment(scope, invoice.id);
-    expect(first.payment).toMatchObject({ status: 'pending', providerPaymentId: null });
+    const { ledger, scope, invoice, payment } = await firstCharge({ kind: 'stall' });
+    expect(payment).toMatchObject({ status: 'pending', providerPaymentId: null });
     expect(txnsOf(invoice.id)).toHaveLength(1); // created; the adapter gave up waiting
     const second = await ledger.collectPayment(scope, invoice.id);
     const [t] = txnsOf(invoice.id);
-    expect(second.payment).toMatchObject({ id: first.payment!.id, status: 'requires_action', providerPaymentId: t!.id });
+    expect(second.payment).toMatchObject({ id: payment.id, status: 'requires_action', providerPaymentId: t!.id });
     expect(fake.transactionCreates() - creates).toBe(1);
-    expect((await ledger.payments.attempts(scope, first.payment!.id)).map((a) => a.outcome)).toEqual(['error', 'requires_action']);
+    expect((await ledger.payments.attempts(scope, payment.id)).map((a) => a.outcome)).toEqual(['error', 'requires_action']);
   });
 
   it('a 500 creates nothing and leaves the payment pending; the retry creates the one transaction', async () => {
-    const { ledger, scope, invoice } = await setup();
     const creates = fake.transactionCreates();
-    fake.next({ kind: 'error500' });
-    const first = await ledger.collectPayment(scope, invoice.id);
-    expect(first.payment).toMatchObject({ status: 'pending' });
+    const { ledger, scope, invoice, payment } = await firstCharge({ kind: 'error500' });
+    expect(payment).toMatchObject({ status: 'pending' });
     expect(txnsOf(invoice.id)).toHaveLength(0);
     const second = await ledger.collectPayment(scope, invoice.id);
-    expect(second.payment).toMatchObject({ id: first.payment!.id, status: 'requires_action' });
+    expect(second.payment).toMatchObject({ id: payment.id, status: 'requires_action' });
     expect(fake.transactionCreates() - creates).toBe(1);
   });
 
   it('a declined attempt at checkout (transaction.payment_failed, still ready) leaves the payment waiting, not failed, so the success that follows pays the invoice', async () => {
-    const { ledger, recorder, scope, invoice, deliver } = await setup();
-    const { payment } = await ledger.collectPayment(scope, invoice.id);
-    const declined = paddleNotification('transaction.payment_failed', fake.decline(payment!.providerPaymentId!, 'declined'));
+    const { ledger, recorder, scope, invoice, deliver, payment } = await firstCharge();
+    const declined = paddleNotification('transaction.payment_failed', fake.decline(payment.providerPaymentId!, 'declined'));
     await deliver(declined);
-    expect(await ledger.payments.get(scope, payment!.id)).toMatchObject({ status: 'requires_action', failureCode: null });
+    expect(await ledger.payments.get(scope, payment.id)).toMatchObject({ status: 'requires_action', failureCode: null });
     expect(recorder.of('onInvoiceFailed')).toHaveLength(0);
-    await deliver(paddleNotification('transaction.completed', fake.pay(payment!.providerPaymentId!)));
+    await deliver(paddleNotification('transaction.completed', fake.pay(payment.providerPaymentId!)));
     expect(await ledger.invoices.get(scope, invoice.id)).toMatchObject({ status: 'paid' });
   });
 
   it('a canceled transaction (transaction.canceled) fails the payment with code canceled; the invoice stays open', async () => {
-    const { ledger, scope, invoice, deliver } = await setup();
-    const { payment } = await ledger.collectPayment(scope, invoice.id);
-    const t = Object.assign(fake.transactions.get(payment!.providerPaymentId!)!, { status: 'canceled' });
+    const { ledger, scope, invoice, deliver, payment } = await firstCharge();
+    const t = Object.assign(fake.transactions.get(payment.providerPaymentId!)!, { status: 'canceled' });
     await deliver(paddleNotification('transaction.canceled', t));
-    expect(await ledger.payments.get(scope, payment!.id)).toMatchObject({ status: 'failed', failureCode: 'canceled' });
+    expect(await ledger.payments.get(scope, payment.id)).toMatchObject({ status: 'failed', failureCode: 'canceled' });
     expect(await ledger.invoices.get(scope, invoice.id)).toMatchObject({ status: 'open', amountDue: 4900 });
   });
 
   it('a missing, wrong, altered or stale signature is invalid (400) and nothing is stored; the invoice stays open', async () => {
-    const { ledger, scope, invoice } = await setup();
-    const { payment } = await ledger.collectPayment(scope, invoice.id);
-    const body = paddleNotification('transaction.completed', fake.pay(payment!.providerPaymentId!));
+    const { ledger, scope, invoice, payment } = await firstCharge();
+    const body = paddleNotification('transaction.completed', fake.pay(payment.providerPaymentId!));
     const now = Math.floor(Date.now() / 1000);
     const cases: Record<string, string>[] = [
       {},
@@ -178,9 +183,8 @@ describe.each(storeFactories())('collecting through Paddle on $name', (factory) 
   });
 
   it("a transaction naming another tenant's invoice is ignored: the scope comes from the stored payment, not from custom_data alone", async () => {
-    const { ledger, scope, invoice, deliver } = await setup();
-    const { payment } = await ledger.collectPayment(scope, invoice.id);
-    const t = fake.pay(payment!.providerPaymentId!);
+    const { ledger, scope, invoice, deliver, payment } = await firstCharge();
+    const t = fake.pay(payment.providerPaymentId!);
     const forged = { ...t, custom_data: { ...(t.custom_data as Record<string, string>), ledger_tenant: uniqueScope().tenantId } };
     const body = paddleNotification('transaction.completed', forged);
     await deliver(body);
@@ -230,6 +234,18 @@ describe('the Paddle adapter', () => {
     fake.customers.set('ctm_walkin' + other.tenantId.replace(/[^a-z0-9]/g, ''), { id: 'ctm_walkin' + other.tenantId.replace(/[^a-z0-9]/g, ''), email, name: null, status: 'active', custom_data: null, marketing_consent: false, locale: 'en', created_at: '', updated_at: '', import_meta: null });
     const claimed = await provider.ensureCustomer(other, customerIn(other, email));
     expect(fake.customers.get(claimed.providerCustomerId)!.custom_data).toEqual({ ledger_tenant: other.tenantId, ledger_app: other.appId, ledger_customer: `cst_${other.tenantId}` });
+  });
+
+  it("lookupMetadata reads a transaction's or a customer's custom_data (for adjustments and payment methods, which carry none); null for an unknown one", async () => {
+    const provider = paddleProvider();
+    const scope = uniqueScope();
+    const { providerCustomerId: ctm } = await provider.ensureCustomer(scope, customerIn(scope));
+    const inv = invoiceIn(scope);
+    const charged = await provider.charge(scope, { invoice: inv, amount: 4900, method: { providerRef: `${ctm}/paymtd_x` } as never, idempotencyKey: `${inv.id}:attempt:1` });
+    expect(await provider.lookupMetadata!('payment', charged.providerPaymentId!)).toEqual({ ledger_tenant: scope.tenantId, ledger_app: scope.appId, ledger_customer: inv.customerId, ledger_invoice: inv.id, ledger_idempotency_key: `${inv.id}:attempt:1` });
+    expect(await provider.lookupMetadata!('customer', ctm)).toEqual({ ledger_tenant: scope.tenantId, ledger_app: scope.appId, ledger_customer: `cst_${scope.tenantId}` });
+    expect(await provider.lookupMetadata!('payment', 'txn_unknown')).toBeNull();
+    expect(await provider.lookupMetadata!('customer', 'ctm_unknown')).toBeNull();
   });
 
   it('startSetup says honestly that Paddle saves a method only at a checkout (illegal_state)', async () => {

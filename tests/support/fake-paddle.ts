@@ -177,10 +177,10 @@ export async function startFakePaddle(options: { stallMs?: number } = {}): Promi
       customers.set(c.id as string, c);
       return ok(c);
     }
-    if ((m = /^\/customers\/([^/]+)$/.exec(path)) && method === 'PATCH') {
+    if ((m = /^\/customers\/([^/]+)$/.exec(path)) && (method === 'GET' || method === 'PATCH')) {
       const c = customers.get(m[1]!);
       if (!c) return notFound('customer', m[1]!);
-      return ok(Object.assign(c, b, { updated_at: iso() }));
+      return ok(method === 'GET' ? c : Object.assign(c, b, { updated_at: iso() }));
     }
     if ((m = /^\/customers\/([^/]+)\/payment-methods$/.exec(path)) && method === 'GET') {
       if (!customers.has(m[1]!)) return notFound('customer', m[1]!);

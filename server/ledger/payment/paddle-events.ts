@@ -43,7 +43,7 @@ export function parsePaddleMethodRef(ref: string): { customerId: string; methodI
 }
 
 /** custom_data as metadata: string values only (what Ledger wrote is all strings). */
-function metadataOf(data: Record<string, unknown> | null | undefined): Record<string, string> {
+export function metadataOf(data: Record<string, unknown> | null | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(data ?? {})) if (typeof v === 'string') out[k] = v;
   return out;

@@ -3,7 +3,7 @@ import type { Customer } from '../customer/types';
 import { conflict, illegalState, invalid, type Scope } from '../types';
 import { chargeMetadata, LEDGER_IDEMPOTENCY_METADATA } from './events';
 import { paddleEnvironment, paddleMode, type PaddleEnvironment } from './paddle-env';
-import { normalizePaddleEvent, PADDLE_HANDLED_EVENTS, paddleMethodRef, parsePaddleMethodRef } from './paddle-events';
+import { metadataOf, normalizePaddleEvent, PADDLE_HANDLED_EVENTS, paddleMethodRef, parsePaddleMethodRef } from './paddle-events';
 import { LEDGER_METADATA, type ChargeResult, type PaymentProvider, type ProviderMethod, type RefundResult } from './provider';
 
 export { paddleEnvironment, paddleMode, type PaddleEnvironment } from './paddle-env';
@@ -330,6 +330,22 @@ export function createPaddleProvider(config: PaddleProviderConfig): PaymentProvi
         if (isApiError(e) && e.type === 'request_error' && e.code !== 'too_many_requests' && e.code !== 'internal_error') {
           return { status: 'failed', providerRefundId: null, reason: e.message };
         }
+        throw e;
+      }
+    },
+
+    /**
+     * The custom_data of a transaction (`payment`) or a customer: what the inbox reads for
+     * events whose object carries none (adjustments, payment methods). Null when Paddle
+     * has no such object.
+     */
+    async lookupMetadata(kind, id) {
+      const paddle = await api();
+      try {
+        const data = kind === 'payment' ? (await within('a transaction read', paddle.transactions.get(id))).customData : (await within('a customer read', paddle.customers.get(id))).customData;
+        return metadataOf(data);
+      } catch (e) {
+        if (isApiError(e) && isNotFound(e)) return null;
         throw e;
       }
     },
