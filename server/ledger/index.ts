@@ -33,6 +33,8 @@ export { createSandboxProvider, SANDBOX_CARDS, SANDBOX_SIGNATURE_HEADER, signSan
 export { WebhookInbox, type WebhookOptions, type WebhookProcessReport, type WebhookReceipt } from './payment/webhooks';
 export { LEDGER_IDEMPOTENCY_METADATA, chargeMetadata, newInboxRecord, type WebhookDelivery, type WebhookEventRecord, type WebhookOutcome } from './payment/events';
 export type { PaymentStore } from './payment/store';
+// The Paddle adapter loads its SDK only when first used, so exporting it costs nothing.
+export { createPaddleProvider, paddleEnvironment, paddleMode, type PaddleEnvironment, type PaddleProviderConfig } from './payment/paddle';
 export {
   BillingCycle,
   advanceTestClockSchema,
