@@ -36,6 +36,8 @@ export default defineConfig({
       PGLITE_DATA_DIR: 'memory://',
       LEDGER_DEMO: '1',
       LEDGER_DEMO_API_KEY: E2E_DEMO_KEY,
+      // The hosted pages' links (invoices.hostedUrl, setup sessions) point at this server.
+      LEDGER_PUBLIC_URL: `http://127.0.0.1:${PORT}`,
       NEXT_TELEMETRY_DISABLED: '1',
       DATABASE_URL: '',
     },
