@@ -60,7 +60,8 @@ export interface BillingSchedule {
 }
 
 /**
- * Runs the billing cycle every `intervalMs` (after the webhook events still pending), one run at a time: a tick that comes while
+ * Runs the billing cycle every `intervalMs` (after the webhook events still pending and the
+ * reconcile of pending payments), one run at a time: a tick that comes while
  * the previous run is still going is skipped. A failing scope is logged, never thrown;
  * the timer does not keep the process alive.
  */
@@ -76,6 +77,14 @@ export function startBillingSchedule(rt: Pick<Runtime, 'ledger'>, intervalMs: nu
       await rt.ledger.webhooks.processPending();
     } catch (e) {
       logger.error('billing schedule: could not process pending webhook events', { error: describe(e) });
+    }
+    // Payments and refunds left pending (a provider timeout, a crash between its answer and
+    // our write): asked again with their own idempotency keys, so each is charged once.
+    try {
+      const r = await rt.ledger.reconcile.run();
+      if (r.asked + r.refundsRetried + r.tooOld + r.errors > 0) logger.info('billing schedule: reconciled pending payments', { ...r });
+    } catch (e) {
+      logger.error('billing schedule: could not reconcile pending payments', { error: describe(e) });
     }
     try {
       await runDueScopes(rt.ledger, rt.ledger.clock.now(), (run) => logRun(logger, run), stopping.signal);

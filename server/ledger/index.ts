@@ -36,6 +36,20 @@ export type { PaymentStore } from './payment/store';
 // The Paddle adapter loads its SDK only when first used, so exporting it costs nothing.
 export { createPaddleProvider, paddleEnvironment, paddleMode, type PaddleEnvironment, type PaddleProviderConfig } from './payment/paddle';
 export {
+  RefundService,
+  refundCreditNoteSchema,
+  listRefundsSchema,
+  creditNoteRefundKey,
+  finalCreditRefundKey,
+  isFinalCredit,
+  FINAL_CREDIT_REASON,
+  type CreditNoteRefund,
+  type RefundCreditNoteInput,
+  type ListRefundsInput,
+} from './payment/refunds';
+export { Reconciler, type ReconcileOptions, type ReconcileReport, type ScopeReconcile } from './payment/reconcile';
+export { ProviderCustomers } from './payment/provider-customers';
+export {
   BillingCycle,
   advanceTestClockSchema,
   MAX_ADVANCE_YEARS,

@@ -1,7 +1,7 @@
 import { BillingCycle, type CycleReport } from './billing/cycle';
 import { TestClocks } from './billing/test-clocks';
 import { InvoiceService } from './invoice/service';
-import type { InvoiceConfig } from './invoice/types';
+import type { Invoice, InvoiceConfig } from './invoice/types';
 import { ChangeFeed } from './changes';
 import type { EngineContext } from './context';
 import { CouponService } from './coupon/service';
@@ -14,6 +14,9 @@ import { HostedLinks, type HostedOptions } from './payment/hosted';
 import { HostedPages } from './payment/hosted-pages';
 import { PaymentMethods } from './payment/methods';
 import type { PaymentProvider } from './payment/provider';
+import { ProviderCustomers } from './payment/provider-customers';
+import { Reconciler, type ReconcileOptions } from './payment/reconcile';
+import { isFinalCredit, RefundService } from './payment/refunds';
 import { createSandboxProvider, type SandboxOptions } from './payment/sandbox';
 import { PaymentService, type Collection } from './payment/service';
 import { WebhookInbox, type WebhookOptions } from './payment/webhooks';
@@ -51,6 +54,8 @@ export interface LedgerOptions {
   sandbox?: SandboxOptions;
   /** The webhook inbox's lease, batch and retry delay. */
   webhooks?: WebhookOptions;
+  /** The reconcile pass: the minimum and maximum age of a pending payment it asks about again, its batch. */
+  reconcile?: ReconcileOptions;
   /**
    * The hosted pages' links (pay an invoice, the sandbox's add-a-card and 3-D Secure
    * pages): the secret their tokens are signed with (random per engine when omitted, so
@@ -82,6 +87,20 @@ export interface Ledger {
    * pending, `whenIdle()`, `event(provider, id)`.
    */
   readonly webhooks: WebhookInbox;
+  /**
+   * Refunds: `creditNote(scope, invoiceId, { amount, reason, memo, refund })` (a credit
+   * note, paid back through the provider with `refund: true`), `get`, `list({ invoiceId }
+   * | { paymentId })`, `retry` (a pending refund sent again with its key), and
+   * `refundFinalCredit` (run when a final invoice with a credit is finalized).
+   */
+  readonly refunds: RefundService;
+  /**
+   * Reconcile: `run()` asks the providers again about payments and refunds left pending
+   * in every scope (the billing schedule calls it), `scope(scope)` in one.
+   */
+  readonly reconcile: Reconciler;
+  /** Customers' ids at the providers, recorded as the providers answer them: `get(scope, customerId, provider)`. */
+  readonly providerCustomers: ProviderCustomers;
   /**
    * A customer's saved payment methods: `list`, `setDefault`, `detach`, and
    * `createSetupSession` (a hosted set-up of a new one through the scope's provider).
@@ -164,10 +183,23 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   });
   const providers = new Map<string, PaymentProvider>([['sandbox', sandbox]]);
   for (const p of options.providers ?? []) providers.set(p.name, p);
+  // Every provider records the customer ids it answers, so a webhook's customer can be checked.
+  const providerCustomers = new ProviderCustomers(ctx);
+  for (const [name, p] of providers) providers.set(name, providerCustomers.wrap(p));
   const defaultProvider = options.defaultPaymentProvider ?? 'sandbox';
   if (!providers.has(defaultProvider)) throw invalid(`the default payment provider "${defaultProvider}" is not among the providers given`);
   const payments = new PaymentService(ctx, invoices, scopes, providers, defaultProvider);
-  const webhooks = new WebhookInbox(ctx, payments, scopes, providers, options.webhooks);
+  const refunds = new RefundService(ctx, invoices, scopes, providers);
+  // A final invoice's credit is refunded when the scope says so, before user plugins see the invoice.
+  ctx.plugins.registerFirst({
+    name: 'ledger:final-credit',
+    onInvoiceFinalized: async (scope, inv) => {
+      const invoice = inv as Invoice;
+      if (isFinalCredit(invoice)) await refunds.refundFinalCredit(scope, invoice.id);
+    },
+  });
+  const webhooks = new WebhookInbox(ctx, payments, scopes, providers, options.webhooks, refunds);
+  const reconcile = new Reconciler(ctx, payments, refunds, options.reconcile);
   const paymentMethods = new PaymentMethods(ctx, payments, providers);
   const hosted = new HostedPages(ctx, links, invoices, payments, paymentMethods, webhooks, providers, options.hosted?.merchantName);
   await ctx.plugins.emit('onInit');
@@ -181,6 +213,9 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     invoices,
     payments,
     webhooks,
+    refunds,
+    reconcile,
+    providerCustomers,
     paymentMethods,
     hosted,
     collectPayment: (scope, invoiceId) => payments.collect(scope, invoiceId),

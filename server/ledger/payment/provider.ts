@@ -53,6 +53,14 @@ export interface PaymentProvider {
    * malformed body; an event of a type the engine does not act on comes back `ignored`.
    */
   verifyWebhook(rawBody: string, headers: Record<string, string | undefined>): Promise<ProviderEvent[]>;
+
+  /**
+   * Optional: the `LEDGER_METADATA` of one of the provider's objects, read from its API,
+   * for events whose object carries none (Stripe's disputes and payment methods: the
+   * metadata is on the PaymentIntent and the Customer). The inbox then checks the scope
+   * it names against the stored ids, as for any event; null when the object is unknown.
+   */
+  lookupMetadata?(kind: 'payment' | 'customer', id: string): Promise<Record<string, string> | null>;
 }
 
 export interface ProviderMethod {
@@ -109,8 +117,12 @@ export type ProviderEvent = ProviderEventBase &
     | { type: 'payment.requires_action'; providerPaymentId: string; url: string }
     /** A refund moved: `status` is the provider's (`succeeded`, `pending`, `failed`, `canceled`). */
     | { type: 'refund.updated'; providerRefundId: string; providerPaymentId: string | null; status: string }
-    | { type: 'dispute.created'; providerDisputeId: string; providerPaymentId: string | null; reason: string }
-    /** `providerCustomerId` is null for a detached method (it belongs to no customer any more). */
+    /** `status`: the provider's (Stripe's `needs_response`, `warning_needs_response`, …). */
+    | { type: 'dispute.created'; providerDisputeId: string; providerPaymentId: string | null; reason: string; status?: string }
+    /**
+     * `providerCustomerId`: the customer the method is (or, detached, was) attached to;
+     * null when the provider does not say.
+     */
     | { type: 'method.attached' | 'method.updated' | 'method.detached'; providerCustomerId: string | null; method: ProviderMethod }
     | { type: 'customer.deleted'; providerCustomerId: string }
     | { type: 'ignored' }

@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import type { Customer } from '../customer/types';
 import type { ScopeMode } from '../scope/store';
 import { exponent, invalid, illegalState, type Currency, type Scope } from '../types';
-import { chargeMetadata } from './events';
+import { chargeMetadata, LEDGER_IDEMPOTENCY_METADATA } from './events';
 import {
   LEDGER_METADATA,
   type ChargeResult,
@@ -181,13 +181,17 @@ export function createStripeProvider(config: StripeProviderConfig): PaymentProvi
         const pi = event.data.object;
         return { ...base, type: 'payment.requires_action', providerPaymentId: pi.id, url: pi.next_action?.redirect_to_url?.url ?? confirmUrl(pi.id) };
       }
-      case 'charge.refund.updated': {
+      case 'charge.refund.updated':
+      case 'refund.created':
+      case 'refund.updated':
+      case 'refund.failed': {
         const r = event.data.object;
         return { ...base, type: 'refund.updated', providerRefundId: r.id, providerPaymentId: idOf(r.payment_intent), status: r.status ?? 'pending' };
       }
       case 'charge.dispute.created': {
+        // A dispute carries no metadata of ours: the inbox reads its PaymentIntent's (lookupMetadata).
         const d = event.data.object;
-        return { ...base, type: 'dispute.created', providerDisputeId: d.id, providerPaymentId: idOf(d.payment_intent), reason: d.reason };
+        return { ...base, type: 'dispute.created', providerDisputeId: d.id, providerPaymentId: idOf(d.payment_intent), reason: d.reason, status: d.status };
       }
       case 'payment_method.attached':
       case 'payment_method.updated':
@@ -197,7 +201,9 @@ export function createStripeProvider(config: StripeProviderConfig): PaymentProvi
         const method = methodOf(pm);
         if (!method) return { ...base, type: 'ignored' }; // not a card: nothing Ledger records
         const type = event.type === 'payment_method.attached' ? 'method.attached' : event.type === 'payment_method.detached' ? 'method.detached' : 'method.updated';
-        return { ...base, type, providerCustomerId: idOf(pm.customer), method };
+        // A detached method has no customer any more; Stripe names the one it had in previous_attributes.
+        const previous = (event.data as { previous_attributes?: { customer?: string | { id: string } | null } }).previous_attributes?.customer;
+        return { ...base, type, providerCustomerId: idOf(pm.customer) ?? idOf(previous), method };
       }
       case 'customer.deleted':
         return { ...base, type: 'customer.deleted', providerCustomerId: event.data.object.id };
@@ -314,7 +320,12 @@ export function createStripeProvider(config: StripeProviderConfig): PaymentProvi
         }
         const r = await stripe().refunds.create(
           // The scope in its metadata: charge.refund.updated then names it, as a charge's events do.
-          { payment_intent: providerPaymentId, metadata: scopeMetadata(scope), ...(stripeAmount !== undefined ? { amount: stripeAmount } : {}) },
+          {
+            payment_intent: providerPaymentId,
+            // With its key: a webhook finds a refund whose Stripe id Ledger never wrote (a timeout, a crash).
+            metadata: { ...scopeMetadata(scope), [LEDGER_IDEMPOTENCY_METADATA]: idempotencyKey },
+            ...(stripeAmount !== undefined ? { amount: stripeAmount } : {}),
+          },
           { idempotencyKey },
         );
         if (r.status === 'succeeded') return { status: 'succeeded', providerRefundId: r.id };
@@ -325,6 +336,22 @@ export function createStripeProvider(config: StripeProviderConfig): PaymentProvi
         if (e instanceof Stripe.errors.StripeInvalidRequestError && (e.statusCode === 400 || e.statusCode === 404)) {
           return { status: 'failed', providerRefundId: null, reason: e.message };
         }
+        throw e;
+      }
+    },
+
+    /**
+     * The ledger_* metadata of a PaymentIntent or a Customer, for events whose object
+     * carries none (disputes, payment methods). Null for an object Stripe does not know
+     * (or a deleted customer).
+     */
+    async lookupMetadata(kind, id) {
+      try {
+        if (kind === 'payment') return { ...(await stripe().paymentIntents.retrieve(id)).metadata };
+        const c = await stripe().customers.retrieve(id);
+        return 'deleted' in c && c.deleted ? null : { ...c.metadata };
+      } catch (e) {
+        if (e instanceof Stripe.errors.StripeInvalidRequestError && e.statusCode === 404) return null;
         throw e;
       }
     },

@@ -1,10 +1,11 @@
 import type { EngineContext } from '../context';
 import type { ScopeModes } from '../scope/service';
-import { isLedgerError, LedgerError, scope as toScope, type InvoiceId, type Scope } from '../types';
+import { isLedgerError, LedgerError, newId, scope as toScope, type InvoiceId, type Scope } from '../types';
 import { LEDGER_IDEMPOTENCY_METADATA, newInboxRecord, type WebhookEventRecord, type WebhookOutcome } from './events';
 import { LEDGER_METADATA, type ChargeResult, type PaymentProvider, type ProviderEvent } from './provider';
+import type { RefundService } from './refunds';
 import type { PaymentService } from './service';
-import type { Payment } from './types';
+import type { Payment, PaymentMethod, RefundStatus } from './types';
 
 /** What `receive` did with a delivery: each event, stored now or already (a duplicate, a replay). */
 export interface WebhookReceipt {
@@ -30,6 +31,13 @@ export interface WebhookOptions {
 
 type Decision = { outcome: WebhookOutcome; note: string; scope: Scope | null };
 type PaymentEvent = Extract<ProviderEvent, { type: 'payment.succeeded' | 'payment.failed' | 'payment.requires_action' }>;
+type RefundEvent = Extract<ProviderEvent, { type: 'refund.updated' }>;
+type DisputeEvent = Extract<ProviderEvent, { type: 'dispute.created' }>;
+type MethodEvent = Extract<ProviderEvent, { type: 'method.attached' | 'method.updated' | 'method.detached' }>;
+type CustomerDeletedEvent = Extract<ProviderEvent, { type: 'customer.deleted' }>;
+
+/** A provider's refund status in Ledger's terms; null for one Ledger does not know. */
+const REFUND_STATUS: Record<string, RefundStatus> = { pending: 'pending', requires_action: 'pending', succeeded: 'succeeded', failed: 'failed', canceled: 'canceled' };
 
 /**
  * Webhooks in: store once, answer, process from the inbox.
@@ -66,6 +74,7 @@ export class WebhookInbox {
     private readonly scopes: ScopeModes,
     providers: ReadonlyMap<string, PaymentProvider>,
     options: WebhookOptions = {},
+    private readonly refunds?: RefundService,
   ) {
     this.#providers = providers;
     this.#leaseMs = options.leaseMs ?? 60_000;
@@ -204,12 +213,174 @@ export class WebhookInbox {
       case 'payment.failed':
       case 'payment.requires_action':
         return this.paymentEvent(record.provider, event);
+      case 'refund.updated':
+        return this.refundEvent(record.provider, event);
+      case 'dispute.created':
+        return this.disputeEvent(record.provider, event);
+      case 'method.attached':
+      case 'method.updated':
+      case 'method.detached':
+        return this.methodEvent(record.provider, event);
+      case 'customer.deleted':
+        return this.customerDeleted(record.provider, event);
       case 'ignored':
         return { outcome: 'ignored', note: `event type ${event.providerType} is not one Ledger acts on`, scope: null };
       default:
-        // refunds, disputes, methods and customer deletion: stored, not acted on yet.
-        return { outcome: 'ignored', note: `${event.type} events are stored but not acted on yet`, scope: null };
+        return { outcome: 'ignored', note: `event type ${(event as ProviderEvent).providerType} is not one Ledger acts on`, scope: null };
     }
+  }
+
+  /**
+   * The scope an event's metadata names; when the object carries none, the metadata of
+   * the object it is about, read from the provider's API (Stripe's disputes and payment
+   * methods). Only a claim: the caller must find the object in that scope.
+   */
+  private async claimedScope(provider: string, metadata: Record<string, string>, about?: { kind: 'payment' | 'customer'; id: string | null }): Promise<{ scope: Scope; metadata: Record<string, string> } | null> {
+    let m = metadata;
+    if ((!m[LEDGER_METADATA.tenant] || !m[LEDGER_METADATA.app]) && about?.id) {
+      const lookup = this.#providers.get(provider)?.lookupMetadata;
+      if (lookup) m = (await lookup.call(this.#providers.get(provider), about.kind, about.id)) ?? {};
+    }
+    const tenant = m[LEDGER_METADATA.tenant];
+    const app = m[LEDGER_METADATA.app];
+    if (!tenant || !app) return null;
+    try {
+      return { scope: toScope(tenant, app), metadata: m };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Null when the scope is of the event's mode; else the ignored decision. */
+  private async wrongMode(scope: Scope, event: ProviderEvent): Promise<Decision | null> {
+    const mode = await this.scopes.mode(scope);
+    return mode === event.mode ? null : { outcome: 'ignored', note: `a ${event.mode}-mode event about an object of a ${mode} scope`, scope };
+  }
+
+  /**
+   * A refund moved at the provider: found by the provider's id (or, when Ledger never
+   * recorded it, by the idempotency key in its metadata) in the scope its metadata names;
+   * moved forward only. A failed or canceled refund gives its amount back to the payment.
+   */
+  private async refundEvent(provider: string, event: RefundEvent): Promise<Decision> {
+    const ignored = (note: string, scope: Scope | null = null): Decision => ({ outcome: 'ignored', note, scope });
+    if (!this.refunds) return ignored('refunds are not handled by this inbox');
+    const claim = await this.claimedScope(provider, event.metadata, { kind: 'payment', id: event.providerPaymentId });
+    if (!claim) return ignored(`refund ${event.providerRefundId} carries no Ledger scope in its metadata: not an object Ledger knows`);
+    const { scope } = claim;
+    const store = this.ctx.store.payments;
+    const key = claim.metadata[LEDGER_IDEMPOTENCY_METADATA];
+    let refund = await store.findRefundByProviderRef(scope, provider, event.providerRefundId);
+    if (!refund && key) {
+      const byKey = await store.getRefundByKey(scope, key);
+      if (byKey && byKey.provider === provider && byKey.providerRefundId === null) refund = byKey;
+    }
+    if (!refund) return ignored(`no ${provider} refund ${event.providerRefundId} in ${scope.tenantId}/${scope.appId}: the metadata does not match a stored refund`);
+    const wrong = await this.wrongMode(scope, event);
+    if (wrong) return wrong;
+    const status = REFUND_STATUS[event.status];
+    if (!status) return ignored(`refund ${refund.id}: the provider's status "${event.status}" is not one Ledger knows`, scope);
+    const r = await this.refunds.applyProviderStatus(scope, refund, status, event.providerRefundId, status === 'failed' || status === 'canceled' ? `the provider reported the refund ${event.status}` : null);
+    if (!r.moved) return ignored(`refund ${refund.id} is ${refund.status}: a ${event.status} event cannot move it (refunds move forward only)`, scope);
+    return { outcome: 'applied', note: `refund ${refund.id} ${r.refund.status}`, scope };
+  }
+
+  /** A dispute (chargeback) opened on a payment: recorded on the payment, found in the scope and on the invoice its metadata names. */
+  private async disputeEvent(provider: string, event: DisputeEvent): Promise<Decision> {
+    const ignored = (note: string, scope: Scope | null = null): Decision => ({ outcome: 'ignored', note, scope });
+    if (!event.providerPaymentId) return ignored(`dispute ${event.providerDisputeId} names no payment`);
+    const claim = await this.claimedScope(provider, event.metadata, { kind: 'payment', id: event.providerPaymentId });
+    const invoiceId = claim?.metadata[LEDGER_METADATA.invoice];
+    if (!claim || !invoiceId) return ignored(`dispute ${event.providerDisputeId}'s payment carries no Ledger scope and invoice: not an object Ledger knows`);
+    const { scope } = claim;
+    const payment = await this.findPayment(scope, provider, invoiceId, event.providerPaymentId, undefined);
+    if (!payment) return ignored(`no ${provider} payment ${event.providerPaymentId} of invoice ${invoiceId} in ${scope.tenantId}/${scope.appId}: the metadata does not match a stored payment`);
+    const wrong = await this.wrongMode(scope, event);
+    if (wrong) return wrong;
+    if (payment.dispute?.providerDisputeId === event.providerDisputeId) return ignored(`dispute ${event.providerDisputeId} is recorded on payment ${payment.id} already`, scope);
+    const at = await this.ctx.customerNow(scope, payment.customerId);
+    const dispute = { providerDisputeId: event.providerDisputeId, reason: event.reason, status: event.status ?? 'needs_response', createdAt: at.toISOString() };
+    const moved = await this.ctx.store.payments.transitionPayment(scope, payment.id, [payment.status], { status: payment.status, dispute, updatedAt: at });
+    if (!moved) throw new Error(`payment ${payment.id} changed while its dispute was recorded; retry`);
+    this.ctx.logger.warn('a payment is disputed', { tenantId: scope.tenantId, appId: scope.appId, paymentId: payment.id, invoiceId, disputeId: event.providerDisputeId, reason: event.reason });
+    return { outcome: 'applied', note: `payment ${payment.id} disputed (${event.reason})`, scope };
+  }
+
+  /**
+   * A payment method attached, updated or detached at the provider: its customer is the
+   * provider customer recorded in the scope the metadata names (never the metadata
+   * alone). Attached: recorded (the customer's first becomes the default); updated: its
+   * brand, last 4 and expiry; detached: no longer listed nor charged.
+   */
+  private async methodEvent(provider: string, event: MethodEvent): Promise<Decision> {
+    const ignored = (note: string, scope: Scope | null = null): Decision => ({ outcome: 'ignored', note, scope });
+    const ref = event.method.providerRef;
+    if (!event.providerCustomerId) return ignored(`payment method ${ref} names no customer`);
+    const claim = await this.claimedScope(provider, event.metadata, { kind: 'customer', id: event.providerCustomerId });
+    if (!claim) return ignored(`payment method ${ref}'s customer ${event.providerCustomerId} carries no Ledger scope: not an object Ledger knows`);
+    const { scope } = claim;
+    const store = this.ctx.store.payments;
+    const owner = await store.findProviderCustomer(scope, provider, event.providerCustomerId);
+    if (!owner) return ignored(`no ${provider} customer ${event.providerCustomerId} in ${scope.tenantId}/${scope.appId}: the metadata does not match a recorded customer`);
+    const claimedCustomer = claim.metadata[LEDGER_METADATA.customer];
+    if (claimedCustomer && claimedCustomer !== owner.customerId) return ignored(`${provider} customer ${event.providerCustomerId} is not customer ${claimedCustomer}`);
+    const wrong = await this.wrongMode(scope, event);
+    if (wrong) return wrong;
+    const existing = await store.findMethodByProviderRef(scope, provider, ref);
+    if (existing && existing.customerId !== owner.customerId) return ignored(`payment method ${ref} belongs to another customer`, scope);
+    const details = { brand: event.method.brand, last4: event.method.last4, expMonth: event.method.expMonth, expYear: event.method.expYear };
+    const same = (m: PaymentMethod) => m.brand === details.brand && m.last4 === details.last4 && m.expMonth === details.expMonth && m.expYear === details.expYear;
+
+    if (event.type === 'method.detached') {
+      if (!existing || existing.detachedAt) return ignored(`payment method ${ref} is not attached in Ledger`, scope);
+      await store.updateMethodDetails(scope, existing.id, { detachedAt: await this.ctx.customerNow(scope, owner.customerId) });
+      return { outcome: 'applied', note: `payment method ${existing.id} detached`, scope };
+    }
+    if (existing) {
+      if (existing.detachedAt) return ignored(`payment method ${existing.id} was detached: a detached method is not attached again`, scope);
+      if (same(existing)) return ignored(`payment method ${existing.id} is recorded as it is`, scope);
+      await store.updateMethodDetails(scope, existing.id, details);
+      return { outcome: 'applied', note: `payment method ${existing.id} updated`, scope };
+    }
+    if (event.type === 'method.updated') return ignored(`payment method ${ref} is not recorded in Ledger: an update of it is not an attachment`, scope);
+    if (owner.deletedAt) return ignored(`${provider} customer ${event.providerCustomerId} was deleted`, scope);
+    const hasDefault = (await store.defaultMethod(scope, owner.customerId)) !== null;
+    const method: PaymentMethod = {
+      id: newId('paymentMethod'),
+      customerId: owner.customerId,
+      provider,
+      providerRef: ref,
+      ...details,
+      isDefault: !hasDefault,
+      createdAt: await this.ctx.customerNow(scope, owner.customerId),
+      detachedAt: null,
+    };
+    try {
+      await store.insertMethod(scope, method);
+    } catch (e) {
+      if (isLedgerError(e) && e.code === 'conflict') return ignored(`payment method ${ref} was recorded meanwhile`, scope);
+      throw e;
+    }
+    return { outcome: 'applied', note: `payment method ${method.id} attached${method.isDefault ? ' (the default)' : ''}`, scope };
+  }
+
+  /** The provider deleted its customer: recorded as deleted, and its methods at that provider detached. */
+  private async customerDeleted(provider: string, event: CustomerDeletedEvent): Promise<Decision> {
+    const ignored = (note: string, scope: Scope | null = null): Decision => ({ outcome: 'ignored', note, scope });
+    const claim = await this.claimedScope(provider, event.metadata);
+    if (!claim) return ignored(`${provider} customer ${event.providerCustomerId} carries no Ledger scope in its metadata: not an object Ledger knows`);
+    const { scope } = claim;
+    const store = this.ctx.store.payments;
+    const owner = await store.findProviderCustomer(scope, provider, event.providerCustomerId);
+    if (!owner) return ignored(`no ${provider} customer ${event.providerCustomerId} in ${scope.tenantId}/${scope.appId}: the metadata does not match a recorded customer`);
+    const wrong = await this.wrongMode(scope, event);
+    if (wrong) return wrong;
+    if (owner.deletedAt) return ignored(`${provider} customer ${event.providerCustomerId} is recorded as deleted already`, scope);
+    const at = await this.ctx.customerNow(scope, owner.customerId);
+    await store.markProviderCustomerDeleted(scope, provider, event.providerCustomerId, at);
+    const methods = (await store.listMethods(scope, owner.customerId)).filter((m) => m.provider === provider);
+    for (const m of methods) await store.updateMethodDetails(scope, m.id, { detachedAt: at });
+    return { outcome: 'applied', note: `${provider} customer ${event.providerCustomerId} deleted; ${methods.length} payment method(s) detached`, scope };
   }
 
   private async paymentEvent(provider: string, event: PaymentEvent): Promise<Decision> {
