@@ -382,7 +382,7 @@ describe('Paddle webhooks', () => {
     expect(await verify(paddleNotification('transaction.completed', txn()), paddleProvider({ apiKey: 'pdl_live_apikey_x' }))).toMatchObject({ mode: 'live' });
   });
 
-  it('payment_method.saved carries no card: its brand, last 4 and expiry are read from Paddle; a method deleted since is ignored', async () => {
+  it('payment_method.saved carries no card: its brand (american_express as amex), last 4 and expiry are read from Paddle; a method deleted since is ignored', async () => {
     const provider = paddleProvider();
     const scope = uniqueScope();
     const { providerCustomerId: ctm } = await provider.ensureCustomer(scope, { id: `cst_${scope.tenantId}`, email: `m-${scope.tenantId}@example.com`, name: 'M' } as unknown as Customer);
@@ -391,7 +391,7 @@ describe('Paddle webhooks', () => {
     expect(await verify(saved(pm.id as string), provider)).toMatchObject({
       type: 'method.attached',
       providerCustomerId: ctm,
-      method: { providerRef: `${ctm}/${pm.id as string}`, brand: 'american_express', last4: '0005', expMonth: 3, expYear: 2029 },
+      method: { providerRef: `${ctm}/${pm.id as string}`, brand: 'amex', last4: '0005', expMonth: 3, expYear: 2029 },
     });
     expect(await verify(saved('paymtd_gone'), provider)).toMatchObject({ type: 'ignored' });
   });

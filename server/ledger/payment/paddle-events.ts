@@ -42,6 +42,13 @@ export function parsePaddleMethodRef(ref: string): { customerId: string; methodI
   return m ? { customerId: m[1]!, methodId: m[2]! } : null;
 }
 
+/**
+ * Paddle's card types as the brand names Ledger records elsewhere (Stripe's and the
+ * sandbox's: `amex`, not `american_express`), so a portal shows one name per brand.
+ */
+const BRANDS: Record<string, string> = { american_express: 'amex', diners_club: 'diners', union_pay: 'unionpay' };
+export const paddleBrand = (cardType: string) => BRANDS[cardType] ?? cardType;
+
 /** custom_data as metadata: string values only (what Ledger wrote is all strings). */
 export function metadataOf(data: Record<string, unknown> | null | undefined): Record<string, string> {
   const out: Record<string, string> = {};

@@ -3,7 +3,7 @@ import type { Customer } from '../customer/types';
 import { conflict, illegalState, invalid, type Scope } from '../types';
 import { chargeMetadata, LEDGER_IDEMPOTENCY_METADATA } from './events';
 import { paddleEnvironment, paddleMode, type PaddleEnvironment } from './paddle-env';
-import { metadataOf, normalizePaddleEvent, PADDLE_HANDLED_EVENTS, paddleMethodRef, parsePaddleMethodRef } from './paddle-events';
+import { metadataOf, normalizePaddleEvent, paddleBrand, PADDLE_HANDLED_EVENTS, paddleMethodRef, parsePaddleMethodRef } from './paddle-events';
 import { LEDGER_METADATA, type ChargeResult, type PaymentProvider, type ProviderMethod, type RefundResult } from './provider';
 
 export { paddleEnvironment, paddleMode, type PaddleEnvironment } from './paddle-env';
@@ -157,7 +157,7 @@ export function createPaddleProvider(config: PaddleProviderConfig): PaymentProvi
   }
 
   const methodOf = (pm: PaddleMethod): ProviderMethod | null =>
-    pm.card ? { providerRef: paddleMethodRef(pm.customerId, pm.id), brand: pm.card.type, last4: pm.card.last4, expMonth: pm.card.expiryMonth, expYear: pm.card.expiryYear } : null;
+    pm.card ? { providerRef: paddleMethodRef(pm.customerId, pm.id), brand: paddleBrand(pm.card.type), last4: pm.card.last4, expMonth: pm.card.expiryMonth, expYear: pm.card.expiryYear } : null;
 
   /** A transaction's state as a charge's outcome. */
   function outcomeOf(t: Transaction): ChargeResult {
