@@ -18,6 +18,7 @@ import { ProviderCustomers } from './payment/provider-customers';
 import { Reconciler, type ReconcileOptions } from './payment/reconcile';
 import { isFinalCredit, RefundService } from './payment/refunds';
 import { createSandboxProvider, type SandboxOptions } from './payment/sandbox';
+import { Dunning } from './payment/dunning';
 import { PaymentService, type Collection } from './payment/service';
 import { WebhookInbox, type WebhookOptions } from './payment/webhooks';
 import { PlanService } from './plan/service';
@@ -189,6 +190,10 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   const defaultProvider = options.defaultPaymentProvider ?? 'sandbox';
   if (!providers.has(defaultProvider)) throw invalid(`the default payment provider "${defaultProvider}" is not among the providers given`);
   const payments = new PaymentService(ctx, invoices, scopes, providers, defaultProvider);
+  // Collection at finalization and dunning (retries, past due, the final policy).
+  const dunning = new Dunning(ctx, invoices, payments);
+  invoices.collectWith(dunning);
+  ctx.plugins.registerFirst(dunning.plugin());
   const refunds = new RefundService(ctx, invoices, scopes, providers);
   // A final invoice's credit is refunded when the scope says so, before user plugins see the invoice.
   ctx.plugins.registerFirst({

@@ -16,7 +16,8 @@ describe.each(storeFactories())('billing store on $name', (factory) => {
     const ledger = await createLedger({ store: store(), clock, logger: silentLogger });
     const subscribe = async (s: ReturnType<typeof uniqueScope>, testClockId: string | null = null) => {
       const p = (await ledger.plans.getByKey(s, 'p').catch(() => null)) ?? (await ledger.plans.create(s, { key: 'p', name: 'P', currency: 'USD', interval: { unit: 'month' }, basePrice: 100 }));
-      const c = await ledger.customers.create(s, { email: 'x@example.com', name: 'X', testClockId });
+      // Due in 60 days: the first invoice's due date (dunning's work) comes after the period end.
+      const c = await ledger.customers.create(s, { email: 'x@example.com', name: 'X', testClockId, daysUntilDue: 60 });
       return ledger.subscriptions.create(s, { customerId: c.id, planId: p.id });
     };
     const real = uniqueScope();

@@ -66,7 +66,9 @@ describe.each(storeFactories())('collecting invoices on $name', (factory) => {
     const scope = uniqueScope();
     await ledger.scopes.register(scope, mode);
     const plan = await ledger.plans.create(scope, { key: 'pro', name: 'Pro', currency: 'USD', interval: { unit: 'month' }, basePrice: 4900 });
-    const customer = await ledger.customers.create(scope, { email: 'ada@example.com', name: 'Ada' });
+    // Sent invoices: finalization charges nothing, so each test collects the open invoice
+    // itself (automatic collection at finalization: collection.test.ts, dunning.test.ts).
+    const customer = await ledger.customers.create(scope, { email: 'ada@example.com', name: 'Ada', collectionMethod: 'send_invoice' });
     /** Subscribes the customer: the open invoice of 49.00 it issues. */
     const openInvoice = async (): Promise<Invoice> => {
       await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });

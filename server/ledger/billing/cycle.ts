@@ -127,6 +127,9 @@ export class BillingCycle {
       for (const draft of drafts) if (await this.finalizeDue(scope, draft)) report.invoicesFinalized++;
       if (drafts.length < PAGE) break;
     }
+    // Dunning, on the customers' clock: automatic charges whose retry is due, sent
+    // invoices whose due date came.
+    await this.invoices.collectDue(scope, now, on);
     return report;
   }
 
@@ -172,7 +175,8 @@ export class BillingCycle {
     const total = emptyReport();
     // Each period end is a step, and so is each instant a draft is due for finalization
     // (those of the period ends on the way, and drafts made before the advance: a
-    // cancellation's, a change's). Each step settles everything due at its instant, so the
+    // cancellation's, a change's), each retry of a failed charge and each due date of a
+    // sent invoice: dunning is rehearsed at its own times. Each step settles everything due at its instant, so the
     // steps' instants increase; work still due at a step's instant after a few tries (a
     // concurrent write may win a race once) did not settle.
     let last = -Infinity;
@@ -180,7 +184,8 @@ export class BillingCycle {
     for (let steps = 0; ; steps++) {
       const [sub] = await this.ctx.store.subscriptions.listDue(scope, to, 1, on);
       const [draft] = await this.ctx.store.invoices.listDraftsDue(scope, to, 1, on);
-      const times = [sub?.currentPeriodEnd, draft?.finalizeAt].filter((d): d is Date => !!d).map((d) => d.getTime());
+      const collection = await this.invoices.nextCollectionDue(scope, to, on);
+      const times = [sub?.currentPeriodEnd, draft?.finalizeAt, collection].filter((d): d is Date => !!d).map((d) => d.getTime());
       if (times.length === 0) break;
       const next = new Date(Math.min(...times));
       if (next.getTime() > last) (last = next.getTime()), (stalled = 0);
@@ -206,7 +211,7 @@ export class BillingCycle {
     for (const sub of await this.ctx.store.subscriptions.listDue(scope, to, MAX_TOTAL_PERIODS_PER_ADVANCE + 1, on)) {
       let interval = (await this.plan(scope, sub.planId)).interval;
       let anchor = sub.status === 'trialing' ? sub.currentPeriodEnd : sub.billingAnchor;
-      const next = sub.status === 'active' && sub.pendingChange ? (await this.plan(scope, sub.pendingChange.planId)).interval : interval;
+      const next = sub.status !== 'trialing' && sub.pendingChange ? (await this.plan(scope, sub.pendingChange.planId)).interval : interval;
       if (next.unit !== interval.unit || next.count !== interval.count) {
         interval = next;
         anchor = sub.currentPeriodEnd;
@@ -267,7 +272,7 @@ export class BillingCycle {
         used,
       };
     }
-    const change = sub.status === 'active' ? sub.pendingChange : null;
+    const change = sub.status !== 'trialing' ? sub.pendingChange : null;
     const nextPlan = change ? await this.plan(scope, change.planId) : plan;
     const quantity = change?.quantity ?? sub.quantity;
     // The next period: from the anchor, unless the trial ends or the interval changes
@@ -285,7 +290,9 @@ export class BillingCycle {
         couponId,
       } satisfies InvoiceBasis,
       after: {
-        status: 'active',
+        // A trial ends into `active`; a subscription in dunning (past_due, unpaid) renews
+        // as it is: only a payment makes it active again.
+        status: sub.status === 'trialing' ? 'active' : sub.status,
         planId: nextPlan.id,
         quantity,
         pendingChange: null,
@@ -320,10 +327,13 @@ export class BillingCycle {
       const drained: Subscription = { ...sub, outbox: [], version: sub.version + 1, updatedAt: now };
       if (await this.ctx.store.subscriptions.update(scope, drained, sub.version)) {
         this.ctx.changes.subscriptionWritten(scope, drained);
+        let finalized = 0;
         for (const inv of made) {
-          if (inv.status === 'draft' && inv.finalizeAt <= now && (await this.finalizeDue(scope, inv)) && report) report.invoicesFinalized++;
+          if (inv.status === 'draft' && inv.finalizeAt <= now && (await this.finalizeDue(scope, inv))) finalized++;
         }
-        return drained;
+        if (report) report.invoicesFinalized += finalized;
+        // Collecting a finalized invoice may have moved the subscription (past_due).
+        return finalized > 0 ? ((await this.ctx.store.subscriptions.get(scope, sub.id)) ?? drained) : drained;
       }
       const again = await this.ctx.store.subscriptions.get(scope, sub.id);
       if (!again) throw notFound('subscription', sub.id);

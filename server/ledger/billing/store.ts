@@ -22,8 +22,9 @@ export interface DueWork {
 export interface BillingStore {
   /**
    * The work for the billing cycle at `at`: a live subscription whose period has ended, a
-   * subscription whose outbox still owes invoices, or a draft invoice due for
-   * finalization, each judged at its customer's time (its test clock's, else `at`), and
+   * subscription whose outbox still owes invoices, a draft invoice due for
+   * finalization, an open invoice whose automatic retry is due (nextPaymentAttemptAt) or
+   * a sent invoice whose due date came (dueAt, not yet past due), each judged at its customer's time (its test clock's, else `at`), and
    * grouped by scope and clock. The one query that is not made inside a scope: it is how
    * the scheduler learns what to run (each run is then scoped).
    */

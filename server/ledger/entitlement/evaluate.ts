@@ -18,12 +18,21 @@ export const NO_SUBSCRIPTION = result(false, 'no_subscription');
 export const NOT_IN_PLAN = result(false, 'feature_not_in_plan');
 
 /**
+ * - a subscription `unpaid` (dunning's last retry failed): refused, `past_due`, whatever the kind;
  * - boolean: allowed when enabled;
  * - licensed: allowed, `limit` is the subscription's seats;
  * - metered: allowed while used < limit (always, with no limit); remaining never below 0.
  * `used` is the usage of the current period (metered features only).
  */
-export function evaluateFeature(feature: Feature, sub: Pick<Subscription, 'quantity'>, used: number): EntitlementResult {
+export function evaluateFeature(feature: Feature, sub: Pick<Subscription, 'quantity' | 'status'>, used: number): EntitlementResult {
+  const answer = byKind(feature, sub, used);
+  // Dunning gave up (the final policy `unpaid`): every feature refused until a payment
+  // makes the subscription active again. `past_due` (retries still running) keeps access.
+  if (sub.status === 'unpaid') return result(false, 'past_due', answer.limit, answer.used, answer.remaining);
+  return answer;
+}
+
+function byKind(feature: Feature, sub: Pick<Subscription, 'quantity'>, used: number): EntitlementResult {
   switch (feature.kind) {
     case 'boolean':
       return feature.enabled ? result(true, 'enabled') : result(false, 'disabled');

@@ -7,7 +7,7 @@ import type { CustomerId, Scope } from '../types';
 /**
  * Entitlements: may this customer use this feature right now?
  *
- * The answer comes from the customer's live subscription (trialing or active) and its
+ * The answer comes from the customer's live subscription (trialing, active, past_due or unpaid) and its
  * plan version:
  * - boolean feature: allowed when enabled (`enabled` / `disabled`);
  * - licensed feature: allowed, `limit` is the subscription's seat quantity (`seats`);
@@ -15,6 +15,9 @@ import type { CustomerId, Scope } from '../types';
  *   allowed (`unlimited`), below the limit allowed (`within_limit`), at or above it denied
  *   (`limit_reached`: used ≥ limit).
  * No live subscription: `no_subscription`; a feature the plan lacks: `feature_not_in_plan`.
+ * A subscription `unpaid` (dunning's retries all failed, the final policy `unpaid`):
+ * every feature refused with `past_due`, until a payment makes it active again; while
+ * retries run (`past_due`) access stays.
  */
 export type EntitlementReason =
   | 'no_subscription'
@@ -24,7 +27,8 @@ export type EntitlementReason =
   | 'seats'
   | 'unlimited'
   | 'within_limit'
-  | 'limit_reached';
+  | 'limit_reached'
+  | 'past_due';
 
 export interface EntitlementResult {
   readonly allowed: boolean;

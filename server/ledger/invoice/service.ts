@@ -6,6 +6,7 @@ import type { Plan } from '../plan/types';
 import type { Subscription } from '../subscription/types';
 import type { TaxRateService } from '../tax/service';
 import {
+  currency,
   findById,
   illegalState,
   invalid,
@@ -20,8 +21,10 @@ import {
   type PlanId,
   type Scope,
 } from '../types';
+import type { OnClock } from '../billing/store';
 import { advanceLines, finishLines, invoicePeriod, usageLines, type TaxChoice } from './build';
-import type { Numbering } from './store';
+import { sendOnly, type CollectionReport, type InvoiceCollector } from './collector';
+import type { CollectionExpectation, CollectionPatch, Numbering } from './store';
 import {
   creditNoteSchema,
   DEFAULT_INVOICE_CONFIG,
@@ -37,6 +40,8 @@ import {
   type InvoiceStatus,
 } from './types';
 
+const DAY_MS = 86_400_000;
+
 /** What an invoice's content is: everything but identity, state and timestamps. */
 type Content = Pick<
   Invoice,
@@ -51,6 +56,7 @@ type Content = Pick<
  */
 export class InvoiceService {
   readonly config: InvoiceConfig;
+  #collector: InvoiceCollector = sendOnly;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -58,6 +64,11 @@ export class InvoiceService {
     config: Partial<InvoiceConfig> = {},
   ) {
     this.config = { ...DEFAULT_INVOICE_CONFIG, ...config };
+  }
+
+  /** Who collects finalized invoices (the engine's dunning, payment/dunning.ts); set once at start. */
+  collectWith(collector: InvoiceCollector): void {
+    this.#collector = collector;
   }
 
   // --- reading ---------------------------------------------------------------------
@@ -81,9 +92,10 @@ export class InvoiceService {
    * with negative totals (of any of its subscriptions), less what was refunded of it and
    * what later invoices took; the next invoice finalized in that currency takes from it.
    */
-  async creditBalance(scope: Scope, customerId: string, currency: Currency): Promise<number> {
+  async creditBalance(scope: Scope, customerId: string, currencyCode: string): Promise<number> {
+    const code = currency(currencyCode);
     const customer = await findById('customer', customerId, (cid) => this.ctx.store.customers.get(scope, cid));
-    return this.ctx.store.invoices.creditBalance(scope, customer.id, currency);
+    return this.ctx.store.invoices.creditBalance(scope, customer.id, code);
   }
 
   // --- making ----------------------------------------------------------------------
@@ -250,39 +262,84 @@ export class InvoiceService {
     const customer = await this.ctx.store.customers.get(scope, draft.customerId);
     if (!customer) throw notFound('customer', draft.customerId);
     const now = await this.ctx.customerNow(scope, draft.customerId);
+    const terms = await this.#collector.terms(scope, customer);
     const numbering: Numbering = { prefix: this.config.numberPrefix, digits: this.config.numberDigits };
     const done = await this.ctx.store.invoices.finalize(scope, draft.id, numbering, (d, number, credit) => {
       const creditApplied = Math.min(credit, Math.max(0, d.total));
+      const amountDue = Math.max(0, d.total - creditApplied - d.credited);
       return {
         ...d,
         number,
-        status: 'open',
+        // Nothing due (a credit, or paid by the balance): paid as it is finalized.
+        status: amountDue === 0 ? 'paid' : 'open',
+        paidAt: amountDue === 0 ? now : null,
         customer: snapshotOf(customer),
         creditApplied,
-        amountDue: Math.max(0, d.total - creditApplied - d.credited),
+        amountDue,
+        collectionMethod: terms.method,
+        dueAt: terms.method === 'send_invoice' ? new Date(now.getTime() + terms.daysUntilDue * DAY_MS) : now,
         finalizedAt: now,
         updatedAt: now,
       };
     });
     if (!done) return { invoice: await this.get(scope, id), finalized: false };
     await this.ctx.plugins.emit('onInvoiceFinalized', scope, done);
+    if (done.status === 'paid') await this.ctx.plugins.emit('onInvoicePaid', scope, done);
+    else {
+      // An automatic charge now. Its failure (or the provider's) never undoes the
+      // finalization, nor the change that made the invoice: dunning takes it from here.
+      try {
+        await this.#collector.finalized(scope, done);
+      } catch (e) {
+        this.ctx.logger.error('collecting a finalized invoice failed; dunning or the next billing run takes it up', {
+          invoiceId: done.id,
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
     return { invoice: done, finalized: true };
+  }
+
+  // --- collection (dunning's writes: payment/dunning.ts) -----------------------------
+
+  /** The billing cycle's collection work at `now`: retries due, sent invoices coming due. */
+  collectDue(scope: Scope, now: Date, on: OnClock | undefined): Promise<CollectionReport> {
+    return this.#collector.due(scope, now, on);
+  }
+
+  /** The earliest instant by `to` when collection has work; null: none. */
+  nextCollectionDue(scope: Scope, to: Date, on: OnClock | undefined): Promise<Date | null> {
+    return this.#collector.nextDue(scope, to, on);
+  }
+
+  /** A conditional write of an issued invoice's collection state (InvoiceStore.updateCollection). */
+  updateCollection(scope: Scope, id: Invoice['id'], expected: CollectionExpectation, patch: CollectionPatch): Promise<Invoice | null> {
+    return this.ctx.store.invoices.updateCollection(scope, id, expected, patch);
+  }
+
+  listRetriesDue(scope: Scope, at: Date, limit: number, on?: OnClock): Promise<Invoice[]> {
+    return this.ctx.store.invoices.listRetriesDue(scope, at, limit, on);
+  }
+
+  listPastDue(scope: Scope, at: Date, limit: number, on?: OnClock): Promise<Invoice[]> {
+    return this.ctx.store.invoices.listPastDue(scope, at, limit, on);
   }
 
   async void(scope: Scope, id: string, input: { reason?: string } = {}): Promise<Invoice> {
     const { reason } = parseInput(voidSchema, input, 'void');
-    const inv = await this.move(scope, id, 'void', (now) => ({ voidedAt: now, voidReason: reason, amountDue: 0 }));
+    const inv = await this.move(scope, id, 'void', (now) => ({ voidedAt: now, voidReason: reason, amountDue: 0, nextPaymentAttemptAt: null }));
     await this.ctx.plugins.emit('onInvoiceVoided', scope, inv, reason);
     return inv;
   }
 
   async markUncollectible(scope: Scope, id: string): Promise<Invoice> {
-    return this.move(scope, id, 'uncollectible', (now) => ({ markedUncollectibleAt: now }));
+    // No more automatic retries: an uncollectible invoice is paid only when someone pays it.
+    return this.move(scope, id, 'uncollectible', (now) => ({ markedUncollectibleAt: now, nextPaymentAttemptAt: null }));
   }
 
   /** open or uncollectible → paid (payments call this). */
   async markPaid(scope: Scope, id: string): Promise<Invoice> {
-    const inv = await this.move(scope, id, 'paid', (now) => ({ paidAt: now, amountDue: 0 }));
+    const inv = await this.move(scope, id, 'paid', (now) => ({ paidAt: now, amountDue: 0, nextPaymentAttemptAt: null }));
     await this.ctx.plugins.emit('onInvoicePaid', scope, inv);
     return inv;
   }

@@ -2,6 +2,19 @@ import type { OnClock } from '../billing/store';
 import type { Currency, CustomerId, InvoiceId, PageRequest, Scope, SubscriptionId } from '../types';
 import type { CreditNote, Invoice, InvoiceStatus } from './types';
 
+/** What a collection write expects the invoice to be: its state, and the dunning fields named. */
+export type CollectionExpectation = { status: readonly InvoiceStatus[] } & Partial<Pick<Invoice, 'attemptCount' | 'nextPaymentAttemptAt' | 'pastDueAt'>>;
+/** What a collection write may change. */
+export type CollectionPatch = Partial<Pick<Invoice, 'status' | 'attemptCount' | 'nextPaymentAttemptAt' | 'pastDueAt' | 'markedUncollectibleAt'>> & { updatedAt: Date };
+
+/** Whether an invoice is as a collection write expects it. */
+export function matchesCollection(inv: Invoice, e: CollectionExpectation): boolean {
+  if (!e.status.includes(inv.status)) return false;
+  if (e.attemptCount !== undefined && inv.attemptCount !== e.attemptCount) return false;
+  const same = (a: Date | null, b: Date | null | undefined) => b === undefined || (a === null ? b === null : b !== null && a.getTime() === b.getTime());
+  return same(inv.nextPaymentAttemptAt, e.nextPaymentAttemptAt) && same(inv.pastDueAt, e.pastDueAt);
+}
+
 /** Numbers documents: `INV-000123`. */
 export interface Numbering {
   prefix: string;
@@ -54,6 +67,23 @@ export interface InvoiceStore {
    * else null and nothing changes.
    */
   refundCredit(scope: Scope, id: InvoiceId, amount: number, at: Date): Promise<Invoice | null>;
+  /**
+   * Writes an issued invoice's collection state (dunning), only if it is in one of
+   * `expected.status` and each other field of `expected` has the value given (null: is
+   * null): a conditional update, so of two runs charging or marking the same invoice one
+   * wins. Null when the invoice did not match.
+   */
+  updateCollection(scope: Scope, id: InvoiceId, expected: CollectionExpectation, patch: CollectionPatch): Promise<Invoice | null>;
+  /**
+   * Open invoices whose next automatic charge is due by `at` (nextPaymentAttemptAt ≤ at),
+   * soonest first; with `on`, only those of the customers on that test clock (or on none).
+   */
+  listRetriesDue(scope: Scope, at: Date, limit: number, on?: OnClock): Promise<Invoice[]>;
+  /**
+   * Open `send_invoice` invoices not yet found past due whose due date has come
+   * (dueAt ≤ at), soonest first; `on` as above.
+   */
+  listPastDue(scope: Scope, at: Date, limit: number, on?: OnClock): Promise<Invoice[]>;
   /** Moves an invoice from one of `from` to `patch.status`, writing `patch`; null when it was in none of them. */
   transition(scope: Scope, id: InvoiceId, from: readonly InvoiceStatus[], patch: Partial<Invoice> & { status: InvoiceStatus; updatedAt: Date }): Promise<Invoice | null>;
   /**

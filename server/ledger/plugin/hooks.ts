@@ -22,9 +22,11 @@ export interface Period {
  * plugins can be written against them; they fire once metering (issue 3), invoicing
  * (issue 4) and payments land. Their payload types are `unknown` until then.
  * Payments (issue 8, first part) fire onPaymentProcessed, onInvoicePaid and
- * onInvoiceFailed from collecting an invoice, onProviderSync from syncing a customer's
- * methods, and onWebhookReceived for each provider event processed from the inbox;
- * onInvoicePastDue comes with dunning.
+ * onInvoiceFailed from collecting an invoice (onInvoiceFailed on every failed attempt,
+ * automatic or manual), onProviderSync from syncing a customer's methods,
+ * onWebhookReceived for each provider event processed from the inbox, and
+ * onInvoicePastDue from dunning (payment/dunning.ts). onInvoicePaid also fires for an
+ * invoice finalized with nothing due.
  */
 export interface LedgerHooks {
   // engine
@@ -63,8 +65,13 @@ export interface LedgerHooks {
   onInvoicePaid(scope: Scope, invoice: Invoice): void | Promise<void>;
   /** A charge of the invoice failed; the invoice stays open. `failure` is an InvoicePaymentFailure. */
   onInvoiceFailed(scope: Scope, invoice: Invoice, failure: InvoicePaymentFailure): void | Promise<void>;
-  onInvoiceVoided(scope: Scope, invoice: unknown, reason: string): void | Promise<void>;
-  onInvoicePastDue(scope: Scope, invoice: unknown): void | Promise<void>;
+  onInvoiceVoided(scope: Scope, invoice: Invoice, reason: string): void | Promise<void>;
+  /**
+   * The invoice became past due, once: a sent invoice unpaid at its due date, or an
+   * automatic charge's first failure (dunning's retries follow). Its subscription is
+   * `past_due` by then.
+   */
+  onInvoicePastDue(scope: Scope, invoice: Invoice): void | Promise<void>;
   // payments
   /** A payment reached `succeeded` or `failed`. */
   onPaymentProcessed(scope: Scope, payment: Payment): void | Promise<void>;

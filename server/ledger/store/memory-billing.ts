@@ -32,7 +32,12 @@ export function createMemoryBillingStore(sources: {
         if (s.status !== 'canceled') note(scope, s.customerId, s.currentPeriodEnd);
         if (s.outbox.length > 0) note(scope, s.customerId, null);
       }
-      for (const [scope, i] of sources.invoices()) if (i.status === 'draft') note(scope, i.customerId, i.finalizeAt);
+      for (const [scope, i] of sources.invoices()) {
+        if (i.status === 'draft') note(scope, i.customerId, i.finalizeAt);
+        // Dunning: a retry planned, a sent invoice coming due.
+        if (i.status === 'open' && i.nextPaymentAttemptAt) note(scope, i.customerId, i.nextPaymentAttemptAt);
+        if (i.status === 'open' && i.collectionMethod === 'send_invoice' && !i.pastDueAt && i.dueAt) note(scope, i.customerId, i.dueAt);
+      }
       return [...found.values()].slice(0, limit);
     },
     async allTestClocks() {

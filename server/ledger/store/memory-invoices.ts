@@ -1,4 +1,4 @@
-import { availableCredit, canRefundCredit, formatNumber, type InvoiceStore } from '../invoice/store';
+import { availableCredit, canRefundCredit, formatNumber, matchesCollection, type InvoiceStore } from '../invoice/store';
 import type { CreditNote, Invoice } from '../invoice/types';
 import { scopeKey, type Scope } from '../types';
 import { ScopedTable } from './memory-table';
@@ -79,6 +79,29 @@ export function createMemoryInvoiceStore(clockOf: (scope: Scope, customerId: str
       if (!inv || !canRefundCredit(inv, amount, balance(scope, inv.customerId, inv.currency))) return null;
       invoices.put(scope, { ...inv, creditRefunded: inv.creditRefunded + amount, updatedAt: at });
       return invoices.get(scope, id);
+    },
+    async updateCollection(scope, id, expected, patch) {
+      const current = invoices.get(scope, id);
+      if (!current || !matchesCollection(current, expected)) return null;
+      invoices.put(scope, { ...current, ...patch });
+      return invoices.get(scope, id);
+    },
+    async listRetriesDue(scope, at, limit, on) {
+      return invoices
+        .find(scope, (r) => r.status === 'open' && r.nextPaymentAttemptAt !== null && r.nextPaymentAttemptAt <= at && (!on || clockOf(scope, r.customerId) === on.testClockId))
+        .sort((a, b) => a.nextPaymentAttemptAt!.getTime() - b.nextPaymentAttemptAt!.getTime() || (a.id < b.id ? -1 : 1))
+        .slice(0, limit);
+    },
+    async listPastDue(scope, at, limit, on) {
+      return invoices
+        .find(
+          scope,
+          (r) =>
+            r.status === 'open' && r.collectionMethod === 'send_invoice' && r.pastDueAt === null && r.dueAt !== null && r.dueAt <= at &&
+            (!on || clockOf(scope, r.customerId) === on.testClockId),
+        )
+        .sort((a, b) => a.dueAt!.getTime() - b.dueAt!.getTime() || (a.id < b.id ? -1 : 1))
+        .slice(0, limit);
     },
     async transition(scope, id, from, patch) {
       const current = invoices.get(scope, id);

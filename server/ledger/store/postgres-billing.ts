@@ -37,7 +37,8 @@ export function createPostgresBillingStore(db: Database): BillingStore {
   return {
     async dueWork(at, limit) {
       // Each customer at its own time: its test clock's, else `at`. Served by
-      // subscriptions_due_idx and invoices_drafts_idx (both partial), then the
+      // subscriptions_due_idx, invoices_drafts_idx, invoices_retry_idx (dunning's
+      // retries) and invoices_due_idx (sent invoices coming due), all partial, then the
       // customers' primary key.
       const rows = rowsOf<{ tenant_id: string; app_id: string; test_clock_id: string | null }>(
         await db.execute(sql`
@@ -47,6 +48,12 @@ export function createPostgresBillingStore(db: Database): BillingStore {
             select tenant_id, app_id, customer_id, '-infinity'::timestamptz from subscriptions where outbox <> '[]'::jsonb
             union all
             select tenant_id, app_id, customer_id, finalize_at from invoices where status = 'draft'
+            union all
+            select tenant_id, app_id, customer_id, next_payment_attempt_at from invoices
+              where next_payment_attempt_at is not null and status = 'open'
+            union all
+            select tenant_id, app_id, customer_id, due_at from invoices
+              where status = 'open' and past_due_at is null and collection_method = 'send_invoice' and due_at is not null
           ) d
           left join customers cu on cu.tenant_id = d.tenant_id and cu.app_id = d.app_id and cu.id = d.customer_id
           left join test_clocks c on c.tenant_id = d.tenant_id and c.app_id = d.app_id and c.id = cu.test_clock_id

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../../db/client';
 import { creditNotes, customers, documentSequences, invoices } from '../../../db/schema';
 import { availableCredit, canRefundCredit, formatNumber, type InvoiceStore, type Numbering } from '../invoice/store';
@@ -224,6 +224,54 @@ export function createPostgresInvoiceStore(db: Database): InvoiceStore {
           .returning();
         return row ? toInvoice(row) : null;
       });
+    },
+    async updateCollection(s, id, expected, patch) {
+      const at = (col: typeof invoices.nextPaymentAttemptAt | typeof invoices.pastDueAt, v: Date | null | undefined) =>
+        v === undefined ? undefined : v === null ? isNull(col) : eq(col, v);
+      const r = await db
+        .update(invoices)
+        .set(patch)
+        .where(
+          and(
+            inScope(s),
+            eq(invoices.id, id),
+            inArray(invoices.status, [...expected.status]),
+            expected.attemptCount === undefined ? undefined : eq(invoices.attemptCount, expected.attemptCount),
+            at(invoices.nextPaymentAttemptAt, expected.nextPaymentAttemptAt),
+            at(invoices.pastDueAt, expected.pastDueAt),
+          ),
+        )
+        .returning();
+      return r[0] ? toInvoice(r[0]) : null;
+    },
+    async listRetriesDue(s, at, limit, on) {
+      // Served by invoices_retry_idx (partial: a retry planned).
+      const rows = await db
+        .select()
+        .from(invoices)
+        .where(and(inScope(s), isNotNull(invoices.nextPaymentAttemptAt), lte(invoices.nextPaymentAttemptAt, at), eq(invoices.status, 'open'), customerOnClock(invoices, on)))
+        .orderBy(asc(invoices.nextPaymentAttemptAt), asc(invoices.id))
+        .limit(limit);
+      return rows.map(toInvoice);
+    },
+    async listPastDue(s, at, limit, on) {
+      // Served by invoices_due_idx (partial: open, not yet past due).
+      const rows = await db
+        .select()
+        .from(invoices)
+        .where(
+          and(
+            inScope(s),
+            eq(invoices.status, 'open'),
+            isNull(invoices.pastDueAt),
+            lte(invoices.dueAt, at),
+            eq(invoices.collectionMethod, 'send_invoice'),
+            customerOnClock(invoices, on),
+          ),
+        )
+        .orderBy(asc(invoices.dueAt), asc(invoices.id))
+        .limit(limit);
+      return rows.map(toInvoice);
     },
     async transition(s, id, from, patch) {
       const { id: _id, createdAt: _c, ...set } = patch as Partial<Invoice>;

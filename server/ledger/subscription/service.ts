@@ -191,7 +191,8 @@ export class SubscriptionService {
     }
     const ending: Partial<Subscription> = { status: 'canceled', canceledAt: now, endedAt: now, cancelAtPeriodEnd: false, pendingChange: null, updatedAt: now };
     let entry: OutboxInvoice | null = null;
-    if (sub.status === 'active') {
+    // Active, or in dunning (past_due, unpaid): the final invoice bills the usage so far.
+    if (sub.status !== 'trialing') {
       const plan = await this.plan(scope, sub);
       const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
       const credits = prorate ? feesChanged(advanceLines(plan, sub.quantity, sub.priceOverrides, period), [], period, now, plan.currency) : [];
