@@ -182,6 +182,26 @@ describe.each(storeFactories())('collecting through Paddle on $name', (factory) 
     expect(await ledger.invoices.get(scope, invoice.id)).toMatchObject({ status: 'open' });
   });
 
+  it('a card saved at Paddle (payment_method.saved) is recorded for its customer, found through the customer\'s custom_data; payment_method.deleted detaches it', async () => {
+    const { ledger, scope, customer, providerCustomerId: ctm, deliver } = await setup();
+    const mc = fake.saveCard(ctm, { type: 'mastercard', last4: '4444', expiryMonth: 1, expiryYear: 2031 });
+    const ref = `${ctm}/${mc.id as string}`;
+    const pmData = { id: mc.id, customer_id: ctm, address_id: 'add_1', type: 'card', origin: 'saved_during_purchase', saved_at: '', updated_at: '' };
+    const saved = paddleNotification('payment_method.saved', pmData);
+    await deliver(saved);
+    expect(await ledger.webhooks.event('paddle', eventIdOf(saved))).toMatchObject({ outcome: 'applied', scope });
+    const methods = await ledger.payments.methods(scope, customer.id);
+    expect(methods.map((m) => [m.brand, m.last4, m.isDefault])).toEqual([
+      ['visa', '4242', true],
+      ['mastercard', '4444', false],
+    ]);
+    expect(methods[1]).toMatchObject({ provider: 'paddle', providerRef: ref, expMonth: 1, expYear: 2031, detachedAt: null });
+    const deleted = paddleNotification('payment_method.deleted', { ...pmData, deletion_reason: 'api' });
+    await deliver(deleted);
+    expect(await ledger.webhooks.event('paddle', eventIdOf(deleted))).toMatchObject({ outcome: 'applied', scope });
+    expect((await ledger.payments.methods(scope, customer.id)).map((m) => m.last4)).toEqual(['4242']); // attached ones only
+  });
+
   it("a transaction naming another tenant's invoice is ignored: the scope comes from the stored payment, not from custom_data alone", async () => {
     const { ledger, scope, invoice, deliver, payment } = await firstCharge();
     const t = fake.pay(payment.providerPaymentId!);
