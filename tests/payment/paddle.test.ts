@@ -182,6 +182,20 @@ describe.each(storeFactories())('collecting through Paddle on $name', (factory) 
     expect(await ledger.invoices.get(scope, invoice.id)).toMatchObject({ status: 'open' });
   });
 
+  it('a credit note with refund: a Paddle refund adjustment of "1000" on the transaction, pending Paddle\'s review; adjustment.updated (approved) settles it through the transaction\'s custom_data', async () => {
+    const { ledger, scope, invoice, deliver, payment } = await firstCharge();
+    await deliver(paddleNotification('transaction.completed', fake.pay(payment.providerPaymentId!)));
+    const { refund } = await ledger.refunds.creditNote(scope, invoice.id, { amount: 1000, reason: 'product_unsatisfactory', refund: true });
+    const [adj, ...more] = [...fake.adjustments.values()].filter((a) => a.transaction_id === payment.providerPaymentId);
+    expect(more).toEqual([]);
+    expect(adj).toMatchObject({ action: 'refund', type: 'partial', status: 'pending_approval', totals: { total: '1000' } });
+    expect(refund).toMatchObject({ status: 'pending', provider: 'paddle', amount: 1000, providerRefundId: adj!.id });
+    const approved = paddleNotification('adjustment.updated', Object.assign(adj!, { status: 'approved' }));
+    await deliver(approved);
+    expect(await ledger.webhooks.event('paddle', eventIdOf(approved))).toMatchObject({ outcome: 'applied', scope });
+    expect(await ledger.refunds.get(scope, refund!.id)).toMatchObject({ status: 'succeeded' });
+  });
+
   it('a card saved at Paddle (payment_method.saved) is recorded for its customer, found through the customer\'s custom_data; payment_method.deleted detaches it', async () => {
     const { ledger, scope, customer, providerCustomerId: ctm, deliver } = await setup();
     const mc = fake.saveCard(ctm, { type: 'mastercard', last4: '4444', expiryMonth: 1, expiryYear: 2031 });
