@@ -9,6 +9,10 @@ export const amountText = (minor: number, currency: Currency) => format(money(mi
 /** "January 15, 2025", in UTC: the day the engine's dates name. */
 export const dateText = (d: Date) => new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'UTC' }).format(d);
 
+/** "Nov 26 – Dec 26, 2026": a billing period, as Stripe's invoices show it (the end is where the next period starts). */
+export const periodText = (start: Date, end: Date) =>
+  new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' }).formatRange(start, end);
+
 const BRANDS: Record<string, string> = { visa: 'Visa', mastercard: 'Mastercard', amex: 'American Express', discover: 'Discover' };
 export const brandText = (brand: string) => BRANDS[brand] ?? (brand === 'unknown' ? 'Card' : brand[0]!.toUpperCase() + brand.slice(1));
 

@@ -94,8 +94,9 @@ test('the hosted pay page: a declined card says so and another card pays; the re
   await page.getByLabel('Card number').fill('4000 0000 0000 0002');
   await page.getByLabel('Expiry (MM/YY)').fill('12/34');
   await page.getByRole('button', { name: 'Pay $49.00' }).click();
-  await expect(page.getByRole('alert')).toHaveText('Your card was declined.');
-  await expect(page.getByRole('alert')).toBeFocused();
+  const declined = page.locator('.alert[role="alert"]');
+  await expect(declined).toHaveText('Your card was declined.');
+  await expect(declined).toBeFocused();
   await noAxeViolations(page);
   await shoot(page, 'pay-declined');
   // The declined card is not kept, and the invoice is still open.

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import type { Invoice, Payment, PaymentMethod } from '@/server/ledger';
 import { payInvoice } from '../../actions';
-import { amountText, brandText, cardText, dateText, expiryText, localPath } from '../../format';
+import { amountText, brandText, cardText, dateText, expiryText, localPath, periodText } from '../../format';
 import { loadInvoice } from '../../load';
 import { PayForms } from '../../pay-forms';
 import { Shell, StatusBadge } from '../../shell';
@@ -26,6 +26,7 @@ export default async function PayPage({ params }: Props) {
   const { view, testMode } = await loadInvoice(token);
   const { invoice, merchantName, lastPayment } = view;
   const dueAt = (invoice as Invoice & { dueAt?: Date | null }).dueAt ?? null;
+  const period = periodOf(invoice);
   const amount = amountText(invoice.status === 'paid' ? paidAmount(invoice, lastPayment) : invoice.amountDue, invoice.currency);
 
   return (
@@ -48,6 +49,13 @@ export default async function PayPage({ params }: Props) {
                   ? `Due ${dateText(dueAt)}`
                   : `Issued ${dateText(invoice.finalizedAt ?? invoice.issueAt)}`}
           </p>
+        </section>
+
+        <section className="panel payment" aria-labelledby="payment-title">
+          <PaymentPanel view={view} amount={amount} token={token} />
+        </section>
+
+        <section className="panel details" aria-label="Invoice details">
           <dl className="facts">
             <div>
               <dt>To</dt>
@@ -60,18 +68,14 @@ export default async function PayPage({ params }: Props) {
               <dt>From</dt>
               <dd>{merchantName}</dd>
             </div>
-            <div>
-              <dt>Period</dt>
-              <dd>
-                {dateText(invoice.periodStart)} – {dateText(invoice.periodEnd)}
-              </dd>
-            </div>
+            {period && (
+              <div>
+                <dt>Period</dt>
+                <dd>{periodText(period.start, period.end)}</dd>
+              </div>
+            )}
           </dl>
           <Lines invoice={invoice} />
-        </section>
-
-        <section className="panel payment" aria-labelledby="payment-title">
-          <PaymentPanel view={view} amount={amount} token={token} />
         </section>
       </div>
     </Shell>
@@ -177,7 +181,10 @@ function Lines({ invoice }: { invoice: Invoice }) {
           <tr key={l.id}>
             <td>
               {l.description}
-              {l.quantity !== '1' && l.quantity !== '0' && <span className="muted block">Qty {Number(l.quantity).toLocaleString('en-US')}</span>}
+              <span className="muted block line-meta">
+                {l.periodEnd > l.periodStart ? periodText(l.periodStart, l.periodEnd) : null}
+                {l.quantity !== '1' && l.quantity !== '0' ? ` · Qty ${Number(l.quantity).toLocaleString('en-US')}` : null}
+              </span>
             </td>
             <td className="num">{amountText(l.amount, cur)}</td>
           </tr>
@@ -225,6 +232,14 @@ function Lines({ invoice }: { invoice: Invoice }) {
       </tfoot>
     </table>
   );
+}
+
+/** The span the invoice's lines bill (an invoice in advance bills the coming period); null when they bill no span. */
+function periodOf(invoice: Invoice): { start: Date; end: Date } | null {
+  if (invoice.lines.length === 0) return invoice.periodEnd > invoice.periodStart ? { start: invoice.periodStart, end: invoice.periodEnd } : null;
+  const start = new Date(Math.min(...invoice.lines.map((l) => l.periodStart.getTime())));
+  const end = new Date(Math.max(...invoice.lines.map((l) => l.periodEnd.getTime())));
+  return end > start ? { start, end } : null;
 }
 
 /** What a paid invoice's customer paid: its succeeded payment's amount, else the total less credits (nothing was due). */
