@@ -316,6 +316,12 @@ describe('the Paddle adapter', () => {
     expect(fake.requests.length).toBe(before);
   });
 
+  it('a key Paddle refuses (403) is no answer about the charge: it throws (the payment stays pending), it does not fail it', async () => {
+    const scope = uniqueScope();
+    const provider = paddleProvider({ apiKey: 'pdl_sdbx_apikey_revoked' });
+    await expect(provider.charge(scope, { invoice: invoiceIn(scope), amount: 4900, method: { providerRef: 'ctm_1/paymtd_1' } as never, idempotencyKey: 'k:403' })).rejects.toThrow(/Paddle did not answer the charge/);
+  });
+
   it('refunds are adjustments: part (the line item, "1000"), again with the same key (the same adjustment, none created), more than is left (failed), then the rest in full', async () => {
     const provider = paddleProvider();
     const scope = uniqueScope();

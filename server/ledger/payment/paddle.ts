@@ -72,6 +72,14 @@ function parseNotification(rawBody: string): { event_id: string; event_type: str
   }
 }
 
+/**
+ * Paddle refused the request for good (a bad amount, an unknown customer): resending it
+ * will not help. Not so a rate limit, Paddle's own error, or a key Paddle does not take
+ * (a configuration to fix, after which the same charge should go through).
+ */
+const isDefinitiveRefusal = (e: PaddleApiError) =>
+  e.type === 'request_error' && !/^(too_many_requests|internal_error|forbidden|invalid_token|authentication_|permission_)/.test(e.code);
+
 /** Paddle's 404 codes (`not_found`, `entity_not_found`, `…_not_found`): the object is not there. */
 const isNotFound = (e: PaddleApiError) => /not_found$/.test(e.code);
 
@@ -290,8 +298,8 @@ export function createPaddleProvider(config: PaddleProviderConfig): PaymentProvi
         );
         return outcomeOf(created);
       } catch (e) {
-        if (isApiError(e) && e.type === 'request_error' && e.code !== 'too_many_requests' && e.code !== 'internal_error') {
-          // Paddle refused the request for good (a bad amount, an unknown customer): nothing was created.
+        if (isApiError(e) && isDefinitiveRefusal(e)) {
+          // Nothing was created.
           return { status: 'failed', providerPaymentId: null, code: e.code, reason: e.message };
         }
         throw new Error(`Paddle did not answer the charge: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
@@ -327,7 +335,7 @@ export function createPaddleProvider(config: PaddleProviderConfig): PaymentProvi
         return refundOutcome(adjustment);
       } catch (e) {
         // More than was paid, not paid yet, an unknown transaction: Paddle said no for good.
-        if (isApiError(e) && e.type === 'request_error' && e.code !== 'too_many_requests' && e.code !== 'internal_error') {
+        if (isApiError(e) && isDefinitiveRefusal(e)) {
           return { status: 'failed', providerRefundId: null, reason: e.message };
         }
         throw e;
