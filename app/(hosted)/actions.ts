@@ -59,7 +59,7 @@ export async function payInvoice(token: string, prev: PayFormState, form: FormDa
       redirect(localPath(outcome.confirmUrl));
     case 'failed':
       // The provider's own words: "Your card was declined."
-      return { ...base, formError: outcome.message };
+      return { ...base, formError: outcome.message, declined: true, values: { number: '', expiry: base.values.expiry } };
     case 'pending':
       return { ...base, notice: outcome.message };
   }

@@ -16,6 +16,8 @@ export const emptyCardForm: CardFormState = { seq: 0, fieldErrors: {}, formError
 export interface PayFormState extends CardFormState {
   form: 'saved' | 'new' | null;
   notice: string | null;
+  /** The provider declined the card (not a malformed form): the customer should try another. */
+  declined?: boolean;
 }
 
 export const emptyPayForm: PayFormState = { ...emptyCardForm, form: null, notice: null };

@@ -40,7 +40,7 @@ export function PayForms({
     state.form === form && (state.formError || state.notice) ? (
       <div className={state.formError ? 'alert alert-error' : 'alert alert-info'} role={state.formError ? 'alert' : 'status'} tabIndex={-1} data-focus-on-answer>
         {state.formError ?? state.notice}
-        {state.formError && form === 'saved' && newCard ? ' Try another card below.' : null}
+        {state.formError && state.declined ? (form === 'saved' ? (newCard ? ' Try another card below.' : ' Try another card.') : ' Try another card.') : null}
       </div>
     ) : null;
 
