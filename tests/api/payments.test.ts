@@ -29,8 +29,10 @@ async function openInvoice(card: string | null, mode: 'test' | 'live' = 'test') 
   await ledger.scopes.register(s, mode);
   const plan = await api(s).plans.create({ key: 'pro', name: 'Pro', currency: 'USD', interval: { unit: 'month' }, basePrice: 4900 });
   const customer = await api(s).customers.create({ email: 'ada@example.com', name: 'Ada' });
-  if (card) await ledger.payments.sandbox.attachCard(s, customer.id, { number: card, expMonth: 12, expYear: 2030 });
+  // The card comes after the subscription: with no card then, the invoice is sent (open),
+  // not charged at finalization, and the test pays it.
   await api(s).subscriptions.create({ customerId: customer.id, planId: plan.id });
+  if (card) await ledger.payments.sandbox.attachCard(s, customer.id, { number: card, expMonth: 12, expYear: 2030 });
   const [invoice] = (await api(s).invoices.listByCustomer({ customerId: customer.id })).items;
   return { s, customer, invoice: invoice! };
 }
