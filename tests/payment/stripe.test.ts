@@ -38,7 +38,8 @@ describe.each(storeFactories())('collecting through Stripe on $name', (factory) 
     const ledger = await createLedger({ store: store(), clock: new ManualClock(T0), logger: silentLogger, providers: [provider] });
     const scope = uniqueScope();
     await ledger.scopes.register(scope, 'test');
-    await ledger.payments.updateSettings(scope, { provider: 'stripe' });
+    // Invoices are sent, not charged at finalization: each test collects when it says.
+    await ledger.payments.updateSettings(scope, { provider: 'stripe', collectionMethod: 'send_invoice' });
     const plan = await ledger.plans.create(scope, { key: 'pro', name: 'Pro', currency: 'USD', interval: { unit: 'month' }, basePrice: 4900 });
     const customer = await ledger.customers.create(scope, { email: `ada-${scope.tenantId}@example.com`, name: 'Ada' });
     const { providerCustomerId } = await provider.ensureCustomer(scope, customer);
@@ -234,7 +235,7 @@ describe('the Stripe adapter', () => {
     expect(await provider.refund(scope, { providerPaymentId: pi, idempotencyKey: `${inv.id}:refund:3` })).toMatchObject({ status: 'succeeded' });
     const made = [...fake.refunds.values()].filter((r) => r.payment_intent === pi);
     expect(made.map((r) => r.amount)).toEqual([1000, 3900]);
-    expect(made[0]!.metadata).toEqual({ ledger_tenant: scope.tenantId, ledger_app: scope.appId });
+    expect(made[0]!.metadata).toEqual({ ledger_tenant: scope.tenantId, ledger_app: scope.appId, ledger_idempotency_key: `${inv.id}:refund:1` });
     expect(fake.requests.filter((r) => r.path === '/v1/refunds').map((r) => [r.idempotencyKey, r.replayed])).toEqual([
       [`${inv.id}:refund:1`, false],
       [`${inv.id}:refund:1`, true],

@@ -56,6 +56,8 @@ export interface FakeStripe {
   next(...behaviours: ChargeBehaviour[]): void;
   /** Attaches a test card to a customer, as Checkout would after the customer typed it. */
   attachCard(customerId: string, card?: { brand?: string; last4?: string; expMonth?: number; expYear?: number }): Json;
+  /** Deletes a customer as the Dashboard does: its cards are detached; it is read back as `{ id, deleted: true }`. Returns the customer as it was (customer.deleted's object). */
+  deleteCustomer(customerId: string): Json;
   /** The customer passed 3-D Secure (on a redirect, or on-session after authentication_required): the PaymentIntent succeeds. */
   confirm(paymentIntentId: string): Json;
   close(): Promise<void>;
@@ -140,6 +142,9 @@ export async function startFakeStripe(options: { timeoutMs?: number } = {}): Pro
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/v1/customers') {
       return list([...customers.values()].filter((c) => !p.email || c.email === p.email), path);
+    }
+    if ((m = /^\/v1\/customers\/([^/]+)$/.exec(path)) && method === 'GET') {
+      return customers.get(m[1]!) ? { status: 200, body: customers.get(m[1]!)! } : missing('customer', m[1]!);
     }
     if (method === 'POST' && path === '/v1/customers') {
       const c = { id: id('cus'), object: 'customer', email: p.email ?? null, name: p.name ?? null, metadata: p.metadata ?? {}, livemode: false, created: now() };
@@ -258,6 +263,13 @@ export async function startFakeStripe(options: { timeoutMs?: number } = {}): Pro
       };
       paymentMethods.set(pm.id as string, pm);
       return pm;
+    },
+    deleteCustomer(customerId) {
+      const c = customers.get(customerId);
+      if (!c) throw new Error(`the fake has no customer ${customerId}`);
+      for (const pm of paymentMethods.values()) if (pm.customer === customerId) pm.customer = null;
+      customers.set(customerId, { id: customerId, object: 'customer', deleted: true });
+      return { ...c, deleted: true };
     },
     confirm(paymentIntentId) {
       const pi = paymentIntents.get(paymentIntentId);
