@@ -1,6 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLedger, HOSTED_LINK_INVALID, ManualClock, silentLogger, type Ledger, type Scope } from '@/server/ledger';
+import { createLedger, HOSTED_LINK_INVALID, LedgerError, ManualClock, silentLogger, type Ledger, type PaymentProvider, type Scope } from '@/server/ledger';
 import { createCaller } from '@/server/trpc/root';
 import { storeFactories, uniqueScope, useStore } from '../support/stores';
 
@@ -200,6 +200,43 @@ describe.each(storeFactories())('payment methods, setup sessions, hosted links a
     const failed = await ledger.hosted.authenticate(tokenOf(r2.confirmUrl), 'fail');
     expect([failed.payment.status, failed.payment.failureCode]).toEqual(['failed', 'payment_intent_authentication_failure']);
     expect((await api(second.s).invoices.get({ id: second.invoice.id })).status).toBe('open');
+  });
+
+  it('a custom provider: its set-up URL is returned; a detach it refuses records nothing', async () => {
+    const detached: string[] = [];
+    let refuse = true;
+    const acme: PaymentProvider = {
+      name: 'acme',
+      modes: ['test'],
+      ensureCustomer: async (_s, c) => ({ providerCustomerId: `acme_${c.id}` }),
+      startSetup: async (_s, c, urls) => ({ url: `https://acme.example/setup/${c.id}?next=${encodeURIComponent(urls.successUrl)}` }),
+      listMethods: async () => [{ providerRef: 'acme_pm_1', brand: 'visa', last4: '1881', expMonth: 1, expYear: 2031 }],
+      detachMethod: async (_s, m) => {
+        if (refuse) throw new LedgerError('conflict', 'acme: the method is in use');
+        detached.push(m.providerRef);
+      },
+      charge: async () => ({ status: 'succeeded', providerPaymentId: 'acme_ch_1' }),
+      refund: async () => ({ status: 'succeeded', providerRefundId: 'acme_re_1' }),
+      verifyWebhook: async () => [],
+    };
+    const custom = await createLedger({ store: store(), clock, logger: silentLogger, providers: [acme] });
+    const s = uniqueScope();
+    await custom.scopes.register(s, 'test');
+    const call = createCaller({ ledger: custom, auth: { kind: 'api_key', scope: s, keyId: 'key_test' } });
+    await call.payments.updateSettings({ provider: 'acme' });
+    const customer = await call.customers.create({ email: 'lin@example.com', name: 'Lin' });
+    expect(await call.customers.createSetupSession({ customerId: customer.id, successUrl: 'https://app.example/ok', cancelUrl: 'https://app.example/no' })).toEqual({
+      url: `https://acme.example/setup/${customer.id}?next=https%3A%2F%2Fapp.example%2Fok`,
+    });
+    const [method] = await custom.payments.syncMethods(s, customer.id);
+    expect(method).toMatchObject({ provider: 'acme', last4: '1881', isDefault: true });
+
+    expect((await codeOf(call.paymentMethods.detach({ id: method!.id }))).code).toBe('CONFLICT');
+    expect(await call.paymentMethods.list({ customerId: customer.id })).toEqual([method]);
+    refuse = false;
+    await call.paymentMethods.detach({ id: method!.id });
+    expect(detached).toEqual(['acme_pm_1']);
+    expect(await call.paymentMethods.list({ customerId: customer.id })).toEqual([]);
   });
 
   it('payments.settings: the defaults, then a partial update; a bad schedule or an unconfigured provider is BAD_REQUEST and changes nothing', async () => {
