@@ -75,7 +75,7 @@ export default async function PayPage({ params }: Props) {
               </div>
             )}
           </dl>
-          <Lines invoice={invoice} />
+          <Lines invoice={invoice} payment={lastPayment} />
         </section>
       </div>
     </Shell>
@@ -162,7 +162,7 @@ function Receipt({ invoice, payment, methods, merchant, amount }: { invoice: Inv
   );
 }
 
-function Lines({ invoice }: { invoice: Invoice }) {
+function Lines({ invoice, payment }: { invoice: Invoice; payment: Payment | null }) {
   const cur = invoice.currency;
   const shown = invoice.lines.filter((l) => l.amount !== 0 || invoice.lines.length <= 3);
   return (
@@ -227,7 +227,7 @@ function Lines({ invoice }: { invoice: Invoice }) {
         )}
         <tr className="due-row">
           <th scope="row">{invoice.status === 'paid' ? 'Amount paid' : 'Amount due'}</th>
-          <td className="num">{amountText(invoice.status === 'paid' ? paidAmount(invoice, null) : invoice.amountDue, cur)}</td>
+          <td className="num">{amountText(invoice.status === 'paid' ? paidAmount(invoice, payment) : invoice.amountDue, cur)}</td>
         </tr>
       </tfoot>
     </table>
