@@ -140,6 +140,31 @@ describe.each(storeFactories())('Stripe events acted on, on $name', (factory) =>
     expect(logger.entries.some((e) => e.msg === 'webhook event ignored' && e.data?.eventId === idOf(foreign))).toBe(true);
   });
 
+  it("a refund whose answer never came (Stripe refunded, the call timed out): pending without Stripe's id, settled by its webhook found by the key in its metadata; another, retried, replays its key and Stripe refunds once", async () => {
+    const { scope, addCard, paidInvoice } = await tenant();
+    await addCard();
+    const { invoice, pi } = await paidInvoice();
+    fake.nextRefund({ kind: 'stall' });
+    const first = await ledger.refunds.creditNote(scope, invoice.id, { amount: 1000, reason: 'billing_error', refund: true });
+    expect(first.refund).toMatchObject({ status: 'pending', providerRefundId: null });
+    const refundsOf = () => [...fake.refunds.values()].filter((r) => r.payment_intent === pi);
+    const [re] = refundsOf();
+    expect(re).toMatchObject({ amount: 1000, metadata: { ledger_idempotency_key: `${first.creditNote.id}:refund` } });
+    expect((await deliver(eventBody('charge.refund.updated', re!))).record).toMatchObject({ outcome: 'applied', scope });
+    expect(await ledger.refunds.get(scope, first.refund!.id)).toMatchObject({ status: 'succeeded', providerRefundId: re!.id });
+
+    fake.nextRefund({ kind: 'stall' });
+    const second = await ledger.refunds.creditNote(scope, invoice.id, { amount: 500, reason: 'billing_error', refund: true });
+    expect(second.refund).toMatchObject({ status: 'pending', providerRefundId: null });
+    const retried = await ledger.refunds.retry(scope, second.refund!.id);
+    expect(retried).toMatchObject({ status: 'succeeded', providerRefundId: refundsOf()[1]!.id });
+    expect(refundsOf().map((r) => r.amount)).toEqual([1000, 500]);
+    const key = `${second.creditNote.id}:refund`;
+    expect(fake.requests.filter((r) => r.path === '/v1/refunds' && r.idempotencyKey === key).map((r) => r.replayed)).toEqual([false, true]);
+    const [payment] = (await ledger.payments.list(scope, { invoiceId: invoice.id })).items;
+    expect(payment!.amountRefunded).toBe(1500);
+  });
+
   it("a dispute is recorded on the invoice's payment (its scope read from the PaymentIntent's metadata); the same dispute again changes nothing", async () => {
     const { scope, addCard, paidInvoice } = await tenant();
     await addCard();

@@ -29,6 +29,8 @@ export type ChargeBehaviour =
   /** What Stripe really answers off-session when the bank wants 3-D Secure: a card error, the PaymentIntent back to requires_payment_method. */
   | { kind: 'authentication_required' };
 
+export type RefundBehaviour = { kind: 'succeed' } | { kind: 'error500' } | { kind: 'stall'; ms?: number } | { kind: 'pending' };
+
 export interface FakeRequest {
   method: string;
   path: string;
@@ -54,6 +56,11 @@ export interface FakeStripe {
   checkoutSessions: Map<string, Json>;
   /** Queues what the next PaymentIntent creates do, in order. */
   next(...behaviours: ChargeBehaviour[]): void;
+  /**
+   * Queues what the next refund creates do: `error500` (nothing refunded), `stall` (refunded
+   * and remembered for the key, the answer too late), `pending` (Stripe answers later, by webhook).
+   */
+  nextRefund(...behaviours: RefundBehaviour[]): void;
   /** Attaches a test card to a customer, as Checkout would after the customer typed it. */
   attachCard(customerId: string, card?: { brand?: string; last4?: string; expMonth?: number; expYear?: number }): Json;
   /** Deletes a customer as the Dashboard does: its cards are detached; it is read back as `{ id, deleted: true }`. Returns the customer as it was (customer.deleted's object). */
@@ -91,6 +98,7 @@ export async function startFakeStripe(options: { timeoutMs?: number } = {}): Pro
   const checkoutSessions = new Map<string, Json>();
   const idempotent = new Map<string, { status: number; body: Json }>();
   const queue: ChargeBehaviour[] = [];
+  const refundQueue: RefundBehaviour[] = [];
   const sockets = new Set<Socket>();
   const timeoutMs = options.timeoutMs ?? 400;
 
@@ -138,7 +146,7 @@ export async function startFakeStripe(options: { timeoutMs?: number } = {}): Pro
     return { status: 200, body: pi };
   }
 
-  function route(method: string, path: string, p: Json, behaviour: () => ChargeBehaviour): { status: number; body: Json } {
+  function route(method: string, path: string, p: Json, behaviour: () => ChargeBehaviour | RefundBehaviour): { status: number; body: Json } {
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/v1/customers') {
       return list([...customers.values()].filter((c) => !p.email || c.email === p.email), path);
@@ -174,7 +182,7 @@ export async function startFakeStripe(options: { timeoutMs?: number } = {}): Pro
     }
     if (method === 'POST' && path === '/v1/payment_intents') {
       if (p.confirm !== 'true' || p.off_session !== 'true') return error(400, 'invalid_request_error', 'the fake charges off-session with confirm=true only');
-      return createPaymentIntent(p, behaviour());
+      return createPaymentIntent(p, behaviour() as ChargeBehaviour);
     }
     if ((m = /^\/v1\/payment_intents\/([^/]+)$/.exec(path)) && method === 'GET') {
       return paymentIntents.get(m[1]!) ? { status: 200, body: paymentIntents.get(m[1]!)! } : missing('payment_intent', m[1]!);
@@ -187,7 +195,8 @@ export async function startFakeStripe(options: { timeoutMs?: number } = {}): Pro
       if (amount <= 0 || already + amount > (pi.amount as number)) {
         return error(400, 'invalid_request_error', `Refund amount (${amount}) is greater than unrefunded amount on charge (${(pi.amount as number) - already})`, { code: 'amount_too_large', param: 'amount' });
       }
-      const r = { id: id('re'), object: 'refund', amount, currency: pi.currency, payment_intent: pi.id, status: 'succeeded', metadata: p.metadata ?? {}, created: now() };
+      const status = behaviour().kind === 'pending' ? 'pending' : 'succeeded';
+      const r = { id: id('re'), object: 'refund', amount, currency: pi.currency, payment_intent: pi.id, status, metadata: p.metadata ?? {}, created: now() };
       refunds.set(r.id, r);
       return { status: 200, body: r };
     }
@@ -214,7 +223,12 @@ export async function startFakeStripe(options: { timeoutMs?: number } = {}): Pro
       }
       record(false);
       const isCharge = req.method === 'POST' && u.pathname === '/v1/payment_intents';
-      const behaviour = isCharge ? (queue.shift() ?? { kind: 'succeed' }) : { kind: 'succeed' as const };
+      const isRefund = req.method === 'POST' && u.pathname === '/v1/refunds';
+      const behaviour: ChargeBehaviour | RefundBehaviour = isCharge
+        ? (queue.shift() ?? { kind: 'succeed' })
+        : isRefund
+          ? (refundQueue.shift() ?? { kind: 'succeed' })
+          : { kind: 'succeed' as const };
       if (behaviour.kind === 'error500') {
         return send(500, { error: { type: 'api_error', message: 'An unknown error occurred (the fake was told to answer 500).' } });
       }
@@ -249,6 +263,7 @@ export async function startFakeStripe(options: { timeoutMs?: number } = {}): Pro
     refunds,
     checkoutSessions,
     next: (...b) => void queue.push(...b),
+    nextRefund: (...b) => void refundQueue.push(...b),
     attachCard(customerId, card = {}) {
       if (!customers.has(customerId)) throw new Error(`the fake has no customer ${customerId}`);
       const pm: Json = {
