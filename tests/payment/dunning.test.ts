@@ -35,6 +35,7 @@ describe.each(storeFactories())('dunning on $name', (factory) => {
       features: [
         { key: 'sso', name: 'SSO', kind: 'boolean' },
         { key: 'seats', name: 'Seats', kind: 'licensed', limit: 10 },
+        { key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'sum', limit: 1000 },
       ],
     });
     const clock = await ledger.testClocks.create(scope, { at: T0 });
@@ -50,7 +51,11 @@ describe.each(storeFactories())('dunning on $name', (factory) => {
       const [inv] = await invoices();
       return { sub, inv: inv! };
     };
-    const entitled = async () => [await ledger.entitled(scope, customer.id, 'sso'), await ledger.entitled(scope, customer.id, 'seats')];
+    const entitled = async () => [
+      await ledger.entitled(scope, customer.id, 'sso'),
+      await ledger.entitled(scope, customer.id, 'seats'),
+      await ledger.entitled(scope, customer.id, 'api_calls'),
+    ];
     return { ledger, scope, plan, clock, customer, card, advance, invoices, payments, failing, entitled, recorder };
   }
 
@@ -73,7 +78,7 @@ describe.each(storeFactories())('dunning on $name', (factory) => {
     expect(recorder.of('onInvoiceFailed')).toHaveLength(1);
     expect(recorder.of('onInvoicePastDue')).toEqual([[scope, expect.objectContaining({ id: inv.id, pastDueAt: T0 })]]);
     // Retries still running: access stays.
-    expect((await entitled()).map((r) => [r.allowed, r.reason])).toEqual([[true, 'enabled'], [true, 'seats']]);
+    expect((await entitled()).map((r) => [r.allowed, r.reason])).toEqual([[true, 'enabled'], [true, 'seats'], [true, 'within_limit']]);
 
     await advance(day(4));
     expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ status: 'open', attemptCount: 2, pastDueAt: T0, nextPaymentAttemptAt: day(5) });
@@ -90,14 +95,14 @@ describe.each(storeFactories())('dunning on $name', (factory) => {
     expect(recorder.of('onPaymentProcessed')).toHaveLength(3);
   });
 
-  it('every retry fails (days 3, 5, 7): unpaid, SSO and seats refused with past_due; a new card and collectPayment make it active and allowed again', async () => {
+  it('every retry fails (days 3, 5, 7): unpaid, SSO, seats and API calls refused with past_due; a new card and collectPayment make it active and allowed again', async () => {
     const { ledger, scope, advance, card, payments, failing, entitled, recorder } = await setup();
     const { sub, inv } = await failing();
     await advance(day(20)); // one advance rehearses every retry at its own time
     expect(await payments(inv)).toEqual([[1, 'failed', T0], [2, 'failed', day(3)], [3, 'failed', day(5)], [4, 'failed', day(7)]]);
     expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ status: 'open', attemptCount: 4, nextPaymentAttemptAt: null, pastDueAt: T0 });
     expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ status: 'unpaid' });
-    expect((await entitled()).map((r) => [r.allowed, r.reason])).toEqual([[false, 'past_due'], [false, 'past_due']]);
+    expect((await entitled()).map((r) => [r.allowed, r.reason])).toEqual([[false, 'past_due'], [false, 'past_due'], [false, 'past_due']]);
     expect(recorder.of('onInvoiceFailed')).toHaveLength(4);
     expect(recorder.of('onInvoicePastDue')).toHaveLength(1);
 
@@ -106,7 +111,7 @@ describe.each(storeFactories())('dunning on $name', (factory) => {
     expect(invoice).toMatchObject({ status: 'paid', paidAt: day(20) });
     expect(payment).toMatchObject({ status: 'succeeded', attempt: 5, amount: 4900 });
     expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ status: 'active' });
-    expect((await entitled()).map((r) => [r.allowed, r.reason])).toEqual([[true, 'enabled'], [true, 'seats']]);
+    expect((await entitled()).map((r) => [r.allowed, r.reason])).toEqual([[true, 'enabled'], [true, 'seats'], [true, 'within_limit']]);
   });
 
   it('a manual collection that fails is recorded but moves no schedule', async () => {
@@ -130,7 +135,7 @@ describe.each(storeFactories())('dunning on $name', (factory) => {
     expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ status: 'canceled', endedAt: day(7), canceledAt: day(7) });
     expect((await invoices()).map((i) => i.number)).toEqual(['INV-000001']);
     expect(recorder.of('onSubscriptionCanceled')).toHaveLength(1);
-    expect((await entitled()).map((r) => r.reason)).toEqual(['no_subscription', 'no_subscription']);
+    expect((await entitled()).map((r) => r.reason)).toEqual(['no_subscription', 'no_subscription', 'no_subscription']);
   });
 
   it('a custom retry schedule per scope ([1, 2]) runs beside another scope on the default, and neither touches the other', async () => {

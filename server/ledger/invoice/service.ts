@@ -242,7 +242,10 @@ export class InvoiceService {
 
   /**
    * draft → open: refreshed one last time, numbered (gap-free, per tenant and app), the
-   * customer's details copied, the customer's credit balance in its currency applied. An invoice that is no
+   * customer's details copied, the customer's credit balance in its currency applied,
+   * its collection decided (the collector's terms: charged automatically, or sent and due
+   * N days later). With nothing due it is paid at once (onInvoicePaid); an automatic one
+   * is charged right after (payment/dunning.ts), and a failed charge never undoes it. An invoice that is no
    * longer a draft is an `illegal_state` error; of two finalizations racing, one numbers
    * it and the other gets it back as it is.
    */

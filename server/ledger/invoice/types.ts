@@ -9,8 +9,9 @@ import { requiredText, text, type CouponId, type Currency, type CustomerId, type
  * Invoices, as Stripe's: a state machine of named states with explicit transitions.
  *
  *   draft ──finalize──▶ open ──pay──▶ paid
- *                        │  └──void──▶ void
- *                        └──mark uncollectible──▶ uncollectible ──pay / void──▶ …
+ *     │                  │  └──void──▶ void
+ *     │                  └──mark uncollectible──▶ uncollectible ──pay / void──▶ …
+ *     └──finalize, nothing due (a credit, or paid by the balance)──▶ paid
  *
  * A draft is refreshed with late usage until it is finalized (after the grace period);
  * finalizing numbers it and copies the customer's details onto it, and from then on its
@@ -21,7 +22,7 @@ export type InvoiceStatus = (typeof INVOICE_STATUSES)[number];
 
 /** The transitions allowed from each state (finalize is draft → open). */
 export const TRANSITIONS: Record<InvoiceStatus, readonly InvoiceStatus[]> = {
-  draft: ['open'],
+  draft: ['open', 'paid'],
   open: ['paid', 'void', 'uncollectible'],
   uncollectible: ['paid', 'void'],
   paid: [],

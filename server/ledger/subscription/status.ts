@@ -29,6 +29,6 @@ export async function moveSubscriptionStatus(
       return next;
     }
   }
-  ctx.logger.warn('a subscription kept changing while its status was being moved; the next billing run tries again', { subscriptionId: id });
+  ctx.logger.warn('a subscription kept changing while its status was being moved; left as it is', { subscriptionId: id });
   return null;
 }
