@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLedger, ManualClock, silentLogger, type Invoice } from '@/server/ledger';
 import { storeFactories, uniqueScope, useStore } from '../support/stores';
 
@@ -65,6 +65,23 @@ describe.each(storeFactories())('a final invoice credit on $name', (factory) => 
     // Running it again (a retried hook) refunds nothing more.
     expect(await ledger.refunds.refundFinalCredit(scope, final.id)).toEqual([]);
     expect((await ledger.payments.get(scope, payment.id)).amountRefunded).toBe(3319);
+  });
+
+  it("a run that refunded but could not record (the process died between): the next run records the 33.19 and refunds nothing more", async () => {
+    const { ledger, scope, customer, invoices, paymentOf, cancelNow } = await setup('refund');
+    const [first] = await invoices();
+    const record = vi.spyOn(ledger.invoices, 'recordCreditRefund').mockRejectedValueOnce(new Error('connection reset'));
+    const final = await cancelNow(T0.getTime() + 10 * DAY);
+    expect(final).toMatchObject({ total: -3319, creditRefunded: 0 });
+    const payment = await paymentOf(first!);
+    expect(payment.amountRefunded).toBe(3319);
+    expect(await ledger.refunds.refundFinalCredit(scope, final.id)).toEqual([]);
+    expect(record).toHaveBeenLastCalledWith(scope, final.id, 3319);
+    expect(await ledger.invoices.get(scope, final.id)).toMatchObject({ creditRefunded: 3319 });
+    expect((await ledger.payments.get(scope, payment.id)).amountRefunded).toBe(3319);
+    expect(await ledger.refunds.list(scope, { invoiceId: first!.id })).toHaveLength(1);
+    expect(await ledger.invoices.creditBalance(scope, customer.id, 'USD')).toBe(0);
+    record.mockRestore();
   });
 
   it("'balance' (the default): nothing is refunded; the 33.19 stays as the customer's balance", async () => {

@@ -159,26 +159,44 @@ export class RefundService {
    * engine-internal plugin); safe to run again (each part has its own idempotency key).
    */
   async refundFinalCredit(scope: Scope, invoiceId: string): Promise<Refund[]> {
+    // One run per invoice at a time in this process (the hook fires once per finalization).
+    const key = `${scope.tenantId}\u0000${scope.appId}\u0000${invoiceId}`;
+    while (this.#finalRuns.has(key)) await this.#finalRuns.get(key)!.catch(() => {});
+    const run = this.#refundFinalCredit(scope, invoiceId).finally(() => this.#finalRuns.delete(key));
+    this.#finalRuns.set(key, run);
+    return run;
+  }
+
+  readonly #finalRuns = new Map<string, Promise<Refund[]>>();
+
+  async #refundFinalCredit(scope: Scope, invoiceId: string): Promise<Refund[]> {
     const inv = await this.invoices.get(scope, invoiceId);
     if (!isFinalCredit(inv)) return [];
     const settings = await this.ctx.store.payments.getSettings(scope);
     if ((settings?.finalInvoiceCredit ?? 'balance') !== 'refund') return [];
-    let left = -inv.total - inv.creditRefunded;
-    if (left <= 0) return [];
+    if (-inv.total - inv.creditRefunded <= 0) return [];
+    // Never more than the credit still unapplied: what the customer's balance still holds of it.
+    const balance = await this.ctx.store.invoices.creditBalance(scope, inv.customerId, inv.currency);
+    const credit = Math.min(-inv.total, inv.creditRefunded + balance);
 
     const paidBefore = (await this.ctx.store.invoices.listBySubscription(scope, inv.subscriptionId))
       .filter((i) => i.id !== inv.id && i.status === 'paid' && i.currency === inv.currency)
       .sort((a, b) => (b.paidAt?.getTime() ?? 0) - (a.paidAt?.getTime() ?? 0) || b.issueAt.getTime() - a.issueAt.getTime());
     const made: Refund[] = [];
-    let recorded = 0;
+    // What the parts refunded or pending cover, made by this run or an earlier one (a run that
+    // died before recording them): each part has its own key, so none is made twice.
+    let covered = 0;
     for (const paid of paidBefore) {
-      if (left <= 0) break;
+      if (covered >= credit) break;
       const payment = (await this.ctx.store.payments.listPaymentsByInvoice(scope, paid.id)).find((p) => p.status === 'succeeded');
       if (!payment?.providerPaymentId) continue;
-      const key = finalCreditRefundKey(inv.id, payment.id);
-      const existing = await this.ctx.store.payments.getRefundByKey(scope, key);
-      if (existing) continue; // a run before this one (a retried finalization hook) made it
-      const amount = Math.min(left, payment.amount - payment.amountRefunded);
+      const partKey = finalCreditRefundKey(inv.id, payment.id);
+      const existing = await this.ctx.store.payments.getRefundByKey(scope, partKey);
+      if (existing) {
+        if (existing.status === 'pending' || existing.status === 'succeeded') covered += existing.amount;
+        continue;
+      }
+      const amount = Math.min(credit - covered, payment.amount - payment.amountRefunded);
       if (amount <= 0) continue;
       let provider: PaymentProvider;
       try {
@@ -189,7 +207,7 @@ export class RefundService {
       }
       const at = await this.ctx.customerNow(scope, inv.customerId);
       if (!(await this.ctx.store.payments.addRefunded(scope, payment.id, amount, at))) continue; // refunded meanwhile
-      const { refund } = await this.ctx.store.payments.insertRefund(scope, {
+      const { refund, created } = await this.ctx.store.payments.insertRefund(scope, {
         id: newId('refund'),
         paymentId: payment.id,
         invoiceId: paid.id,
@@ -201,25 +219,29 @@ export class RefundService {
         provider: payment.provider,
         providerRefundId: null,
         reason: FINAL_CREDIT_REASON,
-        idempotencyKey: key,
+        idempotencyKey: partKey,
         failureMessage: null,
         createdAt: at,
         updatedAt: at,
       });
+      if (!created) {
+        // Another instance recorded this part first: its reservation stands, this one is given back.
+        await this.ctx.store.payments.addRefunded(scope, payment.id, -amount, at);
+        if (refund.status === 'pending' || refund.status === 'succeeded') covered += refund.amount;
+        continue;
+      }
       const sent = await this.send(scope, refund, payment, provider);
       made.push(sent);
-      if (sent.status === 'pending' || sent.status === 'succeeded') {
-        left -= amount;
-        recorded += amount;
-      }
+      if (sent.status === 'pending' || sent.status === 'succeeded') covered += amount;
     }
-    if (recorded > 0) {
+    const toRecord = covered - inv.creditRefunded;
+    if (toRecord > 0) {
       try {
-        await this.invoices.recordCreditRefund(scope, inv.id, recorded);
+        await this.invoices.recordCreditRefund(scope, inv.id, toRecord);
       } catch (e) {
         // The credit was applied elsewhere meanwhile (a concurrent invoice): the money went back
         // all the same; an operator must look.
-        this.ctx.logger.error('a final invoice credit was refunded but could not be recorded on the invoice', { invoiceId: inv.id, amount: recorded, error: (e as Error).message });
+        this.ctx.logger.error('a final invoice credit was refunded but could not be recorded on the invoice', { invoiceId: inv.id, amount: toRecord, error: (e as Error).message });
       }
     }
     return made;
