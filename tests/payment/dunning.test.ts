@@ -16,6 +16,7 @@ const DAY = 86_400_000;
 const day = (n: number, hours = 0) => new Date(T0.getTime() + n * DAY + hours * 3_600_000);
 const VISA = '4242 4242 4242 4242';
 const FAILS_ON_CHARGE = '4000 0000 0000 0341';
+const REQUIRES_ACTION = '4000 0025 0000 3155';
 
 describe.each(storeFactories())('dunning on $name', (factory) => {
   const store = useStore(factory, { beforeAll, afterAll });
@@ -93,6 +94,37 @@ describe.each(storeFactories())('dunning on $name', (factory) => {
     expect(recorder.of('onInvoicePastDue')).toHaveLength(1);
     expect(recorder.of('onInvoicePaid')).toHaveLength(1);
     expect(recorder.of('onPaymentProcessed')).toHaveLength(3);
+  });
+
+  it('retries on day 3 and day 5 fail; a good card attached on day 6; the last retry, on day 7, pays: active again', async () => {
+    const { ledger, scope, advance, card, payments, failing, recorder } = await setup();
+    const { sub, inv } = await failing();
+    await advance(day(6));
+    expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ status: 'open', attemptCount: 3, nextPaymentAttemptAt: day(7) });
+    expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ status: 'past_due' });
+    await card(VISA);
+    await advance(day(8));
+    expect(await payments(inv)).toEqual([[1, 'failed', T0], [2, 'failed', day(3)], [3, 'failed', day(5)], [4, 'succeeded', day(7)]]);
+    expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ status: 'paid', paidAt: day(7), attemptCount: 3, nextPaymentAttemptAt: null });
+    expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ status: 'active' });
+    expect(recorder.of('onInvoiceFailed')).toHaveLength(3);
+    expect(recorder.of('onInvoicePastDue')).toHaveLength(1);
+  });
+
+  it('a retry that needs the customer (3-D Secure) counts no failure; confirmed, the webhook pays it and the subscription is active', async () => {
+    const { ledger, scope, advance, card, failing } = await setup();
+    const { sub, inv } = await failing();
+    await card(REQUIRES_ACTION);
+    await advance(day(3, 1));
+    const [, second] = (await ledger.payments.list(scope, { invoiceId: inv.id })).items;
+    expect(second).toMatchObject({ attempt: 2, status: 'requires_action' });
+    // Asked again a day later, no failure counted: the schedule stands still meanwhile.
+    expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ status: 'open', attemptCount: 1, nextPaymentAttemptAt: day(4) });
+    const delivery = await ledger.payments.sandbox.confirm(scope, second!.id);
+    await ledger.webhooks.receive('sandbox', delivery.body, delivery.headers);
+    await ledger.webhooks.whenIdle();
+    expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ status: 'paid', nextPaymentAttemptAt: null });
+    expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ status: 'active' });
   });
 
   it('every retry fails (days 3, 5, 7): unpaid, SSO, seats and API calls refused with past_due; a new card and collectPayment make it active and allowed again', async () => {
