@@ -219,6 +219,22 @@ describe('the Stripe adapter', () => {
     await expect(provider.detachMethod(scope, { providerRef: 'pm_gone' } as never)).resolves.toBeUndefined();
   });
 
+  it("lookupMetadata reads a Customer's or a PaymentIntent's ledger_* metadata (for events whose object has none); a deleted or unknown object is null", async () => {
+    const provider = stripeProvider();
+    const scope = uniqueScope();
+    const c = customerIn(scope);
+    const { providerCustomerId } = await provider.ensureCustomer(scope, c);
+    expect(await provider.lookupMetadata!('customer', providerCustomerId)).toEqual({ ledger_tenant: scope.tenantId, ledger_app: scope.appId, ledger_customer: c.id });
+    const pm = fake.attachCard(providerCustomerId);
+    const inv = { id: `inv_${scope.tenantId}`, customerId: c.id, currency: 'USD', number: 'INV-000001' } as unknown as Invoice;
+    const charged = await provider.charge(scope, { invoice: inv, amount: 4900, method: { providerRef: pm.id } as never, idempotencyKey: `${inv.id}:attempt:1` });
+    expect(await provider.lookupMetadata!('payment', charged.providerPaymentId!)).toMatchObject({ ledger_tenant: scope.tenantId, ledger_invoice: inv.id, ledger_idempotency_key: `${inv.id}:attempt:1` });
+    fake.deleteCustomer(providerCustomerId);
+    expect(await provider.lookupMetadata!('customer', providerCustomerId)).toBeNull();
+    expect(await provider.lookupMetadata!('customer', 'cus_unknown')).toBeNull();
+    expect(await provider.lookupMetadata!('payment', 'pi_unknown')).toBeNull();
+  });
+
   it('refunds all or part with an idempotency key (the same key refunds once); more than was paid fails', async () => {
     const provider = stripeProvider();
     const scope = uniqueScope();
@@ -275,13 +291,25 @@ describe('Stripe webhooks', () => {
         { type: 'payment.requires_action', providerPaymentId: 'pi_3', url: 'https://hooks.stripe.com/3ds/pi_3' },
       ],
       ['charge.refund.updated', { id: 're_1', object: 'refund', status: 'succeeded', payment_intent: 'pi_1', metadata: {} }, { type: 'refund.updated', providerRefundId: 're_1', providerPaymentId: 'pi_1', status: 'succeeded' }],
-      ['charge.dispute.created', { id: 'dp_1', object: 'dispute', payment_intent: 'pi_1', reason: 'fraudulent', metadata: {} }, { type: 'dispute.created', providerDisputeId: 'dp_1', providerPaymentId: 'pi_1', reason: 'fraudulent' }],
+      ['refund.updated', { id: 're_2', object: 'refund', status: 'pending', payment_intent: 'pi_1', metadata: {} }, { type: 'refund.updated', providerRefundId: 're_2', providerPaymentId: 'pi_1', status: 'pending' }],
+      ['refund.failed', { id: 're_3', object: 'refund', status: 'failed', payment_intent: 'pi_1', metadata: {} }, { type: 'refund.updated', providerRefundId: 're_3', providerPaymentId: 'pi_1', status: 'failed' }],
+      [
+        'charge.dispute.created',
+        { id: 'dp_1', object: 'dispute', payment_intent: 'pi_1', reason: 'fraudulent', status: 'needs_response', metadata: {} },
+        { type: 'dispute.created', providerDisputeId: 'dp_1', providerPaymentId: 'pi_1', reason: 'fraudulent', status: 'needs_response' },
+      ],
+      ['payment_method.automatically_updated', { id: 'pm_1', object: 'payment_method', type: 'card', customer: 'cus_1', card, metadata: {} }, { type: 'method.updated', providerCustomerId: 'cus_1' }],
+      ['payment_method.attached', { id: 'pm_2', object: 'payment_method', type: 'sepa_debit', customer: 'cus_1', metadata: {} }, { type: 'ignored' }],
       ['payment_method.attached', { id: 'pm_1', object: 'payment_method', type: 'card', customer: 'cus_1', card, metadata: {} }, { type: 'method.attached', providerCustomerId: 'cus_1' }],
       ['payment_method.updated', { id: 'pm_1', object: 'payment_method', type: 'card', customer: 'cus_1', card: { ...card, exp_year: 2032 }, metadata: {} }, { type: 'method.updated', providerCustomerId: 'cus_1' }],
       ['payment_method.detached', { id: 'pm_1', object: 'payment_method', type: 'card', customer: null, card, metadata: {} }, { type: 'method.detached', providerCustomerId: null }],
       ['customer.deleted', { id: 'cus_1', object: 'customer', deleted: true, metadata: { ledger_customer: 'cst_1' } }, { type: 'customer.deleted', providerCustomerId: 'cus_1', metadata: { ledger_customer: 'cst_1' } }],
       ['invoice.created', { id: 'in_1', object: 'invoice', metadata: {} }, { type: 'ignored' }],
     ];
+    // A detached method names its former customer in previous_attributes.
+    const detached = JSON.parse(event('payment_method.detached', { id: 'pm_1', object: 'payment_method', type: 'card', customer: null, card, metadata: {} })) as { data: Record<string, unknown> };
+    detached.data.previous_attributes = { customer: 'cus_9' };
+    expect(await verify(JSON.stringify(detached))).toMatchObject({ type: 'method.detached', providerCustomerId: 'cus_9', method: { providerRef: 'pm_1' } });
     for (const [type, object, expected] of cases) {
       const payload = event(type, object);
       const e = await verify(payload);
