@@ -97,10 +97,17 @@ describe.each(storeFactories())('collection at finalization on $name', (factory)
   });
 
   it("the customer's own terms win: daysUntilDue 10, and send_invoice even with a card", async () => {
-    const { card, subscribe, invoices } = await setup({ customer: { collectionMethod: 'send_invoice', daysUntilDue: 10 } });
+    const { ledger, scope, customer, card, subscribe, invoices } = await setup({ customer: { collectionMethod: 'send_invoice', daysUntilDue: 10 } });
+    expect(await ledger.customers.get(scope, customer.id)).toMatchObject({ collectionMethod: 'send_invoice', daysUntilDue: 10 });
     await card(VISA);
     await subscribe();
     expect((await invoices())[0]).toMatchObject({ status: 'open', collectionMethod: 'send_invoice', dueAt: day(10) });
+    // Back to the automatic choice and the scope's days; a bad value changes nothing.
+    await expect(ledger.customers.update(scope, customer.id, { daysUntilDue: -1 })).rejects.toMatchObject({ code: 'invalid' });
+    await expect(ledger.customers.update(scope, customer.id, { collectionMethod: 'by_cheque' as never })).rejects.toMatchObject({ code: 'invalid' });
+    expect(await ledger.customers.get(scope, customer.id)).toMatchObject({ collectionMethod: 'send_invoice', daysUntilDue: 10 });
+    await ledger.customers.update(scope, customer.id, { collectionMethod: null, daysUntilDue: null });
+    expect(await ledger.customers.get(scope, customer.id)).toMatchObject({ collectionMethod: null, daysUntilDue: null });
   });
 
   it("the scope's send_invoice sends every invoice, due after the scope's 14 days, card or not", async () => {

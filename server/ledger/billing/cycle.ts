@@ -129,7 +129,10 @@ export class BillingCycle {
     }
     // Dunning, on the customers' clock: automatic charges whose retry is due, sent
     // invoices whose due date came.
-    await this.invoices.collectDue(scope, now, on);
+    const collected = await this.invoices.collectDue(scope, now, on);
+    if (collected.retried + collected.pastDue > 0) {
+      this.ctx.logger.info('dunning', { ...scope, testClockId: on?.testClockId ?? null, at: now.toISOString(), ...collected });
+    }
     return report;
   }
 
