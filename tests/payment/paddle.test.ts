@@ -92,6 +92,32 @@ describe.each(storeFactories())('collecting through Paddle on $name', (factory) 
     });
   });
 
+  it('a customer with no saved card (a first purchase) is still collected: its invoice is sent, and paying it makes a transaction for the Paddle customer, paid at its checkout', async () => {
+    const provider = paddleProvider();
+    const ledger = await createLedger({ store: store(), clock: new ManualClock(T0), logger: silentLogger, providers: [provider] });
+    const scope = uniqueScope();
+    await ledger.scopes.register(scope, 'test');
+    await ledger.payments.updateSettings(scope, { provider: 'paddle' });
+    const plan = await ledger.plans.create(scope, { key: 'pro', name: 'Pro', currency: 'USD', interval: { unit: 'month' }, basePrice: 4900 });
+    const customer = await ledger.customers.create(scope, { email: `new-${scope.tenantId}@example.com`, name: 'Grace' });
+    await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
+    const [invoice] = (await ledger.invoices.listByCustomer(scope, customer.id)).items;
+    // No card to charge: the invoice is sent, and no transaction was made at finalization.
+    expect(invoice).toMatchObject({ status: 'open', collectionMethod: 'send_invoice', amountDue: 4900 });
+    expect(txnsOf(invoice!.id)).toEqual([]);
+
+    const { payment } = await ledger.collectPayment(scope, invoice!.id);
+    const [t, ...more] = txnsOf(invoice!.id);
+    expect(more).toEqual([]);
+    const { providerCustomerId } = await provider.ensureCustomer(scope, customer);
+    expect(t).toMatchObject({ status: 'ready', customer_id: providerCustomerId, custom_data: { ledger_invoice: invoice!.id, ledger_customer: customer.id } });
+    expect(payment).toMatchObject({ status: 'requires_action', paymentMethodId: null, actionUrl: `${fake.url}/checkout?_ptxn=${t!.id as string}` });
+
+    fake.pay(t!.id as string);
+    expect((await ledger.collectPayment(scope, invoice!.id)).invoice).toMatchObject({ status: 'paid', amountDue: 0 });
+    expect(txnsOf(invoice!.id)).toHaveLength(1);
+  });
+
   it('paid at checkout: the signed transaction.completed webhook pays the invoice once; the duplicate delivery is stored once and changes nothing', async () => {
     const { ledger, recorder, scope, invoice, deliver, payment } = await firstCharge();
     const t = fake.pay(payment.providerPaymentId!);
@@ -275,7 +301,7 @@ describe('the Paddle adapter', () => {
     const scope = uniqueScope();
     const { providerCustomerId: ctm } = await provider.ensureCustomer(scope, customerIn(scope));
     const inv = invoiceIn(scope);
-    const charged = await provider.charge(scope, { invoice: inv, amount: 4900, method: { providerRef: `${ctm}/paymtd_x` } as never, idempotencyKey: `${inv.id}:attempt:1` });
+    const charged = await provider.charge(scope, { invoice: inv, customer: null as never, amount: 4900, method: { providerRef: `${ctm}/paymtd_x` } as never, idempotencyKey: `${inv.id}:attempt:1` });
     expect(await provider.lookupMetadata!('payment', charged.providerPaymentId!)).toEqual({ ledger_tenant: scope.tenantId, ledger_app: scope.appId, ledger_customer: inv.customerId, ledger_invoice: inv.id, ledger_idempotency_key: `${inv.id}:attempt:1` });
     expect(await provider.lookupMetadata!('customer', ctm)).toEqual({ ledger_tenant: scope.tenantId, ledger_app: scope.appId, ledger_customer: `cst_${scope.tenantId}` });
     expect(await provider.lookupMetadata!('payment', 'txn_unknown')).toBeNull();
@@ -311,15 +337,15 @@ describe('the Paddle adapter', () => {
     const scope = uniqueScope();
     const before = fake.requests.length;
     const method = { providerRef: 'ctm_1/paymtd_1' } as never;
-    expect(await provider.charge(scope, { invoice: { ...invoiceIn(scope), currency: 'ISK' } as Invoice, amount: 500, method, idempotencyKey: 'k:1' })).toMatchObject({ status: 'failed', code: 'currency_not_supported', providerPaymentId: null });
-    expect(await provider.charge(scope, { invoice: invoiceIn(scope), amount: 500, method: { providerRef: 'pm_1' } as never, idempotencyKey: 'k:2' })).toMatchObject({ status: 'failed', code: 'payment_method_invalid' });
+    expect(await provider.charge(scope, { invoice: { ...invoiceIn(scope), currency: 'ISK' } as Invoice, customer: null as never, amount: 500, method, idempotencyKey: 'k:1' })).toMatchObject({ status: 'failed', code: 'currency_not_supported', providerPaymentId: null });
+    expect(await provider.charge(scope, { invoice: invoiceIn(scope), customer: null as never, amount: 500, method: { providerRef: 'pm_1' } as never, idempotencyKey: 'k:2' })).toMatchObject({ status: 'failed', code: 'payment_method_invalid' });
     expect(fake.requests.length).toBe(before);
   });
 
   it('a key Paddle refuses (403) is no answer about the charge: it throws (the payment stays pending), it does not fail it', async () => {
     const scope = uniqueScope();
     const provider = paddleProvider({ apiKey: 'pdl_sdbx_apikey_revoked' });
-    await expect(provider.charge(scope, { invoice: invoiceIn(scope), amount: 4900, method: { providerRef: 'ctm_1/paymtd_1' } as never, idempotencyKey: 'k:403' })).rejects.toThrow(/Paddle did not answer the charge/);
+    await expect(provider.charge(scope, { invoice: invoiceIn(scope), customer: null as never, amount: 4900, method: { providerRef: 'ctm_1/paymtd_1' } as never, idempotencyKey: 'k:403' })).rejects.toThrow(/Paddle did not answer the charge/);
   });
 
   it('refunds are adjustments: part (the line item, "1000"), again with the same key (the same adjustment, none created), more than is left (failed), then the rest in full', async () => {
@@ -327,7 +353,7 @@ describe('the Paddle adapter', () => {
     const scope = uniqueScope();
     const { providerCustomerId: ctm } = await provider.ensureCustomer(scope, customerIn(scope));
     const inv = invoiceIn(scope);
-    const charged = await provider.charge(scope, { invoice: inv, amount: 4900, method: { providerRef: `${ctm}/paymtd_x` } as never, idempotencyKey: `${inv.id}:attempt:1` });
+    const charged = await provider.charge(scope, { invoice: inv, customer: null as never, amount: 4900, method: { providerRef: `${ctm}/paymtd_x` } as never, idempotencyKey: `${inv.id}:attempt:1` });
     expect(charged.status).toBe('requires_action');
     const txn = charged.providerPaymentId!;
     // Not paid yet: Paddle refuses, for good.

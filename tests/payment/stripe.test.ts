@@ -227,7 +227,7 @@ describe('the Stripe adapter', () => {
     expect(await provider.lookupMetadata!('customer', providerCustomerId)).toEqual({ ledger_tenant: scope.tenantId, ledger_app: scope.appId, ledger_customer: c.id });
     const pm = fake.attachCard(providerCustomerId);
     const inv = { id: `inv_${scope.tenantId}`, customerId: c.id, currency: 'USD', number: 'INV-000001' } as unknown as Invoice;
-    const charged = await provider.charge(scope, { invoice: inv, amount: 4900, method: { providerRef: pm.id } as never, idempotencyKey: `${inv.id}:attempt:1` });
+    const charged = await provider.charge(scope, { invoice: inv, customer: null as never, amount: 4900, method: { providerRef: pm.id } as never, idempotencyKey: `${inv.id}:attempt:1` });
     expect(await provider.lookupMetadata!('payment', charged.providerPaymentId!)).toMatchObject({ ledger_tenant: scope.tenantId, ledger_invoice: inv.id, ledger_idempotency_key: `${inv.id}:attempt:1` });
     fake.deleteCustomer(providerCustomerId);
     expect(await provider.lookupMetadata!('customer', providerCustomerId)).toBeNull();
@@ -241,7 +241,7 @@ describe('the Stripe adapter', () => {
     const { providerCustomerId } = await provider.ensureCustomer(scope, customerIn(scope));
     const pm = fake.attachCard(providerCustomerId);
     const inv = { id: `inv_${scope.tenantId}`, customerId: `cst_${scope.tenantId}`, currency: 'USD', number: 'INV-000001' } as unknown as Invoice;
-    const charged = await provider.charge(scope, { invoice: inv, amount: 4900, method: { providerRef: pm.id } as never, idempotencyKey: `${inv.id}:attempt:1` });
+    const charged = await provider.charge(scope, { invoice: inv, customer: null as never, amount: 4900, method: { providerRef: pm.id } as never, idempotencyKey: `${inv.id}:attempt:1` });
     expect(charged.status).toBe('succeeded');
     const pi = charged.providerPaymentId!;
     const part = await provider.refund(scope, { providerPaymentId: pi, amount: 1000, idempotencyKey: `${inv.id}:refund:1` });

@@ -227,6 +227,7 @@ export function createPaddleProvider(config: PaddleProviderConfig): PaymentProvi
   return {
     name,
     modes: [mode],
+    collectsAtCheckout: true,
 
     ensureCustomer,
 
@@ -264,9 +265,10 @@ export function createPaddleProvider(config: PaddleProviderConfig): PaymentProvi
      * checkout URL (asked again, it is read anew, so a transaction the customer paid is
      * then succeeded); canceled or past due → failed. Throws when Paddle did not answer.
      */
-    async charge(scope, { invoice, amount, method, idempotencyKey }) {
-      const ref = parsePaddleMethodRef(method.providerRef);
-      if (!ref) return { status: 'failed', providerPaymentId: null, code: 'payment_method_invalid', reason: `${method.providerRef} is not a Paddle payment method` };
+    async charge(scope, { invoice, customer, amount, method, idempotencyKey }) {
+      // No saved method: the transaction is made for the customer at Paddle and paid at its checkout.
+      const ref = method ? parsePaddleMethodRef(method.providerRef) : { customerId: (await ensureCustomer(scope, customer)).providerCustomerId };
+      if (!ref) return { status: 'failed', providerPaymentId: null, code: 'payment_method_invalid', reason: `${method?.providerRef} is not a Paddle payment method` };
       const currency = invoice.currency.toUpperCase();
       if (!PADDLE_CURRENCIES.has(currency)) return { status: 'failed', providerPaymentId: null, code: 'currency_not_supported', reason: `Paddle does not take ${currency}` };
       try {

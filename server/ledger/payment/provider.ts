@@ -22,6 +22,12 @@ export interface PaymentProvider {
    * keys in test scopes).
    */
   readonly modes: readonly ScopeMode[];
+  /**
+   * True for a provider whose own checkout takes the payment (Paddle): an invoice of a
+   * customer with no saved method is still collected, and the charge answers
+   * `requires_action` with the checkout URL. Otherwise a charge needs a saved method.
+   */
+  readonly collectsAtCheckout?: boolean;
 
   /** Creates or updates the provider's customer; returns its id there (Stripe's `cus_…`). */
   ensureCustomer(scope: Scope, customer: Customer): Promise<{ providerCustomerId: string }>;
@@ -73,9 +79,12 @@ export interface ProviderMethod {
 
 export interface ChargeRequest {
   invoice: Invoice;
+  /** The invoice's customer, as Ledger has it now. */
+  customer: Customer;
   /** Minor units in `invoice.currency`. */
   amount: number;
-  method: PaymentMethod;
+  /** The saved method to charge; null only for a provider that `collectsAtCheckout`. */
+  method: PaymentMethod | null;
   /** Stable per invoice and attempt: `<invoice id>:attempt:<N>`. */
   idempotencyKey: string;
 }

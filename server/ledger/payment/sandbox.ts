@@ -278,6 +278,7 @@ export function createSandboxProvider(options: SandboxOptions = {}): SandboxProv
     async charge(scope: Scope, { invoice, method, idempotencyKey }) {
       const known = charges.get(idempotencyKey);
       if (known) return known;
+      if (!method) throw invalid('the sandbox charges a saved test card: attach one first');
       const behaviour = behaviourOf(method.providerRef);
       if (!behaviour) throw invalid(`payment method ${method.id} is not a sandbox card`);
       const paymentId = id('sandbox_pay');

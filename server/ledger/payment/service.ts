@@ -256,13 +256,14 @@ export class PaymentService {
     const payment = last && (last.status === 'pending' || last.status === 'requires_action') ? last : await this.newPayment(scope, inv, last?.attempt ?? 0);
     const provider = await this.checkedProvider(scope, payment.provider);
     const method = payment.paymentMethodId ? await store.getMethod(scope, payment.paymentMethodId) : null;
-    if (!method) throw illegalState(`payment ${payment.id} has no payment method to charge`);
+    if (!method && !provider.collectsAtCheckout) throw illegalState(`payment ${payment.id} has no payment method to charge`);
+    const customer = await this.customer(scope, inv.customerId);
 
     const number = (await store.listAttempts(scope, payment.id)).length + 1;
     const now = () => this.ctx.customerNow(scope, inv.customerId);
     let result: ChargeResult;
     try {
-      result = await provider.charge(scope, { invoice: inv, amount: payment.amount, method, idempotencyKey: payment.idempotencyKey });
+      result = await provider.charge(scope, { invoice: inv, customer, amount: payment.amount, method, idempotencyKey: payment.idempotencyKey });
     } catch (e) {
       // The outcome is unknown: the provider may have charged. The payment stays pending;
       // the next collect asks again with the same key.
@@ -276,12 +277,15 @@ export class PaymentService {
     return this.settle(scope, inv, payment, result);
   }
 
-  /** A new pending payment: attempt N of the invoice, on the customer's default method. */
+  /**
+   * A new pending payment: attempt N of the invoice, on the customer's default method (or
+   * none, at a provider whose checkout takes the payment).
+   */
   private async newPayment(scope: Scope, inv: Invoice, lastAttempt: number): Promise<Payment> {
     const provider = await this.providerFor(scope);
     const method = await this.ctx.store.payments.defaultMethod(scope, inv.customerId);
-    if (!method) throw illegalState(`customer ${inv.customerId} has no default payment method to charge`);
-    if (method.provider !== provider.name) {
+    if (!method && !provider.collectsAtCheckout) throw illegalState(`customer ${inv.customerId} has no default payment method to charge`);
+    if (method && method.provider !== provider.name) {
       throw illegalState(`customer ${inv.customerId}'s default payment method is at ${method.provider}, but this scope collects through ${provider.name}`);
     }
     const attempt = lastAttempt + 1;
@@ -296,7 +300,7 @@ export class PaymentService {
       provider: provider.name,
       attempt,
       idempotencyKey: chargeKey(inv.id, attempt),
-      paymentMethodId: method.id,
+      paymentMethodId: method?.id ?? null,
       providerPaymentId: null,
       failureCode: null,
       failureMessage: null,

@@ -266,6 +266,7 @@ export function createStripeProvider(config: StripeProviderConfig): PaymentProvi
       } catch (e) {
         return { status: 'failed', providerPaymentId: null, code: 'amount_not_supported', reason: (e as Error).message };
       }
+      if (!method) return { status: 'failed', providerPaymentId: null, code: 'payment_method_required', reason: 'Stripe charges off-session a saved payment method: the customer has none.' };
       try {
         // A saved card is charged through its customer: read it from the method itself.
         const pm = await stripe().paymentMethods.retrieve(method.providerRef);
