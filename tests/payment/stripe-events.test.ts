@@ -188,6 +188,16 @@ describe.each(storeFactories())('Stripe events acted on, on $name', (factory) =>
     expect(await ledger.providerCustomers.get(scope, customer.id, 'stripe')).toMatchObject({ providerCustomerId: cus, deletedAt: T0 });
     expect(await ledger.payments.methods(scope, customer.id)).toEqual([]);
     expect(await ledger.store.payments.defaultMethod(scope, customer.id as Customer['id'])).toBeNull();
+
+    // The customer sets up a card again: a new Stripe customer (not the deleted one Stripe would
+    // replay for the creation key) is recorded in place of the deleted one, and its card arrives.
+    await ledger.paymentMethods.createSetupSession(scope, { customerId: customer.id, successUrl: 'https://app.example/ok', cancelUrl: 'https://app.example/no' });
+    const renewed = await ledger.providerCustomers.get(scope, customer.id, 'stripe');
+    expect(renewed).toMatchObject({ deletedAt: null });
+    expect(renewed!.providerCustomerId).not.toBe(cus);
+    const pm = fake.attachCard(renewed!.providerCustomerId, { last4: '3333' });
+    expect((await deliver(eventBody('payment_method.attached', pm))).record).toMatchObject({ outcome: 'applied', scope });
+    expect((await ledger.payments.methods(scope, customer.id)).map((m) => [m.last4, m.isDefault])).toEqual([['3333', true]]);
   });
 
   it("another tenant's objects: metadata naming scope A with scope B's Stripe ids is ignored, and nothing changes in either", async () => {

@@ -270,6 +270,13 @@ describe.each(storeFactories())('$name store: payments', (factory) => {
     expect(await payments().markProviderCustomerDeleted(other, 'stripe', row.providerCustomerId, later(2))).toBeNull();
     expect(await payments().markProviderCustomerDeleted(s, 'stripe', row.providerCustomerId, later(2))).toEqual({ ...row, deletedAt: later(2) });
     expect(await payments().markProviderCustomerDeleted(s, 'stripe', row.providerCustomerId, later(3))).toEqual({ ...row, deletedAt: later(2) });
+    // Deleted at the provider: the same id again keeps the row as it is; a new id replaces it.
+    expect(await payments().putProviderCustomer(s, { ...row, createdAt: later(4) })).toEqual({ ...row, deletedAt: later(2) });
+    const again = { ...row, providerCustomerId: `${row.providerCustomerId}_2`, createdAt: later(5) };
+    expect(await payments().putProviderCustomer(s, again)).toEqual(again);
+    expect(await payments().findProviderCustomer(s, 'stripe', again.providerCustomerId)).toEqual(again);
+    expect(await payments().findProviderCustomer(s, 'stripe', row.providerCustomerId)).toBeNull();
+    expect(await payments().putProviderCustomer(s, { ...row, providerCustomerId: 'cus_third', createdAt: later(6) })).toEqual(again);
   });
 
   it('methods: found by provider ref (detached too); details updated; detaching the default leaves no default', async () => {

@@ -78,8 +78,9 @@ export interface PaymentStore {
   getProviderCustomer(scope: Scope, customerId: CustomerId, provider: string): Promise<ProviderCustomer | null>;
   /**
    * Records the customer's id at the provider once: the stored row when the customer has
-   * one there already (the first stands). `conflict` when that provider id belongs to
-   * another customer of the scope.
+   * one there already (the first stands), unless that one was deleted at the provider:
+   * then the new id replaces it. `conflict` when that provider id belongs to another
+   * customer of the scope.
    */
   putProviderCustomer(scope: Scope, row: ProviderCustomer): Promise<ProviderCustomer>;
   findProviderCustomer(scope: Scope, provider: string, providerCustomerId: string): Promise<ProviderCustomer | null>;

@@ -142,10 +142,12 @@ export function createStripeProvider(config: StripeProviderConfig): PaymentProvi
       (c) => c.metadata[LEDGER_METADATA.customer] === customer.id && c.metadata[LEDGER_METADATA.tenant] === scope.tenantId && c.metadata[LEDGER_METADATA.app] === scope.appId,
     );
     if (found) return { providerCustomerId: found.id };
-    const created = await stripe().customers.create(
-      { email: customer.email, name: customer.name, metadata },
-      { idempotencyKey: `ledger:customer:${scope.tenantId}:${scope.appId}:${customer.id}` },
-    );
+    const params = { email: customer.email, name: customer.name, metadata };
+    const key = `ledger:customer:${scope.tenantId}:${scope.appId}:${customer.id}`;
+    let created = await stripe().customers.create(params, { idempotencyKey: key });
+    // Stripe replays a key's answer for 24 h: a customer deleted since then is replaced by a new one.
+    const current = await stripe().customers.retrieve(created.id);
+    if ('deleted' in current && current.deleted) created = await stripe().customers.create(params, { idempotencyKey: `${key}:after:${created.id}` });
     return { providerCustomerId: created.id };
   }
 

@@ -141,7 +141,7 @@ export function createMemoryPaymentStore(): PaymentStore {
     },
     async putProviderCustomer(scope, row) {
       const existing = providerCustomers.get(scope, pcKey(row.customerId, row.provider));
-      if (existing) return pcOut(existing)!;
+      if (existing && (existing.deletedAt === null || existing.providerCustomerId === row.providerCustomerId)) return pcOut(existing)!;
       if (providerCustomers.find(scope, (r) => r.provider === row.provider && r.providerCustomerId === row.providerCustomerId).length) {
         throw conflict(`${row.provider} customer ${row.providerCustomerId} is already another customer's`);
       }

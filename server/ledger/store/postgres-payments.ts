@@ -291,7 +291,12 @@ export function createPostgresPaymentStore(db: Database): PaymentStore {
       await db
         .insert(providerCustomers)
         .values({ ...s, ...row })
-        .onConflictDoNothing({ target: [providerCustomers.tenantId, providerCustomers.appId, providerCustomers.customerId, providerCustomers.provider] })
+        // The first id stands, unless the provider deleted that customer: then the new one replaces it.
+        .onConflictDoUpdate({
+          target: [providerCustomers.tenantId, providerCustomers.appId, providerCustomers.customerId, providerCustomers.provider],
+          set: { providerCustomerId: row.providerCustomerId, createdAt: row.createdAt, deletedAt: null },
+          setWhere: sql`${providerCustomers.deletedAt} is not null and ${providerCustomers.providerCustomerId} <> ${row.providerCustomerId}`,
+        })
         .catch((e) => uniqueViolation(e, `${row.provider} customer ${row.providerCustomerId} is already another customer's`));
       const [r] = await db
         .select()
