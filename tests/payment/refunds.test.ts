@@ -97,7 +97,8 @@ describe.each(storeFactories())('refunds from credit notes on $name', (factory) 
 
     const first = await ledger.refunds.creditNote(scope, invoice.id, { amount: 1000, reason: 'product_unsatisfactory', memo: 'two days down', refund: true });
     expect(first.creditNote).toMatchObject({ number: 'CN-000001', amount: 1000, reason: 'product_unsatisfactory', memo: 'two days down' });
-    expect(first.invoice).toMatchObject({ status: 'paid', credited: 1000 });
+    // A paid invoice owes nothing after a credit note: the money went back through the provider.
+    expect(first.invoice).toMatchObject({ status: 'paid', credited: 1000, amountDue: 0 });
     expect(first.refund).toMatchObject({
       status: 'succeeded',
       amount: 1000,
@@ -117,7 +118,7 @@ describe.each(storeFactories())('refunds from credit notes on $name', (factory) 
     const rest = await ledger.refunds.creditNote(scope, invoice.id, { amount: 3900, reason: 'billing_error', refund: true });
     expect(rest.refund).toMatchObject({ status: 'succeeded', amount: 3900 });
     expect(await ledger.payments.get(scope, payment.id)).toMatchObject({ amountRefunded: 4900 });
-    expect(rest.invoice).toMatchObject({ credited: 4900 });
+    expect(rest.invoice).toMatchObject({ credited: 4900, amountDue: 0 });
     expect(rf.calls).toEqual([
       { providerPaymentId: payment.providerPaymentId, amount: 1000, idempotencyKey: `${first.creditNote.id}:refund` },
       { providerPaymentId: payment.providerPaymentId, amount: 3900, idempotencyKey: `${rest.creditNote.id}:refund` },

@@ -120,7 +120,8 @@ export function createMemoryInvoiceStore(clockOf: (scope: Scope, customerId: str
       const updated: Invoice = {
         ...inv,
         credited,
-        amountDue: Math.max(0, inv.total - inv.creditApplied - credited),
+        // A paid invoice owes nothing whatever its credit notes say (they are refunded or settled out of band).
+        amountDue: inv.status === 'paid' ? 0 : Math.max(0, inv.total - inv.creditApplied - credited),
         updatedAt: note.createdAt,
       };
       invoices.put(scope, updated);

@@ -289,7 +289,8 @@ export function createPostgresInvoiceStore(db: Database): InvoiceStore {
           .update(invoices)
           .set({
             credited: sql`${invoices.credited} + ${note.amount}`,
-            amountDue: sql`greatest(0, ${invoices.total} - ${invoices.creditApplied} - ${invoices.credited} - ${note.amount})`,
+            // A paid invoice owes nothing whatever its credit notes say (they are refunded or settled out of band).
+            amountDue: sql`case when ${invoices.status} = 'paid' then 0 else greatest(0, ${invoices.total} - ${invoices.creditApplied} - ${invoices.credited} - ${note.amount}) end`,
             updatedAt: note.createdAt,
           })
           .where(
