@@ -7,6 +7,7 @@ import { invoicesRouter } from './routers/invoices';
 import { paymentMethodsRouter } from './routers/payment-methods';
 import { paymentsRouter } from './routers/payments';
 import { plansRouter } from './routers/plans';
+import { refundsRouter } from './routers/refunds';
 import { subscriptionsRouter } from './routers/subscriptions';
 import { taxRatesRouter } from './routers/tax-rates';
 import { testClocksRouter } from './routers/test-clocks';
@@ -23,6 +24,7 @@ export const appRouter = router({
   invoices: invoicesRouter,
   payments: paymentsRouter,
   paymentMethods: paymentMethodsRouter,
+  refunds: refundsRouter,
   testClocks: testClocksRouter,
   billing: billingRouter,
 });

@@ -73,3 +73,36 @@ describe('invoices.pay and payments', () => {
     expect(await codeOf(api(live.s).invoices.pay({ id: live.invoice.id }))).toBe('PRECONDITION_FAILED');
   });
 });
+
+describe('credit notes with refunds, and refunds', () => {
+  it('a credit note of 10.00 with refund on a paid invoice of 49.00 refunds through the sandbox; then 39.01 more is BAD_REQUEST and nothing changes', async () => {
+    const { s, invoice } = await openInvoice('4242424242424242');
+    const { payment } = await api(s).invoices.pay({ id: invoice.id });
+    const r = await api(s).invoices.creditNotes.create({ invoiceId: invoice.id, amount: 1000, reason: 'product_unsatisfactory', refund: true });
+    expect(r.creditNote).toMatchObject({ number: 'CN-000001', amount: 1000 });
+    expect(r.invoice).toMatchObject({ status: 'paid', credited: 1000, amountDue: 0 });
+    expect(r.refund).toMatchObject({ status: 'succeeded', amount: 1000, paymentId: payment!.id, creditNoteId: r.creditNote.id, idempotencyKey: `${r.creditNote.id}:refund` });
+    expect(await api(s).payments.get({ id: payment!.id })).toMatchObject({ amountRefunded: 1000 });
+    expect(await api(s).refunds.list({ invoiceId: invoice.id })).toEqual([r.refund]);
+    expect(await api(s).refunds.get({ id: r.refund!.id })).toEqual(r.refund);
+
+    const before = { invoice: await api(s).invoices.get({ id: invoice.id }), notes: await api(s).invoices.creditNotes.list({ invoiceId: invoice.id }) };
+    expect(await codeOf(api(s).invoices.creditNotes.create({ invoiceId: invoice.id, amount: 3901, reason: 'billing_error', refund: true }))).toBe('BAD_REQUEST');
+    expect({ invoice: await api(s).invoices.get({ id: invoice.id }), notes: await api(s).invoices.creditNotes.list({ invoiceId: invoice.id }) }).toEqual(before);
+    expect(await api(s).refunds.list({ paymentId: payment!.id })).toHaveLength(1);
+  });
+
+  it('without refund a credit note is as before (refund: null); refunding an open invoice is PRECONDITION_FAILED; another scope\'s refund is NOT_FOUND', async () => {
+    const { s, invoice } = await openInvoice(null);
+    const plain = await api(s).invoices.creditNotes.create({ invoiceId: invoice.id, amount: 900, reason: 'billing_error' });
+    expect(plain).toMatchObject({ refund: null, invoice: { status: 'open', amountDue: 4000, credited: 900 } });
+    expect(await codeOf(api(s).invoices.creditNotes.create({ invoiceId: invoice.id, amount: 100, reason: 'billing_error', refund: true }))).toBe('PRECONDITION_FAILED');
+
+    const paid = await openInvoice('4242424242424242');
+    await api(paid.s).invoices.pay({ id: paid.invoice.id });
+    const { refund } = await api(paid.s).invoices.creditNotes.create({ invoiceId: paid.invoice.id, amount: 4900, reason: 'billing_error', refund: true });
+    expect(await codeOf(api(s).refunds.get({ id: refund!.id }))).toBe('NOT_FOUND');
+    expect(await codeOf(api(s).refunds.list({ invoiceId: paid.invoice.id }))).toBe('NOT_FOUND');
+    expect(await codeOf(api(s).refunds.get({ id: paid.invoice.id }))).toBe('BAD_REQUEST');
+  });
+});

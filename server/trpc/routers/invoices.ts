@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { creditNoteSchema, illegalState, voidSchema } from '../../ledger';
+import { illegalState, refundCreditNoteSchema, voidSchema } from '../../ledger';
 import { apiKeyProcedure, router } from '../init';
 import { idOf, pageInput } from '../inputs';
 
@@ -7,10 +7,15 @@ const byId = z.object({ id: idOf('invoice') });
 
 /** Credit notes: numbered corrections that lower what an issued invoice asks for. */
 const creditNotesRouter = router({
-  /** `{ creditNote, invoice }`: the note (CN-…) and the invoice with its new amountDue. */
+  /**
+   * `{ creditNote, invoice, refund }`: the note (CN-…), the invoice with its new amountDue,
+   * and with `refund: true` (a paid invoice) the refund made through the provider that
+   * charged it (`refund: null` without). A refund over what is left to refund: BAD_REQUEST,
+   * and nothing is made.
+   */
   create: apiKeyProcedure
-    .input(creditNoteSchema.extend({ invoiceId: idOf('invoice') }))
-    .mutation(({ ctx, input: { invoiceId, ...note } }) => ctx.ledger.invoices.createCreditNote(ctx.scope, invoiceId, note)),
+    .input(refundCreditNoteSchema.extend({ invoiceId: idOf('invoice') }))
+    .mutation(({ ctx, input: { invoiceId, ...note } }) => ctx.ledger.refunds.creditNote(ctx.scope, invoiceId, note)),
   list: apiKeyProcedure
     .input(z.object({ invoiceId: idOf('invoice') }))
     .query(({ ctx, input }) => ctx.ledger.invoices.listCreditNotes(ctx.scope, input.invoiceId)),
