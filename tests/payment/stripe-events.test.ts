@@ -238,6 +238,27 @@ describe.each(storeFactories())('Stripe events acted on, on $name', (factory) =>
     expect(await ledger.payments.get(b.scope, bPayment.id)).toEqual(bPayment);
   });
 
+  it("off-session 3-D Secure: Stripe's payment_intent.payment_failed (authentication_required) for a payment waiting for the customer leaves it requires_action, so their confirmation pays the invoice", async () => {
+    const { scope, customer, addCard } = await tenant();
+    await addCard();
+    const plan = await ledger.plans.create(scope, { key: 'pro-3ds', name: 'Pro', currency: 'USD', interval: { unit: 'month' }, basePrice: 4900 });
+    await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
+    const [inv] = (await ledger.invoices.listByCustomer(scope, customer.id)).items;
+    fake.next({ kind: 'authentication_required' });
+    const { payment } = await ledger.collectPayment(scope, inv!.id);
+    expect(payment).toMatchObject({ status: 'requires_action' });
+    const pi = fake.paymentIntents.get(payment!.providerPaymentId!)!;
+    // Stripe sends payment_intent.payment_failed for the off-session authentication_required decline.
+    const failedEvent = eventBody('payment_intent.payment_failed', { ...pi });
+    await deliver(failedEvent);
+    expect(await ledger.payments.get(scope, payment!.id)).toMatchObject({ status: 'requires_action' });
+    // The customer confirms on-session: Stripe sends payment_intent.succeeded.
+    fake.confirm(pi.id as string);
+    expect((await deliver(eventBody('payment_intent.succeeded', { ...fake.paymentIntents.get(pi.id as string)! }))).record).toMatchObject({ outcome: 'applied', scope });
+    expect(await ledger.payments.get(scope, payment!.id)).toMatchObject({ status: 'succeeded' });
+    expect(await ledger.invoices.get(scope, inv!.id)).toMatchObject({ status: 'paid', amountDue: 0 });
+  });
+
   it('a validly signed body that is malformed is refused (invalid: the route answers 400) and nothing is stored', async () => {
     for (const body of ['not json', JSON.stringify({ id: 'evt_malformed_stripe', object: 'event', type: 'payment_method.attached' })]) {
       await rejectsWith(ledger.webhooks.receive('stripe', body, sign(body)), 'invalid');

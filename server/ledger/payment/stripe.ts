@@ -176,6 +176,12 @@ export function createStripeProvider(config: StripeProviderConfig): PaymentProvi
       case 'payment_intent.succeeded':
         return { ...base, type: 'payment.succeeded', providerPaymentId: event.data.object.id };
       case 'payment_intent.payment_failed': {
+        // An off-session authentication_required decline is not a failure: the customer can
+        // still confirm this PaymentIntent (charge() answers requires_action for it). As a
+        // failure it would end the payment, and their later payment_intent.succeeded would be ignored.
+        if (event.data.object.last_payment_error?.code === 'authentication_required') {
+          return { ...base, type: 'payment.requires_action', providerPaymentId: event.data.object.id, url: confirmUrl(event.data.object.id) };
+        }
         const failed = outcomeOf({ ...event.data.object, status: 'requires_payment_method' });
         return { ...base, type: 'payment.failed', providerPaymentId: event.data.object.id, code: failed.status === 'failed' ? failed.code : 'payment_failed', reason: failed.status === 'failed' ? failed.reason : 'The payment failed.' };
       }
