@@ -197,6 +197,32 @@ describe.each(storeFactories())('webhooks in on $name', (factory) => {
     expect((await deliver(d)).events[0]!.duplicate).toBe(true);
   });
 
+  it('a crash after receive stored it (claimed by the dead process for its 60 s lease): no other pass takes it before the lease ends, the first one after settles it once', async () => {
+    const { scope, invoice, payment } = await collected();
+    const d = await ledger.payments.sandbox.confirm(scope, payment.id);
+    const raw = JSON.parse(d.body) as { id: string; type: string; data: { object: { id: string; metadata: Record<string, string> } } };
+    const event: ProviderEvent = { id: raw.id, type: 'payment.succeeded', providerType: raw.type, mode: 'test', providerPaymentId: raw.data.object.id, metadata: raw.data.object.metadata };
+    // As receive stores it: attempt 1, held until now + 60 s by the process that stored it, which then dies.
+    const now = ledger.clock.now();
+    const lockedUntil = new Date(now.getTime() + 60_000);
+    expect(await ledger.store.payments.insertWebhookEvent({ ...newInboxRecord('sandbox', event, raw.type, d.body, now), attempts: 1, lockedUntil })).toBe(true);
+
+    expect(await ledger.webhooks.processPending()).toEqual({ applied: 0, ignored: 0, failed: 0 });
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'open' });
+    clock.advance(60_001);
+    expect(await ledger.webhooks.processPending()).toEqual({ applied: 1, ignored: 0, failed: 0 });
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'paid' });
+    expect(await ledger.webhooks.event('sandbox', raw.id)).toMatchObject({ outcome: 'applied', attempts: 2 });
+  });
+
+  it('receive stores each new event claimed (attempt 1) and processes it itself, without a second claim', async () => {
+    const { scope, invoice, payment } = await collected();
+    const d = await ledger.payments.sandbox.confirm(scope, payment.id);
+    await deliver(d);
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'paid' });
+    expect(await ledger.webhooks.event('sandbox', eventIdOf(d))).toMatchObject({ outcome: 'applied', attempts: 1, lockedUntil: null });
+  });
+
   it('a payment whose provider id was never recorded (a crash after the charge): found by its idempotency key and settled', async () => {
     const { scope, invoice, payment } = await collected();
     const d = await ledger.payments.sandbox.confirm(scope, payment.id);
@@ -257,7 +283,7 @@ describe.each(storeFactories())('webhooks in on $name', (factory) => {
     }
   });
 
-  // Last: it moves the clock.
+  // It moves the clock (by its retry delay).
   it('processing that fails (the database hiccups): the event stays pending with the error, and a pass after its retry time settles it', async () => {
     const { scope, invoice, payment } = await collected();
     const payments = ledger.store.payments;
@@ -275,7 +301,7 @@ describe.each(storeFactories())('webhooks in on $name', (factory) => {
     expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'open' });
     await ledger.webhooks.processPending(); // before its retry time: left alone
     expect(await ledger.webhooks.event('sandbox', eventIdOf(d))).toMatchObject({ processedAt: null, attempts: 1 });
-    clock.set(T0.getTime() + 30_000);
+    clock.advance(30_000);
     await ledger.webhooks.processPending();
     expect(await ledger.webhooks.event('sandbox', eventIdOf(d))).toMatchObject({ outcome: 'applied', attempts: 2, lastError: null });
     expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'paid' });

@@ -44,10 +44,11 @@ const REFUND_STATUS: Record<string, RefundStatus> = { pending: 'pending', requir
  *
  * `receive` verifies a delivery with its provider's adapter (a bad signature, a stale
  * timestamp or a malformed body throws `invalid`, and nothing is stored), stores each
- * event once by (provider, event id), and returns at once; processing runs after it, in
- * the background, from the inbox. `processPending` processes whatever is still pending
- * (events stored by a process that died before processing them, or whose processing
- * failed); it runs after every delivery and is there for a schedule to call.
+ * event once by (provider, event id), claimed by this process for its lease, and returns
+ * at once; this process then processes it in the background. `processPending` processes
+ * whatever is still pending (events stored by a process that died before processing them,
+ * once their lease ended, or whose processing failed): the billing schedule calls it
+ * before each run, and a failure's retry timer.
  *
  * Processing an event about a payment: the scope and invoice come from the object's
  * metadata, and the payment must be found in that scope, on that invoice, by the
@@ -65,6 +66,15 @@ export class WebhookInbox {
   readonly #retryAfterMs: number;
   #running: Promise<WebhookProcessReport> | null = null;
   #again = false;
+  /** A full pass (the inbox listed) was asked for while one ran. */
+  #againFull = false;
+  /**
+   * Events this process stored and claimed in `receive` (their lease is taken in the same
+   * insert), processed next without being listed or claimed again: a delivery costs the
+   * database two writes (store, complete), not four. Lost with the process: then their
+   * lease ends and any pass takes them from the inbox.
+   */
+  #fresh: WebhookEventRecord[] = [];
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
 
@@ -97,12 +107,16 @@ export class WebhookInbox {
     if (!provider) throw new LedgerError('not_found', `no payment provider "${providerName}" is configured in this deployment`);
     const events = await provider.verifyWebhook(rawBody, headers);
     const receivedAt = this.ctx.clock.now();
+    const lockedUntil = new Date(receivedAt.getTime() + this.#leaseMs);
     const receipt: WebhookReceipt = { provider: provider.name, events: [] };
     for (const event of events) {
-      const stored = await this.ctx.store.payments.insertWebhookEvent(newInboxRecord(provider.name, event, event.providerType, rawBody, receivedAt));
+      // Stored claimed by this process (attempt 1, under its lease): processed next, here.
+      const record: WebhookEventRecord = { ...newInboxRecord(provider.name, event, event.providerType, rawBody, receivedAt), attempts: 1, lockedUntil };
+      const stored = await this.ctx.store.payments.insertWebhookEvent(record);
+      if (stored) this.#fresh.push(record);
       receipt.events.push({ id: event.id, type: event.providerType, duplicate: !stored });
     }
-    if (receipt.events.some((e) => !e.duplicate)) this.kick();
+    if (receipt.events.some((e) => !e.duplicate)) this.kick(false);
     return receipt;
   }
 
@@ -118,7 +132,7 @@ export class WebhookInbox {
    */
   async processPending(): Promise<WebhookProcessReport> {
     while (this.#running) await this.#running.catch(() => {});
-    return this.#start();
+    return this.#start(true);
   }
 
   /** Resolves once no processing is in flight (the background pass after a delivery). */
@@ -134,14 +148,14 @@ export class WebhookInbox {
     await this.whenIdle();
   }
 
-  #start(): Promise<WebhookProcessReport> {
-    const run = this.#pass().then((report) => {
+  #start(full: boolean): Promise<WebhookProcessReport> {
+    const run = this.#pass(full).then((report) => {
       // An event whose processing failed is tried again once its retry time passed,
       // by this process (a timer that keeps no process alive) or any later pass.
       if (report.failed > 0 && !this.#retryTimer && !this.#closed) {
         this.#retryTimer = setTimeout(() => {
           this.#retryTimer = null;
-          if (!this.#closed) this.kick();
+          if (!this.#closed) this.kick(true);
         }, this.#retryAfterMs + 100);
         this.#retryTimer.unref?.();
       }
@@ -150,31 +164,41 @@ export class WebhookInbox {
     const tracked = run.finally(() => {
       this.#running = null;
       if (this.#again && !this.#closed) {
-        this.#again = false;
-        this.kick();
+        const full = this.#againFull;
+        this.#again = this.#againFull = false;
+        this.kick(full);
       }
     });
     this.#running = tracked;
     return tracked;
   }
 
-  /** Starts a pass in the background (or one more after the current one). */
-  private kick(): void {
+  /**
+   * Starts a pass in the background (or one more after the current one): the events this
+   * process just stored, and with `full` every pending one in the inbox.
+   */
+  private kick(full: boolean): void {
     if (this.#running) {
       this.#again = true;
+      this.#againFull ||= full;
       return;
     }
-    this.#start().catch((e: unknown) => this.ctx.logger.error('webhook processing failed', { error: e instanceof Error ? e.message : String(e) }));
+    this.#start(full).catch((e: unknown) => this.ctx.logger.error('webhook processing failed', { error: e instanceof Error ? e.message : String(e) }));
   }
 
-  async #pass(): Promise<WebhookProcessReport> {
+  async #pass(full: boolean): Promise<WebhookProcessReport> {
     const report: WebhookProcessReport = { applied: 0, ignored: 0, failed: 0 };
     const seen = new Set<string>();
     for (;;) {
+      for (let fresh = this.#fresh.shift(); fresh; fresh = this.#fresh.shift()) {
+        seen.add(JSON.stringify([fresh.provider, fresh.eventId]));
+        report[await this.processClaimed(fresh)]++;
+      }
+      if (!full) return report;
       const pending = (await this.ctx.store.payments.listPendingWebhookEvents(this.ctx.clock.now(), this.#batch)).filter(
         (e) => !seen.has(JSON.stringify([e.provider, e.eventId])),
       );
-      if (pending.length === 0) return report;
+      if (pending.length === 0 && this.#fresh.length === 0) return report;
       for (const e of pending) {
         seen.add(JSON.stringify([e.provider, e.eventId]));
         const r = await this.processOne(e.provider, e.eventId);
@@ -185,10 +209,15 @@ export class WebhookInbox {
 
   /** Claims one event and processes it; null when another processor has it or it is done. */
   private async processOne(provider: string, eventId: string): Promise<WebhookOutcome | 'failed' | null> {
-    const store = this.ctx.store.payments;
     const now = this.ctx.clock.now();
-    const claimed = await store.claimWebhookEvent(provider, eventId, now, new Date(now.getTime() + this.#leaseMs));
-    if (!claimed) return null;
+    const claimed = await this.ctx.store.payments.claimWebhookEvent(provider, eventId, now, new Date(now.getTime() + this.#leaseMs));
+    return claimed ? this.processClaimed(claimed) : null;
+  }
+
+  /** Processes an event this process holds the lease of: completed with its outcome, or left pending with the error. */
+  private async processClaimed(claimed: WebhookEventRecord): Promise<WebhookOutcome | 'failed'> {
+    const store = this.ctx.store.payments;
+    const { provider, eventId } = claimed;
     try {
       const d = await this.decide(claimed);
       await store.completeWebhookEvent(provider, eventId, { processedAt: this.ctx.clock.now(), ...d });
