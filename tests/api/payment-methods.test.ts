@@ -239,6 +239,45 @@ describe.each(storeFactories())('payment methods, setup sessions, hosted links a
     expect(await call.paymentMethods.list({ customerId: customer.id })).toEqual([]);
   });
 
+  it('a provider that does not answer (a network error) is a typed error, not a 500 with a generic message, and nothing is recorded', async () => {
+    let down = false;
+    const flaky: PaymentProvider = {
+      name: 'flaky',
+      modes: ['test'],
+      ensureCustomer: async (_s, c) => ({ providerCustomerId: `flaky_${c.id}` }),
+      startSetup: async () => {
+        if (down) throw new Error('connect ECONNREFUSED 10.1.2.3:443');
+        return { url: 'https://flaky.example/setup' };
+      },
+      listMethods: async () => {
+        if (down) throw new Error('connect ECONNREFUSED 10.1.2.3:443');
+        return [{ providerRef: 'flaky_pm_1', brand: 'visa', last4: '1881', expMonth: 1, expYear: 2031 }];
+      },
+      detachMethod: async () => {
+        if (down) throw new Error('connect ECONNREFUSED 10.1.2.3:443');
+      },
+      charge: async () => ({ status: 'succeeded', providerPaymentId: 'flaky_ch_1' }),
+      refund: async () => ({ status: 'succeeded', providerRefundId: 'flaky_re_1' }),
+      verifyWebhook: async () => [],
+    };
+    const custom = await createLedger({ store: store(), clock, logger: silentLogger, providers: [flaky] });
+    const s = uniqueScope();
+    await custom.scopes.register(s, 'test');
+    const call = createCaller({ ledger: custom, auth: { kind: 'api_key', scope: s, keyId: 'key_test' } });
+    await call.payments.updateSettings({ provider: 'flaky' });
+    const customer = await call.customers.create({ email: 'kim@example.com', name: 'Kim' });
+    const [method] = await custom.payments.syncMethods(s, customer.id);
+    down = true;
+    const detach = await codeOf(call.paymentMethods.detach({ id: method!.id }));
+    expect(detach.code).toBe('CONFLICT');
+    expect(detach.message).toMatch(/flaky/);
+    expect(detach.message).not.toMatch(/10\.1\.2\.3/);
+    expect(await call.paymentMethods.list({ customerId: customer.id })).toEqual([method]);
+    const setup = await codeOf(call.customers.createSetupSession({ customerId: customer.id, successUrl: 'https://app.example/ok', cancelUrl: 'https://app.example/no' }));
+    expect(setup.code).toBe('CONFLICT');
+    await custom.shutdown();
+  });
+
   it('payments.settings: the defaults, then a partial update; a bad schedule or an unconfigured provider is BAD_REQUEST and changes nothing', async () => {
     const { s } = await openInvoice();
     const defaults = await api(s).payments.settings();

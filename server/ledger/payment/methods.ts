@@ -1,6 +1,6 @@
 import type { EngineContext } from '../context';
 import type { Customer } from '../customer/types';
-import { findById, LedgerError, parseInput, type Scope } from '../types';
+import { findById, isLedgerError, LedgerError, parseInput, type Scope } from '../types';
 import { z } from 'zod';
 import type { PaymentProvider } from './provider';
 import type { PaymentService } from './service';
@@ -61,7 +61,7 @@ export class PaymentMethods {
     const method = await this.get(scope, methodId);
     const provider = this.providers.get(method.provider);
     // A method of a provider no longer configured is only forgotten here.
-    if (provider) await provider.detachMethod(scope, method);
+    if (provider) await atProvider(this.ctx, provider.name, 'a detach', () => provider.detachMethod(scope, method));
     const at = await this.ctx.customerNow(scope, method.customerId);
     const detached = await this.ctx.store.payments.detachMethod(scope, method.id, at);
     if (!detached) throw new LedgerError('not_found', `payment method ${method.id} not found (it was detached)`);
@@ -78,6 +78,22 @@ export class PaymentMethods {
     const data = parseInput(setupSessionSchema, input, 'setup session');
     const customer = await findById('customer', data.customerId, (id) => this.ctx.store.customers.get(scope, id));
     const provider = await this.payments.providerFor(scope);
-    return provider.startSetup(scope, customer as Customer, { successUrl: data.successUrl, cancelUrl: data.cancelUrl });
+    return atProvider(this.ctx, provider.name, 'a set-up session', () => provider.startSetup(scope, customer as Customer, { successUrl: data.successUrl, cancelUrl: data.cancelUrl }));
+  }
+}
+
+/**
+ * A call to a provider whose failure the caller answers: an engine error as it is; any
+ * other (a network error, the provider's 5xx, its SDK's own errors) logged and answered
+ * as a typed `conflict` ("try again") naming the provider, never as a 500, and without
+ * the provider's own words (they may name hosts or accounts). Nothing was recorded.
+ */
+export async function atProvider<T>(ctx: EngineContext, provider: string, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (isLedgerError(e)) throw e;
+    ctx.logger.warn('a payment provider call failed', { provider, call: what, error: e instanceof Error ? e.message : String(e) });
+    throw new LedgerError('conflict', `the payment provider "${provider}" did not complete ${what}; nothing was changed: try again`);
   }
 }

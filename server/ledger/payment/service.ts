@@ -15,6 +15,7 @@ import {
   type Scope,
 } from '../types';
 import type { WebhookDelivery } from './events';
+import { atProvider } from './methods';
 import { chargeKey, type ChargeResult, type PaymentProvider } from './provider';
 import { sandboxCard, type SandboxEventType, type SandboxProvider } from './sandbox';
 import {
@@ -143,7 +144,7 @@ export class PaymentService {
     const known = await this.ctx.store.payments.listMethods(scope, customer.id);
     const added: PaymentMethod[] = [];
     let hasDefault = known.some((m) => m.isDefault);
-    for (const m of await provider.listMethods(scope, customer)) {
+    for (const m of await atProvider(this.ctx, provider.name, 'a payment method list', () => provider.listMethods(scope, customer))) {
       if (known.some((k) => k.provider === provider.name && k.providerRef === m.providerRef)) continue;
       const method = await this.recordMethod(scope, customer, provider.name, m, !hasDefault);
       hasDefault = true;
