@@ -208,4 +208,25 @@ describe.each(storeFactories())('dunning on $name', (factory) => {
     await ledger.testClocks.move(scope, clock.id, day(3));
     expect(await dueHere()).toBe(true);
   });
+  it('a payment that lands while the last failure is being recorded: the invoice paid, the subscription active, not left unpaid by the final policy', async () => {
+    const { ledger, scope, customer, plan, card } = await setup({ retrySchedule: [] });
+    await card(FAILS_ON_CHARGE);
+    // The invoice is paid (a webhook, a manual payment) right after dunning recorded its last failure, before the final policy runs.
+    const invoices = ledger.store.invoices;
+    const original = invoices.updateCollection.bind(invoices);
+    invoices.updateCollection = async (s, id, expected, patch) => {
+      const done = await original(s, id, expected, patch);
+      if (done && patch.attemptCount === 1) await ledger.invoices.markPaid(s, id);
+      return done;
+    };
+    try {
+      const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
+      const [inv] = (await ledger.invoices.listByCustomer(scope, customer.id)).items;
+      expect(await ledger.invoices.get(scope, inv!.id)).toMatchObject({ status: 'paid' });
+      expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ status: 'active' });
+      expect(await ledger.entitled(scope, customer.id, 'sso')).toMatchObject({ allowed: true });
+    } finally {
+      invoices.updateCollection = original;
+    }
+  });
 });

@@ -116,6 +116,7 @@ export class Dunning implements InvoiceCollector {
     const marked = await this.invoices.updateCollection(scope, inv.id, { status: ['open'], pastDueAt: null }, { pastDueAt: now, updatedAt: now });
     if (!marked) return false;
     await this.pastDue(scope, marked);
+    await this.settledMeanwhile(scope, marked);
     return true;
   }
 
@@ -199,6 +200,7 @@ export class Dunning implements InvoiceCollector {
       if (!done) continue; // another writer counted or settled it first: read again
       if (final) await this.applyFinalPolicy(scope, done, settings);
       if (!current.pastDueAt) await this.pastDue(scope, done);
+      await this.settledMeanwhile(scope, done);
       return;
     }
   }
@@ -226,6 +228,18 @@ export class Dunning implements InvoiceCollector {
   }
 
   // --- recovery ------------------------------------------------------------------------
+
+  /**
+   * After moving the subscription into dunning: if the invoice was paid or voided
+   * meanwhile (a webhook, a manual payment between the invoice's write and the
+   * subscription's move), its own `settled` may have run before that move and found
+   * nothing to undo, so it is run again here. Either this read sees the payment, or the
+   * payment's `settled` comes after the move and sees it.
+   */
+  private async settledMeanwhile(scope: Scope, inv: Invoice): Promise<void> {
+    const now = await this.invoices.get(scope, inv.id);
+    if (now.status === 'paid' || now.status === 'void') await this.settled(scope, now);
+  }
 
   /**
    * An invoice was paid or voided: if its subscription is in dunning and no other invoice
