@@ -215,10 +215,10 @@ describe.each(storeFactories())('collecting invoices on $name', (factory) => {
     const { ledger, scope, openInvoice, flaky, recorder } = await setup();
     await ledger.payments.updateSettings(scope, { provider: 'flaky' });
     const inv = await openInvoice();
-    await ledger.invoices.createCreditNote(scope, inv.id, { amount: 4900, reason: 'billing_error' });
-    const { invoice, payment } = await ledger.collectPayment(scope, inv.id);
+    // Credited down to nothing due, it is paid by the credit note itself; collecting it after is refused.
+    const { invoice } = await ledger.invoices.createCreditNote(scope, inv.id, { amount: 4900, reason: 'billing_error' });
     expect(invoice).toMatchObject({ status: 'paid', amountDue: 0, credited: 4900 });
-    expect(payment).toBeNull();
+    await rejectsWith(ledger.collectPayment(scope, inv.id), 'illegal_state');
     expect(flaky.calls).toEqual([]);
     expect((await ledger.payments.list(scope, { invoiceId: inv.id })).items).toEqual([]);
     expect(recorder.of('onInvoicePaid')).toEqual([[scope, invoice]]);

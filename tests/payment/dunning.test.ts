@@ -229,4 +229,13 @@ describe.each(storeFactories())('dunning on $name', (factory) => {
       invoices.updateCollection = original;
     }
   });
+  it('a credit note for all an unpaid invoice still owes leaves nothing due: the invoice is paid and the subscription active again', async () => {
+    const { ledger, scope, customer, failing } = await setup({ retrySchedule: [] });
+    const { sub, inv } = await failing();
+    expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ status: 'unpaid' });
+    const { invoice } = await ledger.invoices.createCreditNote(scope, inv.id, { amount: inv.amountDue, reason: 'billing_error' });
+    expect(invoice).toMatchObject({ status: 'paid', amountDue: 0 });
+    expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ status: 'active' });
+    expect(await ledger.entitled(scope, customer.id, 'sso')).toMatchObject({ allowed: true });
+  });
 });

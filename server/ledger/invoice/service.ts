@@ -10,6 +10,7 @@ import {
   findById,
   illegalState,
   invalid,
+  isLedgerError,
   newId,
   notFound,
   pageOf,
@@ -367,6 +368,16 @@ export class InvoiceService {
       { prefix: this.config.creditNotePrefix, digits: this.config.numberDigits },
     );
     if (!r) throw illegalState(`invoice ${inv.id} changed meanwhile; retry`);
+    // Credited down to nothing due: paid (as Stripe does), so its retries stop and its
+    // subscription leaves dunning (onInvoicePaid), instead of an open invoice owing 0.
+    if ((r.invoice.status === 'open' || r.invoice.status === 'uncollectible') && r.invoice.amountDue === 0) {
+      try {
+        return { creditNote: r.note, invoice: await this.markPaid(scope, r.invoice.id) };
+      } catch (e) {
+        if (!isLedgerError(e) || e.code !== 'illegal_state') throw e;
+        return { creditNote: r.note, invoice: await this.get(scope, r.invoice.id) }; // settled otherwise meanwhile
+      }
+    }
     return { creditNote: r.note, invoice: r.invoice };
   }
 
