@@ -278,6 +278,35 @@ describe.each(storeFactories())('payment methods, setup sessions, hosted links a
     await custom.shutdown();
   });
 
+  it("a card typed on the pay page of a scope that does not collect through the sandbox is refused, and the customer's default card stays", async () => {
+    const acme: PaymentProvider = {
+      name: 'acme',
+      modes: ['test'],
+      ensureCustomer: async (_s, c) => ({ providerCustomerId: `acme_${c.id}` }),
+      startSetup: async () => ({ url: 'https://acme.example/setup' }),
+      listMethods: async () => [{ providerRef: 'acme_pm_1', brand: 'visa', last4: '1881', expMonth: 1, expYear: 2031 }],
+      detachMethod: async () => {},
+      charge: async () => ({ status: 'succeeded', providerPaymentId: 'acme_ch_1' }),
+      refund: async () => ({ status: 'succeeded', providerRefundId: 'acme_re_1' }),
+      verifyWebhook: async () => [],
+    };
+    const custom = await createLedger({ store: store(), clock, logger: silentLogger, providers: [acme] });
+    const s = uniqueScope();
+    await custom.scopes.register(s, 'test');
+    await custom.payments.updateSettings(s, { provider: 'acme', collectionMethod: 'send_invoice' });
+    const plan = await custom.plans.create(s, { key: 'pro', name: 'Pro', currency: 'USD', interval: { unit: 'month' }, basePrice: 4900 });
+    const customer = await custom.customers.create(s, { email: 'ada@example.com', name: 'Ada' });
+    const [method] = await custom.payments.syncMethods(s, customer.id);
+    await custom.subscriptions.create(s, { customerId: customer.id, planId: plan.id });
+    const [inv] = (await custom.invoices.listByCustomer(s, customer.id)).items;
+    const token = tokenOf(await custom.hosted.invoiceUrl(s, inv!.id));
+    await expect(custom.hosted.pay(token, { card: { number: VISA, expMonth: 12, expYear: 2030 } })).rejects.toMatchObject({ code: 'illegal_state' });
+    expect(await custom.payments.methods(s, customer.id)).toEqual([method]);
+    expect(await custom.invoices.get(s, inv!.id)).toMatchObject({ status: 'open' });
+    expect((await custom.hosted.pay(token)).status).toBe('paid'); // the saved card still pays it
+    await custom.shutdown();
+  });
+
   it('payments.settings: the defaults, then a partial update; a bad schedule or an unconfigured provider is BAD_REQUEST and changes nothing', async () => {
     const { s } = await openInvoice();
     const defaults = await api(s).payments.settings();

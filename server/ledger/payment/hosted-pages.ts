@@ -113,6 +113,10 @@ export class HostedPages {
     let typed: PaymentMethod | null = null;
     const before = await this.ctx.store.payments.defaultMethod(scope, invoice.customerId);
     if (choice.card) {
+      // A typed card is a sandbox card: refused before anything is saved where the scope
+      // collects through another provider (it would replace the customer's real default).
+      const provider = await this.payments.providerFor(scope);
+      if (provider.name !== 'sandbox') throw illegalState(`this invoice is collected through ${provider.name}: pay it with a saved card`);
       typed = await this.payments.sandbox.attachCard(scope, invoice.customerId, { ...choice.card, makeDefault: true });
     } else if (choice.methodId) {
       const method = await this.methods.get(scope, choice.methodId);
