@@ -1,6 +1,7 @@
 import { apiKeyFromRequest } from '../auth/request-auth';
 import { rateLimiterFor } from '../http/rate-limit';
 import type { Ledger, Scope } from '../ledger';
+import type { PortalContext } from '../portal/session';
 import { getRuntime, type Runtime } from '../runtime';
 import { trpcErrorOf } from './errors';
 
@@ -10,7 +11,11 @@ import { trpcErrorOf } from './errors';
  */
 export interface Context {
   ledger: Ledger;
-  auth: { kind: 'api_key'; scope: Scope; keyId: string } | null;
+  auth:
+    | { kind: 'api_key'; scope: Scope; keyId: string }
+    /** A portal user acting for one customer (server/portal/session.ts). */
+    | { kind: 'portal'; scope: Scope; portal: PortalContext }
+    | null;
 }
 
 /**

@@ -3,6 +3,7 @@ import superjson from 'superjson';
 import { ZodError } from 'zod';
 import { currentRequestId } from '../http/request-id';
 import { isLedgerError } from '../ledger';
+import { canManageBilling } from '../portal/session';
 import type { Context } from './context';
 import { INTERNAL_MESSAGE, ledgerCodeOf, trpcErrorOf } from './errors';
 
@@ -57,8 +58,27 @@ export const publicProcedure = t.procedure.use(mapErrors);
 
 /** Procedures for product teams: an API key is required and fixes the scope. */
 export const apiKeyProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.auth) {
+  if (ctx.auth?.kind !== 'api_key') {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a valid API key is required: Authorization: Bearer ldg_…' });
   }
   return next({ ctx: { ...ctx, scope: ctx.auth.scope } });
+});
+
+/**
+ * Portal procedures: a signed-in portal user; the scope and the customer come from the
+ * session (ctx.portal), never from the input.
+ */
+export const portalProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (ctx.auth?.kind !== 'portal') {
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in to the portal first' });
+  }
+  return next({ ctx: { ...ctx, scope: ctx.auth.scope, portal: ctx.auth.portal } });
+});
+
+/** Portal writes that move money or billing details: `owner` and `billing` only. */
+export const portalBillingProcedure = portalProcedure.use(({ ctx, next }) => {
+  if (!canManageBilling(ctx.portal.role)) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: `a ${ctx.portal.role} may see billing but not change it: ask an owner or a billing user` });
+  }
+  return next();
 });
