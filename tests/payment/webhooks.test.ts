@@ -306,4 +306,26 @@ describe.each(storeFactories())('webhooks in on $name', (factory) => {
     expect(await ledger.webhooks.event('sandbox', eventIdOf(d))).toMatchObject({ outcome: 'applied', attempts: 2, lastError: null });
     expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'paid' });
   });
+  it('the invoice write fails after the payment was marked succeeded: the event is retried and its retry pays the invoice (not ignored as already succeeded)', async () => {
+    const { scope, invoice, payment } = await collected();
+    const invoices = ledger.store.invoices;
+    const original = invoices.transition.bind(invoices);
+    let failures = 1;
+    invoices.transition = async (s, id, from, patch) => {
+      if (patch.status === 'paid' && failures-- > 0) throw new Error('connection reset while marking the invoice paid');
+      return original(s, id, from, patch);
+    };
+    try {
+      const d = await ledger.payments.sandbox.confirm(scope, payment.id);
+      await deliver(d);
+      expect(await ledger.payments.get(scope, payment.id)).toMatchObject({ status: 'succeeded' });
+      expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'open' });
+      clock.set(clock.now().getTime() + 60_000); // past the event's retry time
+      await ledger.webhooks.processPending();
+      expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'paid', amountDue: 0 });
+      expect(await ledger.webhooks.event('sandbox', eventIdOf(d))).toMatchObject({ outcome: 'applied' });
+    } finally {
+      invoices.transition = original;
+    }
+  });
 });

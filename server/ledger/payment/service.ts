@@ -329,7 +329,14 @@ export class PaymentService {
   async applyProviderOutcome(scope: Scope, payment: Payment, result: ChargeResult): Promise<Collection & { moved: boolean }> {
     const inv = await this.invoices.get(scope, payment.invoiceId);
     const target = result.status === 'pending' ? null : result.status;
-    if (!target || !paymentStatesBefore(target).includes(payment.status)) return { invoice: inv, payment, moved: false };
+    if (!target || !paymentStatesBefore(target).includes(payment.status)) {
+      // Succeeded already, but the invoice was never marked (the write after the payment's
+      // failed: this event's first processing, or a collect): the success settles it now.
+      if (target === 'succeeded' && payment.status === 'succeeded' && (inv.status === 'open' || inv.status === 'uncollectible')) {
+        return { invoice: await this.invoices.markPaid(scope, inv.id), payment, moved: true };
+      }
+      return { invoice: inv, payment, moved: false };
+    }
     const r = await this.settle(scope, inv, payment, result);
     return { ...r, moved: r.payment?.status === target };
   }
