@@ -202,6 +202,19 @@ describe.each(storeFactories())('payment methods, setup sessions, hosted links a
     expect((await api(second.s).invoices.get({ id: second.invoice.id })).status).toBe('open');
   });
 
+  it('3-D Secure on an invoice voided meanwhile: completing it on the confirm page charges nothing, and the payment stays waiting', async () => {
+    const { s, invoice, card } = await openInvoice();
+    await card(THREE_DS);
+    const token = tokenOf((await api(s).invoices.hostedUrl({ id: invoice.id })).url);
+    const r = await ledger.hosted.pay(token);
+    if (r.status !== 'requires_action') throw new Error(`expected requires_action, got ${r.status}`);
+    await api(s).invoices.void({ id: invoice.id, reason: 'issued in error' });
+    const done = await ledger.hosted.authenticate(tokenOf(r.confirmUrl), 'complete');
+    expect(done.payment.status).toBe('requires_action');
+    expect((await api(s).payments.list({ invoiceId: invoice.id })).items.map((p) => p.status)).toEqual(['requires_action']);
+    expect((await api(s).invoices.get({ id: invoice.id })).status).toBe('void');
+  });
+
   it('a custom provider: its set-up URL is returned; a detach it refuses records nothing', async () => {
     const detached: string[] = [];
     let refuse = true;

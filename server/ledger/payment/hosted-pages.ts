@@ -170,11 +170,14 @@ export class HostedPages {
    * The customer completed (or failed) 3-D Secure: the sandbox's signed webhook is
    * delivered through the inbox, as it would arrive at `POST /api/webhooks/sandbox`, and
    * processed before this returns; the pay page's URL to go back to. A payment that no
-   * longer requires action is left as it is.
+   * longer requires action, or whose invoice is no longer open or uncollectible (voided,
+   * paid otherwise), is not completed: nothing is charged.
    */
   async authenticate(token: string, outcome: 'complete' | 'fail'): Promise<{ payUrl: string; payment: Payment }> {
-    const { scope, payment, payUrl } = await this.confirmation(token);
+    const { scope, invoice, payment, payUrl } = await this.confirmation(token);
     if (payment.status !== 'requires_action') return { payUrl, payment };
+    // An invoice voided (or paid otherwise) since: completing would charge for nothing owed.
+    if (outcome === 'complete' && invoice.status !== 'open' && invoice.status !== 'uncollectible') return { payUrl, payment };
     const delivery = outcome === 'complete' ? await this.payments.sandbox.confirm(scope, payment.id) : this.sandbox().failAuthentication(payment.providerPaymentId!);
     await this.webhooks.receive('sandbox', delivery.body, delivery.headers);
     await this.webhooks.whenIdle();
