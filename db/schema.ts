@@ -274,3 +274,4 @@ export * from './schema-tax';
 export * from './schema-billing';
 export * from './schema-payments';
 export * from './schema-webhooks';
+export * from './schema-portal';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { writePrivateFile } from './admin';
 import { splitApiKey } from './auth/api-key-format';
 import { createApiKey, listApiKeys, revokeApiKey, verifyApiKey } from './auth/api-keys';
+import { addMembership, roleOf, userByEmail } from './portal/store';
 import { isLedgerError, type CreatePlanInput, type Scope } from './ledger';
 import type { Runtime } from './runtime';
 
@@ -100,6 +101,8 @@ export const DEMO_PLANS: CreatePlanInput[] = [
 
 /** The demo key's name in `npm run apikey -- list`. */
 export const DEMO_KEY_NAME = 'demo';
+/** The demo customer's owner in the portal: the demo sign-in signs in as this user. */
+export const DEMO_USER_EMAIL = 'owner@demo.example.com';
 /** The demo customer's external id: its Ledger id is printed at every start. */
 export const DEMO_CUSTOMER_EXTERNAL_ID = 'demo-customer';
 
@@ -146,6 +149,13 @@ export async function seedDemo(rt: Runtime, keyFile: string | null = demoKeyFile
       if (isLedgerError(e) && e.code === 'not_found') return null;
       throw e;
     });
+  // The portal's demo sign-in (server/auth/next-auth.ts): an owner of the demo customer.
+  if (customerId) {
+    const user = await userByEmail(rt.database.db, DEMO_USER_EMAIL, 'Demo Owner');
+    if (!(await roleOf(rt.database.db, s, customerId, user.id))) {
+      await addMembership(rt.database.db, s, customerId, user.id, 'owner', ledger.clock.now());
+    }
+  }
   return { apiKey, customerId, seeded };
 }
 

@@ -64,6 +64,20 @@ export const envSchema = z
     LEDGER_HOSTED_SECRET: z.string().min(16, 'at least 16 characters').optional(),
     /** The app's public URL the hosted pages' links start with (default http://localhost:<PORT>). */
     LEDGER_PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'an http(s) URL such as https://billing.example.com').optional(),
+    // The portal's sign-in (server/auth/next-auth.ts).
+    /** Signs and encrypts the portal's session cookies; the same on every instance. Required for the portal's sign-in with DATABASE_URL (the rest of the app runs without it); random per process on the embedded default. */
+    AUTH_SECRET: z.string().min(32, 'at least 32 characters: `openssl rand -base64 33`').optional(),
+    /** The app's public URL for sign-in links (default: LEDGER_PUBLIC_URL; else the request's host). */
+    AUTH_URL: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'an http(s) URL such as https://billing.example.com').optional(),
+    /** Trust the request's Host / X-Forwarded-Host when no AUTH_URL or LEDGER_PUBLIC_URL says the public URL (default true). */
+    AUTH_TRUST_HOST: flag.optional(),
+    /** Sends the sign-in links: smtp(s)://user:pass@host:port. Without it, links go to the console and /dev/mailbox. */
+    SMTP_URL: z.string().regex(/^smtps?:\/\/\S+$/, 'an smtp:// or smtps:// URL').optional(),
+    EMAIL_FROM: z.string().min(3).default('Ledger <no-reply@localhost>'),
+    AUTH_GITHUB_ID: z.string().min(1).optional(),
+    AUTH_GITHUB_SECRET: z.string().min(1).optional(),
+    AUTH_GOOGLE_ID: z.string().min(1).optional(),
+    AUTH_GOOGLE_SECRET: z.string().min(1).optional(),
   })
   .superRefine((e, ctx) => {
     if (!!e.STRIPE_SECRET_KEY !== !!e.STRIPE_WEBHOOK_SECRET) {
@@ -80,6 +94,11 @@ export const envSchema = z
         paddleEnvironment(e.PADDLE_API_KEY, e.PADDLE_ENVIRONMENT);
       } catch (err) {
         ctx.addIssue({ code: 'custom', path: ['PADDLE_API_KEY'], message: (err as Error).message });
+      }
+    }
+    for (const p of ['GITHUB', 'GOOGLE'] as const) {
+      if (!!e[`AUTH_${p}_ID`] !== !!e[`AUTH_${p}_SECRET`]) {
+        ctx.addIssue({ code: 'custom', path: [e[`AUTH_${p}_ID`] ? `AUTH_${p}_SECRET` : `AUTH_${p}_ID`], message: `sign-in with ${p === 'GITHUB' ? 'GitHub' : 'Google'} needs both AUTH_${p}_ID and AUTH_${p}_SECRET` });
       }
     }
     if (e.LEDGER_PAYMENT_PROVIDER === 'paddle' && !e.PADDLE_API_KEY) {

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { openDatabase, type DatabaseHandle } from '../db/client';
 import { createLedger, createPostgresStore, scope, type Ledger, type LedgerOptions, type Scope } from './ledger';
 import { closeRateLimiter } from './http/rate-limit';
+import { registerPortalDeps } from './portal/database';
 import { databaseLimits, parseEnv, type Env } from './env';
 
 /**
@@ -15,6 +17,12 @@ export interface Runtime {
   ledger: Ledger;
   /** The tenant and app whose plans the portal shows. */
   portalScope: Scope;
+  /**
+   * Signs and encrypts the portal's session cookies: AUTH_SECRET; on the embedded
+   * default without it, random per process (sign-ins end at a restart). Null on a real
+   * database without AUTH_SECRET: the portal's sign-in is off (server/auth/next-auth.ts).
+   */
+  authSecret: string | null;
   close(): Promise<void>;
 }
 
@@ -28,12 +36,14 @@ export async function createRuntime(env: Env): Promise<Runtime> {
     // The hosted pages' signed links (app/pay, app/sandbox/…).
     hosted: { secret: env.LEDGER_HOSTED_SECRET, baseUrl: env.LEDGER_PUBLIC_URL ?? `http://localhost:${env.PORT}` },
   });
+  registerPortalDeps({ db: database.db, env, ledger });
   let closed: Promise<void> | null = null;
   return {
     env,
     database,
     ledger,
     portalScope: scope(env.LEDGER_PORTAL_TENANT, env.LEDGER_PORTAL_APP),
+    authSecret: authSecretOf(env),
     close: () =>
       (closed ??= (async () => {
         await ledger.shutdown();
@@ -41,6 +51,16 @@ export async function createRuntime(env: Env): Promise<Runtime> {
         await database.close();
       })()),
   };
+}
+
+function authSecretOf(env: Env): string | null {
+  if (env.AUTH_SECRET) return env.AUTH_SECRET;
+  if (env.DATABASE_URL) {
+    console.warn('[auth] AUTH_SECRET is not set: the portal sign-in is off on a real database (set it to the same value on every instance: `openssl rand -base64 33`)');
+    return null;
+  }
+  console.log('[auth] AUTH_SECRET is not set: a random one for this process (portal sign-ins end at a restart)');
+  return randomBytes(33).toString('base64');
 }
 
 const KEY = Symbol.for('ledger.runtime');

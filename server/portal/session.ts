@@ -30,9 +30,20 @@ export const canManageBilling = (role: PortalRole): boolean => role === 'owner' 
 
 /**
  * The portal context of the current request (server components, route handlers, server
- * actions), or null when nobody is signed in. Implemented by the sign-in work
- * (next-auth + portal sessions); until then nobody is ever signed in.
+ * actions), or null when nobody is signed in, the portal session has ended (an hour), or
+ * the user is no longer a member of the customer the session names. Reads the next-auth
+ * session cookie (server/auth/next-auth.ts); the role is read again from the database.
  */
 export async function currentPortal(): Promise<PortalContext | null> {
-  return null;
+  // Loaded here, not at the top: next-auth pulls in next/headers, and this module's types
+  // are imported by the engine-free tRPC layer and tests.
+  const [{ auth }, { portalFromClaims }, { getRuntime }] = await Promise.all([
+    import('../auth/next-auth'),
+    import('./claims'),
+    import('../runtime'),
+  ]);
+  const session = (await auth()) as { user?: { id?: string; email?: string | null }; portal?: unknown } | null;
+  if (!session?.user?.id) return null;
+  const rt = await getRuntime();
+  return portalFromClaims(rt.database.db, { sub: session.user.id, email: session.user.email ?? null, portal: session.portal }, rt.ledger.clock.now());
 }

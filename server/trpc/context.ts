@@ -1,6 +1,7 @@
 import { apiKeyFromRequest } from '../auth/request-auth';
 import { rateLimiterFor } from '../http/rate-limit';
 import type { Ledger, Scope } from '../ledger';
+import { portalFromRequest } from '../portal/request-session';
 import type { PortalContext } from '../portal/session';
 import { getRuntime, type Runtime } from '../runtime';
 import { trpcErrorOf } from './errors';
@@ -19,7 +20,9 @@ export interface Context {
 }
 
 /**
- * Reads `Authorization: Bearer <key>`; an absent or bad key leaves `auth` null. A valid
+ * Reads `Authorization: Bearer <key>`; without a valid key, the portal's session cookie
+ * (a signed-in portal user: `auth.kind` 'portal'); neither leaves `auth` null. A key
+ * wins when both are sent. A valid
  * key's rate limit is counted here, one point per call of the batch. Failures (the
  * runtime not starting, the key lookup with the database down, the rate limit) are
  * thrown as the tRPC error the caller gets: 503, 429, never an unexplained 500.
@@ -32,11 +35,12 @@ export async function createContext(
   try {
     const rt = await runtime;
     const key = await apiKeyFromRequest(rt.database, req);
-    if (key) await rateLimiterFor(rt.env).consume(key.id, opts.calls ?? 1);
-    return {
-      ledger: rt.ledger,
-      auth: key ? { kind: 'api_key', scope: key.scope, keyId: key.id } : null,
-    };
+    if (key) {
+      await rateLimiterFor(rt.env).consume(key.id, opts.calls ?? 1);
+      return { ledger: rt.ledger, auth: { kind: 'api_key', scope: key.scope, keyId: key.id } };
+    }
+    const portal = await portalFromRequest(rt, req);
+    return { ledger: rt.ledger, auth: portal ? { kind: 'portal', scope: portal.scope, portal } : null };
   } catch (e) {
     throw trpcErrorOf(e);
   }

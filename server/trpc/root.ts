@@ -7,6 +7,7 @@ import { invoicesRouter } from './routers/invoices';
 import { paymentMethodsRouter } from './routers/payment-methods';
 import { paymentsRouter } from './routers/payments';
 import { plansRouter } from './routers/plans';
+import { portalAccessRouter } from './routers/portal-access';
 import { refundsRouter } from './routers/refunds';
 import { subscriptionsRouter } from './routers/subscriptions';
 import { taxRatesRouter } from './routers/tax-rates';
@@ -27,6 +28,8 @@ export const appRouter = router({
   refunds: refundsRouter,
   testClocks: testClocksRouter,
   billing: billingRouter,
+  // The portal's sign-in and access (portal.createSession, portal.me, portal.members.*).
+  portal: portalAccessRouter,
 });
 
 export type AppRouter = typeof appRouter;
