@@ -1,8 +1,9 @@
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   // PGlite ships a WASM build of Postgres and loads its files from its own package
-  // directory at run time: bundling it breaks those paths.
-  serverExternalPackages: ['@electric-sql/pglite', 'postgres'],
+  // directory at run time: bundling it breaks those paths. pdfkit likewise reads its
+  // standard fonts' metrics (data/*.afm) from its package directory.
+  serverExternalPackages: ['@electric-sql/pglite', 'postgres', 'pdfkit'],
   poweredByHeader: false,
   typescript: {
     tsconfigPath: 'tsconfig.build.json',
