@@ -81,7 +81,7 @@ export function renderInvoicePdf(view: InvoiceView): Promise<Buffer> {
     const descHeight = doc.heightOfString(line.description, { width: COL.description.w });
     const height = descHeight + 12 + (line.discount ? 12 : 0) + 6;
     if (y + height > BOTTOM) y = tableHeader(newPage());
-    doc.fillColor('black').text(line.description, COL.description.x, y, { width: COL.description.w });
+    doc.font('Helvetica').fontSize(10).fillColor('black').text(line.description, COL.description.x, y, { width: COL.description.w });
     doc.text(line.quantity, COL.quantity.x, y, { width: COL.quantity.w, align: 'right' });
     doc.text(line.unitPrice, COL.unitPrice.x, y, { width: COL.unitPrice.w, align: 'right' });
     doc.text(line.amount, COL.amount.x, y, { width: COL.amount.w, align: 'right' });

@@ -14,7 +14,7 @@ export interface InvoiceView {
   /** "INV-000123", or "Draft". */
   number: string;
   draft: boolean;
-  /** "Paid on January 15, 2025", "Due February 14, 2025", "Void", "Uncollectible", "Draft". */
+  /** "Paid on January 15, 2025", "Due February 14, 2025", "Void", "Uncollectible", "Not yet finalized". */
   status: string;
   seller: string[];
   billTo: string[];
@@ -111,7 +111,7 @@ export function invoiceView({ invoice: inv, customer, seller, creditNotes, payme
 export function statusText(inv: Invoice): string {
   switch (inv.status) {
     case 'draft':
-      return 'Draft';
+      return 'Not yet finalized';
     case 'paid':
       return `Paid on ${dateText(inv.paidAt ?? inv.updatedAt)}`;
     case 'void':
