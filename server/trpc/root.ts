@@ -8,6 +8,7 @@ import { paymentMethodsRouter } from './routers/payment-methods';
 import { paymentsRouter } from './routers/payments';
 import { plansRouter } from './routers/plans';
 import { portalAccessRouter } from './routers/portal-access';
+import { accountRouter } from './routers/portal';
 import { refundsRouter } from './routers/refunds';
 import { subscriptionsRouter } from './routers/subscriptions';
 import { taxRatesRouter } from './routers/tax-rates';
@@ -30,6 +31,8 @@ export const appRouter = router({
   billing: billingRouter,
   // The portal's sign-in and access (portal.createSession, portal.me, portal.members.*).
   portal: portalAccessRouter,
+  // The portal's pages' reads (account.overview, account.invoices.list/get): the session's customer only.
+  account: accountRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,181 @@
+import type { CreditNote, Invoice, InvoiceLine, Payment, PaymentStatus } from '../../ledger';
+import { invoiceStatus, type StatusView } from './status';
+
+/**
+ * Invoices as the portal shows them: a row of the list, and the detail page. Money stays
+ * integer minor units with its currency; the page formats it.
+ */
+export interface Period {
+  start: Date;
+  end: Date;
+}
+
+export interface InvoiceRow {
+  id: string;
+  /** Null for a draft (numbered at finalization). */
+  number: string | null;
+  /** When it was issued: its finalization, or for a draft the end of the period it closes. */
+  date: Date;
+  /** What it covers; null when it covers nothing (an empty invoice). */
+  period: Period | null;
+  currency: string;
+  total: number;
+  amountDue: number;
+  status: StatusView;
+}
+
+/**
+ * The service period an invoice covers, for people: the usage period it closes, else
+ * (a first invoice, a mid-period change: an empty usage period) the span of its lines'
+ * service periods (the fees billed in advance).
+ */
+export function coveredPeriod(inv: Pick<Invoice, 'periodStart' | 'periodEnd' | 'lines'>): Period | null {
+  if (inv.periodEnd.getTime() > inv.periodStart.getTime()) return { start: inv.periodStart, end: inv.periodEnd };
+  if (inv.lines.length === 0) return null;
+  const start = Math.min(...inv.lines.map((l) => l.periodStart.getTime()));
+  const end = Math.max(...inv.lines.map((l) => l.periodEnd.getTime()));
+  return { start: new Date(start), end: new Date(end) };
+}
+
+export function invoiceRow(inv: Invoice): InvoiceRow {
+  return {
+    id: inv.id,
+    number: inv.number,
+    date: inv.finalizedAt ?? inv.issueAt,
+    period: coveredPeriod(inv),
+    currency: inv.currency,
+    total: inv.total,
+    amountDue: inv.amountDue,
+    status: invoiceStatus(inv),
+  };
+}
+
+/** Newest first: by issue date, then id (TypeIDs sort by creation time). */
+export function newestFirst(a: Invoice, b: Invoice): number {
+  return b.issueAt.getTime() - a.issueAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+}
+
+export interface InvoicePage {
+  rows: InvoiceRow[];
+  page: number;
+  pageCount: number;
+  total: number;
+}
+
+/** One page (1-based) of the customer's invoices, newest first; a page past the end is the last. */
+export function invoicePage(all: readonly Invoice[], page: number, perPage: number): InvoicePage {
+  const sorted = [...all].sort(newestFirst);
+  const pageCount = Math.max(1, Math.ceil(sorted.length / perPage));
+  const p = Math.min(Math.max(1, Math.floor(page)), pageCount);
+  return { rows: sorted.slice((p - 1) * perPage, p * perPage).map(invoiceRow), page: p, pageCount, total: sorted.length };
+}
+
+export interface LineView {
+  id: string;
+  description: string;
+  /** Exact decimal: units, seats, "1" for a fee. */
+  quantity: string;
+  /** Major units, exact, when one unit price applies. */
+  unitPrice: string | null;
+  amount: number;
+  discount: number;
+  tax: number;
+  period: Period;
+  /** Graduated and volume prices: what each tier charged. */
+  tiers: { units: string; unitPrice: string }[];
+  isCredit: boolean;
+}
+
+export interface PaymentView {
+  id: string;
+  date: Date;
+  amount: number;
+  refunded: number;
+  status: PaymentStatus;
+  label: string;
+  tone: StatusView['tone'];
+  /** Why a failed payment failed, in the provider's words. */
+  failure: string | null;
+}
+
+const PAYMENT_WORDS: Record<PaymentStatus, [string, StatusView['tone']]> = {
+  pending: ['Processing', 'info'],
+  requires_action: ['Needs confirmation', 'warning'],
+  succeeded: ['Succeeded', 'success'],
+  failed: ['Failed', 'danger'],
+  canceled: ['Canceled', 'neutral'],
+};
+
+export interface InvoiceDetail extends InvoiceRow {
+  issuedAt: Date | null;
+  dueAt: Date | null;
+  paidAt: Date | null;
+  billedTo: { name: string; email: string; taxId: string | null } | null;
+  lines: LineView[];
+  subtotal: number;
+  discount: number;
+  /** The tax with its rate's name ("CA sales tax 7.25 %"), or why there is none. */
+  tax: { amount: number; label: string; inclusive: boolean } | null;
+  taxNote: string | null;
+  creditApplied: number;
+  credited: number;
+  creditNotes: { id: string; number: string; date: Date; amount: number; reason: string; memo: string }[];
+  payments: PaymentView[];
+  /** The hosted pay page, for an invoice that asks for money, to a user who may pay. */
+  payUrl: string | null;
+  /** The invoice's PDF (GET /api/invoices/<id>/pdf). */
+  pdfUrl: string;
+}
+
+const REASONS: Record<string, string> = {
+  duplicate: 'Duplicate charge',
+  fraudulent: 'Fraudulent',
+  order_change: 'Order change',
+  product_unsatisfactory: 'Product unsatisfactory',
+  billing_error: 'Billing error',
+};
+
+function lineView(l: InvoiceLine): LineView {
+  return {
+    id: l.id,
+    description: l.description,
+    quantity: l.quantity,
+    unitPrice: l.unitPrice,
+    amount: l.amount,
+    discount: l.discount,
+    tax: l.tax,
+    period: { start: l.periodStart, end: l.periodEnd },
+    tiers: (l.tiers ?? []).map((t) => ({ units: t.units, unitPrice: t.unitPrice })),
+    isCredit: l.amount < 0,
+  };
+}
+
+/** May this invoice be paid now? Open or uncollectible, with something left to pay. */
+export const isPayable = (inv: Pick<Invoice, 'status' | 'amountDue'>) => (inv.status === 'open' || inv.status === 'uncollectible') && inv.amountDue > 0;
+
+export function invoiceDetail(input: { invoice: Invoice; creditNotes: readonly CreditNote[]; payments: readonly Payment[]; payUrl: string | null }): InvoiceDetail {
+  const { invoice: inv } = input;
+  return {
+    ...invoiceRow(inv),
+    issuedAt: inv.finalizedAt,
+    dueAt: inv.dueAt,
+    paidAt: inv.paidAt,
+    billedTo: inv.customer ? { name: inv.customer.name, email: inv.customer.email, taxId: inv.customer.taxId } : null,
+    lines: inv.lines.map(lineView),
+    subtotal: inv.subtotal,
+    discount: inv.discount,
+    tax: inv.taxRate ? { amount: inv.tax, label: `${inv.taxRate.displayName} ${inv.taxRate.percentage} %`, inclusive: inv.taxInclusive } : null,
+    taxNote: inv.taxNote,
+    creditApplied: inv.creditApplied,
+    credited: inv.credited,
+    creditNotes: input.creditNotes.map((n) => ({ id: n.id, number: n.number, date: n.createdAt, amount: n.amount, reason: REASONS[n.reason] ?? n.reason, memo: n.memo })),
+    payments: [...input.payments]
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+      .map((p) => {
+        const [label, tone] = PAYMENT_WORDS[p.status];
+        return { id: p.id, date: p.createdAt, amount: p.amount, refunded: p.amountRefunded, status: p.status, label, tone, failure: p.status === 'failed' ? (p.failureMessage ?? p.failureCode) : null };
+      }),
+    payUrl: isPayable(inv) ? input.payUrl : null,
+    pdfUrl: `/api/invoices/${inv.id}/pdf`,
+  };
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { isLedgerError, notFound, type Invoice, type Ledger, type Scope, type Subscription } from '../../ledger';
+import { canManageBilling, type PortalContext } from '../../portal/session';
+import { invoiceDetail, invoicePage, isPayable } from '../../portal/views/invoices';
+import { overviewView, type UpcomingInvoice } from '../../portal/views/overview';
+import { portalProcedure, router } from '../init';
+
+/**
+ * The portal's reads, mounted as `account` (the sign-in work owns `portal`). Scope and
+ * customer come from the session (ctx.portal) only: no input names a customer, and an
+ * invoice of any other customer is NOT_FOUND, exactly as one that does not exist.
+ */
+
+/**
+ * Every invoice of the customer. The engine lists them oldest first by cursor; the portal
+ * shows newest first, so it reads them all (one per period: a few hundred at most for a
+ * customer of many years) and pages in memory. Capped so a runaway list cannot stall a page.
+ */
+const MAX_INVOICES = 5_000;
+async function allInvoices(ledger: Ledger, scope: Scope, customerId: string): Promise<Invoice[]> {
+  const all: Invoice[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ledger.invoices.listByCustomer(scope, customerId, { limit: 100, ...(cursor ? { cursor } : {}) });
+    all.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor && all.length < MAX_INVOICES);
+  return all;
+}
+
+/**
+ * The upcoming invoice of a live subscription: what its period end will bill, with the
+ * usage so far (the same computation as `invoices.preview`; nothing is stored).
+ */
+async function upcomingInvoice(ledger: Ledger, scope: Scope, sub: Subscription): Promise<UpcomingInvoice | null> {
+  const now = ledger.now(scope, sub.customerId);
+  const usageTo = now < sub.currentPeriodEnd ? now : sub.currentPeriodEnd;
+  const next = await ledger.billing.nextInvoice(scope, sub, usageTo);
+  // The last period of a trial cancelled at its end bills nothing at all.
+  if (!next.basis.advance && next.basis.usage.trial && next.basis.prorations.length === 0) return null;
+  const computed = await ledger.invoices.compute(scope, sub.customerId, next.plan.currency, next.basis, sub.currentPeriodEnd);
+  return { issueAt: sub.currentPeriodEnd, total: computed.total, currency: computed.currency };
+}
+
+/** The customer's invoice, or NOT_FOUND when it is another customer's (of this scope or any other). */
+async function ownInvoice(ledger: Ledger, portal: PortalContext, id: string): Promise<Invoice> {
+  const inv = await ledger.invoices.get(portal.scope, id).catch((e: unknown) => {
+    // A malformed id names no invoice either: the page shows its not-found.
+    if (isLedgerError(e) && e.code === 'invalid') throw notFound('invoice', id);
+    throw e;
+  });
+  if (inv.customerId !== portal.customerId) throw notFound('invoice', id);
+  return inv;
+}
+
+const invoicesRouter = router({
+  /** A page (1-based) of the customer's invoices, newest first: number, date, period, total, amount due, status. */
+  list: portalProcedure
+    .input(z.object({ page: z.number().int().min(1).max(10_000).default(1), perPage: z.number().int().min(1).max(100).default(20) }).strict().default({ page: 1, perPage: 20 }))
+    .query(async ({ ctx, input }) => invoicePage(await allInvoices(ctx.ledger, ctx.scope, ctx.portal.customerId), input.page, input.perPage)),
+  /**
+   * One invoice: lines, discount, tax, credit notes, payments, the PDF's URL, and for an
+   * open invoice the hosted pay page's URL when the user may pay (owner, billing).
+   */
+  get: portalProcedure.input(z.object({ id: z.string().max(200) }).strict()).query(async ({ ctx, input }) => {
+    const inv = await ownInvoice(ctx.ledger, ctx.portal, input.id);
+    const [creditNotes, payments, payUrl] = await Promise.all([
+      ctx.ledger.invoices.listCreditNotes(ctx.scope, inv.id),
+      ctx.ledger.payments.list(ctx.scope, { invoiceId: inv.id }, { limit: 100 }),
+      isPayable(inv) && canManageBilling(ctx.portal.role) ? ctx.ledger.hosted.invoiceUrl(ctx.scope, inv.id) : Promise.resolve(null),
+    ]);
+    return invoiceDetail({ invoice: inv, creditNotes, payments: payments.items, payUrl: payUrl && localPath(payUrl) });
+  }),
+});
+
+/** The hosted page's path: the portal links within the app, whatever its public URL. */
+function localPath(url: string): string {
+  const u = new URL(url, 'http://app.invalid');
+  return u.pathname + u.search;
+}
+
+export const accountRouter = router({
+  /** Who is signed in, for the portal's header: the customer's name, the role, the way back. */
+  profile: portalProcedure.query(async ({ ctx }) => {
+    const customer = await ctx.ledger.customers.get(ctx.scope, ctx.portal.customerId);
+    return {
+      customer: { name: customer.name, email: customer.email },
+      email: ctx.portal.email,
+      role: ctx.portal.role,
+      canManageBilling: canManageBilling(ctx.portal.role),
+      returnUrl: ctx.portal.returnUrl,
+      expiresAt: ctx.portal.expiresAt,
+    };
+  }),
+  /**
+   * The overview: the plan and its status (trial days left, a cancellation scheduled), the
+   * next invoice's date and amount (its preview), what is owed and the invoice to pay
+   * first, the default payment method, and alerts (a limit reached, 80 % of one used,
+   * past due).
+   */
+  overview: portalProcedure.query(async ({ ctx }) => {
+    const { ledger, scope } = ctx;
+    const customerId = ctx.portal.customerId;
+    const [customer, usage, invoices, methods, subs] = await Promise.all([
+      ledger.customers.get(scope, customerId),
+      ledger.entitlements.summary(scope, customerId),
+      allInvoices(ledger, scope, customerId),
+      ledger.paymentMethods.list(scope, customerId),
+      ledger.subscriptions.listByCustomer(scope, customerId, { limit: 100 }),
+    ]);
+    // The live subscription, else the one that ended last (to say it ended).
+    const live = usage.subscriptionId ? await ledger.subscriptions.get(scope, usage.subscriptionId) : null;
+    const sub = live ?? [...subs.items].sort((a, b) => (b.endedAt?.getTime() ?? 0) - (a.endedAt?.getTime() ?? 0))[0] ?? null;
+    const [plan, upcoming] = await Promise.all([
+      sub ? ledger.plans.get(scope, sub.planId) : null,
+      live ? upcomingInvoice(ledger, scope, live) : null,
+    ]);
+    return {
+      canManageBilling: canManageBilling(ctx.portal.role),
+      ...overviewView({ now: ledger.now(scope, customerId), customer, subscription: sub, plan, upcoming, usage, invoices, methods }),
+    };
+  }),
+  invoices: invoicesRouter,
+});
