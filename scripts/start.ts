@@ -7,6 +7,7 @@
  *   ✓ Ready in 45 s: http://localhost:3000 (pricing table: http://localhost:3000/plans)
  *   Demo API key: ldg_test_…
  *   Demo customer id: cst_…
+ *   Demo portal sign-in (the demo customer's owner): http://localhost:3000/portal/sign-in/demo
  *   To run the README's examples from another shell:
  *     export LEDGER_URL=http://localhost:3000 LEDGER_API_KEY=ldg_test_… LEDGER_CUSTOMER_ID=cst_…
  *
@@ -142,6 +143,8 @@ async function serve(): Promise<never> {
     if (apiKey) {
       console.log(`Demo API key: ${apiKey}`);
       console.log(`Demo customer id: ${customerId ?? '(none: the demo customer was deleted)'}`);
+      // The portal's demo sign-in (embedded default only): the demo customer's owner.
+      if (customerId && !env.DATABASE_URL) console.log(`Demo portal sign-in (the demo customer's owner): ${url}/portal/sign-in/demo`);
       console.log("To run the README's examples from another shell:");
       console.log(`  export LEDGER_URL=${url} LEDGER_API_KEY=${apiKey}${customerId ? ` LEDGER_CUSTOMER_ID=${customerId}` : ''}`);
     }
