@@ -25,6 +25,7 @@ const suites: [string, () => Promise<void>][] = [
   ['http', () => benchHttp(url, smoke)],
   ['test_clocks', () => benchTestClocks(url, smoke)],
   ['payments', () => benchPayments(url, smoke)],
+  ['portal', async () => (await import('./portal')).benchPortal(url, smoke)],
 ];
 for (const [name, run] of suites) {
   if (only && !only.includes(name)) continue;
