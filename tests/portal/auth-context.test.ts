@@ -61,7 +61,8 @@ describe('the portal session cookie in the tRPC context (PGlite runtime)', () =>
   it('nobody: another secret, a bearer JWT instead of a cookie, garbage, or a claim for a customer the user does not belong to', async () => {
     const { s, user, jwt } = await signedInOwner();
     const forged = await seal({ sub: user.id, email: user.email, portal: { ...s, customerId: 'cst_x', role: 'owner', session: null } }, 'another-secret-of-at-least-32-characters!!');
-    for (const headers of [{ cookie: `${COOKIE}=${forged}` }, { authorization: `Bearer ${jwt}` }, { cookie: `${COOKIE}=not-a-jwt` }, { cookie: `${COOKIE}=%E0%A4%A` }]) {
+    const attempts: Record<string, string>[] = [{ cookie: `${COOKIE}=${forged}` }, { authorization: `Bearer ${jwt}` }, { cookie: `${COOKIE}=not-a-jwt` }, { cookie: `${COOKIE}=%E0%A4%A` }];
+    for (const headers of attempts) {
       expect((await createContext(request(headers), rt)).auth).toBeNull();
     }
     const other = await rt.ledger.customers.create(s, { email: 'b@example.com', name: 'B' });
