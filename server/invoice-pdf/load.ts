@@ -1,4 +1,5 @@
 import type { Coupon, Customer, Invoice, Ledger, Scope } from '../ledger';
+import { fontsOf } from './fonts';
 import { renderInvoicePdf } from './render';
 import { sellerOf } from './seller';
 import { invoiceView, type InvoiceView } from './view';
@@ -20,6 +21,7 @@ export async function invoicePdf(
     invoice.customer ? Promise.resolve<Customer | null>(null) : ledger.customers.get(scope, invoice.customerId),
     invoice.couponId ? ledger.coupons.get(scope, invoice.couponId).catch((): Coupon | null => null) : Promise.resolve(null),
   ]);
-  const view = invoiceView({ invoice, customer, seller: sellerOf(scope, env), creditNotes, payments, coupon });
-  return { pdf: await renderInvoicePdf(view), view };
+  const fonts = fontsOf(env);
+  const view = invoiceView({ invoice, customer, seller: sellerOf(scope, env), creditNotes, payments, coupon, fonts });
+  return { pdf: await renderInvoicePdf(view, fonts), view };
 }

@@ -1,16 +1,20 @@
 import PDFDocument from 'pdfkit';
+import { drawable, STANDARD_FONTS, type PdfFonts } from './fonts';
 import type { InvoiceView } from './view';
 
 /**
- * Draws an invoice view on A4 with pdfkit and its standard fonts (Helvetica: nothing to
- * embed, so a PDF is a few kB and renders in milliseconds). It only places the view's
- * strings; what they say is decided in view.ts. Long invoices continue on further pages,
- * with the table's header repeated; a draft's every page carries the watermark.
+ * Draws an invoice view on A4 with pdfkit, in its standard fonts (Helvetica: nothing to
+ * embed, so a PDF is a few kB and renders in milliseconds) or an embedded TrueType font
+ * (fonts.ts). It only places the view's strings; what they say is decided in view.ts.
+ * Long invoices continue on further pages, with the table's header repeated; a draft's
+ * every page carries the watermark.
  */
 const PAGE = { width: 595.28, height: 841.89, margin: 50 };
 const RIGHT = PAGE.width - PAGE.margin;
 const BOTTOM = PAGE.height - PAGE.margin;
 const GRAY = '#555555';
+const REGULAR = 'body';
+const BOLD = 'bold';
 /** Table columns: x and width; numbers are right-aligned in theirs. */
 const COL = {
   description: { x: PAGE.margin, w: 235 },
@@ -19,7 +23,8 @@ const COL = {
   amount: { x: 450, w: RIGHT - 450 },
 };
 
-export function renderInvoicePdf(view: InvoiceView): Promise<Buffer> {
+export function renderInvoicePdf(given: InvoiceView, fonts: PdfFonts = STANDARD_FONTS): Promise<Buffer> {
+  const view = drawableView(given, fonts);
   const doc = new PDFDocument({
     size: 'A4',
     margin: PAGE.margin,
@@ -27,6 +32,8 @@ export function renderInvoicePdf(view: InvoiceView): Promise<Buffer> {
     // Text is placed at explicit positions: pdfkit must not break pages on its own.
     autoFirstPage: false,
   });
+  doc.registerFont(REGULAR, fonts.regular);
+  doc.registerFont(BOLD, fonts.bold);
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on('data', (c: Buffer) => chunks.push(c));
@@ -45,21 +52,21 @@ export function renderInvoicePdf(view: InvoiceView): Promise<Buffer> {
   const headerTop = y;
   y = block(doc, view.seller, PAGE.margin, y, 240, { boldFirst: true });
   let ry = headerTop;
-  doc.font('Helvetica-Bold').fontSize(18).fillColor('black').text(view.title, 300, ry, { width: RIGHT - 300, align: 'right' });
+  doc.font(BOLD).fontSize(18).fillColor('black').text(view.title, 300, ry, { width: RIGHT - 300, align: 'right' });
   ry += 24;
-  doc.font('Helvetica').fontSize(10).text(view.number, 300, ry, { width: RIGHT - 300, align: 'right' });
+  doc.font(REGULAR).fontSize(10).text(view.number, 300, ry, { width: RIGHT - 300, align: 'right' });
   ry += 14;
-  doc.font('Helvetica-Bold').text(view.status, 300, ry, { width: RIGHT - 300, align: 'right' });
+  doc.font(BOLD).text(view.status, 300, ry, { width: RIGHT - 300, align: 'right' });
   ry += 14;
   y = Math.max(y, ry) + 20;
 
   // Billed to, and the invoice's dates.
   const factsTop = y;
-  doc.font('Helvetica-Bold').fontSize(9).fillColor(GRAY).text('Bill to', PAGE.margin, y);
+  doc.font(BOLD).fontSize(9).fillColor(GRAY).text('Bill to', PAGE.margin, y);
   y = block(doc, view.billTo, PAGE.margin, y + 12, 240, { boldFirst: true });
   let fy = factsTop;
   for (const [label, value] of view.facts) {
-    doc.font('Helvetica').fontSize(9).fillColor(GRAY).text(label, 320, fy, { width: 90 });
+    doc.font(REGULAR).fontSize(9).fillColor(GRAY).text(label, 320, fy, { width: 90 });
     doc.fillColor('black').text(value, 410, fy, { width: RIGHT - 410, align: 'right' });
     fy += 13;
   }
@@ -67,7 +74,7 @@ export function renderInvoicePdf(view: InvoiceView): Promise<Buffer> {
 
   // The lines.
   const tableHeader = (top: number) => {
-    doc.font('Helvetica-Bold').fontSize(9).fillColor(GRAY);
+    doc.font(BOLD).fontSize(9).fillColor(GRAY);
     doc.text('Description', COL.description.x, top, { width: COL.description.w });
     doc.text('Qty', COL.quantity.x, top, { width: COL.quantity.w, align: 'right' });
     doc.text('Unit price', COL.unitPrice.x, top, { width: COL.unitPrice.w, align: 'right' });
@@ -77,11 +84,11 @@ export function renderInvoicePdf(view: InvoiceView): Promise<Buffer> {
   };
   y = tableHeader(y);
   for (const line of view.lines) {
-    doc.font('Helvetica').fontSize(10);
+    doc.font(REGULAR).fontSize(10);
     const descHeight = doc.heightOfString(line.description, { width: COL.description.w });
     const height = descHeight + 12 + (line.discount ? 12 : 0) + 6;
     if (y + height > BOTTOM) y = tableHeader(newPage());
-    doc.font('Helvetica').fontSize(10).fillColor('black').text(line.description, COL.description.x, y, { width: COL.description.w });
+    doc.font(REGULAR).fontSize(10).fillColor('black').text(line.description, COL.description.x, y, { width: COL.description.w });
     doc.text(line.quantity, COL.quantity.x, y, { width: COL.quantity.w, align: 'right' });
     doc.text(line.unitPrice, COL.unitPrice.x, y, { width: COL.unitPrice.w, align: 'right' });
     doc.text(line.amount, COL.amount.x, y, { width: COL.amount.w, align: 'right' });
@@ -102,23 +109,23 @@ export function renderInvoicePdf(view: InvoiceView): Promise<Buffer> {
   if (y + rows > BOTTOM) y = newPage();
   for (const [label, value] of view.totals) {
     const strong = label === 'Total' || label === 'Amount due';
-    doc.font(strong ? 'Helvetica-Bold' : 'Helvetica').fontSize(10).fillColor('black');
+    doc.font(strong ? BOLD : REGULAR).fontSize(10).fillColor('black');
     doc.text(label, 280, y, { width: 160, align: 'right' });
     doc.text(value, COL.amount.x, y, { width: COL.amount.w, align: 'right' });
     y += 15;
   }
   if (view.taxNote) {
-    doc.font('Helvetica').fontSize(9).fillColor(GRAY).text(view.taxNote, 280, y, { width: RIGHT - 280, align: 'right' });
+    doc.font(REGULAR).fontSize(9).fillColor(GRAY).text(view.taxNote, 280, y, { width: RIGHT - 280, align: 'right' });
     y += 15;
   }
 
   if (view.payments.length) {
     y += 10;
     if (y + 15 * (view.payments.length + 1) > BOTTOM) y = newPage();
-    doc.font('Helvetica-Bold').fontSize(9).fillColor(GRAY).text('Payments', PAGE.margin, y);
+    doc.font(BOLD).fontSize(9).fillColor(GRAY).text('Payments', PAGE.margin, y);
     y += 13;
     for (const [label, value] of view.payments) {
-      doc.font('Helvetica').fontSize(9).fillColor('black').text(label, PAGE.margin, y, { width: 380 });
+      doc.font(REGULAR).fontSize(9).fillColor('black').text(label, PAGE.margin, y, { width: 380 });
       doc.text(value, COL.amount.x, y, { width: COL.amount.w, align: 'right' });
       y += 13;
     }
@@ -128,10 +135,17 @@ export function renderInvoicePdf(view: InvoiceView): Promise<Buffer> {
   return done;
 }
 
+/** The view with every string one the fonts can draw: with the standard fonts, "?" for what they cannot (never a wrong glyph). */
+function drawableView(view: InvoiceView, fonts: PdfFonts): InvoiceView {
+  const d = (v: unknown): unknown =>
+    typeof v === 'string' ? drawable(fonts, v) : Array.isArray(v) ? v.map(d) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, d(x)])) : v;
+  return fonts.unicode ? view : (d(view) as InvoiceView);
+}
+
 /** Lines of text, the first one bold; returns the y below them. */
 function block(doc: PDFKit.PDFDocument, lines: string[], x: number, y: number, width: number, opts: { boldFirst?: boolean } = {}): number {
   lines.forEach((l, i) => {
-    doc.font(opts.boldFirst && i === 0 ? 'Helvetica-Bold' : 'Helvetica').fontSize(10).fillColor('black').text(l, x, y, { width });
+    doc.font(opts.boldFirst && i === 0 ? BOLD : REGULAR).fontSize(10).fillColor('black').text(l, x, y, { width });
     y += doc.heightOfString(l, { width });
   });
   return y;
@@ -143,7 +157,7 @@ function block(doc: PDFKit.PDFDocument, lines: string[], x: number, y: number, w
  */
 function watermark(doc: PDFKit.PDFDocument): void {
   doc.save();
-  doc.font('Helvetica-Bold').fontSize(130).fillColor('#d8d8d8').fillOpacity(0.5);
+  doc.font(BOLD).fontSize(130).fillColor('#d8d8d8').fillOpacity(0.5);
   doc.text('DRAFT', 0, PAGE.height / 2 - 65, { width: PAGE.width, align: 'center', lineBreak: false });
   doc.restore();
 }

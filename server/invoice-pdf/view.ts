@@ -2,6 +2,7 @@ import type { Coupon, Currency, Customer, Invoice, CustomerSnapshot } from '../l
 import type { CreditNote } from '../ledger/invoice/types';
 import type { Payment } from '../ledger/payment/types';
 import { dateText, moneyText, periodText, printable, quantityText, unitPriceText } from './money';
+import { drawableBy, STANDARD_FONTS, type PdfFonts } from './fonts';
 import type { Seller } from './seller';
 
 /**
@@ -47,17 +48,15 @@ export interface ViewInput {
   creditNotes: CreditNote[];
   payments: Payment[];
   coupon: Coupon | null;
+  /** What the PDF will be drawn with: the standard fonts cannot draw every currency symbol. */
+  fonts?: PdfFonts;
 }
 
-/** WinAnsi, the encoding of the PDF's standard fonts: what they can draw. */
-const WIN_ANSI = /^[\u0020-\u007e\u00a0-\u00ff\u2009\u202f\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]*$/;
-export const drawable = (s: string) => WIN_ANSI.test(s);
+/** The currency's symbol when the fonts can draw it ("$", "€", "£", "¥"), else its code ("INR"). */
+export const pdfCurrencyDisplay = (cur: Currency, fonts: PdfFonts): 'symbol' | 'code' => (drawableBy(fonts, moneyText(0, cur)) ? 'symbol' : 'code');
 
-/** The currency's symbol when the standard font can draw it ("$", "€", "£", "¥"), else its code ("INR"). */
-export const pdfCurrencyDisplay = (cur: Currency): 'symbol' | 'code' => (drawable(moneyText(0, cur)) ? 'symbol' : 'code');
-
-export function invoiceView({ invoice: inv, customer, seller, creditNotes, payments, coupon }: ViewInput): InvoiceView {
-  const display = pdfCurrencyDisplay(inv.currency);
+export function invoiceView({ invoice: inv, customer, seller, creditNotes, payments, coupon, fonts = STANDARD_FONTS }: ViewInput): InvoiceView {
+  const display = pdfCurrencyDisplay(inv.currency, fonts);
   const m = (minor: number) => printable(moneyText(minor, inv.currency, display));
   const minus = (minor: number) => m(-minor);
   const draft = inv.status === 'draft';
@@ -119,7 +118,7 @@ export function statusText(inv: Invoice): string {
     case 'uncollectible':
       return 'Uncollectible';
     case 'open':
-      return inv.dueAt ? `Due ${dateText(inv.dueAt)}` : 'Due';
+      return `${inv.dueAt ? `Due ${dateText(inv.dueAt)}` : 'Due'}${inv.pastDueAt ? ' (past due)' : ''}`;
   }
 }
 

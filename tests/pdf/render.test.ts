@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLedger, createMemoryStore, ManualClock, silentLogger, type Invoice, type Ledger, type Scope } from '@/server/ledger';
 import { invoicePdf } from '@/server/invoice-pdf/load';
 import { moneyText, printable } from '@/server/invoice-pdf/money';
+import { existsSync } from 'node:fs';
 import { uniqueScope } from '../support/stores';
 import { pdfText, rowOf } from './pdf-text';
 
@@ -166,5 +167,52 @@ describe('invoice PDFs (memory store, read back with pdftotext)', () => {
     const t2 = (await render(ledger, scope, bad, {})).text;
     expect(t2).toMatch(/^\s*Uncollectible\s*$/m);
     expect(rowOf(t2, 'Amount due')).toBe('Amount due  KWD 12.345');
+  });
+
+  it('a credit invoice (cancel now, prorated) and the next one taking its credit: negative amounts, "Credit applied"', async () => {
+    const { ledger, scope, clock } = await engine();
+    const pro = await ledger.plans.create(scope, { key: 'pro', name: 'Pro', currency: 'USD', interval: { unit: 'month' }, basePrice: 3000 });
+    const basic = await ledger.plans.create(scope, { key: 'basic', name: 'Basic', currency: 'USD', interval: { unit: 'month' }, basePrice: 2500 });
+    const customer = await ledger.customers.create(scope, { email: 'ada@example.com', name: 'Ada', collectionMethod: 'send_invoice' });
+    clock.set('2025-04-01T00:00:00Z');
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: pro.id });
+    clock.set('2025-04-16T00:00:00Z'); // half of April's 30 days left
+    await ledger.subscriptions.cancel(scope, sub.id, { at: 'now', prorate: true });
+    await ledger.subscriptions.create(scope, { customerId: customer.id, planId: basic.id });
+    const byNumber = (await ledger.invoices.listByCustomer(scope, customer.id)).items.sort((a, b) => a.number!.localeCompare(b.number!));
+    const [, final, next] = byNumber;
+    expect(final).toMatchObject({ number: 'INV-000002', total: -1500, amountDue: 0 });
+    expect(next).toMatchObject({ number: 'INV-000003', total: 2500, creditApplied: 1500, amountDue: 1000 });
+
+    const f = (await render(ledger, scope, final!)).text;
+    expect(rowOf(f, final!.lines[0]!.description)).toMatch(/ -\$15\.00$/);
+    expect(rowOf(f, /^\s*Total\s/)).toBe('Total  -$15.00');
+    expect(rowOf(f, 'Amount due')).toBe('Amount due  $0.00');
+
+    const n = (await render(ledger, scope, next!)).text;
+    expect(rowOf(n, /^\s*Total\s/)).toBe('Total  $25.00');
+    expect(rowOf(n, 'Credit applied')).toBe(`Credit applied  ${moneyText(-next!.creditApplied, next!.currency)}`);
+    expect(rowOf(n, 'Credit applied')).toBe('Credit applied  -$15.00');
+    expect(rowOf(n, 'Amount due')).toBe('Amount due  $10.00');
+  });
+
+  it('the standard fonts: a currency symbol they cannot draw is printed by its code, other such characters as "?"', async () => {
+    const { ledger, scope } = await engine();
+    const { inv } = await subscribe(ledger, scope, { currency: 'INR', basePrice: 150000, country: 'IN' });
+    const { text } = await render(ledger, scope, inv, { LEDGER_SELLER_NAME: 'Café Ωmega' });
+    expect(rowOf(text, /^\s*Total\s/)).toBe(`Total  ${printable(moneyText(150000, inv.currency, 'code'))}`);
+    expect(rowOf(text, /^\s*Total\s/)).toBe('Total  INR 1,500.00');
+    expect(text).not.toContain('₹');
+    expect(text).toContain('Café ?mega');
+  });
+
+  const DEJAVU = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+  it.skipIf(!existsSync(DEJAVU))('LEDGER_PDF_FONT: an embedded TrueType font draws "₹" and any script it covers', async () => {
+    const { ledger, scope } = await engine();
+    const { inv } = await subscribe(ledger, scope, { currency: 'INR', basePrice: 150000, country: 'IN' });
+    const { text } = await render(ledger, scope, inv, { LEDGER_SELLER_NAME: 'Café Ωmega', LEDGER_PDF_FONT: DEJAVU });
+    expect(rowOf(text, /^\s*Total\s/)).toBe(`Total  ${moneyText(150000, inv.currency)}`);
+    expect(rowOf(text, /^\s*Total\s/)).toBe('Total  ₹1,500.00');
+    expect(text).toContain('Café Ωmega');
   });
 });
