@@ -20,5 +20,10 @@ export async function sendMail(rt: PortalDeps, m: { to: string; subject: string;
   await deliverToMailbox(rt.db, { ...m, to }, rt.ledger.clock.now());
 }
 
-/** Is the development mailbox on? Only without SMTP. */
-export const devMailboxEnabled = (env: Runtime['env']): boolean => !env.SMTP_URL;
+/**
+ * Is the development mailbox page on? Only without SMTP, and not on a production server
+ * with its own database: there, anyone reaching /dev/mailbox could read everyone's
+ * sign-in links (the links still go to the console).
+ */
+export const devMailboxEnabled = (env: Runtime['env']): boolean =>
+  !env.SMTP_URL && (!env.DATABASE_URL || process.env.NODE_ENV !== 'production');

@@ -205,6 +205,15 @@ export async function acceptInvitations(db: Database, userId: string, email: str
   return accepted;
 }
 
+/** An open invitation by its link's token (for the sign-in page to say who invites whom), or null. */
+export async function invitationByToken(db: Database, token: string, now: Date): Promise<{ scope: Scope; customerId: CustomerId; email: string; role: PortalRole } | null> {
+  const [row] = await db
+    .select()
+    .from(portalInvitations)
+    .where(and(eq(portalInvitations.tokenHash, hashToken(token)), isNull(portalInvitations.acceptedAt), gt(portalInvitations.expiresAt, now)));
+  return row ? { scope: { tenantId: row.tenantId, appId: row.appId } as Scope, customerId: row.customerId as CustomerId, email: row.email, role: row.role } : null;
+}
+
 /** The user of an email address, made if there is none (Auth.js's adapter would make the same row). */
 export async function userByEmail(db: Database, email: string, name: string | null = null): Promise<{ id: string; email: string; name: string | null }> {
   const e = email.trim().toLowerCase();

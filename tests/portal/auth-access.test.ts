@@ -6,7 +6,7 @@ import { createLedger, createPostgresStore, ManualClock, silentLogger, type Cust
 import { portalFromClaims, type PortalClaim } from '@/server/portal/claims';
 import { registerPortalDeps } from '@/server/portal/database';
 import type { PortalContext, PortalRole } from '@/server/portal/session';
-import { acceptInvitations, addMembership, consumePortalSession, readMailbox, userByEmail } from '@/server/portal/store';
+import { acceptInvitations, addMembership, consumePortalSession, invitationByToken, readMailbox, userByEmail } from '@/server/portal/store';
 import { createCallerFactory, portalBillingProcedure, router } from '@/server/trpc/init';
 import { createCaller } from '@/server/trpc/root';
 import { uniqueScope } from '../support/stores';
@@ -137,8 +137,10 @@ describe.each(databases)('portal sign-in and access on $name', (database) => {
     const sent = await asPortal(owner).portal.members.invite({ email: invitee, role: 'member' });
     expect(sent).toEqual({ email: invitee.toLowerCase(), role: 'member', expiresAt: new Date(now().getTime() + 7 * 24 * 60 * MIN) });
     const [mail] = await readMailbox(handle.db, { to: invitee });
-    expect(mail).toMatchObject({ to: invitee.toLowerCase(), url: `https://billing.example.com/portal/sign-in?email=${encodeURIComponent(invitee.toLowerCase())}` });
+    expect(mail).toMatchObject({ to: invitee.toLowerCase(), url: expect.stringMatching(/^https:\/\/billing\.example\.com\/portal\/sign-in\?invitation=[A-Za-z0-9_-]{43}$/) });
     expect(mail!.text).toContain(`as member`);
+    const token = mail!.url!.split('=')[1]!;
+    expect(await invitationByToken(handle.db, token, now())).toEqual({ scope: s, customerId: customer.id, email: invitee.toLowerCase(), role: 'member' });
 
     let listed = await asPortal(owner).portal.members.list();
     expect(listed.members.map((m) => [m.email, m.role])).toEqual([[owner.email, 'owner']]);
@@ -148,6 +150,7 @@ describe.each(databases)('portal sign-in and access on $name', (database) => {
     clock.advance(1000);
     expect(await acceptInvitations(handle.db, bea.id, invitee, now())).toBe(1);
     expect(await acceptInvitations(handle.db, bea.id, invitee, now())).toBe(0); // once
+    expect(await invitationByToken(handle.db, token, now())).toBeNull();
     listed = await asPortal(owner).portal.members.list();
     expect(listed.members.map((m) => [m.email, m.role])).toEqual([
       [owner.email, 'owner'],

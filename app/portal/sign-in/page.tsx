@@ -2,7 +2,7 @@ import { redirect } from 'next/navigation';
 import { auth, demoSignInEnabled } from '@/server/auth/next-auth';
 import { parsePortalClaim } from '@/server/portal/claims';
 import { devMailboxEnabled } from '@/server/portal/mail';
-import { membershipsOf } from '@/server/portal/store';
+import { invitationByToken, membershipsOf } from '@/server/portal/store';
 import { getRuntime } from '@/server/runtime';
 import { chooseCustomer, signInWithEmail, signInWithProvider, signOutOfPortal } from './actions';
 
@@ -87,6 +87,10 @@ export default async function SignIn({ searchParams }: { searchParams: Search })
 
   const error = one('error');
   const env = rt.env;
+  // An invitation's link: say who invites, and sign in with the invited address.
+  const invitationToken = one('invitation');
+  const invitation = invitationToken && /^[A-Za-z0-9_-]{20,100}$/.test(invitationToken) ? await invitationByToken(rt.database.db, invitationToken, rt.ledger.clock.now()) : null;
+  const invitedTo = invitation ? await rt.ledger.customers.get(invitation.scope, invitation.customerId).then((c) => c.name).catch(() => null) : null;
   const oauth = [
     ...(env.AUTH_GITHUB_ID ? [{ id: 'github', name: 'GitHub' }] : []),
     ...(env.AUTH_GOOGLE_ID ? [{ id: 'google', name: 'Google' }] : []),
@@ -99,9 +103,19 @@ export default async function SignIn({ searchParams }: { searchParams: Search })
           {ERRORS[error] ?? 'Sign-in failed. Try again.'}
         </p>
       ) : null}
+      {invitationToken && !invitation ? (
+        <p role="status" className="mt-3 rounded border p-3">
+          This invitation was already accepted or has expired. If you accepted it, sign in with the invited address.
+        </p>
+      ) : null}
+      {invitation ? (
+        <p role="status" className="mt-3 rounded border p-3">
+          You are invited to {invitedTo ?? 'a billing account'} as {invitation.role}. Sign in with <strong>{invitation.email}</strong> to accept.
+        </p>
+      ) : null}
       <form action={signInWithEmail} className="mt-4 flex flex-col gap-2">
         <label htmlFor="email">Email address</label>
-        <input id="email" name="email" type="email" required autoComplete="email" defaultValue={one('email') ?? ''} className="rounded border px-3 py-2" />
+        <input id="email" name="email" type="email" required autoComplete="email" defaultValue={invitation?.email ?? one('email') ?? ''} className="rounded border px-3 py-2" />
         <input type="hidden" name="next" value={next} />
         <button type="submit" className="rounded bg-black px-3 py-2 text-white">Email me a sign-in link</button>
       </form>

@@ -75,8 +75,8 @@ export const portalAccessRouter = router({
         const deps = portalDeps(ctx.ledger);
         const db = deps.db;
         const customer = await ctx.ledger.customers.get(ctx.scope, ctx.portal.customerId);
-        const { expiresAt } = await createInvitation(db, ctx.scope, { customerId: customer.id, email: input.email, role: input.role, invitedBy: ctx.portal.userId }, ctx.ledger.clock.now());
-        const url = `${publicUrlOf(deps.env)}/portal/sign-in?email=${encodeURIComponent(input.email.toLowerCase())}`;
+        const { token, expiresAt } = await createInvitation(db, ctx.scope, { customerId: customer.id, email: input.email, role: input.role, invitedBy: ctx.portal.userId }, ctx.ledger.clock.now());
+        const url = `${publicUrlOf(deps.env)}/portal/sign-in?invitation=${token}`;
         await sendMail(deps, {
           to: input.email,
           subject: `You are invited to ${customer.name}'s billing portal`,
