@@ -1,4 +1,4 @@
-import type { Coupon, Customer, Invoice, Ledger, Scope } from '../ledger';
+import type { Coupon, Invoice, Ledger, Scope } from '../ledger';
 import { fontsOf } from './fonts';
 import { renderInvoicePdf } from './render';
 import { sellerOf } from './seller';
@@ -15,11 +15,16 @@ export async function invoicePdf(
   invoice: Invoice,
   env: Record<string, string | undefined> = process.env,
 ): Promise<{ pdf: Buffer; view: InvoiceView }> {
+  // Only what the PDF will print is read: most invoices need no read beyond their own.
+  const none = Promise.resolve(null);
   const [creditNotes, payments, customer, coupon] = await Promise.all([
-    ledger.invoices.listCreditNotes(scope, invoice.id),
-    ledger.payments.list(scope, { invoiceId: invoice.id }, { limit: 100 }).then((p) => p.items),
-    invoice.customer ? Promise.resolve<Customer | null>(null) : ledger.customers.get(scope, invoice.customerId),
-    invoice.couponId ? ledger.coupons.get(scope, invoice.couponId).catch((): Coupon | null => null) : Promise.resolve(null),
+    // Credit notes exist only when something was credited.
+    invoice.credited > 0 ? ledger.invoices.listCreditNotes(scope, invoice.id) : [],
+    // Succeeded payments (the ones printed) exist only on paid invoices: paying is what marks them paid.
+    invoice.status === 'paid' ? ledger.payments.list(scope, { invoiceId: invoice.id }, { limit: 100 }).then((p) => p.items) : [],
+    invoice.customer ? none : ledger.customers.get(scope, invoice.customerId),
+    // The coupon's name labels the discount; a coupon gone since is no reason to fail.
+    invoice.couponId && invoice.discount > 0 ? ledger.coupons.get(scope, invoice.couponId).catch((): Coupon | null => null) : none,
   ]);
   const fonts = fontsOf(env);
   const view = invoiceView({ invoice, customer, seller: sellerOf(scope, env), creditNotes, payments, coupon, fonts });
