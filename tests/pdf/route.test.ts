@@ -15,7 +15,7 @@ import { pdfText, rowOf } from './pdf-text';
  * sign-in is its own work: its context is handed to the handler as currentPortal() would.
  */
 useMemoryRuntimeEnv();
-const { GET } = await import('@/app/api/invoices/[id]/pdf/route');
+const { GET, POST } = await import('@/app/api/invoices/[id]/pdf/route');
 
 const UNKNOWN = 'inv_01h455vb4pex5vsknk084sn02q';
 const runtimes: { name: string; open: () => Promise<Runtime> }[] = [
@@ -149,5 +149,8 @@ describe('through the route module (apiRoute, the app runtime)', () => {
     expect(bad.headers.get('content-type')).toContain('application/json');
     const unknown = await GET(request(UNKNOWN, t.key), { params: Promise.resolve({ id: UNKNOWN }) });
     expect(unknown.status).toBe(404);
+    const post = await POST(new Request(request(t.invoice.id, t.key), { method: 'POST' }));
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
   });
 });
