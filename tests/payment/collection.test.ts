@@ -139,19 +139,22 @@ describe.each(storeFactories())('collection at finalization on $name', (factory)
     expect(recorder.of('onInvoicePaid').map(([, inv]) => (inv as { number: string }).number)).toEqual(['INV-000002', 'INV-000003']);
   });
 
-  it("a provider that does not answer never fails the subscription: the invoice stays open, its payment pending, asked again a day later with the same key", async () => {
+  it("a provider that does not answer never fails the subscription: the invoice stays open, its payment pending, asked again an hour later with the same key (well inside a provider's key window)", async () => {
     const { ledger, scope, customer, subscribe, advance, invoices, unreachable } = await setup({ settings: { provider: 'unreachable' } });
     await ledger.payments.syncMethods(scope, customer.id);
     const sub = await subscribe();
     expect(sub.status).toBe('active');
     const [inv] = await invoices();
-    expect(inv).toMatchObject({ status: 'open', collectionMethod: 'charge_automatically', attemptCount: 0, pastDueAt: null, nextPaymentAttemptAt: day(1) });
+    const hour = (n: number) => new Date(day(0).getTime() + n * 3_600_000);
+    expect(inv).toMatchObject({ status: 'open', collectionMethod: 'charge_automatically', attemptCount: 0, pastDueAt: null, nextPaymentAttemptAt: hour(1) });
     const [pending] = (await ledger.payments.list(scope, { invoiceId: inv!.id })).items;
     expect(pending).toMatchObject({ status: 'pending', attempt: 1 });
+    await advance(hour(1)); // still down: asked again, still pending, no failure counted
+    expect(await ledger.invoices.get(scope, inv!.id)).toMatchObject({ status: 'open', attemptCount: 0, nextPaymentAttemptAt: hour(2) });
     unreachable.state.down = false;
-    await advance(day(1, 1));
-    expect(await ledger.invoices.get(scope, inv!.id)).toMatchObject({ status: 'paid', paidAt: day(1), nextPaymentAttemptAt: null });
-    expect(unreachable.state.calls).toEqual([`${inv!.id}:attempt:1`, `${inv!.id}:attempt:1`]);
+    await advance(hour(2));
+    expect(await ledger.invoices.get(scope, inv!.id)).toMatchObject({ status: 'paid', paidAt: hour(2), nextPaymentAttemptAt: null });
+    expect(unreachable.state.calls).toEqual([`${inv!.id}:attempt:1`, `${inv!.id}:attempt:1`, `${inv!.id}:attempt:1`]);
     expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ status: 'active' });
   });
 });

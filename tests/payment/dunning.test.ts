@@ -111,20 +111,34 @@ describe.each(storeFactories())('dunning on $name', (factory) => {
     expect(recorder.of('onInvoicePastDue')).toHaveLength(1);
   });
 
-  it('a retry that needs the customer (3-D Secure) counts no failure; confirmed, the webhook pays it and the subscription is active', async () => {
-    const { ledger, scope, advance, card, failing } = await setup();
+  it('a retry that needs the customer (3-D Secure) is a failed attempt, as at Stripe: the schedule goes on, the same payment asked again; once confirmed, the webhook pays it and the subscription is active', async () => {
+    const { ledger, scope, advance, card, failing, recorder } = await setup();
     const { sub, inv } = await failing();
     await card(REQUIRES_ACTION);
     await advance(day(3, 1));
     const [, second] = (await ledger.payments.list(scope, { invoiceId: inv.id })).items;
     expect(second).toMatchObject({ attempt: 2, status: 'requires_action' });
-    // Asked again a day later, no failure counted: the schedule stands still meanwhile.
-    expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ status: 'open', attemptCount: 1, nextPaymentAttemptAt: day(4) });
+    expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ status: 'open', attemptCount: 2, nextPaymentAttemptAt: day(5) });
+    // The day-5 retry asks the same payment again (its key): still waiting for the customer, failure 3.
+    await advance(day(5, 1));
+    expect((await ledger.payments.list(scope, { invoiceId: inv.id })).items.map((p) => [p.attempt, p.status])).toEqual([[1, 'failed'], [2, 'requires_action']]);
+    expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ status: 'open', attemptCount: 3, nextPaymentAttemptAt: day(7) });
+    expect(recorder.of('onInvoiceFailed')).toHaveLength(1); // the payment itself failed once; 3-D Secure is no decline
     const delivery = await ledger.payments.sandbox.confirm(scope, second!.id);
     await ledger.webhooks.receive('sandbox', delivery.body, delivery.headers);
     await ledger.webhooks.whenIdle();
     expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ status: 'paid', nextPaymentAttemptAt: null });
     expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ status: 'active' });
+  });
+
+  it('a card that always asks for 3-D Secure never means access for ever: after the last retry the final policy applies (unpaid)', async () => {
+    const { ledger, scope, advance, card, failing, entitled } = await setup();
+    const { sub, inv } = await failing();
+    await card(REQUIRES_ACTION);
+    await advance(day(8));
+    expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ status: 'open', attemptCount: 4, nextPaymentAttemptAt: null });
+    expect(await ledger.subscriptions.get(scope, sub.id)).toMatchObject({ status: 'unpaid' });
+    expect((await entitled()).every((r) => !r.allowed && r.reason === 'past_due')).toBe(true);
   });
 
   it('every retry fails (days 3, 5, 7): unpaid, SSO, seats and API calls refused with past_due; a new card and collectPayment make it active and allowed again', async () => {

@@ -35,7 +35,8 @@ describe.each(storeFactories())('collecting through Stripe on $name', (factory) 
   /** A test scope on the stripe provider, its customer at Stripe with a Visa 4242 attached, and Ledger's record of that card. */
   async function setup() {
     const provider = stripeProvider();
-    const ledger = await createLedger({ store: store(), clock: new ManualClock(T0), logger: silentLogger, providers: [provider] });
+    const clock = new ManualClock(T0);
+    const ledger = await createLedger({ store: store(), clock, logger: silentLogger, providers: [provider] });
     const scope = uniqueScope();
     await ledger.scopes.register(scope, 'test');
     // Invoices are sent, not charged at finalization: each test collects when it says.
@@ -52,7 +53,7 @@ describe.each(storeFactories())('collecting through Stripe on $name', (factory) 
       expect(inv).toMatchObject({ status: 'open', total: 4900, amountDue: 4900, currency: 'USD' });
       return inv!;
     };
-    return { ledger, scope, customer, providerCustomerId, pm, openInvoice };
+    return { ledger, scope, customer, providerCustomerId, pm, openInvoice, clock };
   }
 
   it('pays an invoice of 49.00: one PaymentIntent of 4900 usd, off-session, with the tenant, app, customer and invoice in its metadata', async () => {
@@ -99,6 +100,37 @@ describe.each(storeFactories())('collecting through Stripe on $name', (factory) 
     expect(chargeRequests(key)).toHaveLength(2);
     expect(intentsOf(inv.id)).toHaveLength(1);
     expect((await ledger.payments.attempts(scope, first.payment!.id)).map((a) => a.outcome)).toEqual(['error', 'succeeded']);
+  });
+
+  it('past the 24 hours Stripe keeps a key, the key is never sent again: the charge made before the timeout is found by the key in its metadata (search) and settled; one PaymentIntent', async () => {
+    const { ledger, scope, openInvoice, clock } = await setup();
+    const inv = await openInvoice();
+    const key = `${inv.id}:attempt:1`;
+    fake.next({ kind: 'stall' });
+    const first = await ledger.collectPayment(scope, inv.id);
+    expect(first.payment).toMatchObject({ status: 'pending', providerPaymentId: null });
+    clock.advance(23 * 3_600_000); // within an hour of Stripe forgetting the key
+    const later = await ledger.collectPayment(scope, inv.id);
+    expect(later.invoice).toMatchObject({ status: 'paid', amountDue: 0 });
+    expect(later.payment).toMatchObject({ id: first.payment!.id, status: 'succeeded', providerPaymentId: intentsOf(inv.id)[0]!.id });
+    expect(chargeRequests(key)).toHaveLength(1); // the key was sent once, before the timeout
+    expect(fake.requests.filter((r) => r.path === '/v1/payment_intents/search' && String(r.params.query).includes(key))).toHaveLength(1);
+    expect(intentsOf(inv.id)).toHaveLength(1);
+  });
+
+  it('past the key window, a charge that never reached Stripe (a 500) is found to be none: that payment is canceled and attempt 2 charges with its own key', async () => {
+    const { ledger, scope, openInvoice, clock } = await setup();
+    const inv = await openInvoice();
+    fake.next({ kind: 'error500' });
+    const first = await ledger.collectPayment(scope, inv.id);
+    expect(first.payment).toMatchObject({ status: 'pending' });
+    clock.advance(25 * 3_600_000);
+    const later = await ledger.collectPayment(scope, inv.id);
+    expect(later.invoice).toMatchObject({ status: 'paid' });
+    expect(later.payment).toMatchObject({ attempt: 2, status: 'succeeded', idempotencyKey: `${inv.id}:attempt:2` });
+    expect(await ledger.payments.get(scope, first.payment!.id)).toMatchObject({ status: 'canceled', failureMessage: 'no charge was made at stripe: the request never reached it' });
+    expect(chargeRequests(`${inv.id}:attempt:1`)).toHaveLength(1);
+    expect(intentsOf(inv.id)).toHaveLength(1);
   });
 
   it('a timeout after Stripe charged: the retry with the same key gets the first answer (replayed) and nothing is charged twice', async () => {

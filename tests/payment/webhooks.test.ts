@@ -104,6 +104,28 @@ describe.each(storeFactories())('webhooks in on $name', (factory) => {
     expect(await ledger.payments.get(paid.scope, paid.payment.id)).toMatchObject({ status: 'succeeded', actionUrl: null });
   });
 
+  it('a success after a failure of the same payment (the provider took the money later): the payment succeeded, the invoice paid, never left for dunning to charge again', async () => {
+    const { scope, invoice, payment } = await collected('4000 0000 0000 0002');
+    expect(payment).toMatchObject({ status: 'failed', failureCode: 'card_declined' });
+    await deliver(await ledger.payments.sandbox.eventFor(scope, payment.id, 'payment_intent.succeeded'));
+    expect(await ledger.payments.get(scope, payment.id)).toMatchObject({ status: 'succeeded' });
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'paid', amountDue: 0 });
+  });
+
+  it('a late success of attempt 1 after attempt 2 paid the invoice: the invoice stays paid once, and the double payment is logged as an error to refund', async () => {
+    const { scope, invoice, payment } = await collected('4000 0000 0000 0002');
+    const customerId = invoice.customerId;
+    await ledger.payments.sandbox.attachCard(scope, customerId, { number: VISA, expMonth: 12, expYear: 2030 });
+    const second = await ledger.collectPayment(scope, invoice.id);
+    expect(second).toMatchObject({ invoice: { status: 'paid' }, payment: { attempt: 2, status: 'succeeded' } });
+    const paidAt = (await invoiceOf(scope, invoice)).paidAt;
+    logged.length = 0;
+    await deliver(await ledger.payments.sandbox.eventFor(scope, payment.id, 'payment_intent.succeeded'));
+    expect(await ledger.payments.get(scope, payment.id)).toMatchObject({ status: 'succeeded' });
+    expect(await invoiceOf(scope, invoice)).toMatchObject({ status: 'paid', paidAt });
+    expect(logged.filter((l) => l.msg.startsWith('a payment succeeded for an invoice that is no longer open'))).toHaveLength(1);
+  });
+
   it('a failure of a payment waiting for action: failed with its code, the invoice open, onInvoiceFailed fired', async () => {
     const { scope, invoice, payment } = await collected();
     await deliver(await ledger.payments.sandbox.eventFor(scope, payment.id, 'payment_intent.payment_failed'));

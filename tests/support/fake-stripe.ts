@@ -184,6 +184,14 @@ export async function startFakeStripe(options: { timeoutMs?: number } = {}): Pro
       if (p.confirm !== 'true' || p.off_session !== 'true') return error(400, 'invalid_request_error', 'the fake charges off-session with confirm=true only');
       return createPaymentIntent(p, behaviour() as ChargeBehaviour);
     }
+    if (method === 'GET' && path === '/v1/payment_intents/search') {
+      // Only the query the adapter sends: metadata['<key>']:'<value>'.
+      const q = /^metadata\['([^']+)'\]:'((?:[^'\\]|\\.)*)'$/.exec(String(p.query ?? ''));
+      if (!q) return error(400, 'invalid_request_error', `the fake searches metadata['key']:'value' only, not ${String(p.query)}`, { param: 'query' });
+      const value = q[2]!.replace(/\\(.)/g, '$1');
+      const data = [...paymentIntents.values()].filter((pi) => (pi.metadata as Record<string, string>)[q[1]!] === value);
+      return { status: 200, body: { object: 'search_result', data, has_more: false, next_page: null, url: path } };
+    }
     if ((m = /^\/v1\/payment_intents\/([^/]+)$/.exec(path)) && method === 'GET') {
       return paymentIntents.get(m[1]!) ? { status: 200, body: paymentIntents.get(m[1]!)! } : missing('payment_intent', m[1]!);
     }

@@ -15,12 +15,13 @@ const DAY_MS = 86_400_000;
 /** How many invoices one pass of the cycle takes per query. */
 const PAGE = 100;
 /**
- * A charge whose outcome is not known yet (the provider did not answer, the customer must
- * confirm it) is asked about again after this long, with the same idempotency key; it
- * counts as no failure. It is also the lease a retry takes before charging, so a run that
- * dies mid-charge leaves the retry to a later run, not lost.
+ * A charge whose outcome is not known yet (the provider did not answer) is asked about
+ * again after this long, with the same idempotency key (well inside the 24 hours Stripe
+ * keeps a key; past them the payments service looks the charge up instead); it counts as
+ * no failure. It is also the lease a retry takes before charging, so a run that dies
+ * mid-charge leaves the retry to a later run, not lost.
  */
-const ASK_AGAIN_MS = DAY_MS;
+const ASK_AGAIN_MS = 60 * 60 * 1000;
 
 /**
  * Collection at finalization and dunning, as Stripe's:
@@ -144,7 +145,11 @@ export class Dunning implements InvoiceCollector {
       let outcome: 'paid' | 'failed' | 'unsettled';
       try {
         const r = await this.payments.collect(scope, inv.id);
-        outcome = r.invoice.status === 'paid' ? 'paid' : r.payment?.status === 'failed' ? 'failed' : 'unsettled';
+        // A charge waiting for the customer (3-D Secure) is a failed attempt, as Stripe counts
+        // it: the schedule goes on (the customer may still confirm it) and the final policy
+        // applies in the end, so a card that always asks never means access for ever.
+        const status = r.payment?.status;
+        outcome = r.invoice.status === 'paid' ? 'paid' : status === 'failed' || status === 'requires_action' ? 'failed' : 'unsettled';
       } catch (e) {
         // No charge could be made (no default payment method, the provider not usable in
         // this scope): a failure, as Stripe counts it. A concurrent collection of the
@@ -163,7 +168,7 @@ export class Dunning implements InvoiceCollector {
     }
   }
 
-  /** The outcome is unknown (pending, requires_action): asked about again later, no failure counted. */
+  /** The outcome is unknown (pending: the provider did not answer): asked about again later, no failure counted. */
   private async askAgain(scope: Scope, inv: Invoice): Promise<void> {
     const current = await this.invoices.get(scope, inv.id);
     if (current.status !== 'open') return;

@@ -28,6 +28,19 @@ export interface PaymentProvider {
    * `requires_action` with the checkout URL. Otherwise a charge needs a saved method.
    */
   readonly collectsAtCheckout?: boolean;
+  /**
+   * How long the provider remembers an idempotency key (Stripe: 24 hours). Past it, the
+   * same key may charge again, so the engine never sends it again: it asks `lookupCharge`
+   * what became of the charge instead. Unset: keys are never forgotten (the sandbox; Paddle's
+   * adapter finds its transaction by the key itself).
+   */
+  readonly idempotencyKeyTtlMs?: number;
+  /**
+   * What became of a charge, without charging: by the provider's id when Ledger has it,
+   * else by the idempotency key in the charge's metadata; null when no charge was made.
+   * Throws when the provider does not answer.
+   */
+  lookupCharge?(scope: Scope, charge: { providerPaymentId: string | null; idempotencyKey: string }): Promise<ChargeResult | null>;
 
   /** Creates or updates the provider's customer; returns its id there (Stripe's `cus_…`). */
   ensureCustomer(scope: Scope, customer: Customer): Promise<{ providerCustomerId: string }>;

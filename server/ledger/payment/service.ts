@@ -33,6 +33,12 @@ import {
   type SandboxCardInput,
 } from './types';
 
+/**
+ * How long before the provider forgets an idempotency key an unsettled payment is looked up
+ * instead of asked again with its key: clocks differ, and a request takes time.
+ */
+const KEY_TTL_MARGIN_MS = 60 * 60 * 1000;
+
 /** What collecting an invoice came to: the invoice as it is now, and the payment made (none when nothing was due). */
 export interface Collection {
   invoice: Invoice;
@@ -241,7 +247,12 @@ export class PaymentService {
    * the payment stays `pending`, the attempt is recorded as `error`, collect again.
    * `illegal_state` for a draft, paid or void invoice, or a customer with no default method.
    */
-  async collect(scope: Scope, invoiceId: string): Promise<Collection> {
+  collect(scope: Scope, invoiceId: string): Promise<Collection> {
+    return this.collectInvoice(scope, invoiceId, false);
+  }
+
+  /** `collect`; `retried`: once more after a payment found never charged was canceled. */
+  private async collectInvoice(scope: Scope, invoiceId: string, retried: boolean): Promise<Collection> {
     const inv = await this.invoices.get(scope, invoiceId);
     if (inv.status !== 'open' && inv.status !== 'uncollectible') {
       throw illegalState(`invoice ${inv.id} is ${inv.status}: only an open or uncollectible invoice can be paid`);
@@ -254,14 +265,23 @@ export class PaymentService {
     if (succeeded) return { invoice: await this.invoices.markPaid(scope, inv.id), payment: succeeded };
 
     const last = earlier.at(-1);
-    const payment = last && (last.status === 'pending' || last.status === 'requires_action') ? last : await this.newPayment(scope, inv, last?.attempt ?? 0);
+    const unsettled = last && (last.status === 'pending' || last.status === 'requires_action') ? last : null;
+    const payment = unsettled ?? (await this.newPayment(scope, inv, last?.attempt ?? 0));
     const provider = await this.checkedProvider(scope, payment.provider);
+    const number = (await store.listAttempts(scope, payment.id)).length + 1;
+    const now = () => this.ctx.customerNow(scope, inv.customerId);
+
+    // Asked again near or past the time the provider forgets its key, the same key could
+    // charge a second time: the provider is asked what became of the charge instead.
+    if (unsettled && provider.idempotencyKeyTtlMs !== undefined && (await now()).getTime() - unsettled.createdAt.getTime() >= provider.idempotencyKeyTtlMs - KEY_TTL_MARGIN_MS) {
+      const looked = await this.lookUp(scope, inv, unsettled, provider, number, now);
+      // No charge was ever made: that payment is canceled, and the invoice is charged anew (attempt N + 1).
+      return looked.payment?.status === 'canceled' && !retried ? this.collectInvoice(scope, invoiceId, true) : looked;
+    }
+
     const method = payment.paymentMethodId ? await store.getMethod(scope, payment.paymentMethodId) : null;
     if (!method && !provider.collectsAtCheckout) throw illegalState(`payment ${payment.id} has no payment method to charge`);
     const customer = await this.customer(scope, inv.customerId);
-
-    const number = (await store.listAttempts(scope, payment.id)).length + 1;
-    const now = () => this.ctx.customerNow(scope, inv.customerId);
     let result: ChargeResult;
     try {
       result = await provider.charge(scope, { invoice: inv, customer, amount: payment.amount, method, idempotencyKey: payment.idempotencyKey });
@@ -272,6 +292,37 @@ export class PaymentService {
       this.ctx.logger.warn('payment provider did not answer a charge', { provider: provider.name, paymentId: payment.id, error: message });
       await store.insertAttempt(scope, this.attempt(payment, number, 'error', null, message.slice(0, 500), await now()));
       return { invoice: inv, payment };
+    }
+    const failure = result.status === 'failed' ? { code: result.code, reason: result.reason } : null;
+    await store.insertAttempt(scope, this.attempt(payment, number, result.status, failure?.code ?? null, failure?.reason ?? null, await now()));
+    return this.settle(scope, inv, payment, result);
+  }
+
+  /**
+   * A payment left unsettled past the provider's idempotency window: what became of its
+   * charge, asked without charging (`lookupCharge`). Found: settled as a charge's answer.
+   * None was made: the payment is `canceled` (nothing was charged). The provider cannot be
+   * asked: `illegal_state`, and the provider's webhook settles it.
+   */
+  private async lookUp(scope: Scope, inv: Invoice, payment: Payment, provider: PaymentProvider, number: number, now: () => Promise<Date>): Promise<Collection> {
+    const store = this.ctx.store.payments;
+    if (!provider.lookupCharge) {
+      throw illegalState(`payment ${payment.id} has waited longer than ${provider.name} keeps its idempotency key, and ${provider.name} cannot be asked about it without charging: its webhook settles it`);
+    }
+    let result: ChargeResult | null;
+    try {
+      result = await provider.lookupCharge(scope, { providerPaymentId: payment.providerPaymentId, idempotencyKey: payment.idempotencyKey });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.ctx.logger.warn('payment provider did not answer a charge lookup', { provider: provider.name, paymentId: payment.id, error: message });
+      await store.insertAttempt(scope, this.attempt(payment, number, 'error', null, message.slice(0, 500), await now()));
+      return { invoice: inv, payment };
+    }
+    if (result === null) {
+      const message = `no charge was made at ${provider.name}: the request never reached it`;
+      await store.insertAttempt(scope, this.attempt(payment, number, 'error', null, message, await now()));
+      const canceled = await store.transitionPayment(scope, payment.id, ['pending', 'requires_action'], { status: 'canceled', failureMessage: message, actionUrl: null, updatedAt: await now() });
+      return { invoice: await this.invoices.get(scope, inv.id), payment: canceled ?? (await this.get(scope, payment.id)) };
     }
     const failure = result.status === 'failed' ? { code: result.code, reason: result.reason } : null;
     await store.insertAttempt(scope, this.attempt(payment, number, result.status, failure?.code ?? null, failure?.reason ?? null, await now()));
@@ -360,7 +411,8 @@ export class PaymentService {
       // A webhook may come when the invoice was settled otherwise meanwhile (voided, paid): it stays as it is.
       const current = await this.invoices.get(scope, inv.id);
       if (current.status !== 'open' && current.status !== 'uncollectible') {
-        this.ctx.logger.warn('a payment succeeded for an invoice that is no longer open', { paymentId: moved.id, invoiceId: inv.id, status: current.status });
+        // Paid twice (a late success of an earlier attempt) or paid after a void: money to give back.
+        this.ctx.logger.error('a payment succeeded for an invoice that is no longer open: refund it (a credit note with refund)', { paymentId: moved.id, invoiceId: inv.id, status: current.status });
         return { invoice: current, payment: moved };
       }
       return { invoice: await this.invoices.markPaid(scope, inv.id), payment: moved };

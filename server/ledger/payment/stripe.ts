@@ -223,6 +223,8 @@ export function createStripeProvider(config: StripeProviderConfig): PaymentProvi
   return {
     name: config.name ?? 'stripe',
     modes: [mode],
+    // Stripe keeps an idempotency key 24 hours; past that a charge is looked up, never sent again.
+    idempotencyKeyTtlMs: 24 * 60 * 60 * 1000,
 
     ensureCustomer,
 
@@ -354,6 +356,22 @@ export function createStripeProvider(config: StripeProviderConfig): PaymentProvi
      * carries none (disputes, payment methods). Null for an object Stripe does not know
      * (or a deleted customer).
      */
+    /**
+     * A PaymentIntent by its id, or else found by the idempotency key in its metadata with
+     * Stripe's search (a charge whose answer never reached Ledger); null when there is none.
+     */
+    async lookupCharge(_scope, { providerPaymentId, idempotencyKey }) {
+      try {
+        if (providerPaymentId) return outcomeOf(await stripe().paymentIntents.retrieve(providerPaymentId));
+        const found = await stripe().paymentIntents.search({ query: `metadata['${LEDGER_IDEMPOTENCY_METADATA}']:'${idempotencyKey.replace(/'/g, "\\'")}'`, limit: 1 });
+        const pi = found.data[0];
+        return pi ? outcomeOf(pi) : null;
+      } catch (e) {
+        if (e instanceof Stripe.errors.StripeInvalidRequestError && e.statusCode === 404) return null;
+        throw new Error(`Stripe did not answer a charge lookup: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+    },
+
     async lookupMetadata(kind, id) {
       try {
         if (kind === 'payment') return { ...(await stripe().paymentIntents.retrieve(id)).metadata };

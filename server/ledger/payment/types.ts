@@ -26,12 +26,18 @@ import {
 export const PAYMENT_STATUSES = ['pending', 'requires_action', 'succeeded', 'failed', 'canceled'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
-/** Where each state may go; the final states go nowhere. */
+/**
+ * Where each state may go. `succeeded` and `canceled` go nowhere. `failed` may still
+ * become `succeeded`, on the provider's word only (a webhook): a provider can take the
+ * money later on the same object (the customer pays a declined Stripe PaymentIntent
+ * on-session, Paddle collects a past-due transaction), and money taken must never leave
+ * its invoice open for dunning to charge again.
+ */
 export const PAYMENT_TRANSITIONS: Record<PaymentStatus, readonly PaymentStatus[]> = {
   pending: ['requires_action', 'succeeded', 'failed', 'canceled'],
   requires_action: ['succeeded', 'failed', 'canceled'],
   succeeded: [],
-  failed: [],
+  failed: ['succeeded'],
   canceled: [],
 };
 
