@@ -144,7 +144,7 @@ async function serve(): Promise<never> {
       console.log(`Demo API key: ${apiKey}`);
       console.log(`Demo customer id: ${customerId ?? '(none: the demo customer was deleted)'}`);
       // The portal's demo sign-in (embedded default only): the demo customer's owner.
-      if (customerId && !env.DATABASE_URL) console.log(`Demo portal sign-in (the demo customer's owner): ${url}/portal/sign-in/demo`);
+      if (customerId && !env.DATABASE_URL) console.log(`Demo portal sign-in (the demo customer's owner): ${(env.LEDGER_PUBLIC_URL ?? url).replace(/\/$/, '')}/portal/sign-in/demo`);
       console.log("To run the README's examples from another shell:");
       console.log(`  export LEDGER_URL=${url} LEDGER_API_KEY=${apiKey}${customerId ? ` LEDGER_CUSTOMER_ID=${customerId}` : ''}`);
     }

@@ -14,7 +14,10 @@ export interface PortalDeps {
   ledger: Ledger;
 }
 
-const registry = new WeakMap<Ledger, PortalDeps>();
+// On globalThis, as the runtime: Next.js bundles route handlers and pages separately, and
+// each bundle has its own copy of this module.
+const KEY = Symbol.for('ledger.portal.deps');
+const registry: WeakMap<Ledger, PortalDeps> = ((globalThis as { [KEY]?: WeakMap<Ledger, PortalDeps> })[KEY] ??= new WeakMap());
 
 export function registerPortalDeps(deps: PortalDeps): void {
   registry.set(deps.ledger, deps);
