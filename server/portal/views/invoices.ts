@@ -25,16 +25,19 @@ export interface InvoiceRow {
 }
 
 /**
- * The service period an invoice covers, for people: the usage period it closes, else
- * (a first invoice, a mid-period change: an empty usage period) the span of its lines'
- * service periods (the fees billed in advance).
+ * The service period an invoice is for, for people: the period its fees in advance cover
+ * (the plan's period it opens), else its lines' span (usage billed in arrears,
+ * prorations), else the usage period it closes; null when it covers nothing.
  */
 export function coveredPeriod(inv: Pick<Invoice, 'periodStart' | 'periodEnd' | 'lines'>): Period | null {
-  if (inv.periodEnd.getTime() > inv.periodStart.getTime()) return { start: inv.periodStart, end: inv.periodEnd };
-  if (inv.lines.length === 0) return null;
-  const start = Math.min(...inv.lines.map((l) => l.periodStart.getTime()));
-  const end = Math.max(...inv.lines.map((l) => l.periodEnd.getTime()));
-  return { start: new Date(start), end: new Date(end) };
+  const fees = inv.lines.filter((l) => l.kind === 'base_fee' || l.kind === 'license' || l.kind === 'flat_fee');
+  const lines = fees.length > 0 ? fees : inv.lines;
+  if (lines.length > 0) {
+    const start = Math.min(...lines.map((l) => l.periodStart.getTime()));
+    const end = Math.max(...lines.map((l) => l.periodEnd.getTime()));
+    return { start: new Date(start), end: new Date(end) };
+  }
+  return inv.periodEnd.getTime() > inv.periodStart.getTime() ? { start: inv.periodStart, end: inv.periodEnd } : null;
 }
 
 export function invoiceRow(inv: Invoice): InvoiceRow {

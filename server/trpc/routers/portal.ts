@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isLedgerError, notFound, type Invoice, type Ledger, type Scope, type Subscription } from '../../ledger';
+import { defaultMerchantName, isLedgerError, notFound, type Invoice, type Ledger, type Scope, type Subscription } from '../../ledger';
 import { canManageBilling, type PortalContext } from '../../portal/session';
 import { invoiceDetail, invoicePage, isPayable } from '../../portal/views/invoices';
 import { overviewView, type UpcomingInvoice } from '../../portal/views/overview';
@@ -82,8 +82,11 @@ function localPath(url: string): string {
 export const accountRouter = router({
   /** Who is signed in, for the portal's header: the customer's name, the role, the way back. */
   profile: portalProcedure.query(async ({ ctx }) => {
-    const customer = await ctx.ledger.customers.get(ctx.scope, ctx.portal.customerId);
+    const [customer, mode] = await Promise.all([ctx.ledger.customers.get(ctx.scope, ctx.portal.customerId), ctx.ledger.scopes.mode(ctx.scope)]);
     return {
+      /** Who bills the customer (the scope's tenant, as the hosted pages name it). */
+      merchant: defaultMerchantName(ctx.scope),
+      testMode: mode === 'test',
       customer: { name: customer.name, email: customer.email },
       email: ctx.portal.email,
       role: ctx.portal.role,
@@ -115,10 +118,11 @@ export const accountRouter = router({
       sub ? ledger.plans.get(scope, sub.planId) : null,
       live ? upcomingInvoice(ledger, scope, live) : null,
     ]);
-    return {
-      canManageBilling: canManageBilling(ctx.portal.role),
-      ...overviewView({ now: ledger.now(scope, customerId), customer, subscription: sub, plan, upcoming, usage, invoices, methods }),
-    };
+    const view = overviewView({ now: ledger.now(scope, customerId), customer, subscription: sub, plan, upcoming, usage, invoices, methods });
+    const mayPay = canManageBilling(ctx.portal.role);
+    // The pay button of a past-due or open invoice: the hosted pay page, for those who may pay.
+    const payUrl = view.toPay && mayPay ? localPath(await ledger.hosted.invoiceUrl(scope, view.toPay.id)) : null;
+    return { ...view, canManageBilling: mayPay, toPay: view.toPay && { ...view.toPay, payUrl } };
   }),
   invoices: invoicesRouter,
 });
