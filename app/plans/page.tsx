@@ -1,6 +1,12 @@
 import { getRuntime } from '@/server/runtime';
 import { describeFeature, intervalText, planPriceText } from './describe';
 
+/**
+ * Through sign-in to the portal's subscribe step (/portal/plans?subscribe=<key>): a
+ * visitor signs in or is asked to, then lands on the plan to confirm.
+ */
+const subscribeHref = (key: string) => `/portal/sign-in?next=${encodeURIComponent(`/portal/plans?subscribe=${key}`)}`;
+
 // Rendered per request from the database, never at build time.
 export const dynamic = 'force-dynamic';
 
@@ -40,6 +46,10 @@ export default async function PlansPage() {
                 );
               })}
             </ul>
+            <a className="plan-cta" href={subscribeHref(plan.key)} data-testid={`subscribe-${plan.key}`}>
+              {plan.trialDays > 0 ? 'Start trial' : 'Subscribe'}
+              <span className="visually-hidden"> to {plan.name}</span>
+            </a>
           </article>
         ))}
       </section>
