@@ -18,5 +18,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // PGlite instances are heavy (a WASM Postgres each): two workers on two cores.
     maxWorkers: 2,
+    // next-auth imports `next/server` without an extension, which Node's ESM loader cannot
+    // resolve outside Next.js; through Vite's resolver it can (tests/portal/auth-route.test.ts).
+    server: { deps: { inline: ['next-auth'] } },
   },
 });

@@ -42,24 +42,20 @@ export const demoSignInEnabled = (env: Runtime['env']): boolean => env.LEDGER_DE
 export function authConfig(rt: Runtime): NextAuthConfig {
   const { env, database, ledger } = rt;
   const db = database.db;
-  // Links in emails are built from the public URL when one is known, never from a Host
-  // header a stranger can set (a magic link pointing at their host would hand them the token).
+  // The public URL when one is known: magic links are rewritten onto it, never left on a
+  // Host header a stranger can set (a link pointing at their host would hand them the token).
   const publicUrl = env.AUTH_URL ?? env.LEDGER_PUBLIC_URL;
-  if (publicUrl && !process.env.AUTH_URL) process.env.AUTH_URL = publicUrl;
 
   const providers: Provider[] = [
     Nodemailer({
-      // Without SMTP the server is never contacted (sendVerificationRequest below), but
-      // the provider insists on one.
+      // The provider insists on a server; sendVerificationRequest below sends through
+      // SMTP_URL itself, or to the development mailbox without it.
       server: env.SMTP_URL ?? 'smtp://localhost:25',
       from: env.EMAIL_FROM,
-      ...(env.SMTP_URL
-        ? {}
-        : {
-            sendVerificationRequest: async ({ identifier, url }) => {
-              await sendMail({ db, env, ledger }, { to: identifier, subject: 'Sign in to your billing portal', text: `Sign in to your billing portal:\n\n${url}\n\nThe link works once, for 24 hours.`, url });
-            },
-          }),
+      sendVerificationRequest: async ({ identifier, url }) => {
+        const link = onOrigin(url, publicUrl);
+        await sendMail({ db, env, ledger }, { to: identifier, subject: 'Sign in to your billing portal', text: `Sign in to your billing portal:\n\n${link}\n\nThe link works once, for 24 hours. If you did not ask for it, ignore this email.`, url: link });
+      },
     }),
   ];
   if (env.AUTH_GITHUB_ID && env.AUTH_GITHUB_SECRET) providers.push(GitHub({ clientId: env.AUTH_GITHUB_ID, clientSecret: env.AUTH_GITHUB_SECRET }));
@@ -112,6 +108,13 @@ export function authConfig(rt: Runtime): NextAuthConfig {
       verificationTokensTable: authVerificationTokens,
     }),
     session: { strategy: 'jwt' },
+    // A used or expired portal session URL is an expected refusal, not an error to log.
+    logger: {
+      error(error) {
+        if ((error as { type?: string }).type === 'CredentialsSignin') return;
+        console.error('[auth]', error);
+      },
+    },
     providers,
     pages: { signIn: '/portal/sign-in', verifyRequest: '/portal/sign-in/check-email', error: '/portal/sign-in' },
     callbacks: {
@@ -144,6 +147,16 @@ export function authConfig(rt: Runtime): NextAuthConfig {
       },
     },
   };
+}
+
+/** `url` with the origin of `base` (when given). */
+export function onOrigin(url: string, base: string | undefined): string {
+  if (!base) return url;
+  const u = new URL(url);
+  const b = new URL(base);
+  u.protocol = b.protocol;
+  u.host = b.host;
+  return u.href;
 }
 
 /** A portal session's visitor: not a row of auth_users, named by the customer. */
