@@ -93,17 +93,10 @@ describe.each(storeFactories())('portal reads on $name', (factory) => {
     expect(o.toPay).toMatchObject({ id: invA!.id, number: 'INV-000001', amountDue: 3500, pastDue: false });
     expect(o.toPay!.payUrl).toMatch(/^\/pay\/[\w.-]+$/);
     expect(o.owed).toEqual([{ currency: 'USD', amount: 3500, invoices: 1 }]);
-    // Sent invoices and no card: the overview also says none is on file.
-    expect(o.alerts.map((a) => [a.kind, a.featureKey, a.percent])).toEqual([
-      ['near_limit', 'api_calls', 80],
-      ['no_payment_method', undefined, undefined],
-    ]);
+    expect(o.alerts.map((a) => [a.kind, a.featureKey, a.percent])).toEqual([['near_limit', 'api_calls', 80]]);
 
     const b = await as(s, ids.b).overview();
-    expect(b.alerts.map((a) => [a.kind, a.percent])).toEqual([
-      ['limit_reached', 100],
-      ['no_payment_method', undefined],
-    ]);
+    expect(b.alerts.map((a) => [a.kind, a.percent])).toEqual([['limit_reached', 100]]);
     expect(b.toPay).toMatchObject({ number: 'INV-000002', amountDue: 2500 });
     expect(b.toPay!.id).not.toBe(invA!.id);
   });

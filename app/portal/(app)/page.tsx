@@ -97,7 +97,7 @@ export default async function OverviewPage() {
 
               {sub.trial && (
                 <div className="mt-5 rounded-lg bg-indigo-50 px-4 py-3">
-                  <p className="text-sm font-medium text-indigo-900" data-testid="trial-left">
+                  <p className="text-sm font-semibold text-indigo-900" data-testid="trial-left">
                     {sub.trial.daysLeft === 0 ? 'Your trial ends today' : `${sub.trial.daysLeft} ${sub.trial.daysLeft === 1 ? 'day' : 'days'} left in your trial`}
                   </p>
                   <p className="mt-0.5 text-sm text-indigo-800">
@@ -108,7 +108,7 @@ export default async function OverviewPage() {
               )}
               {sub.cancelsAt && !sub.trial && (
                 <div className="mt-5 rounded-lg bg-amber-50 px-4 py-3">
-                  <p className="text-sm font-medium text-amber-900">Cancellation scheduled</p>
+                  <p className="text-sm font-semibold text-amber-900">Cancellation scheduled</p>
                   <p className="mt-0.5 text-sm text-amber-900">
                     Your plan stays active until <DateTime value={sub.cancelsAt} />; nothing is billed after that.
                   </p>
@@ -123,13 +123,13 @@ export default async function OverviewPage() {
               {live && (
                 <dl className="mt-5 grid grid-cols-1 gap-4 border-t border-slate-100 pt-4 text-sm sm:grid-cols-2">
                   <div>
-                    <dt className="text-slate-500">Current period</dt>
+                    <dt className="text-slate-500">{live.trial ? 'Trial period' : 'Current period'}</dt>
                     <dd className="mt-0.5 font-medium text-slate-900">
                       <DateTime value={live.currentPeriod.start} end={live.currentPeriod.end} />
                     </dd>
                   </div>
                   <div>
-                    <dt className="text-slate-500">{live.cancelsAt ? 'Ends' : 'Renews'}</dt>
+                    <dt className="text-slate-500">{live.cancelsAt ? 'Ends' : live.trial ? 'Billing starts' : 'Renews'}</dt>
                     <dd className="mt-0.5 font-medium text-slate-900">
                       <DateTime value={live.currentPeriod.end} />
                     </dd>
@@ -184,9 +184,10 @@ export default async function OverviewPage() {
                 </div>
               </div>
             ) : (
-              <p className="text-sm text-slate-600" data-testid="payment-method">
-                No card on file. Invoices are sent to {o.customer.email} to pay.
-              </p>
+              <div className="text-sm" data-testid="payment-method">
+                <p className="font-medium text-slate-900">No card on file</p>
+                <p className="mt-0.5 text-slate-600">Invoices are emailed to {o.customer.email} to pay by their link.</p>
+              </div>
             )}
           </Card>
         </div>

@@ -19,7 +19,7 @@ export function trialDaysLeft(trialEnd: Date, now: Date): number {
   return Math.max(0, Math.ceil((trialEnd.getTime() - now.getTime()) / DAY_MS));
 }
 
-export type AlertKind = 'limit_reached' | 'near_limit' | 'past_due' | 'unpaid' | 'trial_ending' | 'no_payment_method';
+export type AlertKind = 'limit_reached' | 'near_limit' | 'past_due' | 'unpaid' | 'trial_ending';
 
 export interface Alert {
   kind: AlertKind;
@@ -126,9 +126,6 @@ export function overviewView(input: OverviewInput): OverviewView {
   alerts.push(...usageAlerts(input.usage));
   if (trial && trial.daysLeft <= 3 && !method && !live?.cancelAtPeriodEnd) {
     alerts.push({ kind: 'trial_ending', tone: 'warning', title: `Your trial ends in ${trial.daysLeft} ${trial.daysLeft === 1 ? 'day' : 'days'}`, detail: 'Add a payment method to keep your plan after the trial.' });
-  }
-  if (live && !method && (live.status !== 'trialing' || (trial && trial.daysLeft > 3)) && (input.upcoming?.total ?? 0) > 0 && !live.cancelAtPeriodEnd) {
-    alerts.push({ kind: 'no_payment_method', tone: 'info', title: 'No payment method on file', detail: 'Invoices will be sent for you to pay by hand until a card is added.' });
   }
 
   return {

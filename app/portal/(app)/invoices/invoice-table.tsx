@@ -37,7 +37,7 @@ export function InvoiceTable({ rows, caption }: { rows: InvoiceRow[]; caption: s
             <td className="py-3 pr-3 pl-5 align-top sm:pl-6">
               <Link
                 href={`/portal/invoices/${r.id}`}
-                className="font-medium text-slate-900 after:absolute after:inset-0 focus-visible:outline-none focus-visible:after:rounded focus-visible:after:outline-2 focus-visible:after:-outline-offset-2 focus-visible:after:outline-indigo-600 group-hover:text-indigo-700"
+                className="font-medium text-indigo-700 after:absolute after:inset-0 focus-visible:outline-none focus-visible:after:rounded focus-visible:after:outline-2 focus-visible:after:-outline-offset-2 focus-visible:after:outline-indigo-600 group-hover:text-indigo-900 group-hover:underline"
               >
                 {r.number ?? 'Draft'}
               </Link>
