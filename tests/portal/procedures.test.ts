@@ -160,4 +160,17 @@ describe.each(storeFactories())('portal reads on $name', (factory) => {
     const p = await createCaller({ ledger, auth: { kind: 'portal', scope: s, portal: { ...portal(s, ids.b, 'billing'), returnUrl: 'https://app.example.com/settings' } } }).account.profile();
     expect(p).toMatchObject({ customer: { name: 'Bob' }, role: 'billing', canManageBilling: true, returnUrl: 'https://app.example.com/settings', testMode: true });
   });
+  it("a cancellation scheduled: B's access ends at the period end, and the next invoice is its last: the period's 1,000 calls at 0.01 = 10.00; once ended, no next invoice", async () => {
+    const [sub] = (await ledger.subscriptions.listByCustomer(s, ids.b)).items;
+    await ledger.subscriptions.cancel(s, sub!.id, { at: 'period_end' });
+    const o = await as(s, ids.b).overview();
+    expect(o.subscription).toMatchObject({ cancelsAt: PERIOD_END, status: { status: 'canceling', label: 'Cancels at period end' } });
+    expect(o.nextInvoice).toEqual({ issueAt: PERIOD_END, total: 1000, currency: 'USD' });
+
+    await ledger.subscriptions.cancel(s, sub!.id, { at: 'now' });
+    const ended = await as(s, ids.b).overview();
+    expect(ended.subscription).toMatchObject({ id: sub!.id, status: { status: 'canceled' }, cancelsAt: null, endedAt: expect.any(Date) });
+    expect(ended.nextInvoice).toBeNull();
+    expect(ended.alerts).toEqual([]);
+  });
 });

@@ -175,7 +175,7 @@ export default async function OverviewPage() {
                   {o.paymentMethod.brand.slice(0, 4)}
                 </span>
                 <div className="text-sm">
-                  <p className="font-medium text-slate-900">
+                  <p className="font-semibold text-slate-900">
                     {brandText(o.paymentMethod.brand)} ending in {o.paymentMethod.last4}
                   </p>
                   <p className={o.paymentMethod.expired ? 'text-rose-700' : 'text-slate-600'}>
@@ -185,7 +185,7 @@ export default async function OverviewPage() {
               </div>
             ) : (
               <div className="text-sm" data-testid="payment-method">
-                <p className="font-medium text-slate-900">No card on file</p>
+                <p className="font-semibold text-slate-900">No card on file</p>
                 <p className="mt-0.5 text-slate-600">Invoices are emailed to {o.customer.email} to pay by their link.</p>
               </div>
             )}

@@ -42,6 +42,12 @@ async function upcomingInvoice(ledger: Ledger, scope: Scope, sub: Subscription):
   return { issueAt: sub.currentPeriodEnd, total: computed.total, currency: computed.currency };
 }
 
+/** With no live subscription: the one that ended last, to say it ended (a customer has a handful). */
+async function lastEnded(ledger: Ledger, scope: Scope, customerId: string): Promise<Subscription | null> {
+  const { items } = await ledger.subscriptions.listByCustomer(scope, customerId, { limit: 100 });
+  return [...items].sort((a, b) => (b.endedAt?.getTime() ?? 0) - (a.endedAt?.getTime() ?? 0))[0] ?? null;
+}
+
 /** The customer's invoice, or NOT_FOUND when it is another customer's (of this scope or any other). */
 async function ownInvoice(ledger: Ledger, portal: PortalContext, id: string): Promise<Invoice> {
   const inv = await ledger.invoices.get(portal.scope, id).catch((e: unknown) => {
@@ -104,16 +110,15 @@ export const accountRouter = router({
   overview: portalProcedure.query(async ({ ctx }) => {
     const { ledger, scope } = ctx;
     const customerId = ctx.portal.customerId;
-    const [customer, usage, invoices, methods, subs] = await Promise.all([
+    const [customer, usage, invoices, methods] = await Promise.all([
       ledger.customers.get(scope, customerId),
       ledger.entitlements.summary(scope, customerId),
       allInvoices(ledger, scope, customerId),
       ledger.paymentMethods.list(scope, customerId),
-      ledger.subscriptions.listByCustomer(scope, customerId, { limit: 100 }),
     ]);
     // The live subscription, else the one that ended last (to say it ended).
     const live = usage.subscriptionId ? await ledger.subscriptions.get(scope, usage.subscriptionId) : null;
-    const sub = live ?? [...subs.items].sort((a, b) => (b.endedAt?.getTime() ?? 0) - (a.endedAt?.getTime() ?? 0))[0] ?? null;
+    const sub = live ?? (await lastEnded(ledger, scope, customerId));
     const [plan, upcoming] = await Promise.all([
       sub ? ledger.plans.get(scope, sub.planId) : null,
       live ? upcomingInvoice(ledger, scope, live) : null,
