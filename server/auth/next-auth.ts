@@ -108,10 +108,12 @@ export function authConfig(rt: Runtime): NextAuthConfig {
       verificationTokensTable: authVerificationTokens,
     }),
     session: { strategy: 'jwt' },
-    // A used or expired portal session URL is an expected refusal, not an error to log.
+    // A used or expired portal session URL or magic link is an expected refusal (the
+    // visitor is shown a page saying so), not an error to log.
     logger: {
       error(error) {
-        if ((error as { type?: string }).type === 'CredentialsSignin') return;
+        const type = (error as { type?: string }).type;
+        if (type === 'CredentialsSignin' || type === 'Verification') return;
         console.error('[auth]', error);
       },
     },
