@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { onOrigin } from '@/server/auth/next-auth';
+import { EnvError, parseEnv } from '@/server/env';
+import { devMailboxEnabled } from '@/server/portal/mail';
+
+/** The sign-in's environment: pairs that go together, the mailbox's switch, links moved onto the public origin. */
+describe('portal sign-in environment', () => {
+  const base = { PGLITE_DATA_DIR: 'memory://' };
+
+  it('an OAuth id without its secret (or the reverse) stops the start, naming the missing variable', () => {
+    expect(() => parseEnv({ ...base, AUTH_GITHUB_ID: 'Iv1.abc' })).toThrow(EnvError);
+    expect(() => parseEnv({ ...base, AUTH_GITHUB_ID: 'Iv1.abc' })).toThrow(/AUTH_GITHUB_SECRET: sign-in with GitHub needs both/);
+    expect(() => parseEnv({ ...base, AUTH_GOOGLE_SECRET: 'x' })).toThrow(/AUTH_GOOGLE_ID: sign-in with Google needs both/);
+    expect(() => parseEnv({ ...base, AUTH_SECRET: 'too-short' })).toThrow(/AUTH_SECRET: at least 32 characters/);
+    expect(() => parseEnv({ ...base, SMTP_URL: 'mail.example.com' })).toThrow(/SMTP_URL: an smtp:\/\/ or smtps:\/\/ URL/);
+    expect(parseEnv({ ...base, AUTH_GITHUB_ID: 'Iv1.abc', AUTH_GITHUB_SECRET: 's', AUTH_TRUST_HOST: 'false' })).toMatchObject({ AUTH_GITHUB_ID: 'Iv1.abc', AUTH_TRUST_HOST: false });
+  });
+
+  it('the development mailbox: on without SMTP; off with SMTP_URL', () => {
+    expect(devMailboxEnabled(parseEnv(base))).toBe(true);
+    expect(devMailboxEnabled(parseEnv({ ...base, SMTP_URL: 'smtp://u:p@mail.example.com:587' }))).toBe(false);
+  });
+
+  it('a magic link is moved onto the public origin, path and query kept', () => {
+    const link = 'http://evil.example/api/auth/callback/nodemailer?token=abc&email=a%40b.c';
+    expect(onOrigin(link, 'https://billing.example.com')).toBe('https://billing.example.com/api/auth/callback/nodemailer?token=abc&email=a%40b.c');
+    expect(onOrigin(link, undefined)).toBe(link);
+  });
+});
