@@ -157,3 +157,32 @@ test("a portal session from the product's backend: the billing role, the way bac
   await noSeriousAxeViolations(page);
   await shoot(page, 'session');
 });
+
+test('usage alerts on the overview: 8,500 of the Free plan\'s 10,000 calls is 85 %; the skip link leads to the content', async ({ page, baseURL }) => {
+  const ledger = createLedgerClient({ url: baseURL!, apiKey: E2E_DEMO_KEY });
+  const free = (await ledger.plans.list.query({})).items.find((p) => p.key === 'free')!;
+  const customer = await ledger.customers.create.mutate({ email: `near-${Date.now()}@example.com`, name: 'Nearly Full Ltd' });
+  const sub = await ledger.subscriptions.create.mutate({ customerId: customer.id, planId: free.id });
+  // At the period's first instant (inclusive): usage before the subscription began counts for nothing.
+  const recorded = await ledger.usage.record.mutate({
+    events: [{ idempotencyKey: `near-${customer.id}`, customerId: customer.id, featureKey: 'api_calls', quantity: 8_500, timestamp: new Date(sub.currentPeriodStart).toISOString() }],
+  });
+  expect(recorded.map((r) => r.outcome.status)).toEqual(['accepted']);
+  const { url } = await ledger.portal.createSession.mutate({ customerId: customer.id });
+  await page.goto(url);
+  await expect(page.getByTestId('portal-customer')).toHaveText('Nearly Full Ltd');
+  const alerts = page.getByRole('region', { name: 'Needs attention' });
+  await expect(alerts).toContainText('API calls: 85 % used');
+  await expect(alerts).toContainText('8,500 of 10,000 calls used this period.');
+  await expect(page.getByTestId('next-invoice')).toContainText('$0.00');
+
+  // Keyboard: the first Tab reaches the skip link, which moves focus past the header.
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeVisible();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#portal-content')).toBeFocused();
+  await noSeriousAxeViolations(page);
+  await shoot(page, 'overview-alerts');
+});
