@@ -24,6 +24,9 @@ async function noSeriousAxeViolations(page: Page) {
 }
 
 async function shoot(page: Page, name: string) {
+  // The narrowest supported width: nothing scrolls sideways.
+  await page.setViewportSize({ width: 360, height: 780 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
   for (const width of [390, 1280]) {
     await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
     // Nothing scrolls sideways at phone width.

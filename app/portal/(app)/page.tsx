@@ -51,6 +51,12 @@ export default async function OverviewPage() {
               }
             >
               {a.detail}
+              {a.percent !== undefined && (
+                // The words above say it; the bar shows it at a glance.
+                <span aria-hidden="true" className="mt-2 block h-1.5 w-full max-w-xs overflow-hidden rounded-full bg-white/70 ring-1 ring-inset ring-black/5">
+                  <span className={`block h-full rounded-full ${a.tone === 'danger' ? 'bg-rose-500' : 'bg-amber-500'}`} style={{ width: `${Math.min(100, a.percent)}%` }} />
+                </span>
+              )}
             </AlertBanner>
           ))}
           {o.toPay && !o.alerts.some((a) => a.kind === 'past_due' || a.kind === 'unpaid') && (

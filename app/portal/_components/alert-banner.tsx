@@ -21,7 +21,7 @@ export function AlertBanner({ tone, title, children, action }: { tone: keyof typ
       </svg>
       <div className="min-w-0 flex-1">
         <p className="text-sm font-semibold">{title}</p>
-        {children && <p className="mt-0.5 text-sm opacity-90">{children}</p>}
+        {children && <div className="mt-0.5 text-sm opacity-90">{children}</div>}
       </div>
       {action && <div className="shrink-0">{action}</div>}
     </div>
