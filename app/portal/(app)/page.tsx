@@ -18,7 +18,8 @@ const brandText = (b: string) => BRANDS[b] ?? (b === 'unknown' ? 'Card' : b[0]!.
 /** /portal: the plan and its status, the next invoice, the card on file, and what needs attention. */
 export default async function OverviewPage() {
   const api = await portalApi('/portal');
-  const [o, recent] = await Promise.all([api.overview(), api.invoices.list({ page: 1, perPage: 3 })]);
+  const o = await api.overview();
+  const recent = o.recentInvoices;
   const sub = o.subscription;
   const live = sub && sub.status.status !== 'canceled' ? sub : null;
 

@@ -105,7 +105,7 @@ export const accountRouter = router({
    * The overview: the plan and its status (trial days left, a cancellation scheduled), the
    * next invoice's date and amount (its preview), what is owed and the invoice to pay
    * first, the default payment method, and alerts (a limit reached, 80 % of one used,
-   * past due).
+   * past due), and the three latest invoices.
    */
   overview: portalProcedure.query(async ({ ctx }) => {
     const { ledger, scope } = ctx;
@@ -127,7 +127,8 @@ export const accountRouter = router({
     const mayPay = canManageBilling(ctx.portal.role);
     // The pay button of a past-due or open invoice: the hosted pay page, for those who may pay.
     const payUrl = view.toPay && mayPay ? localPath(await ledger.hosted.invoiceUrl(scope, view.toPay.id)) : null;
-    return { ...view, canManageBilling: mayPay, toPay: view.toPay && { ...view.toPay, payUrl } };
+    // The three latest invoices, from the same read (the page shows them under the plan).
+    return { ...view, canManageBilling: mayPay, toPay: view.toPay && { ...view.toPay, payUrl }, recentInvoices: invoicePage(invoices, 1, 3) };
   }),
   invoices: invoicesRouter,
 });
