@@ -74,6 +74,8 @@ test('a portal session URL signs in once, as billing, with the return URL; the s
   const { status, me: who } = await me(page.request);
   expect(status).toBe(200);
   expect(who).toMatchObject({ email: demo.email, customerId: demo.id, role: 'billing', returnUrl: 'https://app.example.com/account' });
+  // The portal shows the way back to the product.
+  await expect(page.getByRole('link', { name: /Back to app\.example\.com/ })).toHaveAttribute('href', 'https://app.example.com/account');
   const ends = new Date((who as { expiresAt: string }).expiresAt).getTime();
   expect(ends - Date.now()).toBeLessThanOrEqual(60 * 60_000);
   expect(ends - Date.now()).toBeGreaterThan(50 * 60_000);
