@@ -9,6 +9,7 @@ import { paymentsRouter } from './routers/payments';
 import { plansRouter } from './routers/plans';
 import { portalAccessRouter } from './routers/portal-access';
 import { accountRouter } from './routers/portal';
+import { accountPlansRouter } from './routers/portal-plans';
 import { refundsRouter } from './routers/refunds';
 import { subscriptionsRouter } from './routers/subscriptions';
 import { taxRatesRouter } from './routers/tax-rates';
@@ -33,6 +34,7 @@ export const appRouter = router({
   portal: portalAccessRouter,
   // The portal's pages' reads (account.overview, account.invoices.list/get): the session's customer only.
   account: accountRouter,
+  accountPlans: accountPlansRouter,
 });
 
 export type AppRouter = typeof appRouter;
