@@ -33,7 +33,24 @@ export default async function SignIn({ searchParams }: { searchParams: Search })
 
   if (session?.user?.id) {
     const active = parsePortalClaim(session.portal);
-    if (active?.session) redirect(next); // a portal session: its one customer
+    if (active?.session) {
+      // A portal session: its one customer, for at most an hour.
+      if (active.session.expiresAt > rt.ledger.clock.now().getTime()) redirect(next);
+      return (
+        <section className="mx-auto max-w-lg p-6" aria-labelledby="ended-title">
+          <h1 id="ended-title" className="text-2xl font-semibold">Your billing portal session has ended</h1>
+          <p className="mt-3">A portal session lasts at most an hour. Open the billing portal again from the app you came from.</p>
+          {active.session.returnUrl ? (
+            <p className="mt-3">
+              <a className="underline" href={active.session.returnUrl}>Back to {new URL(active.session.returnUrl).host}</a>
+            </p>
+          ) : null}
+          <form action={signOutOfPortal} className="mt-4">
+            <button type="submit" className="rounded border px-3 py-2">Sign in another way</button>
+          </form>
+        </section>
+      );
+    }
     const memberships = await membershipsOf(rt.database.db, session.user.id);
     if (memberships.length === 0) {
       return (
@@ -49,7 +66,11 @@ export default async function SignIn({ searchParams }: { searchParams: Search })
         </section>
       );
     }
-    if (memberships.length === 1 && one('choose') === undefined) redirect(next);
+    const isActive = (m: (typeof memberships)[number]) =>
+      !!active && active.tenantId === m.scope.tenantId && active.appId === m.scope.appId && active.customerId === m.customerId;
+    // Straight on when the one membership is the session's; otherwise (several, or the
+    // session names a customer the user no longer belongs to) a choice, which resets it.
+    if (memberships.length === 1 && isActive(memberships[0]!) && one('choose') === undefined) redirect(next);
     const names = await Promise.all(
       memberships.map((m) =>
         rt.ledger.customers
@@ -61,17 +82,17 @@ export default async function SignIn({ searchParams }: { searchParams: Search })
     return (
       <section className="mx-auto max-w-lg p-6" aria-labelledby="choose-title">
         <h1 id="choose-title" className="text-2xl font-semibold">Choose a billing account</h1>
-        <p className="mt-3">{session.user.email} belongs to several accounts.</p>
+        <p className="mt-3">Signed in as {session.user.email}. Which account do you want to manage?</p>
         <ul className="mt-4 space-y-2">
           {memberships.map((m, i) => {
-            const isActive = active && active.tenantId === m.scope.tenantId && active.appId === m.scope.appId && active.customerId === m.customerId;
+            const current = isActive(m);
             return (
               <li key={`${m.scope.tenantId}/${m.scope.appId}/${m.customerId}`}>
                 <form action={chooseCustomer}>
                   <input type="hidden" name="customer" value={`${m.scope.tenantId}/${m.scope.appId}/${m.customerId}`} />
                   <input type="hidden" name="next" value={next} />
-                  <button type="submit" className="w-full rounded border px-3 py-2 text-left" aria-current={isActive ? 'true' : undefined}>
-                    {names[i]} <span className="text-sm">({m.role}{isActive ? ', current' : ''})</span>
+                  <button type="submit" className="w-full rounded border px-3 py-2 text-left" aria-current={current ? 'true' : undefined}>
+                    {names[i]} <span className="text-sm">({m.role}{current ? ', current' : ''})</span>
                   </button>
                 </form>
               </li>
