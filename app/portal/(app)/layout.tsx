@@ -16,7 +16,7 @@ export const metadata: Metadata = {
 /** Plans, Usage and Billing come next: shown as "soon", never a link to a page that does not exist. */
 const NAV: NavItem[] = [
   { label: 'Overview', href: '/portal' },
-  { label: 'Plans', href: '/portal/plans', soon: true },
+  { label: 'Plans', href: '/portal/plans' },
   { label: 'Usage', href: '/portal/usage', soon: true },
   { label: 'Invoices', href: '/portal/invoices' },
   { label: 'Billing', href: '/portal/billing', soon: true },
