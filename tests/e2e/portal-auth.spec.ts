@@ -54,12 +54,41 @@ test('a magic link from the development mailbox signs the demo customer\'s owner
   expect((await me(page.request)).status).toBe(401);
 });
 
-test('the demo sign-in URL signs in as the demo owner', async ({ page }) => {
+test('the demo owner (its sign-in URL) invites a member by email; the invitee signs in from the mailbox as a member of the demo customer', async ({ page, browser }) => {
   await page.goto('/portal/sign-in/demo');
   await page.waitForURL((u) => u.pathname === '/portal');
   const { status, me: who } = await me(page.request);
   expect(status).toBe(200);
   expect(who).toMatchObject({ email: OWNER, role: 'owner', returnUrl: null });
+
+  const invitee = `bea-${Date.now()}@example.com`;
+  const invited = await page.request.post('/api/trpc/portal.members.invite', { data: { json: { email: invitee, role: 'member' } } });
+  expect(invited.status()).toBe(200);
+
+  const other = await browser.newContext();
+  try {
+    const bea = await other.newPage();
+    await bea.goto(`/dev/mailbox?to=${encodeURIComponent(invitee)}`);
+    await bea.getByTestId('mail-link').first().click(); // the invitation: the sign-in page says who invites
+    await expect(bea.getByText(/You are invited to Demo Customer as member/)).toBeVisible();
+    await expect(bea.getByLabel('Email address')).toHaveValue(invitee);
+    await bea.getByRole('button', { name: 'Email me a sign-in link' }).click();
+    await expect(bea.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+    await bea.goto(`/dev/mailbox?to=${encodeURIComponent(invitee)}`);
+    await bea.getByTestId('mail').filter({ hasText: 'Sign in to your billing portal' }).first().getByTestId('mail-link').click();
+    await bea.waitForURL((u) => u.pathname === '/portal');
+    expect((await me(bea.request)).me).toMatchObject({ email: invitee, customerId: who!.customerId, role: 'member' });
+    // A member cannot manage users.
+    expect((await bea.request.get('/api/trpc/portal.members.list')).status()).toBe(403);
+  } finally {
+    await other.close();
+  }
+  const members = await page.request.get('/api/trpc/portal.members.list');
+  const list = ((await members.json()) as { result: { data: { json: { members: { email: string; role: string }[] } } } }).result.data.json.members;
+  expect(list.map((m) => [m.email, m.role])).toEqual([
+    [OWNER, 'owner'],
+    [invitee, 'member'],
+  ]);
 });
 
 test('a portal session URL signs in once, as billing, with the return URL; the same URL again signs nobody in', async ({ page, browser, baseURL }) => {
