@@ -1,0 +1,144 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+import { createLedgerClient } from '../../server/trpc/client';
+import { E2E_DEMO_KEY } from '../../playwright.config';
+
+/**
+ * /portal/plans in Chromium through the running app. A new customer arrives as from the
+ * public /plans (?subscribe=pro), finds Pro's button focused and starts its trial with a
+ * coupon. The demo owner (Starter, its trial ended through the API) upgrades to Pro
+ * through the preview dialog (Escape closes it; the amount charged now is the proration
+ * invoice that /portal/invoices then lists), then cancels at the period end with a
+ * reason (kept on the customer) and resumes. axe finds no serious or critical violation,
+ * dialogs open included; screenshots at 390 and 1280 px go to /tmp/shots/portal-plans-*.png.
+ */
+const SHOTS = process.env.E2E_SHOTS_DIR ?? '/tmp/shots';
+
+test.use({ locale: 'en-US', timezoneId: 'America/Los_Angeles' });
+
+async function noSeriousAxeViolations(page: Page) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
+}
+
+async function shoot(page: Page, name: string) {
+  for (const width of [390, 1280]) {
+    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+    // Nothing scrolls sideways at phone width.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+    for (const dir of [test.info().outputDir, SHOTS]) await page.screenshot({ path: `${dir}/portal-plans-${name}-${width}.png`, fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+async function signIn(page: Page) {
+  await page.goto('/portal/sign-in/demo');
+  await expect(page).toHaveURL(/\/portal$/);
+}
+
+test('arriving from /plans with ?subscribe=pro: Pro is focused; its trial starts with a coupon', async ({ page, baseURL }) => {
+  const ledger = createLedgerClient({ url: baseURL!, apiKey: E2E_DEMO_KEY });
+  const customer = await ledger.customers.create.mutate({ email: `plans-${Date.now()}@example.com`, name: 'Newcomer Ltd' });
+  const { url } = await ledger.portal.createSession.mutate({ customerId: customer.id });
+  await page.goto(url);
+  await expect(page).toHaveURL(/\/portal$/);
+
+  await page.goto('/portal/plans?subscribe=pro');
+  await expect(page.getByRole('heading', { name: 'Plans', level: 1 })).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'Billing portal' }).getByRole('link', { name: 'Plans' })).toHaveAttribute('aria-current', 'page');
+  const pro = page.getByTestId('choose-pro');
+  await expect(pro).toHaveText('Start 14-day trial');
+  await expect(pro).toBeFocused();
+  await expect(page.getByTestId('plan-pro')).toContainText('$99.00');
+  await expect(page.getByTestId('plan-free')).toContainText('Up to 10,000 calls a period');
+  await expect(page.getByTestId('choose-free')).toHaveText('Subscribe');
+  await noSeriousAxeViolations(page);
+  await shoot(page, 'choose');
+
+  await page.getByLabel('Coupon code (optional)').fill('WELCOME20');
+  await pro.click();
+  await expect(page.getByTestId('plans-notice')).toHaveText('Your 14-day trial of Pro has started. Nothing is charged until it ends.');
+  await expect(page.getByTestId('current-plan')).toHaveText('Pro');
+  await expect(page.getByTestId('plan-pro')).toContainText('Current plan');
+  const [sub] = (await ledger.subscriptions.listByCustomer.query({ customerId: customer.id })).items;
+  expect(sub).toMatchObject({ status: 'trialing', discount: { code: 'WELCOME20' } });
+});
+
+test('the demo owner upgrades through the preview and finds the proration invoice; cancels with a reason, then resumes', async ({ page, baseURL }) => {
+  const ledger = createLedgerClient({ url: baseURL!, apiKey: E2E_DEMO_KEY });
+  const demo = await ledger.customers.getByExternalId.query({ externalId: 'demo-customer' });
+  const [sub] = (await ledger.subscriptions.listByCustomer.query({ customerId: demo.id })).items;
+  await signIn(page);
+
+  // On trial, a change charges nothing now.
+  await page.goto('/portal/plans');
+  await expect(page.getByTestId('current-plan')).toHaveText('Starter');
+  await page.getByTestId('choose-pro').click();
+  const dialog = page.getByRole('dialog', { name: 'Upgrade to Pro' });
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText('nothing is charged now');
+  await noSeriousAxeViolations(page);
+  await shoot(page, 'upgrade-trial');
+  // Escape closes it, focus back on the button, nothing changed.
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId('choose-pro')).toBeFocused();
+
+  // The trial ends (19.00 + CA tax billed); the upgrade now prorates.
+  await ledger.subscriptions.endTrial.mutate({ id: sub!.id });
+  await page.reload();
+  await expect(page.getByTestId('current-plan')).toHaveText('Starter');
+  await noSeriousAxeViolations(page);
+  await shoot(page, 'active');
+
+  await page.getByTestId('choose-pro').click();
+  await expect(dialog).toContainText('This takes effect now.');
+  const chargeNow = page.getByTestId('charge-now-total');
+  // About 99.00 − 19.00 for (nearly) the whole period, plus 7.25 % tax: 85.80 at most.
+  await expect(chargeNow).toHaveText(/^\$8\d\.\d\d$/);
+  const charged = (await chargeNow.textContent())!;
+  await expect(page.getByTestId('charge-now-lines')).toContainText('Pro');
+  await expect(page.getByTestId('next-invoice-total')).toHaveText('$106.18'); // 99.00 + 7.25 %
+  await noSeriousAxeViolations(page);
+  await shoot(page, 'upgrade');
+  await page.getByTestId('confirm-change').click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId('plans-notice')).toHaveText('You are now on Pro.');
+  await expect(page.getByTestId('current-plan')).toHaveText('Pro');
+
+  await page.goto('/portal/invoices');
+  const rows = page.getByTestId('invoice-row');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.filter({ hasText: charged })).toHaveCount(1);
+  const invoices = (await ledger.invoices.listByCustomer.query({ customerId: demo.id })).items;
+  const update = invoices.find((i) => i.billingReason === 'subscription_update')!;
+  expect(`$${(update.total / 100).toFixed(2)}`).toBe(charged);
+
+  // Cancel at the period end with a reason, then resume.
+  await page.goto('/portal/plans');
+  await page.getByTestId('open-cancel').click();
+  const cancel = page.getByRole('dialog', { name: 'Cancel Pro' });
+  await expect(cancel).toContainText('Single sign-on');
+  await cancel.getByLabel('Now').check();
+  await expect(page.getByTestId('cancel-credit')).toContainText('credited to your balance');
+  await cancel.getByLabel('At the end of the period').check();
+  await cancel.getByLabel('Missing features I need').check();
+  await cancel.getByLabel(/Anything else/).fill('Need audit logs');
+  await noSeriousAxeViolations(page);
+  await shoot(page, 'cancel');
+  await page.getByTestId('confirm-cancel').click();
+  await expect(cancel).toBeHidden();
+  await expect(page.getByText('Cancels at period end')).toBeVisible();
+  const resume = page.getByTestId('resume');
+  await expect(resume).toBeVisible();
+  expect((await ledger.customers.get.query({ id: demo.id })).metadata).toMatchObject({ cancel_reason: 'missing_features', cancel_comment: 'Need audit logs', cancel_subscription: sub!.id });
+  await noSeriousAxeViolations(page);
+  await shoot(page, 'canceling');
+
+  await resume.click();
+  await expect(page.getByTestId('plans-notice')).toContainText('the cancellation is withdrawn');
+  await expect(page.getByTestId('resume')).toHaveCount(0);
+  await expect(page.getByTestId('open-cancel')).toBeVisible();
+  expect((await ledger.subscriptions.get.query({ id: sub!.id })).cancelAtPeriodEnd).toBe(false);
+});
