@@ -23,11 +23,13 @@ async function noSeriousAxeViolations(page: Page) {
 }
 
 async function shoot(page: Page, name: string) {
+  // With a modal open, the viewport as the customer sees it (a full-page shot would show the backdrop cut off).
+  const fullPage = !(await page.locator('dialog[open]').count());
   for (const width of [390, 1280]) {
     await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
     // Nothing scrolls sideways at phone width.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
-    for (const dir of [test.info().outputDir, SHOTS]) await page.screenshot({ path: `${dir}/portal-plans-${name}-${width}.png`, fullPage: true });
+    for (const dir of [test.info().outputDir, SHOTS]) await page.screenshot({ path: `${dir}/portal-plans-${name}-${width}.png`, fullPage });
   }
   await page.setViewportSize({ width: 1280, height: 900 });
 }
@@ -53,6 +55,8 @@ test('arriving from /plans with ?subscribe=pro: Pro is focused; its trial starts
   await expect(page.getByTestId('plan-pro')).toContainText('$99.00');
   await expect(page.getByTestId('plan-free')).toContainText('Up to 10,000 calls a period');
   await expect(page.getByTestId('choose-free')).toHaveText('Subscribe');
+  // Cheapest first.
+  await expect(page.locator('[data-testid^="plan-"]')).toHaveText([/^Free/, /^Starter/, /^Pro/]);
   await noSeriousAxeViolations(page);
   await shoot(page, 'choose');
 
@@ -141,4 +145,36 @@ test('the demo owner upgrades through the preview and finds the proration invoic
   await expect(page.getByTestId('resume')).toHaveCount(0);
   await expect(page.getByTestId('open-cancel')).toBeVisible();
   expect((await ledger.subscriptions.get.query({ id: sub!.id })).cancelAtPeriodEnd).toBe(false);
+});
+
+test('a member sees the plans read-only, told whom to ask; the procedures refuse the member', async ({ page, browser }) => {
+  await signIn(page);
+  const invitee = `member-${Date.now()}@example.com`;
+  expect((await page.request.post('/api/trpc/portal.members.invite', { data: { json: { email: invitee, role: 'member' } } })).status()).toBe(200);
+  const other = await browser.newContext({ locale: 'en-US', timezoneId: 'America/Los_Angeles' });
+  try {
+    const m = await other.newPage();
+    await m.goto(`/dev/mailbox?to=${encodeURIComponent(invitee)}`);
+    await m.getByTestId('mail-link').first().click();
+    await m.getByRole('button', { name: 'Email me a sign-in link' }).click();
+    await expect(m.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+    await m.goto(`/dev/mailbox?to=${encodeURIComponent(invitee)}`);
+    await m.getByTestId('mail').filter({ hasText: 'Sign in to your billing portal' }).first().getByTestId('mail-link').click();
+    await m.waitForURL((u) => u.pathname === '/portal');
+
+    await m.goto('/portal/plans');
+    await expect(m.getByText('ask an owner or a billing user')).toBeVisible();
+    // Every plan but the current one has a button: all disabled, as are seats and cancel.
+    const choose = m.locator('[data-testid^="choose-"]');
+    await expect(choose).toHaveCount(2);
+    for (const b of await choose.all()) await expect(b).toBeDisabled();
+    for (const id of ['open-cancel', 'review-seats']) await expect(m.getByTestId(id)).toBeDisabled();
+    await expect(m.getByLabel('Coupon code')).toHaveCount(0);
+    const refused = await m.request.post('/api/trpc/accountPlans.changePlan', { data: { json: { planKey: 'pro' } } });
+    expect(refused.status()).toBe(403);
+    await noSeriousAxeViolations(m);
+    await shoot(m, 'member');
+  } finally {
+    await other.close();
+  }
 });

@@ -68,7 +68,8 @@ export const accountPlansRouter = router({
       sub ? ledger.plans.get(scope, sub.planId) : null,
       sub?.pendingChange ? ledger.plans.get(scope, sub.pendingChange.planId) : null,
     ]);
-    const active = plans.items.filter((p) => p.status === 'active');
+    // Cheapest first, as a pricing table reads (then by name, for plans of one price).
+    const active = plans.items.filter((p) => p.status === 'active').sort((a, b) => a.basePrice - b.basePrice || a.name.localeCompare(b.name));
     return {
       plans: active.map((p) => planCard(p, sub, current)),
       subscription: sub && current ? subscriptionCard(sub, current, pending) : null,

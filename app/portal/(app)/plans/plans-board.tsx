@@ -169,7 +169,7 @@ function CurrentSubscription({
 
   return (
     <Card title="Your subscription" titleId="current-sub" action={<StatusBadge status={sub.status} />}>
-      <dl className="grid gap-x-6 gap-y-4 sm:grid-cols-2 lg:grid-cols-4">
+      <dl className="grid grid-cols-2 gap-x-6 gap-y-4 lg:grid-cols-4">
         <Field label="Plan">
           <span className="font-semibold" data-testid="current-plan">{sub.planName}</span>
         </Field>
@@ -311,7 +311,8 @@ function PlanTile({
         <Money amount={plan.basePrice} currency={plan.currency} className="text-3xl font-semibold tracking-tight text-slate-900" />
         <span className="text-sm text-slate-600">{intervalText(plan.interval)}</span>
       </p>
-      <p className="mt-1 h-5 text-xs text-slate-600">{plan.trialDays > 0 ? `${plan.trialDays}-day free trial` : 'No trial'}</p>
+      {/* A trial is for a first subscription only: a plan change has none. */}
+      {!sub && <p className="mt-1 h-5 text-xs text-slate-600">{plan.trialDays > 0 ? `${plan.trialDays}-day free trial` : 'No trial'}</p>}
       <ul className="mt-4 flex-1 space-y-2 text-sm" aria-label={`${plan.name} features`}>
         {plan.features.map((f) => (
           <li key={f.key} className="flex gap-2">
