@@ -1,5 +1,5 @@
 import { DrizzleAdapter } from '@auth/drizzle-adapter';
-import NextAuth, { type NextAuthConfig } from 'next-auth';
+import NextAuth, { AuthError, type NextAuthConfig } from 'next-auth';
 import type { Provider } from 'next-auth/providers';
 import Credentials from 'next-auth/providers/credentials';
 import GitHub from 'next-auth/providers/github';
@@ -9,6 +9,7 @@ import { authAccounts, authSessions, authUsers, authVerificationTokens } from '.
 import { DEMO_USER_EMAIL } from '../demo';
 import { parsePortalClaim, type PortalClaim } from '../portal/claims';
 import { sendMail } from '../portal/mail';
+import { MailThrottle } from '../portal/mail-throttle';
 import { acceptInvitations, consumePortalSession, membershipsOf, roleOf, userByEmail } from '../portal/store';
 import { getRuntime, type Runtime } from '../runtime';
 
@@ -45,6 +46,7 @@ export function authConfig(rt: Runtime): NextAuthConfig {
   // The public URL when one is known: magic links are rewritten onto it, never left on a
   // Host header a stranger can set (a link pointing at their host would hand them the token).
   const publicUrl = env.AUTH_URL ?? env.LEDGER_PUBLIC_URL;
+  const throttle = new MailThrottle(5, 15 * 60_000);
 
   const providers: Provider[] = [
     Nodemailer({
@@ -53,6 +55,11 @@ export function authConfig(rt: Runtime): NextAuthConfig {
       server: env.SMTP_URL ?? 'smtp://localhost:25',
       from: env.EMAIL_FROM,
       sendVerificationRequest: async ({ identifier, url }) => {
+        // Refused: Auth.js sends the visitor to the sign-in page with error=AccessDenied.
+        if (!throttle.allow(identifier, ledger.clock.now().getTime())) {
+          console.warn(`[auth] sign-in link for ${identifier} refused: more than ${throttle.max} in ${throttle.windowMs / 60_000} minutes`);
+          throw new TooManySignInEmails();
+        }
         const link = onOrigin(url, publicUrl);
         await sendMail({ db, env, ledger }, { to: identifier, subject: 'Sign in to your billing portal', text: `Sign in to your billing portal:\n\n${link}\n\nThe link works once, for 24 hours. If you did not ask for it, ignore this email.`, url: link });
       },
@@ -113,7 +120,7 @@ export function authConfig(rt: Runtime): NextAuthConfig {
     logger: {
       error(error) {
         const type = (error as { type?: string }).type;
-        if (type === 'CredentialsSignin' || type === 'Verification') return;
+        if (type === 'CredentialsSignin' || type === 'Verification' || type === 'AccessDenied') return;
         console.error('[auth]', error);
       },
     },
@@ -149,6 +156,11 @@ export function authConfig(rt: Runtime): NextAuthConfig {
       },
     },
   };
+}
+
+/** Too many sign-in emails for one address: one of the errors Auth.js shows the visitor (by its type). */
+class TooManySignInEmails extends AuthError {
+  static type = 'AccessDenied';
 }
 
 /** `url` with the origin of `base` (when given). */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { onOrigin } from '@/server/auth/next-auth';
 import { EnvError, parseEnv } from '@/server/env';
 import { devMailboxEnabled } from '@/server/portal/mail';
+import { MailThrottle } from '@/server/portal/mail-throttle';
 
 /** The sign-in's environment: pairs that go together, the mailbox's switch, links moved onto the public origin. */
 describe('portal sign-in environment', () => {
@@ -25,5 +26,15 @@ describe('portal sign-in environment', () => {
     const link = 'http://evil.example/api/auth/callback/nodemailer?token=abc&email=a%40b.c';
     expect(onOrigin(link, 'https://billing.example.com')).toBe('https://billing.example.com/api/auth/callback/nodemailer?token=abc&email=a%40b.c');
     expect(onOrigin(link, undefined)).toBe(link);
+  });
+
+  it('sign-in emails: at most 5 per address per 15 minutes (any case), the window sliding', () => {
+    const t = new MailThrottle(5, 15 * 60_000);
+    const at = (min: number) => Date.UTC(2026, 0, 1, 9, min);
+    expect([0, 1, 2, 3, 4].map((m) => t.allow(m % 2 ? 'Ada@Example.com' : 'ada@example.com', at(m)))).toEqual([true, true, true, true, true]);
+    expect(t.allow('ada@example.com', at(5))).toBe(false);
+    expect(t.allow('bea@example.com', at(5))).toBe(true);
+    expect(t.allow('ada@example.com', at(15))).toBe(true); // the send at 0 min left the window
+    expect(t.allow('ada@example.com', at(15))).toBe(false);
   });
 });

@@ -68,5 +68,17 @@ describe('the Auth.js route behind Next.js (PGlite)', () => {
     // The same link again: Auth.js's tokens are single use.
     const again = await route.GET(new NextRequest(`${internal}/callback/nodemailer${link.search}`, { headers }));
     expect(again.headers.get('location')).toBe('http://127.0.0.1:3999/portal/sign-in?error=Verification');
+
+    // Two links sent so far for this address; three more pass, the sixth in 15 minutes does not.
+    const ask = async () => {
+      const c = await route.GET(new NextRequest(`${internal}/csrf`, { headers }));
+      const j = cookiesOf(c);
+      const b = new URLSearchParams({ email: 'owner@demo.example.com', csrfToken: ((await c.json()) as { csrfToken: string }).csrfToken });
+      const r = await route.POST(new NextRequest(`${internal}/signin/nodemailer`, { method: 'POST', body: b, headers: { ...headers, cookie: cookieHeader(j), 'content-type': 'application/x-www-form-urlencoded' } }));
+      return r.headers.get('location');
+    };
+    for (let i = 0; i < 3; i++) expect(await ask()).toContain('/api/auth/verify-request');
+    expect(await ask()).toBe('http://127.0.0.1:3999/portal/sign-in?error=AccessDenied');
+    expect(await readMailbox(rt.database.db, { to: 'owner@demo.example.com' })).toHaveLength(5);
   });
 });

@@ -13,7 +13,8 @@ const ERRORS: Record<string, string> = {
   email: 'Enter a valid email address.',
   Verification: 'That sign-in link was already used or has expired. Ask for a new one below.',
   OAuthAccountNotLinked: 'This email address signs in another way (for example by email link): use that.',
-  AccessDenied: 'Sign-in was refused.',
+  // Also what too many email links for one address (5 in 15 minutes) get.
+  AccessDenied: 'Sign-in was refused. If you asked for several email links, wait 15 minutes and use the newest one.',
   Configuration: 'Sign-in is not configured on this server (AUTH_SECRET is missing). Ask its operator.',
 };
 
