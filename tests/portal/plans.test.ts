@@ -110,6 +110,9 @@ describe.each(storeFactories())('portal plans on $name', (factory) => {
     expect(r).toMatchObject({ status: 'trialing', trialEnd: new Date(HALF.getTime() + 14 * DAY) });
     expect(await invoicesOf(n)).toEqual([]);
     expect(await codeOf(as(n).subscribe({ planKey: 'basic' }))).toBe('CONFLICT');
+    // On trial a change charges nothing now, and cancelling now credits nothing.
+    expect(await as(n).previewChange({ planKey: 'basic' })).toMatchObject({ trial: true, effective: 'now', chargeNow: null, nextInvoice: { total: 1500 } });
+    expect(await as(n).previewCancel()).toMatchObject({ trial: true, credit: 0 });
     expect((await ledger.subscriptions.listByCustomer(s, n)).items).toHaveLength(1);
 
     const m = await customer(s, 'coupon-new');

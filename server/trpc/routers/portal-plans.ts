@@ -154,7 +154,7 @@ export const accountPlansRouter = router({
     const now = ledger.now(scope, sub.customerId);
     const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
     const credits = sub.status === 'trialing' ? [] : feesChanged(advanceLines(plan, sub.quantity, sub.priceOverrides, period), [], period, now, plan.currency);
-    return { credit: -credits.reduce((a, l) => a + l.amount, 0), currency: plan.currency, periodEnd: sub.currentPeriodEnd, trial: sub.status === 'trialing', losses: losses(plan) };
+    return { credit: credits.reduce((a, l) => a - l.amount, 0), currency: plan.currency, periodEnd: sub.currentPeriodEnd, trial: sub.status === 'trialing', losses: losses(plan) };
   }),
 
   /**
