@@ -38,12 +38,18 @@ export async function createRuntime(env: Env): Promise<Runtime> {
   });
   registerPortalDeps({ db: database.db, env, ledger });
   let closed: Promise<void> | null = null;
+  // Decided (and said) when the portal's sign-in first needs it, not by every command
+  // that builds a runtime (`npm run billing`, `npm run apikey`).
+  let authSecret: string | null | undefined;
   return {
     env,
     database,
     ledger,
     portalScope: scope(env.LEDGER_PORTAL_TENANT, env.LEDGER_PORTAL_APP),
-    authSecret: authSecretOf(env),
+    get authSecret() {
+      if (authSecret === undefined) authSecret = authSecretOf(env);
+      return authSecret;
+    },
     close: () =>
       (closed ??= (async () => {
         await ledger.shutdown();

@@ -13,7 +13,7 @@ export const metadata: Metadata = {
   referrer: 'no-referrer',
 };
 
-/** Plans, Usage and Billing come next: shown as "soon", never a link to a page that does not exist. */
+/** Usage and Billing come next: shown as "soon", never a link to a page that does not exist. */
 const NAV: NavItem[] = [
   { label: 'Overview', href: '/portal' },
   { label: 'Plans', href: '/portal/plans' },
