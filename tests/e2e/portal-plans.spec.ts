@@ -136,7 +136,7 @@ test('the demo owner upgrades through the preview and finds the proration invoic
   await expect(page.getByText('Cancels at period end')).toBeVisible();
   const resume = page.getByTestId('resume');
   await expect(resume).toBeVisible();
-  expect((await ledger.customers.get.query({ id: demo.id })).metadata).toMatchObject({ cancel_reason: 'missing_features', cancel_comment: 'Need audit logs', cancel_subscription: sub!.id });
+  expect((await ledger.subscriptions.get.query({ id: sub!.id })).metadata).toMatchObject({ cancellation_feedback: 'missing_features', cancellation_comment: 'Need audit logs' });
   await noSeriousAxeViolations(page);
   await shoot(page, 'canceling');
 

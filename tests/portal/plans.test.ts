@@ -172,7 +172,8 @@ describe.each(storeFactories())('portal plans on $name', (factory) => {
 
     expect(await c.cancel({ at: 'period_end', reason: 'too_expensive', comment: '  cheaper elsewhere ' })).toMatchObject({ status: 'active', cancelAtPeriodEnd: true });
     const sub = await subOf(ids.cancel);
-    expect((await ledger.customers.get(s, ids.cancel)).metadata).toMatchObject({ cancel_reason: 'too_expensive', cancel_comment: 'cheaper elsewhere', cancel_subscription: sub.id });
+    expect(sub.metadata).toMatchObject({ cancellation_feedback: 'too_expensive', cancellation_comment: 'cheaper elsewhere' });
+    expect((await ledger.customers.get(s, ids.cancel)).metadata).toEqual({}); // the customer's own metadata is untouched
     expect((await c.list()).subscription!.status.status).toBe('canceling');
 
     expect(await c.resume()).toEqual({ cancelAtPeriodEnd: false });

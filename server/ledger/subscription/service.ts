@@ -179,17 +179,22 @@ export class SubscriptionService {
    * when the billing cycle ends it and bills the period's usage; `resume` undoes that.
    */
   async cancel(scope: Scope, id: string, input: CancelInput = {}): Promise<Subscription> {
-    const { at, prorate } = parseInput(cancelSchema, input, 'cancellation');
+    const { at, prorate, feedback, comment } = parseInput(cancelSchema, input, 'cancellation');
     const sub = await this.current(scope, id);
     if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} is already canceled`);
     const now = await this.ctx.customerNow(scope, sub.customerId);
+    const metadata = {
+      ...sub.metadata,
+      ...(feedback ? { cancellation_feedback: feedback } : {}),
+      ...(comment ? { cancellation_comment: comment } : {}),
+    };
     if (at === 'period_end') {
       if (sub.cancelAtPeriodEnd) return sub;
-      const scheduled = await this.save(scope, sub, { cancelAtPeriodEnd: true, canceledAt: now, updatedAt: now });
+      const scheduled = await this.save(scope, sub, { cancelAtPeriodEnd: true, canceledAt: now, metadata, updatedAt: now });
       await this.ctx.plugins.emit('onSubscriptionCancelScheduled', scope, scheduled);
       return scheduled;
     }
-    const ending: Partial<Subscription> = { status: 'canceled', canceledAt: now, endedAt: now, cancelAtPeriodEnd: false, pendingChange: null, updatedAt: now };
+    const ending: Partial<Subscription> = { status: 'canceled', canceledAt: now, endedAt: now, cancelAtPeriodEnd: false, pendingChange: null, metadata, updatedAt: now };
     let entry: OutboxInvoice | null = null;
     // Active, or in dunning (past_due, unpaid): the final invoice bills the usage so far.
     if (sub.status !== 'trialing') {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { minorUnits, priceSchema, type Price } from '../plan/types';
-import { boundedRecord, metadataSchema, requiredText } from '../types';
+import { boundedRecord, metadataSchema, requiredText, text } from '../types';
 import type { BillingReason, InvoiceBasis } from '../invoice/types';
 import type { CouponId, CustomerId, PlanId, SubscriptionId } from '../types';
 
@@ -103,6 +103,10 @@ export const createSubscriptionSchema = z.object({
 });
 export type CreateSubscriptionInput = z.input<typeof createSubscriptionSchema>;
 
+/** Why a customer cancels, as Stripe's `cancellation_details.feedback`. */
+export const CANCELLATION_FEEDBACK = ['customer_service', 'low_quality', 'missing_features', 'other', 'switched_service', 'too_complex', 'too_expensive', 'unused'] as const;
+export type CancellationFeedback = (typeof CANCELLATION_FEEDBACK)[number];
+
 export const cancelSchema = z.object({
   /** `now` ends it at once; `period_end` lets it run to the end of the paid period. */
   at: z.enum(['now', 'period_end']).default('period_end'),
@@ -111,6 +115,12 @@ export const cancelSchema = z.object({
    * invoice (default false: no refund of the period paid for).
    */
   prorate: z.boolean().default(false),
+  /**
+   * The customer's reason and words, kept on the subscription's metadata as
+   * `cancellation_feedback` and `cancellation_comment` (Stripe's cancellation_details).
+   */
+  feedback: z.enum(CANCELLATION_FEEDBACK).optional(),
+  comment: text(500, { trim: true }).optional(),
 });
 export type CancelInput = z.input<typeof cancelSchema>;
 

@@ -141,7 +141,7 @@ export function invoicePreview(inv: Pick<Invoice, 'lines' | 'subtotal' | 'discou
   };
 }
 
-/** Why a customer leaves: the cancel dialog's choices, stored as `cancel_reason`. */
+/** Why a customer leaves: the cancel dialog's choices (among Stripe's cancellation feedback), kept on the subscription as `cancellation_feedback`. */
 export const CANCEL_REASONS = ['too_expensive', 'missing_features', 'switched_service', 'unused', 'other'] as const;
 export type CancelReason = (typeof CANCEL_REASONS)[number];
 export const CANCEL_REASON_LABELS: Record<CancelReason, string> = {

@@ -159,21 +159,16 @@ export const accountPlansRouter = router({
 
   /**
    * Cancels now (the unused fees credited as balance) or at the period end, with the
-   * reason and an optional comment. The engine cannot write a subscription's metadata
-   * after it is created, so the reason is kept on the customer's metadata, beside the id
-   * of the subscription it is about (`cancel_reason`, `cancel_comment`,
-   * `cancel_subscription`; the customer's other keys are kept).
+   * reason and an optional comment, kept on the subscription (its metadata's
+   * `cancellation_feedback` and `cancellation_comment`, as Stripe's cancellation_details).
    */
   cancel: portalBillingProcedure
     .input(z.object({ at: z.enum(['now', 'period_end']), reason: z.enum(CANCEL_REASONS), comment: z.string().max(500).default('') }).strict())
     .mutation(async ({ ctx, input }) => {
       const { ledger, scope } = ctx;
       const sub = await requireLive(ledger, ctx.portal);
-      const done = await ledger.subscriptions.cancel(scope, sub.id, { at: input.at, prorate: input.at === 'now' });
-      const customer = await ledger.customers.get(scope, ctx.portal.customerId);
-      await ledger.customers.update(scope, customer.id, {
-        metadata: { ...customer.metadata, cancel_reason: input.reason, cancel_comment: input.comment.trim(), cancel_subscription: sub.id },
-      });
+      const comment = input.comment.trim();
+      const done = await ledger.subscriptions.cancel(scope, sub.id, { at: input.at, prorate: input.at === 'now', feedback: input.reason, ...(comment ? { comment } : {}) });
       return { status: done.status, cancelAtPeriodEnd: done.cancelAtPeriodEnd, endedAt: done.endedAt };
     }),
 
