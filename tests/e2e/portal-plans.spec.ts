@@ -6,10 +6,10 @@ import { E2E_DEMO_KEY } from '../../playwright.config';
 /**
  * /portal/plans in Chromium through the running app. A new customer arrives as from the
  * public /plans (?subscribe=pro), finds Pro's button focused and starts its trial with a
- * coupon. The demo owner (Starter, its trial ended through the API) upgrades to Pro
- * through the preview dialog (Escape closes it; the amount charged now is the proration
- * invoice that /portal/invoices then lists), then cancels at the period end with a
- * reason (kept on the customer) and resumes. axe finds no serious or critical violation,
+ * coupon. A billing user (a portal session of a customer on Starter, its trial ended
+ * through the API) upgrades to Pro through the preview dialog (Escape closes it; the
+ * amount charged now is the proration invoice that /portal/invoices then lists), then
+ * cancels at the period end with a reason (kept on the subscription) and resumes. axe finds no serious or critical violation,
  * dialogs open included; screenshots at 390 and 1280 px go to /tmp/shots/portal-plans-*.png.
  */
 const SHOTS = process.env.E2E_SHOTS_DIR ?? '/tmp/shots';
@@ -69,11 +69,16 @@ test('arriving from /plans with ?subscribe=pro: Pro is focused; its trial starts
   expect(sub).toMatchObject({ status: 'trialing', discount: { code: 'WELCOME20' } });
 });
 
-test('the demo owner upgrades through the preview and finds the proration invoice; cancels with a reason, then resumes', async ({ page, baseURL }) => {
+test('a billing user upgrades through the preview and finds the proration invoice; cancels with a reason, then resumes', async ({ page, baseURL }) => {
   const ledger = createLedgerClient({ url: baseURL!, apiKey: E2E_DEMO_KEY });
-  const demo = await ledger.customers.getByExternalId.query({ externalId: 'demo-customer' });
-  const [sub] = (await ledger.subscriptions.listByCustomer.query({ customerId: demo.id })).items;
-  await signIn(page);
+  // A customer of its own, as the demo's (Starter, 3 seats, a trial, California tax): other
+  // specs change the demo customer. Its portal session signs in a billing user.
+  const starter = await ledger.plans.getByKey.query({ key: 'starter' });
+  const customer = await ledger.customers.create.mutate({ email: `upgrader-${Date.now()}@example.com`, name: 'Upgrader Inc', country: 'US', region: 'CA' });
+  const sub = await ledger.subscriptions.create.mutate({ customerId: customer.id, planId: starter.id, quantity: 3 });
+  const { url } = await ledger.portal.createSession.mutate({ customerId: customer.id });
+  await page.goto(url);
+  await expect(page).toHaveURL(/\/portal$/);
 
   // On trial, a change charges nothing now.
   await page.goto('/portal/plans');
@@ -90,7 +95,7 @@ test('the demo owner upgrades through the preview and finds the proration invoic
   await expect(page.getByTestId('choose-pro')).toBeFocused();
 
   // The trial ends (19.00 + CA tax billed); the upgrade now prorates.
-  await ledger.subscriptions.endTrial.mutate({ id: sub!.id });
+  await ledger.subscriptions.endTrial.mutate({ id: sub.id });
   await page.reload();
   await expect(page.getByTestId('current-plan')).toHaveText('Starter');
   await noSeriousAxeViolations(page);
@@ -115,7 +120,7 @@ test('the demo owner upgrades through the preview and finds the proration invoic
   const rows = page.getByTestId('invoice-row');
   await expect(rows).toHaveCount(2);
   await expect(rows.filter({ hasText: charged })).toHaveCount(1);
-  const invoices = (await ledger.invoices.listByCustomer.query({ customerId: demo.id })).items;
+  const invoices = (await ledger.invoices.listByCustomer.query({ customerId: customer.id })).items;
   const update = invoices.find((i) => i.billingReason === 'subscription_update')!;
   expect(`$${(update.total / 100).toFixed(2)}`).toBe(charged);
 
@@ -136,7 +141,7 @@ test('the demo owner upgrades through the preview and finds the proration invoic
   await expect(page.getByText('Cancels at period end')).toBeVisible();
   const resume = page.getByTestId('resume');
   await expect(resume).toBeVisible();
-  expect((await ledger.subscriptions.get.query({ id: sub!.id })).metadata).toMatchObject({ cancellation_feedback: 'missing_features', cancellation_comment: 'Need audit logs' });
+  expect((await ledger.subscriptions.get.query({ id: sub.id })).metadata).toMatchObject({ cancellation_feedback: 'missing_features', cancellation_comment: 'Need audit logs' });
   await noSeriousAxeViolations(page);
   await shoot(page, 'canceling');
 
@@ -144,7 +149,7 @@ test('the demo owner upgrades through the preview and finds the proration invoic
   await expect(page.getByTestId('plans-notice')).toContainText('the cancellation is withdrawn');
   await expect(page.getByTestId('resume')).toHaveCount(0);
   await expect(page.getByTestId('open-cancel')).toBeVisible();
-  expect((await ledger.subscriptions.get.query({ id: sub!.id })).cancelAtPeriodEnd).toBe(false);
+  expect((await ledger.subscriptions.get.query({ id: sub.id })).cancelAtPeriodEnd).toBe(false);
 });
 
 test('a member sees the plans read-only, told whom to ask; the procedures refuse the member', async ({ page, browser }) => {
