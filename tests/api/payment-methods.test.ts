@@ -154,6 +154,23 @@ describe.each(storeFactories())('payment methods, setup sessions, hosted links a
     await expect(ledger.hosted.invoice(later)).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it('the pay page: a card typed there is not kept when paying fails with an error (the database hiccups), and the previous default stays', async () => {
+    const { s, invoice, customer } = await openInvoice();
+    const saved = await ledger.payments.sandbox.attachCard(s, customer.id, { number: DECLINED, expMonth: 12, expYear: 2030 });
+    const token = tokenOf((await api(s).invoices.hostedUrl({ id: invoice.id })).url);
+    const payments = ledger.store.payments;
+    const original = payments.insertPayment;
+    payments.insertPayment = async () => {
+      throw new Error('connection reset');
+    };
+    try {
+      await expect(ledger.hosted.pay(token, { card: { number: VISA, expMonth: 12, expYear: 2030 } })).rejects.toThrow('connection reset');
+    } finally {
+      payments.insertPayment = original;
+    }
+    expect((await api(s).paymentMethods.list({ customerId: customer.id })).map((m) => [m.id, m.isDefault])).toEqual([[saved.id, true]]);
+  });
+
   it('the pay page: a declined card typed there is not kept and says "Your card was declined."; 4242 pays 49.00', async () => {
     const { s, invoice, customer } = await openInvoice();
     const token = tokenOf((await api(s).invoices.hostedUrl({ id: invoice.id })).url);

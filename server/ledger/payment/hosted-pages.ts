@@ -7,7 +7,7 @@ import { HOSTED_LINK_INVALID, type HostedLinks } from './hosted';
 import type { PaymentMethods } from './methods';
 import type { PaymentProvider } from './provider';
 import type { SandboxProvider } from './sandbox';
-import type { PaymentService } from './service';
+import type { Collection, PaymentService } from './service';
 import type { Payment, PaymentMethod, SandboxCardInput } from './types';
 import type { WebhookInbox } from './webhooks';
 
@@ -124,13 +124,23 @@ export class HostedPages {
       if (!method.isDefault) await this.methods.setDefault(scope, method.id);
     }
 
-    const { invoice: after, payment } = await this.payments.collect(scope, invoice.id);
+    // A typed card that did not pay is not kept, and the previous default stays.
+    const dropTyped = async () => {
+      if (!typed) return;
+      await this.methods.detach(scope, typed.id);
+      if (before) await this.ctx.store.payments.setDefaultMethod(scope, before.customerId, before.id);
+    };
+    let collected: Collection;
+    try {
+      collected = await this.payments.collect(scope, invoice.id);
+    } catch (e) {
+      await dropTyped().catch(() => {});
+      throw e;
+    }
+    const { invoice: after, payment } = collected;
     if (after.status === 'paid') return { status: 'paid', invoice: after };
     if (payment?.status === 'failed') {
-      if (typed) {
-        await this.methods.detach(scope, typed.id);
-        if (before) await this.ctx.store.payments.setDefaultMethod(scope, before.customerId, before.id);
-      }
+      await dropTyped();
       return { status: 'failed', code: payment.failureCode ?? 'payment_failed', message: payment.failureMessage ?? 'The payment failed.' };
     }
     if (payment?.status === 'requires_action') {
