@@ -3,13 +3,12 @@ import {
   createLedger,
   ManualClock,
   silentLogger,
-  type ChargeResult,
   type Invoice,
   type Ledger,
-  type PaymentProvider,
   type Scope,
 } from '@/server/ledger';
 import { recordingPlugin, rejectsWith } from '../support/engine';
+import { flakyProvider } from '../support/flaky-provider';
 import { otherAppOf, storeFactories, uniqueScope, useStore } from '../support/stores';
 
 /**
@@ -24,37 +23,6 @@ const DECLINED = '4000 0000 0000 0002';
 const NO_FUNDS = '4000 0000 0000 9995';
 const FAILS_ON_CHARGE = '4000 0000 0000 0341';
 const REQUIRES_ACTION = '4000 0025 0000 3155';
-
-/**
- * A provider of the test's own: it charges (once per idempotency key, as Stripe does),
- * and can be told to time out after charging, the case a retry must not charge twice.
- */
-function flakyProvider() {
-  const charged = new Map<string, ChargeResult>();
-  const calls: string[] = [];
-  let timeoutsLeft = 0;
-  const provider: PaymentProvider = {
-    name: 'flaky',
-    modes: ['test', 'live'],
-    ensureCustomer: async (_s, c) => ({ providerCustomerId: `flaky_${c.id}` }),
-    startSetup: async () => ({ url: 'https://flaky.example/setup' }),
-    listMethods: async () => [{ providerRef: 'flaky_pm_1', brand: 'visa', last4: '1881', expMonth: 4, expYear: 2031 }],
-    detachMethod: async () => {},
-    async charge(_s, { idempotencyKey }) {
-      calls.push(idempotencyKey);
-      let r = charged.get(idempotencyKey);
-      if (!r) charged.set(idempotencyKey, (r = { status: 'succeeded', providerPaymentId: `flaky_ch_${charged.size + 1}` }));
-      if (timeoutsLeft > 0) {
-        timeoutsLeft--;
-        throw new Error('timeout: no answer in 30 s'); // after charging
-      }
-      return r;
-    },
-    refund: async () => ({ status: 'succeeded', providerRefundId: 'flaky_re_1' }),
-    verifyWebhook: async () => [],
-  };
-  return { provider, charged, calls, timeOutNext: (n = 1) => void (timeoutsLeft = n) };
-}
 
 describe.each(storeFactories())('collecting invoices on $name', (factory) => {
   const store = useStore(factory, { beforeAll, afterAll });
@@ -181,7 +149,7 @@ describe.each(storeFactories())('collecting invoices on $name', (factory) => {
     expect(method).toMatchObject({ provider: 'flaky', providerRef: 'flaky_pm_1', last4: '1881', isDefault: true });
     const inv = await openInvoice();
 
-    flaky.timeOutNext();
+    flaky.chargeTimesOut();
     const first = await ledger.collectPayment(scope, inv.id);
     expect(first.invoice.status).toBe('open');
     expect(first.payment).toMatchObject({ status: 'pending', attempt: 1, idempotencyKey: `${inv.id}:attempt:1` });
@@ -189,7 +157,7 @@ describe.each(storeFactories())('collecting invoices on $name', (factory) => {
     const second = await ledger.collectPayment(scope, inv.id);
     expect(second.invoice.status).toBe('paid');
     expect(second.payment).toMatchObject({ id: first.payment!.id, status: 'succeeded', providerPaymentId: 'flaky_ch_1' });
-    expect(flaky.calls).toEqual([`${inv.id}:attempt:1`, `${inv.id}:attempt:1`]);
+    expect(flaky.charges).toEqual([`${inv.id}:attempt:1`, `${inv.id}:attempt:1`]);
     expect(flaky.charged.size).toBe(1); // charged once
     expect((await ledger.payments.attempts(scope, first.payment!.id)).map((a) => [a.number, a.outcome, a.idempotencyKey])).toEqual([
       [1, 'error', `${inv.id}:attempt:1`],
@@ -206,7 +174,7 @@ describe.each(storeFactories())('collecting invoices on $name', (factory) => {
     // Whichever loses the race is refused (conflict, illegal_state) or sees the winner's payment.
     await Promise.allSettled([ledger.collectPayment(scope, inv.id), ledger.collectPayment(scope, inv.id)]);
     expect(flaky.charged.size).toBe(1);
-    expect(new Set(flaky.calls)).toEqual(new Set([`${inv.id}:attempt:1`]));
+    expect(new Set(flaky.charges)).toEqual(new Set([`${inv.id}:attempt:1`]));
     expect((await ledger.payments.list(scope, { invoiceId: inv.id })).items.map((p) => p.status)).toEqual(['succeeded']);
     expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ status: 'paid', amountDue: 0 });
   });
@@ -219,7 +187,7 @@ describe.each(storeFactories())('collecting invoices on $name', (factory) => {
     const { invoice } = await ledger.invoices.createCreditNote(scope, inv.id, { amount: 4900, reason: 'billing_error' });
     expect(invoice).toMatchObject({ status: 'paid', amountDue: 0, credited: 4900 });
     await rejectsWith(ledger.collectPayment(scope, inv.id), 'illegal_state');
-    expect(flaky.calls).toEqual([]);
+    expect(flaky.charges).toEqual([]);
     expect((await ledger.payments.list(scope, { invoiceId: inv.id })).items).toEqual([]);
     expect(recorder.of('onInvoicePaid')).toEqual([[scope, invoice]]);
   });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLedger, ManualClock, silentLogger, type ChargeResult, type Invoice, type PaymentProvider, type RefundResult, type Scope } from '@/server/ledger';
+import { createLedger, ManualClock, silentLogger, type Invoice, type Scope } from '@/server/ledger';
 import type { Store } from '@/server/ledger/store/store';
 import { capturingLogger, recordingPlugin } from '../support/engine';
+import { flakyProvider } from '../support/flaky-provider';
 import { storeFactories, uniqueScope, useStore } from '../support/stores';
 
 /**
@@ -13,53 +14,6 @@ import { storeFactories, uniqueScope, useStore } from '../support/stores';
  */
 const T0 = new Date('2025-01-15T10:00:00.000Z');
 const HOUR = 3_600_000;
-
-function flakyProvider(name = 'flaky') {
-  const charged = new Map<string, ChargeResult>();
-  const refunded = new Map<string, RefundResult>();
-  const charges: string[] = [];
-  const refunds: string[] = [];
-  let chargeTimeouts = 0;
-  let refundTimeouts = 0;
-  const provider: PaymentProvider = {
-    name,
-    modes: ['test', 'live'],
-    ensureCustomer: async (_s, c) => ({ providerCustomerId: `flaky_${c.id}` }),
-    startSetup: async () => ({ url: 'https://flaky.example/setup' }),
-    listMethods: async () => [{ providerRef: 'flaky_pm_1', brand: 'visa', last4: '1881', expMonth: 4, expYear: 2031 }],
-    detachMethod: async () => {},
-    async charge(_s, { idempotencyKey }) {
-      charges.push(idempotencyKey);
-      let r = charged.get(idempotencyKey);
-      if (!r) charged.set(idempotencyKey, (r = { status: 'succeeded', providerPaymentId: `flaky_ch_${charged.size + 1}` }));
-      if (chargeTimeouts > 0) {
-        chargeTimeouts--;
-        throw new Error('timeout: no answer in 30 s'); // after charging
-      }
-      return r;
-    },
-    async refund(_s, { idempotencyKey }) {
-      refunds.push(idempotencyKey);
-      let r = refunded.get(idempotencyKey);
-      if (!r) refunded.set(idempotencyKey, (r = { status: 'succeeded', providerRefundId: `flaky_re_${refunded.size + 1}` }));
-      if (refundTimeouts > 0) {
-        refundTimeouts--;
-        throw new Error('timeout: no answer in 30 s'); // after refunding
-      }
-      return r;
-    },
-    verifyWebhook: async () => [],
-  };
-  return {
-    provider,
-    charged,
-    refunded,
-    charges,
-    refunds,
-    chargeTimesOut: (n = 1) => void (chargeTimeouts = n),
-    refundTimesOut: (n = 1) => void (refundTimeouts = n),
-  };
-}
 
 describe.each(storeFactories())('reconcile on $name', (factory) => {
   const store = useStore(factory, { beforeAll, afterAll });
