@@ -1,5 +1,5 @@
 import { DrizzleAdapter } from '@auth/drizzle-adapter';
-import NextAuth, { AuthError, type NextAuthConfig } from 'next-auth';
+import NextAuth, { type NextAuthConfig } from 'next-auth';
 import type { Provider } from 'next-auth/providers';
 import Credentials from 'next-auth/providers/credentials';
 import GitHub from 'next-auth/providers/github';
@@ -55,11 +55,6 @@ export function authConfig(rt: Runtime): NextAuthConfig {
       server: env.SMTP_URL ?? 'smtp://localhost:25',
       from: env.EMAIL_FROM,
       sendVerificationRequest: async ({ identifier, url }) => {
-        // Refused: Auth.js sends the visitor to the sign-in page with error=AccessDenied.
-        if (!throttle.allow(identifier, ledger.clock.now().getTime())) {
-          console.warn(`[auth] sign-in link for ${identifier} refused: more than ${throttle.max} in ${throttle.windowMs / 60_000} minutes`);
-          throw new TooManySignInEmails();
-        }
         const link = onOrigin(url, publicUrl);
         await sendMail({ db, env, ledger }, { to: identifier, subject: 'Sign in to your billing portal', text: `Sign in to your billing portal:\n\n${link}\n\nThe link works once, for 24 hours. If you did not ask for it, ignore this email.`, url: link });
       },
@@ -127,6 +122,22 @@ export function authConfig(rt: Runtime): NextAuthConfig {
     providers,
     pages: { signIn: '/portal/sign-in', verifyRequest: '/portal/sign-in/check-email', error: '/portal/sign-in' },
     callbacks: {
+      /**
+       * Before a magic link is made: at most `throttle.max` per address per window.
+       * Refused here (false: Auth.js answers error=AccessDenied), not by throwing from
+       * sendVerificationRequest, whose promise Auth.js leaves unhandled while it hashes the
+       * token: an unhandled rejection that can end the process.
+       */
+      async signIn({ account, email }) {
+        if (email?.verificationRequest && account?.provider === 'nodemailer') {
+          const address = account.providerAccountId;
+          if (!throttle.allow(address, ledger.clock.now().getTime())) {
+            console.warn(`[auth] sign-in link for ${address} refused: more than ${throttle.max} in ${throttle.windowMs / 60_000} minutes`);
+            return false;
+          }
+        }
+        return true;
+      },
       async jwt({ token, user, account, trigger, session }) {
         if (user && account) {
           if (account.provider === 'portal-session') {
@@ -156,11 +167,6 @@ export function authConfig(rt: Runtime): NextAuthConfig {
       },
     },
   };
-}
-
-/** Too many sign-in emails for one address: one of the errors Auth.js shows the visitor (by its type). */
-class TooManySignInEmails extends AuthError {
-  static type = 'AccessDenied';
 }
 
 /** `url` with the origin of `base` (when given). */
