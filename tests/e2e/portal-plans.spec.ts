@@ -55,8 +55,12 @@ test('arriving from /plans with ?subscribe=pro: Pro is focused; its trial starts
   await expect(page.getByTestId('plan-pro')).toContainText('$99.00');
   await expect(page.getByTestId('plan-free')).toContainText('Up to 10,000 calls a period');
   await expect(page.getByTestId('choose-free')).toHaveText('Subscribe');
-  // Cheapest first.
-  await expect(page.locator('[data-testid^="plan-"]')).toHaveText([/^Free/, /^Starter/, /^Pro/]);
+  // Cheapest first (other specs may have added plans to the demo scope: the order is what counts).
+  const cards = await page.locator('[data-testid^="plan-"]').allTextContents();
+  const at = ['Free', 'Starter', 'Pro'].map((name) => cards.findIndex((t) => t.startsWith(name)));
+  expect(at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1]!))).toBe(true);
+  const prices = cards.map((t) => Number(/\$([\d,]+\.\d\d)\//.exec(t)![1]!.replace(/,/g, '')));
+  expect(prices).toEqual([...prices].sort((a, b) => a - b));
   await noSeriousAxeViolations(page);
   await shoot(page, 'choose');
 
@@ -171,7 +175,8 @@ test('a member sees the plans read-only, told whom to ask; the procedures refuse
     await expect(m.getByText('ask an owner or a billing user')).toBeVisible();
     // Every plan but the current one has a button: all disabled, as are seats and cancel.
     const choose = m.locator('[data-testid^="choose-"]');
-    await expect(choose).toHaveCount(2);
+    await expect(choose.first()).toBeVisible();
+    await expect(choose).toHaveCount((await m.locator('[data-testid^="plan-"]').count()) - 1);
     for (const b of await choose.all()) await expect(b).toBeDisabled();
     for (const id of ['open-cancel', 'review-seats']) await expect(m.getByTestId(id)).toBeDisabled();
     await expect(m.getByLabel('Coupon code')).toHaveCount(0);
