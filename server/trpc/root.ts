@@ -10,6 +10,7 @@ import { plansRouter } from './routers/plans';
 import { portalAccessRouter } from './routers/portal-access';
 import { accountRouter } from './routers/portal';
 import { accountPlansRouter } from './routers/portal-plans';
+import { accountBillingRouter } from './routers/portal-billing';
 import { refundsRouter } from './routers/refunds';
 import { subscriptionsRouter } from './routers/subscriptions';
 import { taxRatesRouter } from './routers/tax-rates';
@@ -35,6 +36,7 @@ export const appRouter = router({
   // The portal's pages' reads (account.overview, account.invoices.list/get): the session's customer only.
   account: accountRouter,
   accountPlans: accountPlansRouter,
+  accountBilling: accountBillingRouter,
 });
 
 export type AppRouter = typeof appRouter;
