@@ -13,13 +13,13 @@ export const metadata: Metadata = {
   referrer: 'no-referrer',
 };
 
-/** Usage and Billing come next: shown as "soon", never a link to a page that does not exist. */
+/** Usage comes next: shown as "soon", never a link to a page that does not exist. */
 const NAV: NavItem[] = [
   { label: 'Overview', href: '/portal' },
   { label: 'Plans', href: '/portal/plans' },
   { label: 'Usage', href: '/portal/usage', soon: true },
   { label: 'Invoices', href: '/portal/invoices' },
-  { label: 'Billing', href: '/portal/billing', soon: true },
+  { label: 'Billing', href: '/portal/billing' },
 ];
 
 const ROLE_WORDS = { owner: 'Owner', billing: 'Billing', member: 'Member · view only' } as const;
