@@ -14,7 +14,8 @@ import { billingApi } from './billing-api';
  * billing) and the customer come from the session. A refusal comes back for the form to
  * show, with the fields at fault.
  */
-export type DetailsState = { ok: boolean; message: string | null; fields: Record<string, string>; at: number };
+/** `values`: what was sent, shown again in the form (React resets a form after its action). */
+export type DetailsState = { ok: boolean; message: string | null; fields: Record<string, string>; values: Record<string, string> | null; at: number };
 export type ActionResult = { ok: true } | { ok: false; error: string };
 
 const INTERNAL = 'Something went wrong on our side. Nothing was changed; try again.';
@@ -37,9 +38,14 @@ const WORDS: Record<string, string> = {
 
 function issuesOf(e: TRPCError): { path: string; message: string }[] {
   const cause = e.cause;
-  if (cause instanceof ZodError) return cause.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
   if (isLedgerError(cause)) return cause.issues.map((i) => ({ path: String(i.path), message: i.message }));
-  return [];
+  // zod's error (or a Standard Schema one, by shape): issues with a path of keys.
+  const issues = cause instanceof ZodError ? cause.issues : (cause as { issues?: unknown } | undefined)?.issues;
+  if (!Array.isArray(issues)) return [];
+  return issues.map((i: { path?: readonly (PropertyKey | { key: PropertyKey })[]; message?: string }) => ({
+    path: (i.path ?? []).map((k) => String(typeof k === 'object' ? k.key : k)).join('.'),
+    message: i.message ?? 'invalid',
+  }));
 }
 
 /** A friendlier word for zod's messages at the field ("Too big: expected string to have <=50 characters"). */
@@ -59,13 +65,14 @@ export async function updateDetails(_prev: DetailsState, form: FormData): Promis
   const city = v('address.city');
   const anyAddress = FIELDS.filter((f) => f.startsWith('address.')).some((f) => v(f));
   const at = Date.now();
+  const values = Object.fromEntries(FIELDS.map((f) => [f, v(f)]));
   // An address needs its first line and city; all empty clears it.
   const fields: Record<string, string> = {};
   if (anyAddress && !line1) fields['address.line1'] = 'Address line 1 is required with an address.';
   if (anyAddress && !city) fields['address.city'] = 'City is required with an address.';
   if (!v('name')) fields.name = 'Name is required.';
   if (!v('email')) fields.email = 'Billing email is required.';
-  if (Object.keys(fields).length) return { ok: false, message: 'Check the fields marked below. Nothing was saved.', fields, at };
+  if (Object.keys(fields).length) return { ok: false, message: 'Check the fields marked below. Nothing was saved.', fields, values, at };
   try {
     await (
       await billingApi()
@@ -78,13 +85,13 @@ export async function updateDetails(_prev: DetailsState, form: FormData): Promis
       address: anyAddress ? { line1, line2: orNull('address.line2'), city, postalCode: orNull('address.postalCode'), state: orNull('address.state') } : null,
     });
     revalidatePath('/portal', 'layout');
-    return { ok: true, message: 'Billing details saved. Your next invoices will use them.', fields: {}, at };
+    return { ok: true, message: 'Billing details saved. Your next invoices will use them.', fields: {}, values, at };
   } catch (e) {
     if (!(e instanceof TRPCError)) throw e; // Next's redirect (signed out) must pass through.
-    if (e.code === 'INTERNAL_SERVER_ERROR') return { ok: false, message: INTERNAL, fields: {}, at };
+    if (e.code === 'INTERNAL_SERVER_ERROR') return { ok: false, message: INTERNAL, fields: {}, values, at };
     const found: Record<string, string> = {};
     for (const i of issuesOf(e)) if (!found[i.path]) found[i.path] = say(i.path, i.message);
-    return { ok: false, message: Object.keys(found).length ? 'Check the fields marked below. Nothing was saved.' : e.message, fields: found, at };
+    return { ok: false, message: Object.keys(found).length ? 'Check the fields marked below. Nothing was saved.' : e.message, fields: found, values, at };
   }
 }
 

@@ -60,7 +60,7 @@ function Input({ name, label, value, hint, errors, autoComplete, className = '',
  * are shown at their field (which gets the focus) and announced; success is a notice.
  */
 export function DetailsForm({ details }: { details: BillingDetails }) {
-  const [state, action, pending] = useActionState<DetailsState, FormData>(updateDetails, { ok: true, message: null, fields: {}, at: 0 });
+  const [state, action, pending] = useActionState<DetailsState, FormData>(updateDetails, { ok: true, message: null, fields: {}, values: null, at: 0 });
   const form = useRef<HTMLFormElement>(null);
   useEffect(() => {
     if (!state.at || state.ok) return;
@@ -68,6 +68,8 @@ export function DetailsForm({ details }: { details: BillingDetails }) {
   }, [state]);
   const a = details.address;
   const e = state.fields;
+  // After a submit, the values sent (the form is reset to its defaults after the action).
+  const val = (name: string, saved: string | null | undefined) => (state.values ? state.values[name] : saved);
   return (
     <form ref={form} action={action} noValidate className="space-y-5" aria-describedby="details-note">
       <div role="status" aria-live="polite" className="empty:hidden" data-testid="details-notice">
@@ -76,23 +78,23 @@ export function DetailsForm({ details }: { details: BillingDetails }) {
         )}
       </div>
       <div className="grid gap-4 sm:grid-cols-2">
-        <Input name="name" label="Name" value={details.name} errors={e} autoComplete="organization" maxLength={200} required />
-        <Input name="email" label="Billing email" type="email" value={details.email} errors={e} autoComplete="email" maxLength={254} required hint="Invoices and receipts are sent here." />
+        <Input name="name" label="Name" value={val('name', details.name)} errors={e} autoComplete="organization" maxLength={200} required />
+        <Input name="email" label="Billing email" type="email" value={val('email', details.email)} errors={e} autoComplete="email" maxLength={254} required hint="Invoices and receipts are sent here." />
       </div>
       <fieldset className="space-y-4">
         <legend className="text-sm font-semibold text-slate-900">Address</legend>
-        <Input name="address.line1" label="Address line 1" value={a?.line1} errors={e} autoComplete="address-line1" maxLength={200} />
-        <Input name="address.line2" label="Address line 2" value={a?.line2} errors={e} autoComplete="address-line2" maxLength={200} />
+        <Input name="address.line1" label="Address line 1" value={val('address.line1', a?.line1)} errors={e} autoComplete="address-line1" maxLength={200} />
+        <Input name="address.line2" label="Address line 2" value={val('address.line2', a?.line2)} errors={e} autoComplete="address-line2" maxLength={200} />
         <div className="grid gap-4 sm:grid-cols-3">
-          <Input name="address.city" label="City" value={a?.city} errors={e} autoComplete="address-level2" maxLength={100} />
-          <Input name="address.postalCode" label="Postal code" value={a?.postalCode} errors={e} autoComplete="postal-code" maxLength={20} />
-          <Input name="address.state" label="State or province" value={a?.state} errors={e} autoComplete="address-level1" maxLength={100} />
+          <Input name="address.city" label="City" value={val('address.city', a?.city)} errors={e} autoComplete="address-level2" maxLength={100} />
+          <Input name="address.postalCode" label="Postal code" value={val('address.postalCode', a?.postalCode)} errors={e} autoComplete="postal-code" maxLength={20} />
+          <Input name="address.state" label="State or province" value={val('address.state', a?.state)} errors={e} autoComplete="address-level1" maxLength={100} />
         </div>
       </fieldset>
       <div className="grid gap-4 sm:grid-cols-3">
-        <Input name="country" label="Country" value={details.country} errors={e} autoComplete="country" hint="Two letters: US, DE, FR…" />
-        <Input name="region" label="Tax region" value={details.region} errors={e} maxLength={100} hint="A state or province, for tax: CA, ON…" />
-        <Input name="taxId" label="Tax ID" value={details.taxId} errors={e} maxLength={50} hint="A VAT or GST number, printed on invoices." />
+        <Input name="country" label="Country" value={val('country', details.country)} errors={e} autoComplete="country" hint="Two letters: US, DE, FR…" />
+        <Input name="region" label="Tax region" value={val('region', details.region)} errors={e} maxLength={100} hint="A state or province, for tax: CA, ON…" />
+        <Input name="taxId" label="Tax ID" value={val('taxId', details.taxId)} errors={e} maxLength={50} hint="A VAT or GST number, printed on invoices." />
       </div>
       <div className="flex flex-col-reverse gap-3 border-t border-slate-100 pt-4 sm:flex-row sm:items-center sm:justify-between">
         <p id="details-note" className="text-xs text-slate-500">
