@@ -63,7 +63,11 @@ export default async function BillingPage({ searchParams }: { searchParams: Prom
       {card === 'added' && (
         <div role="status" data-testid="card-notice">
           <AlertBanner tone="info" title="Card added">
-            {methods.some((m) => m.isDefault) ? 'Your new card is saved and is now your default.' : 'Your new card is saved.'} It may take a moment to appear.
+            {methods.length === 0
+              ? 'The provider is confirming your card: it appears here within a minute (reload the page).'
+              : methods.some((m) => m.isDefault)
+                ? 'Your new card is saved and is now your default.'
+                : 'Your new card is saved.'}
           </AlertBanner>
         </div>
       )}
