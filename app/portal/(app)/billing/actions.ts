@@ -33,7 +33,7 @@ const WORDS: Record<string, string> = {
   'address.line2': 'Address line 2',
   'address.city': 'City',
   'address.postalCode': 'Postal code',
-  'address.state': 'State or province',
+  'address.state': 'State',
 };
 
 function issuesOf(e: TRPCError): { path: string; message: string }[] {

@@ -88,7 +88,7 @@ export function DetailsForm({ details }: { details: BillingDetails }) {
         <div className="grid gap-4 sm:grid-cols-3">
           <Input name="address.city" label="City" value={val('address.city', a?.city)} errors={e} autoComplete="address-level2" maxLength={100} />
           <Input name="address.postalCode" label="Postal code" value={val('address.postalCode', a?.postalCode)} errors={e} autoComplete="postal-code" maxLength={20} />
-          <Input name="address.state" label="State or province" value={val('address.state', a?.state)} errors={e} autoComplete="address-level1" maxLength={100} />
+          <Input name="address.state" label="State" value={val('address.state', a?.state)} errors={e} autoComplete="address-level1" maxLength={100} />
         </div>
       </fieldset>
       <div className="grid gap-4 sm:grid-cols-3">
