@@ -133,7 +133,7 @@ describe.each(storeFactories())('portal billing on $name', (factory) => {
     const c = await customer('Adder');
     const { url } = await as(c, 'billing').addCard({ origin: 'https://billing.example.com/anything?x=1' });
     expect(url).toMatch(/\/sandbox\/setup\/\S+/);
-    expect(await codeOf(as(c).addCard())).toBe('INTERNAL_SERVER_ERROR'); // no public URL known here: a setup error, not a guess
+    expect(await codeOf(as(c).addCard())).toBe('BAD_REQUEST'); // no public URL known here: the caller must say where to come back to
   });
 
   it('a member may read but not change; another customer\'s card is NOT_FOUND and stays', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { notFound, text, updateCustomerSchema, type Customer, type Ledger, type PaymentMethod } from '../../ledger';
+import { invalid, notFound, text, updateCustomerSchema, type Customer, type Ledger, type PaymentMethod } from '../../ledger';
 import { portalDeps } from '../../portal/database';
 import { canManageBilling, type PortalContext } from '../../portal/session';
 import { portalBillingProcedure, portalProcedure, router } from '../init';
@@ -49,7 +49,8 @@ function publicBase(ledger: Ledger, requestOrigin: string | undefined): string {
     configured = undefined; // an engine built without the runtime (tests)
   }
   const base = configured ?? requestOrigin;
-  if (!base) throw new Error('no public URL: set LEDGER_PUBLIC_URL');
+  // The caller's to give (a bad request), not a bug: say what is missing.
+  if (!base) throw invalid('the app\'s public URL is unknown: pass origin, or set LEDGER_PUBLIC_URL', [{ path: 'origin', message: 'required when LEDGER_PUBLIC_URL is not set' }]);
   return base.replace(/\/+$/, '');
 }
 
