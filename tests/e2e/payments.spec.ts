@@ -1,5 +1,5 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { axeFindings } from './axe';
 import { createLedgerClient } from '../../server/trpc/client';
 import { E2E_DEMO_KEY } from '../../playwright.config';
 
@@ -15,8 +15,7 @@ const SHOTS = process.env.E2E_SHOTS_DIR ?? '/tmp/shots';
 let seq = 0;
 
 async function noAxeViolations(page: Page) {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  expect(violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
+  expect(await axeFindings(page)).toEqual([]);
 }
 
 async function shoot(page: Page, name: string) {

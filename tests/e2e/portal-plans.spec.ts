@@ -1,5 +1,5 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
+import { axeFindings } from './axe';
 import { createLedgerClient } from '../../server/trpc/client';
 import { E2E_DEMO_KEY } from '../../playwright.config';
 
@@ -17,9 +17,7 @@ const SHOTS = process.env.E2E_SHOTS_DIR ?? '/tmp/shots';
 test.use({ locale: 'en-US', timezoneId: 'America/Los_Angeles' });
 
 async function noSeriousAxeViolations(page: Page) {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
+  expect(await axeFindings(page, { serious: true })).toEqual([]);
 }
 
 async function shoot(page: Page, name: string) {
