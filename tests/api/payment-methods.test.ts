@@ -1,8 +1,8 @@
-import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, HOSTED_LINK_INVALID, LedgerError, ManualClock, silentLogger, type Ledger, type PaymentProvider, type Scope } from '@/server/ledger';
 import { createCaller } from '@/server/trpc/root';
 import { storeFactories, uniqueScope, useStore } from '../support/stores';
+import { trpcErrorOf } from '../support/trpc';
 
 /**
  * Payment methods, set-up sessions, hosted links and payment settings through the tRPC
@@ -17,14 +17,10 @@ const MASTERCARD = '5555555555554444';
 const DECLINED = '4000000000000002';
 const THREE_DS = '4000002500003155';
 
-async function codeOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TRPCError);
-  return { code: (e as TRPCError).code, message: (e as TRPCError).message };
-}
+const codeOf = async (p: Promise<unknown>): Promise<{ code: string; message: string }> => {
+  const e = await trpcErrorOf(p);
+  return { code: e.code, message: e.message };
+};
 
 describe.each(storeFactories())('payment methods, setup sessions, hosted links and settings on $name', (factory) => {
   const store = useStore(factory, { beforeAll, afterAll });

@@ -1,7 +1,7 @@
-import { TRPCError } from '@trpc/server';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, ManualClock, scope, silentLogger, type Ledger, type Scope } from '@/server/ledger';
 import { createCaller } from '@/server/trpc/root';
+import { codeOf } from '../support/trpc';
 
 /**
  * Paying invoices through the tRPC procedures (createCaller: the real routers and
@@ -13,15 +13,6 @@ let ledger: Ledger;
 const api = (s: Scope) => createCaller({ ledger, auth: { kind: 'api_key', scope: s, keyId: 'key_test' } });
 let n = 0;
 const T0 = new Date('2025-01-15T10:00:00.000Z');
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TRPCError);
-  return (e as TRPCError).code;
-}
 
 /** A test scope with a customer holding `card`, and that customer's open invoice of 49.00. */
 async function openInvoice(card: string | null, mode: 'test' | 'live' = 'test') {

@@ -2,6 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, scope, silentLogger, type Ledger } from '@/server/ledger';
 import { createCaller } from '@/server/trpc/root';
+import { codeOf } from '../support/trpc';
 
 /** Procedures called through createCaller: no HTTP, the real router and engine. */
 let ledger: Ledger;
@@ -20,15 +21,6 @@ const proPlan = {
     { key: 'seats', name: 'Seats', kind: 'licensed' as const, limit: 5 },
   ],
 };
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TRPCError);
-  return (e as TRPCError).code;
-}
 
 beforeAll(async () => {
   ledger = await createLedger({ logger: silentLogger });

@@ -10,6 +10,7 @@ import { acceptInvitations, addMembership, consumePortalSession, invitationByTok
 import { createCallerFactory, portalBillingProcedure, router } from '@/server/trpc/init';
 import { createCaller } from '@/server/trpc/root';
 import { uniqueScope } from '../support/stores';
+import { codeOf } from '../support/trpc';
 
 /**
  * Who signs in to the portal, through the tRPC procedures (createCaller with an API key
@@ -25,15 +26,6 @@ const databases = [
   { name: 'pglite', open: () => openDatabase({ dataDir: 'memory://' }) },
   ...(process.env.TEST_DATABASE_URL ? [{ name: 'postgres', open: () => openDatabase({ url: process.env.TEST_DATABASE_URL! }) }] : []),
 ];
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TRPCError);
-  return (e as TRPCError).code;
-}
 
 /** A test router with one billing write, as the pages' procedures use it. */
 const billingProbe = createCallerFactory(router({ pay: portalBillingProcedure.mutation(({ ctx }) => `paid for ${ctx.portal.customerId}`) }));

@@ -1,9 +1,9 @@
-import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, ManualClock, silentLogger, type CustomerId, type Ledger, type Scope } from '@/server/ledger';
-import type { PortalContext, PortalRole } from '@/server/portal/session';
+import type { PortalRole } from '@/server/portal/session';
 import { createCaller } from '@/server/trpc/root';
 import { storeFactories, uniqueScope, useStore } from '../support/stores';
+import { codeOf, portalContext } from '../support/trpc';
 
 /**
  * The /portal/billing procedures (`accountBilling.*`) through createCaller with a portal
@@ -14,30 +14,13 @@ import { storeFactories, uniqueScope, useStore } from '../support/stores';
  */
 const T0 = new Date('2026-03-10T12:00:00.000Z');
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TRPCError);
-  return (e as TRPCError).code;
-}
-
 describe.each(storeFactories())('portal billing on $name', (factory) => {
   const store = useStore(factory, { beforeAll, afterAll });
   let ledger: Ledger;
   let clock: ManualClock;
   let s: Scope;
 
-  const portal = (customerId: CustomerId, role: PortalRole): PortalContext => ({
-    userId: `usr_${customerId}`,
-    email: `${customerId}@example.com`,
-    scope: s,
-    customerId,
-    role,
-    returnUrl: null,
-    expiresAt: null,
-  });
+  const portal = (customerId: CustomerId, role: PortalRole) => portalContext(s, customerId, role);
   const as = (customerId: CustomerId, role: PortalRole = 'owner') => createCaller({ ledger, auth: { kind: 'portal', scope: s, portal: portal(customerId, role) } }).accountBilling;
   const customer = async (name: string, extra: Record<string, unknown> = {}) =>
     (await ledger.customers.create(s, { email: `${name}@example.com`, name, collectionMethod: 'send_invoice', ...extra })).id;

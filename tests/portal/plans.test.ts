@@ -1,9 +1,9 @@
-import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, ManualClock, silentLogger, type CustomerId, type Ledger, type Scope } from '@/server/ledger';
-import type { PortalContext, PortalRole } from '@/server/portal/session';
+import type { PortalRole } from '@/server/portal/session';
 import { createCaller } from '@/server/trpc/root';
 import { otherAppOf, storeFactories, uniqueScope, useStore } from '../support/stores';
+import { codeOf, portalContext } from '../support/trpc';
 
 /**
  * The /portal/plans procedures (`accountPlans.*`) through createCaller with a portal
@@ -17,15 +17,6 @@ const PERIOD_END = new Date('2026-02-15T10:00:00.000Z');
 const HALF = new Date((T0.getTime() + PERIOD_END.getTime()) / 2);
 const DAY = 86_400_000;
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TRPCError);
-  return (e as TRPCError).code;
-}
-
 describe.each(storeFactories())('portal plans on $name', (factory) => {
   const store = useStore(factory, { beforeAll, afterAll });
   let ledger: Ledger;
@@ -34,15 +25,7 @@ describe.each(storeFactories())('portal plans on $name', (factory) => {
   let other: Scope;
   const ids = {} as Record<'upgrade' | 'downgrade' | 'seats' | 'cancel' | 'coupon' | 'member' | 'c', CustomerId>;
 
-  const portal = (scope: Scope, customerId: CustomerId, role: PortalRole): PortalContext => ({
-    userId: `usr_${customerId}`,
-    email: `${customerId}@example.com`,
-    scope,
-    customerId,
-    role,
-    returnUrl: null,
-    expiresAt: null,
-  });
+  const portal = portalContext;
   const as = (customerId: CustomerId, role: PortalRole = 'owner', scope: Scope = s) =>
     createCaller({ ledger, auth: { kind: 'portal', scope, portal: portal(scope, customerId, role) } }).accountPlans;
 

@@ -1,9 +1,9 @@
-import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, ManualClock, silentLogger, type CustomerId, type Ledger, type Scope } from '@/server/ledger';
-import type { PortalContext, PortalRole } from '@/server/portal/session';
+import type { PortalRole } from '@/server/portal/session';
 import { createCaller } from '@/server/trpc/root';
 import { otherAppOf, storeFactories, uniqueScope, useStore } from '../support/stores';
+import { codeOf, portalContext } from '../support/trpc';
 
 /**
  * The portal's reads (`account.*`) through createCaller with a portal session context,
@@ -16,15 +16,6 @@ const T0 = new Date('2026-01-15T10:00:00.000Z');
 const PERIOD_END = new Date('2026-02-15T10:00:00.000Z');
 const DAY = 86_400_000;
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(TRPCError);
-  return (e as TRPCError).code;
-}
-
 describe.each(storeFactories())('portal reads on $name', (factory) => {
   const store = useStore(factory, { beforeAll, afterAll });
   let ledger: Ledger;
@@ -33,15 +24,7 @@ describe.each(storeFactories())('portal reads on $name', (factory) => {
   let other: Scope;
   const ids = {} as Record<'a' | 'b' | 'c' | 'trial', CustomerId>;
 
-  const portal = (scope: Scope, customerId: CustomerId, role: PortalRole = 'owner'): PortalContext => ({
-    userId: `usr_${customerId}`,
-    email: `${customerId}@example.com`,
-    scope,
-    customerId,
-    role,
-    returnUrl: null,
-    expiresAt: null,
-  });
+  const portal = portalContext;
   const as = (scope: Scope, customerId: CustomerId, role: PortalRole = 'owner') =>
     createCaller({ ledger, auth: { kind: 'portal', scope, portal: portal(scope, customerId, role) } }).account;
 
