@@ -11,6 +11,7 @@ import { portalAccessRouter } from './routers/portal-access';
 import { accountRouter } from './routers/portal';
 import { accountPlansRouter } from './routers/portal-plans';
 import { accountBillingRouter } from './routers/portal-billing';
+import { accountUsageRouter } from './routers/portal-usage';
 import { refundsRouter } from './routers/refunds';
 import { subscriptionsRouter } from './routers/subscriptions';
 import { taxRatesRouter } from './routers/tax-rates';
@@ -37,6 +38,7 @@ export const appRouter = router({
   account: accountRouter,
   accountPlans: accountPlansRouter,
   accountBilling: accountBillingRouter,
+  accountUsage: accountUsageRouter,
 });
 
 export type AppRouter = typeof appRouter;

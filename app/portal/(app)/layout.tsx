@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
+import { TRPCReactProvider } from '@/app/_lib/trpc-react';
 import { signOutOfPortal } from '../sign-in/actions';
 import { DateTime } from '../_components/date-time';
 import { PortalNav, type NavItem } from '../_components/nav';
@@ -91,7 +92,7 @@ export default async function PortalLayout({ children }: { children: ReactNode }
         </div>
       </header>
       <div id="portal-content" tabIndex={-1} className="mx-auto w-full max-w-5xl flex-1 px-4 py-6 focus:outline-none sm:px-6 sm:py-8">
-        {children}
+        <TRPCReactProvider>{children}</TRPCReactProvider>
       </div>
       <footer className="mx-auto w-full max-w-5xl px-4 pb-8 text-xs text-slate-500 sm:px-6">
         Signed in as {me.email}
