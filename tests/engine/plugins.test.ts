@@ -231,6 +231,24 @@ describe('plugins', () => {
       expectTypeOf<(typeof HOOK_NAMES)[number]>().toEqualTypeOf<HookName>();
     });
 
+    it('types every payload: no hook takes `unknown` (tsc checks these lines)', () => {
+      type Payloads = { [H in HookName]: Parameters<LedgerHooks[H]> };
+      type Untyped = { [H in HookName]: unknown extends Payloads[H][number] ? H : never }[HookName];
+      expectTypeOf<Untyped>().toEqualTypeOf<never>();
+      // A plugin author reads fields without a cast.
+      const plugin: Plugin = {
+        name: 'typed',
+        onUsageIngested: (_s, events) => void events.map((e) => e.featureKey + e.quantity),
+        onEntitlementChecked: (_s, check) => void check.result.allowed,
+        onQuotaExceeded: (_s, check) => void check.period?.end.getTime(),
+        onInvoiceFinalized: (_s, invoice) => void invoice.total,
+        onInvoiceGenerated: (_s, invoice) => void invoice.lines.length,
+        onProviderSync: (_s, _p, result) => void ('added' in result ? result.added.length : result.reconciled.length),
+        onWebhookReceived: (_s, _p, received) => void received.event.type,
+      };
+      expect(Object.keys(plugin)).toHaveLength(8);
+    });
+
     it('names the design\'s hooks', () => {
       for (const h of ['onInit', 'onPlanCreated', 'onSubscriptionRenewed', 'onInvoicePaid', 'onWebhookReceived'] as const) {
         expect(HOOK_NAMES).toContain(h);

@@ -1,6 +1,10 @@
 import type { Customer } from '../customer/types';
+import type { EntitlementCheck } from '../entitlement/types';
 import type { Invoice } from '../invoice/types';
-import type { Payment } from '../payment/types';
+import type { UsageEvent } from '../meter/types';
+import type { WebhookOutcome } from '../payment/events';
+import type { ProviderEvent } from '../payment/provider';
+import type { Payment, PaymentMethod, Refund } from '../payment/types';
 import type { Feature, Plan } from '../plan/types';
 import type { Subscription } from '../subscription/types';
 import type { Scope } from '../types';
@@ -13,20 +17,13 @@ export interface Period {
 
 /**
  * The lifecycle hooks a plugin may implement (metrics, outbound webhooks, audit, tax …),
- * every one optional. All but onInit/onShutdown are called with the scope. Hooks run
- * after the operation has been stored; a hook that throws is logged and the billing
- * operation still succeeds.
+ * every one optional and every payload typed. All but onInit/onShutdown are called with
+ * the scope. Hooks run after the operation has been stored; a hook that throws is logged
+ * and the billing operation still succeeds (they are best effort: what must never be
+ * lost is in the event log, written in the operation's own transaction).
  *
- * Which hooks fire today: engine, customer, plan, feature and subscription hooks. The
- * usage, entitlement, invoice and payment hooks are declared with their final names so
- * plugins can be written against them; they fire once metering (issue 3), invoicing
- * (issue 4) and payments land. Their payload types are `unknown` until then.
- * Payments (issue 8, first part) fire onPaymentProcessed, onInvoicePaid and
- * onInvoiceFailed from collecting an invoice (onInvoiceFailed on every failed attempt,
- * automatic or manual), onProviderSync from syncing a customer's methods,
- * onWebhookReceived for each provider event processed from the inbox, and
- * onInvoicePastDue from dunning (payment/dunning.ts). onInvoicePaid also fires for an
- * invoice finalized with nothing due.
+ * Hot paths: onUsageIngested, onUsageFlushed and onEntitlementChecked are called without
+ * being awaited by the operation, and only built when some plugin implements them.
  */
 export interface LedgerHooks {
   // engine
@@ -52,15 +49,22 @@ export interface LedgerHooks {
   onSubscriptionTrialEnded(scope: Scope, sub: Subscription): void | Promise<void>;
   onSubscriptionRenewed(scope: Scope, sub: Subscription, period: Period): void | Promise<void>;
   // usage
-  onUsageIngested(scope: Scope, events: readonly unknown[]): void | Promise<void>;
+  /** Events committed by one batch write (duplicates of stored events excluded). */
+  onUsageIngested(scope: Scope, events: readonly UsageEvent[]): void | Promise<void>;
+  /** A batch write ended: how many events it committed, and how long it took. */
   onUsageFlushed(scope: Scope, count: number, elapsedMs: number): void | Promise<void>;
   // entitlements
-  onEntitlementChecked(scope: Scope, result: unknown): void | Promise<void>;
-  onQuotaExceeded(scope: Scope, result: unknown): void | Promise<void>;
-  onSoftLimitReached(scope: Scope, result: unknown): void | Promise<void>;
+  /** Every check answered (cache hit or miss). */
+  onEntitlementChecked(scope: Scope, check: EntitlementCheck): void | Promise<void>;
+  /** The first denied check of a metered limit, once per customer, feature and period. */
+  onQuotaExceeded(scope: Scope, check: EntitlementCheck): void | Promise<void>;
+  /** Usage reached the soft ratio (80 %) of a limit, once per customer, feature and period. */
+  onSoftLimitReached(scope: Scope, check: EntitlementCheck): void | Promise<void>;
   // invoices
-  onInvoiceGenerated(scope: Scope, invoice: unknown): void | Promise<void>;
-  onInvoiceFinalized(scope: Scope, invoice: unknown): void | Promise<void>;
+  /** A draft invoice was created (once per subscription and period). */
+  onInvoiceGenerated(scope: Scope, invoice: Invoice): void | Promise<void>;
+  /** The invoice was finalized: numbered, its figures fixed. */
+  onInvoiceFinalized(scope: Scope, invoice: Invoice): void | Promise<void>;
   /** An invoice became `paid` (a payment succeeded, or nothing was due). */
   onInvoicePaid(scope: Scope, invoice: Invoice): void | Promise<void>;
   /** A charge of the invoice failed; the invoice stays open. `failure` is an InvoicePaymentFailure. */
@@ -75,8 +79,26 @@ export interface LedgerHooks {
   // payments
   /** A payment reached `succeeded` or `failed`. */
   onPaymentProcessed(scope: Scope, payment: Payment): void | Promise<void>;
-  onProviderSync(scope: Scope, provider: string, result: unknown): void | Promise<void>;
-  onWebhookReceived(scope: Scope, provider: string, payload: unknown): void | Promise<void>;
+  /** Ledger caught up with a provider: a customer's methods listed, or a reconcile pass. */
+  onProviderSync(scope: Scope, provider: string, result: ProviderSyncResult): void | Promise<void>;
+  /** A provider's webhook event was processed from the inbox (applied or ignored). */
+  onWebhookReceived(scope: Scope, provider: string, received: WebhookReceived): void | Promise<void>;
+}
+
+/** What a provider sync found: the methods a customer added at the provider, or what a reconcile pass settled. */
+export type ProviderSyncResult =
+  | { customerId: string; added: PaymentMethod[] }
+  | { reconciled: Payment[]; refunds: Refund[] };
+
+/** A processed provider event: its ids, Ledger's reading of it, and what was done. */
+export interface WebhookReceived {
+  eventId: string;
+  /** Ledger's event type (payment.succeeded, refund.updated …). */
+  type: ProviderEvent['type'];
+  /** The provider's own type (payment_intent.succeeded …). */
+  providerType: string;
+  outcome: WebhookOutcome;
+  event: ProviderEvent;
 }
 
 /** Why a charge of an invoice failed: the provider's code and message, and the failed payment. */
