@@ -9,6 +9,7 @@ import { CustomerService } from './customer/service';
 import { EntitlementService, type EntitlementOptions } from './entitlement/service';
 import type { EntitlementResult } from './entitlement/types';
 import { MeterService } from './meter/service';
+import { UsageReads } from './meter/series';
 import type { MeterConfig } from './meter/types';
 import { HostedLinks, type HostedOptions } from './payment/hosted';
 import { HostedPages } from './payment/hosted-pages';
@@ -133,6 +134,8 @@ export interface Ledger {
   /** The time of a customer's objects (its test clock's, if it is on one), else the real time. */
   now(scope: Scope, customerId?: string | null): Date;
   readonly meter: MeterService;
+  /** Usage reads: `series(scope, …)`, a feature's usage in UTC day (week, month) buckets, for charts. */
+  readonly usage: UsageReads;
   readonly entitlements: EntitlementService;
   /** `entitlements.check`: may the customer use the feature now? */
   entitled(scope: Scope, customerId: string, featureKey: string): Promise<EntitlementResult>;
@@ -230,6 +233,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     scopes,
     now: (scope, customerId) => testClocks.now(scope, customerId),
     meter,
+    usage: new UsageReads(ctx.store.usage),
     entitlements,
     entitled: (scope, customerId, featureKey) => entitlements.check(scope, customerId, featureKey),
     plugins: ctx.plugins,
