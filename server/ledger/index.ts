@@ -13,7 +13,6 @@ export { HOOK_NAMES, type HookName, type InvoicePaymentFailure, type LedgerHooks
 export { PluginRegistry } from './plugin/registry';
 export { MeterService } from './meter/service';
 export { UsageReads, granularityFor, bucketsOf, type SeriesBucket, type SeriesGranularity, type SeriesQuery, type UsageSeries } from './meter/series';
-export { UsageReads, granularityFor, bucketsOf, type SeriesBucket, type SeriesGranularity, type SeriesQuery, type UsageSeries } from './meter/series';
 export { parseMeterEvents, type ParsedMeterEvent, type EventIssue } from './meter/event';
 export * from './meter/types';
 export type { UsageObserver } from './meter/observer';
