@@ -275,3 +275,4 @@ export * from './schema-billing';
 export * from './schema-payments';
 export * from './schema-webhooks';
 export * from './schema-portal';
+export * from './schema-events';

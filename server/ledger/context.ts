@@ -1,4 +1,5 @@
 import type { ChangeFeed } from './changes';
+import type { EventLog } from './events/log';
 import type { PluginRegistry } from './plugin/registry';
 import type { Store } from './store/store';
 import type { Clock, Logger, Scope } from './types';
@@ -10,6 +11,8 @@ export interface EngineContext {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly changes: ChangeFeed;
+  /** The event log: a change's writes and its events in one transaction (`events.atomic`). */
+  readonly events: EventLog;
   /**
    * The time of a customer's objects (its subscriptions, usage windows, entitlements,
    * invoices): its test clock's when the customer was created on one, else `clock`.

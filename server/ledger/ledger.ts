@@ -1,3 +1,4 @@
+import { EventLog } from './events/log';
 import { BillingCycle, type CycleReport } from './billing/cycle';
 import { TestClocks } from './billing/test-clocks';
 import { InvoiceService } from './invoice/service';
@@ -64,6 +65,8 @@ export interface LedgerOptions {
    * links die at a restart) and the app's public URL they start with.
    */
   hosted?: HostedOptions & { merchantName?: (scope: Scope) => string };
+  /** The event log: how many days events are kept (default 30). */
+  events?: { retentionDays?: number };
 }
 
 /**
@@ -139,6 +142,11 @@ export interface Ledger {
   readonly entitlements: EntitlementService;
   /** `entitlements.check`: may the customer use the feature now? */
   entitled(scope: Scope, customerId: string, featureKey: string): Promise<EntitlementResult>;
+  /**
+   * The event log: `list(scope, query, page)`, `get`, `purgeExpired`, and `onCommitted`
+   * (told after a change's events commit). Services write it through `atomic`.
+   */
+  readonly events: EventLog;
   readonly plugins: PluginRegistry;
   readonly store: Store;
   readonly clock: Clock;
@@ -159,6 +167,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     clock,
     logger,
     changes: new ChangeFeed(),
+    events: new EventLog(store, clock, logger, options.events?.retentionDays),
     now: (scope, customerId) => testClocks.now(scope, customerId),
     nowMs: (scope, customerId) => testClocks.nowMs(scope, customerId),
     customerNow: (scope, customerId) => testClocks.customerNow(scope, customerId),
@@ -236,6 +245,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     usage: new UsageReads(ctx.store.usage),
     entitlements,
     entitled: (scope, customerId, featureKey) => entitlements.check(scope, customerId, featureKey),
+    events: ctx.events,
     plugins: ctx.plugins,
     store: ctx.store,
     clock: ctx.clock,

@@ -1,3 +1,4 @@
+import { updateSubscription } from '../subscription/write';
 import { couponAppliesToPeriod } from '../coupon/apply';
 import type { EngineContext } from '../context';
 import type { InvoiceService } from '../invoice/service';
@@ -328,8 +329,7 @@ export class BillingCycle {
       }
       const now = await this.ctx.customerNow(scope, sub.customerId);
       const drained: Subscription = { ...sub, outbox: [], version: sub.version + 1, updatedAt: now };
-      if (await this.ctx.store.subscriptions.update(scope, drained, sub.version)) {
-        this.ctx.changes.subscriptionWritten(scope, drained);
+      if (await updateSubscription(this.ctx, scope, sub, drained)) {
         let finalized = 0;
         for (const inv of made) {
           if (inv.status === 'draft' && inv.finalizeAt <= now && (await this.finalizeDue(scope, inv))) finalized++;
@@ -370,8 +370,7 @@ export class BillingCycle {
       version: sub.version + 1,
       updatedAt: await this.ctx.customerNow(scope, sub.customerId),
     };
-    if (!(await this.ctx.store.subscriptions.update(scope, moved, sub.version))) return null;
-    this.ctx.changes.subscriptionWritten(scope, moved);
+    if (!(await updateSubscription(this.ctx, scope, sub, moved))) return null;
     if (next.reason === 'subscription_cancel') await this.ctx.plugins.emit('onSubscriptionExpired', scope, moved);
     else if (sub.status === 'trialing') await this.ctx.plugins.emit('onSubscriptionTrialEnded', scope, moved);
     else await this.ctx.plugins.emit('onSubscriptionRenewed', scope, moved, { start: sub.currentPeriodStart, end: boundary });

@@ -35,7 +35,10 @@ export class CustomerService {
     const clock: TestClock | null = testClockId ? await this.clocks.forNewCustomer(scope, testClockId) : null;
     const now = clock ? clock.now : this.ctx.now(scope);
     const customer: Customer = { id: newId('customer'), ...data, testClockId: clock?.id ?? null, createdAt: now, updatedAt: now };
-    await this.ctx.store.customers.insert(scope, customer);
+    await this.ctx.events.atomic(scope, async (record) => {
+      await this.ctx.store.customers.insert(scope, customer);
+      record({ type: 'customer.created', object: customer });
+    });
     if (clock) this.clocks.attached(scope, customer.id, clock);
     await this.ctx.plugins.emit('onCustomerCreated', scope, customer);
     return customer;
@@ -60,7 +63,10 @@ export class CustomerService {
     const old = await this.get(scope, id);
     await this.ctx.customerSeen(scope, old);
     const updated: Customer = { ...old, ...data, updatedAt: this.ctx.now(scope, old.id) };
-    if (!(await this.ctx.store.customers.update(scope, updated))) throw notFound('customer', old.id);
+    await this.ctx.events.atomic(scope, async (record) => {
+      if (!(await this.ctx.store.customers.update(scope, updated))) throw notFound('customer', old.id);
+      record({ type: 'customer.updated', object: updated, before: old });
+    });
     await this.ctx.plugins.emit('onCustomerUpdated', scope, old, updated);
     return updated;
   }

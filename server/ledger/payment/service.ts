@@ -403,7 +403,17 @@ export class PaymentService {
         : result.status === 'failed'
           ? { status: 'failed' as const, providerPaymentId: result.providerPaymentId, failureCode: result.code, failureMessage: result.reason, actionUrl: null, updatedAt }
           : { status: 'requires_action' as const, providerPaymentId: result.providerPaymentId, actionUrl: result.url, updatedAt };
-    const moved = await this.ctx.store.payments.transitionPayment(scope, payment.id, paymentStatesBefore(patch.status), patch);
+    // The move and its events (payment.succeeded; payment.failed with invoice.payment_failed) commit together.
+    const moved = await this.ctx.events.atomic(scope, async (record) => {
+      const m = await this.ctx.store.payments.transitionPayment(scope, payment.id, paymentStatesBefore(patch.status), patch);
+      if (m?.status === 'succeeded') record({ type: 'payment.succeeded', object: m });
+      if (m?.status === 'failed') {
+        record({ type: 'payment.failed', object: m });
+        const failedInvoice = { ...inv, lastPayment: { id: m.id, failureCode: m.failureCode, failureMessage: m.failureMessage } };
+        record({ type: 'invoice.payment_failed', object: failedInvoice });
+      }
+      return m;
+    });
     // Another writer (a concurrent collect, later a webhook) moved it first: its word stands.
     if (!moved) return { invoice: await this.invoices.get(scope, inv.id), payment: await this.get(scope, payment.id) };
     if (moved.status === 'succeeded') {

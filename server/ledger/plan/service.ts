@@ -53,7 +53,10 @@ export class PlanService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.ctx.store.plans.insert(scope, plan);
+    await this.ctx.events.atomic(scope, async (record) => {
+      await this.ctx.store.plans.insert(scope, plan);
+      record({ type: 'plan.created', object: plan });
+    });
     await this.ctx.plugins.emit('onPlanCreated', scope, plan);
     for (const f of plan.features) await this.ctx.plugins.emit('onFeatureCreated', scope, plan, f);
     return plan;
@@ -106,14 +109,15 @@ export class PlanService {
         : canonical(candidate[k as keyof Plan]) !== canonical(old[k as keyof Plan]),
     );
 
-    let updated: Plan;
-    if (pricesChanged) {
-      updated = { ...candidate, id: newId('plan'), version: old.version + 1, createdAt: now };
-      await this.ctx.store.plans.insertVersion(scope, old, updated);
-    } else {
-      updated = { ...old, ...pick(candidate), updatedAt: now };
-      if (!(await this.ctx.store.plans.updateInPlace(scope, updated))) throw notFound('plan', old.id);
-    }
+    const updated: Plan = pricesChanged
+      ? { ...candidate, id: newId('plan'), version: old.version + 1, createdAt: now }
+      : { ...old, ...pick(candidate), updatedAt: now };
+    await this.ctx.events.atomic(scope, async (record) => {
+      if (pricesChanged) await this.ctx.store.plans.insertVersion(scope, old, updated);
+      else if (!(await this.ctx.store.plans.updateInPlace(scope, updated))) throw notFound('plan', old.id);
+      // A new version is a new object: `previous` still says what changed from the old one.
+      record({ type: 'plan.updated', object: updated, before: old });
+    });
     await this.ctx.plugins.emit('onPlanUpdated', scope, old, updated);
     await this.emitFeatureChanges(scope, old, updated);
     return updated;
@@ -124,8 +128,11 @@ export class PlanService {
     const plan = await this.get(scope, id);
     if (plan.status === 'archived') return plan;
     const now = this.ctx.now(scope);
-    await this.ctx.store.plans.archive(scope, plan.key, now);
     const archived: Plan = { ...plan, status: 'archived', updatedAt: now };
+    await this.ctx.events.atomic(scope, async (record) => {
+      await this.ctx.store.plans.archive(scope, plan.key, now);
+      record({ type: 'plan.archived', object: archived, before: plan });
+    });
     await this.ctx.plugins.emit('onPlanArchived', scope, archived);
     for (const f of archived.features) await this.ctx.plugins.emit('onFeatureArchived', scope, archived, f);
     return archived;

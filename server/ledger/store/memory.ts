@@ -7,6 +7,7 @@ import { createMemoryCouponStore } from './memory-coupons';
 import { createMemoryBillingStore } from './memory-billing';
 import { createMemoryInvoiceStore } from './memory-invoices';
 import { createMemoryPaymentStore } from './memory-payments';
+import { createMemoryEventStore } from './memory-events';
 import { ScopedTable } from './memory-table';
 import { createMemoryTaxRateStore } from './memory-tax';
 import { createMemoryUsageStore } from './memory-usage';
@@ -25,6 +26,9 @@ export function createMemoryStore(): Store {
 
   return {
     kind: 'memory',
+    // Writes apply as they come: a failure midway keeps the writes before it (tests only).
+    atomic: (work) => work(),
+    events: createMemoryEventStore(),
     customers: {
       async insert(scope, c) {
         if (c.externalId !== null && customers.find(scope, (r) => r.externalId === c.externalId).length) {

@@ -9,6 +9,8 @@ import { reviveBasis } from './postgres-invoices';
 import { conflict, notFound, type Currency, type CustomerId, type FeatureId, type PlanId, type Scope, type SubscriptionId, type TestClockId } from '../types';
 import { createPostgresBillingStore, customerOnClock } from './postgres-billing';
 import { createPostgresCouponStore } from './postgres-coupons';
+import { createPostgresEventStore } from './postgres-events';
+import { transactional } from './transaction';
 import { createPostgresInvoiceStore } from './postgres-invoices';
 import { createPostgresPaymentStore } from './postgres-payments';
 import { createPostgresTaxRateStore } from './postgres-tax';
@@ -122,7 +124,9 @@ const toSubscription = (r: typeof subscriptions.$inferSelect): Subscription => (
   updatedAt: r.updatedAt,
 });
 
-export function createPostgresStore(db: Database): Store {
+export function createPostgresStore(pool: Database): Store {
+  // Every store below queries through `db`, which joins the current transaction of `atomic`.
+  const { db, atomic } = transactional(pool);
   // Served by subscriptions_one_live_key (partial unique index on live rows).
   const liveSubscription = db
     .select()
@@ -139,6 +143,8 @@ export function createPostgresStore(db: Database): Store {
 
   return {
     kind: 'postgres',
+    atomic,
+    events: createPostgresEventStore(db),
     customers: {
       async insert(s, c) {
         await db

@@ -1,6 +1,7 @@
 import type { BillingStore } from '../billing/store';
 import type { CouponStore } from '../coupon/store';
 import type { CustomerStore } from '../customer/store';
+import type { EventStore } from '../events/types';
 import type { InvoiceStore } from '../invoice/store';
 import type { UsageStore } from '../meter/store';
 import type { PaymentStore } from '../payment/store';
@@ -26,4 +27,10 @@ export interface Store {
   readonly billing: BillingStore;
   readonly scopes: ScopeStore;
   readonly payments: PaymentStore;
+  readonly events: EventStore;
+  /**
+   * Runs `work` in one transaction: the store calls it makes commit together or not at
+   * all (the memory store applies them as they come). Nested calls join the outer one.
+   */
+  atomic<T>(work: () => Promise<T>): Promise<T>;
 }

@@ -1,3 +1,4 @@
+import { insertSubscription, updateSubscription } from './write';
 import type { BillingCycle } from '../billing/cycle';
 import type { EngineContext } from '../context';
 import type { CouponService } from '../coupon/service';
@@ -137,12 +138,11 @@ export class SubscriptionService {
       if (sub.discount) sub.discount = { ...sub.discount, periodsApplied: 1 };
     }
     try {
-      await this.ctx.store.subscriptions.insert(scope, sub);
+      await insertSubscription(this.ctx, scope, sub);
     } catch (e) {
       if (coupon) await this.deps.coupons.release(scope, coupon.id);
       throw e;
     }
-    this.ctx.changes.subscriptionWritten(scope, sub);
     await this.ctx.plugins.emit('onSubscriptionCreated', scope, sub);
     return sub.outbox.length > 0 ? this.drain(scope, sub) : sub;
   }
@@ -423,11 +423,10 @@ export class SubscriptionService {
    */
   private async save(scope: Scope, from: Subscription, changes: Partial<Subscription>): Promise<Subscription> {
     const next: Subscription = { ...from, ...changes, version: from.version + 1 };
-    if (!(await this.ctx.store.subscriptions.update(scope, next, from.version))) {
+    if (!(await updateSubscription(this.ctx, scope, from, next))) {
       if (!(await this.ctx.store.subscriptions.get(scope, from.id))) throw notFound('subscription', from.id);
       throw conflict(`subscription ${from.id} changed while it was being updated; retry`);
     }
-    this.ctx.changes.subscriptionWritten(scope, next);
     return next;
   }
 }

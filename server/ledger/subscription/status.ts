@@ -1,6 +1,7 @@
 import type { EngineContext } from '../context';
 import type { Scope, SubscriptionId } from '../types';
 import type { Subscription, SubscriptionStatus } from './types';
+import { updateSubscription } from './write';
 
 /** How often a status move re-reads a subscription another writer changed meanwhile. */
 const TRIES = 5;
@@ -24,10 +25,7 @@ export async function moveSubscriptionStatus(
     if (!sub || !from.includes(sub.status)) return null;
     const now = await ctx.customerNow(scope, sub.customerId);
     const next: Subscription = { ...sub, ...change(sub, now), version: sub.version + 1, updatedAt: now };
-    if (await ctx.store.subscriptions.update(scope, next, sub.version)) {
-      ctx.changes.subscriptionWritten(scope, next);
-      return next;
-    }
+    if (await updateSubscription(ctx, scope, sub, next)) return next;
   }
   ctx.logger.warn('a subscription kept changing while its status was being moved; left as it is', { subscriptionId: id });
   return null;

@@ -1,0 +1,36 @@
+import type { EventQuery, EventStore, LedgerEvent } from '../events/types';
+import { ScopedTable } from './memory-table';
+
+/** Whether an event matches a query's filters (shared by the memory store's list). */
+export function matchesEvent(e: LedgerEvent, q: EventQuery): boolean {
+  return (
+    (!q.type || e.type === q.type) &&
+    (!q.typePrefix || e.type.startsWith(q.typePrefix)) &&
+    (!q.objectId || e.objectId === q.objectId) &&
+    (!q.customerId || e.customerId === q.customerId) &&
+    (!q.createdFrom || e.createdAt >= q.createdFrom) &&
+    (!q.createdTo || e.createdAt < q.createdTo)
+  );
+}
+
+/** The event log in memory: newest first by id (TypeIDs sort by the time they were made). */
+export function createMemoryEventStore(): EventStore {
+  const table = new ScopedTable<LedgerEvent>();
+  return {
+    async append(scope, events) {
+      for (const e of events) table.put(scope, e);
+    },
+    async get(scope, id) {
+      return table.get(scope, id);
+    },
+    async list(scope, query, page) {
+      return table
+        .find(scope, (e) => matchesEvent(e, query) && (!page.cursor || e.id < page.cursor))
+        .sort((a, b) => (a.id < b.id ? 1 : -1))
+        .slice(0, page.limit);
+    },
+    async purge(scope, before) {
+      return table.delete(scope, (e) => e.createdAt < before);
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { and, desc, eq, gte, like, lt, type SQL } from 'drizzle-orm';
+import type { Database } from '../../../db/client';
+import { events } from '../../../db/schema';
+import type { EventStore, EventType, LedgerEvent, RequestContext } from '../events/types';
+import type { EventId, Scope } from '../types';
+
+const inScope = (s: Scope, ...more: (SQL | undefined)[]) => and(eq(events.tenantId, s.tenantId), eq(events.appId, s.appId), ...more)!;
+
+const toEvent = (r: typeof events.$inferSelect): LedgerEvent => ({
+  id: r.id as EventId,
+  type: r.type as EventType,
+  objectId: r.objectId,
+  customerId: r.customerId,
+  data: r.data,
+  previous: r.previous ?? null,
+  request: (r.actor as RequestContext | null) ?? null,
+  createdAt: r.createdAt,
+});
+
+/** Escapes LIKE's wildcards, so a type prefix matches literally. */
+const likePrefix = (p: string) => `${p.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** The event log on PostgreSQL/PGlite; appended inside the change's transaction (EventLog.atomic). */
+export function createPostgresEventStore(db: Database): EventStore {
+  return {
+    async append(s, list) {
+      if (list.length === 0) return;
+      await db.insert(events).values(
+        list.map((e) => ({
+          ...s,
+          id: e.id,
+          type: e.type,
+          objectId: e.objectId,
+          customerId: e.customerId,
+          data: e.data,
+          previous: e.previous,
+          actor: e.request as Record<string, unknown> | null,
+          createdAt: e.createdAt,
+        })),
+      );
+    },
+    async get(s, id) {
+      const [r] = await db.select().from(events).where(inScope(s, eq(events.id, id)));
+      return r ? toEvent(r) : null;
+    },
+    async list(s, q, page) {
+      const rows = await db
+        .select()
+        .from(events)
+        .where(
+          inScope(
+            s,
+            q.type ? eq(events.type, q.type) : undefined,
+            q.typePrefix ? like(events.type, likePrefix(q.typePrefix)) : undefined,
+            q.objectId ? eq(events.objectId, q.objectId) : undefined,
+            q.customerId ? eq(events.customerId, q.customerId) : undefined,
+            q.createdFrom ? gte(events.createdAt, q.createdFrom) : undefined,
+            q.createdTo ? lt(events.createdAt, q.createdTo) : undefined,
+            page.cursor ? lt(events.id, page.cursor) : undefined,
+          ),
+        )
+        .orderBy(desc(events.id))
+        .limit(page.limit);
+      return rows.map(toEvent);
+    },
+    async purge(s, before) {
+      const gone = await db.delete(events).where(inScope(s, lt(events.createdAt, before))).returning({ id: events.id });
+      return gone.length;
+    },
+  };
+}
