@@ -74,6 +74,9 @@ export const invoices = pgTable(
     uniqueIndex('invoices_subscription_key').on(t.tenantId, t.appId, t.subscriptionId, t.key),
     uniqueIndex('invoices_number_key').on(t.tenantId, t.appId, t.number).where(sql`${t.number} is not null`),
     index('invoices_customer_idx').on(t.tenantId, t.appId, t.customerId, t.id),
+    // A customer's invoices newest first, in numbered pages (the portal's list): walked
+    // backwards, a page reads its own rows only, not every invoice of the customer.
+    index('invoices_customer_issue_idx').on(t.tenantId, t.appId, t.customerId, t.issueAt, t.id),
     index('invoices_drafts_idx').on(t.tenantId, t.appId, t.finalizeAt).where(sql`${t.status} = 'draft'`),
     // Dunning's search: open invoices whose next automatic charge is due…
     index('invoices_retry_idx').on(t.tenantId, t.appId, t.nextPaymentAttemptAt).where(sql`${t.nextPaymentAttemptAt} is not null`),

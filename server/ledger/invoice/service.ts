@@ -14,6 +14,7 @@ import {
   newId,
   notFound,
   pageOf,
+  parseId,
   parseInput,
   type CouponId,
   type Currency,
@@ -25,6 +26,7 @@ import {
 import type { OnClock } from '../billing/store';
 import { advanceLines, finishLines, invoicePeriod, usageLines, type TaxChoice } from './build';
 import { sendOnly, type CollectionReport, type InvoiceCollector } from './collector';
+import { numberedPageSchema, pageWindow, type NumberedPage, type NumberedPageInput } from './listing';
 import type { CollectionExpectation, CollectionPatch, Numbering } from './store';
 import {
   creditNoteSchema,
@@ -81,6 +83,35 @@ export class InvoiceService {
   async listByCustomer(scope: Scope, customerId: string, page: PageInput = {}): Promise<Page<Invoice>> {
     const customer = await findById('customer', customerId, (cid) => this.ctx.store.customers.get(scope, cid));
     return pageOf(page, (p) => this.ctx.store.invoices.listByCustomer(scope, customer.id, p));
+  }
+
+  /**
+   * A numbered page (1-based) of the customer's invoices, newest first (newestInvoiceFirst),
+   * with the page count and the total: what a list with page numbers shows. The store
+   * reads only that page. A page past the end is the last page.
+   */
+  async pageByCustomer(scope: Scope, customerId: string, input: NumberedPageInput = {}): Promise<NumberedPage<Invoice>> {
+    const { page, perPage } = parseInput(numberedPageSchema, input, 'page');
+    const id = parseId('customer', customerId);
+    const [, first] = await Promise.all([
+      findById('customer', id, (cid) => this.ctx.store.customers.get(scope, cid)),
+      this.ctx.store.invoices.sliceByCustomer(scope, id, { offset: (page - 1) * perPage, limit: perPage }),
+    ]);
+    const w = pageWindow(first.total, page, perPage);
+    // Past the end (a stale link, or invoices fewer than the page asked for): the last page.
+    const slice = w.page === page ? first : await this.ctx.store.invoices.sliceByCustomer(scope, id, { offset: w.offset, limit: perPage });
+    const last = pageWindow(slice.total, w.page, perPage);
+    return { items: slice.items, page: last.page, pageCount: last.pageCount, total: slice.total };
+  }
+
+  /** The customer's invoices still asking for money (isPayable: open or uncollectible, something due), oldest first: the order to pay them in. */
+  async listPayable(scope: Scope, customerId: string): Promise<Invoice[]> {
+    const id = parseId('customer', customerId);
+    const [, payable] = await Promise.all([
+      findById('customer', id, (cid) => this.ctx.store.customers.get(scope, cid)),
+      this.ctx.store.invoices.listPayableByCustomer(scope, id),
+    ]);
+    return payable;
   }
 
   async listCreditNotes(scope: Scope, invoiceId: string): Promise<CreditNote[]> {

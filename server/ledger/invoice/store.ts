@@ -34,6 +34,14 @@ export interface InvoiceStore {
   insertOnce(scope: Scope, invoice: Invoice): Promise<{ invoice: Invoice; created: boolean }>;
   get(scope: Scope, id: InvoiceId): Promise<Invoice | null>;
   listByCustomer(scope: Scope, customerId: CustomerId, page: PageRequest): Promise<Invoice[]>;
+  /**
+   * `limit` of the customer's invoices from `offset`, newest first (newestInvoiceFirst:
+   * issue instant, then id, both descending), and how many it has in all. Reads only
+   * the slice, not every invoice of the customer.
+   */
+  sliceByCustomer(scope: Scope, customerId: CustomerId, slice: { offset: number; limit: number }): Promise<{ items: Invoice[]; total: number }>;
+  /** The customer's invoices still asking for money (isPayable: open or uncollectible, amount due > 0), oldest first. */
+  listPayableByCustomer(scope: Scope, customerId: CustomerId): Promise<Invoice[]>;
   listBySubscription(scope: Scope, subscriptionId: SubscriptionId): Promise<Invoice[]>;
   /** Drafts whose finalizeAt has come, oldest first; with `on`, only those of the customers on that test clock (or on none). */
   listDraftsDue(scope: Scope, at: Date, limit: number, on?: OnClock): Promise<Invoice[]>;

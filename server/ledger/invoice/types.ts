@@ -219,3 +219,5 @@ export const DEFAULT_INVOICE_CONFIG: InvoiceConfig = {
   numberDigits: 6,
   finalizeGraceMs: 3_600_000,
 };
+
+export * from './listing';

@@ -1,5 +1,5 @@
 import { availableCredit, canRefundCredit, formatNumber, matchesCollection, type InvoiceStore } from '../invoice/store';
-import type { CreditNote, Invoice } from '../invoice/types';
+import { isPayable, newestInvoiceFirst, oldestInvoiceFirst, type CreditNote, type Invoice } from '../invoice/types';
 import { scopeKey, type Scope } from '../types';
 import { ScopedTable } from './memory-table';
 
@@ -40,6 +40,13 @@ export function createMemoryInvoiceStore(clockOf: (scope: Scope, customerId: str
     },
     async listByCustomer(scope, customerId, page) {
       return invoices.page(scope, page, (r) => r.customerId === customerId);
+    },
+    async sliceByCustomer(scope, customerId, { offset, limit }) {
+      const all = invoices.find(scope, (r) => r.customerId === customerId).sort(newestInvoiceFirst);
+      return { items: all.slice(offset, offset + limit), total: all.length };
+    },
+    async listPayableByCustomer(scope, customerId) {
+      return invoices.find(scope, (r) => r.customerId === customerId && isPayable(r)).sort(oldestInvoiceFirst);
     },
     async listBySubscription(scope, subscriptionId) {
       return invoices.find(scope, (r) => r.subscriptionId === subscriptionId).sort((a, b) => a.issueAt.getTime() - b.issueAt.getTime());

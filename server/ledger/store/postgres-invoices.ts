@@ -1,7 +1,8 @@
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../../db/client';
 import { creditNotes, customers, documentSequences, invoices } from '../../../db/schema';
 import { availableCredit, canRefundCredit, formatNumber, type InvoiceStore, type Numbering } from '../invoice/store';
+import { PAYABLE_STATUSES } from '../invoice/listing';
 import type { CreditNote, CustomerSnapshot, Invoice, InvoiceBasis, InvoiceLine, InvoiceTaxRate } from '../invoice/types';
 import type { CouponId, Currency, CustomerId, InvoiceId, Scope, SubscriptionId } from '../types';
 import { customerOnClock } from './postgres-billing';
@@ -146,6 +147,24 @@ export function createPostgresInvoiceStore(db: Database): InvoiceStore {
         .where(and(inScope(s), eq(invoices.customerId, customerId), page.cursor ? gt(invoices.id, page.cursor) : undefined))
         .orderBy(asc(invoices.id))
         .limit(page.limit + 1);
+      return rows.map(toInvoice);
+    },
+    async sliceByCustomer(s, customerId, { offset, limit }) {
+      const ofCustomer = and(inScope(s), eq(invoices.customerId, customerId));
+      // The slice walks invoices_customer_issue_idx backwards and stops after offset +
+      // limit rows; the count reads the same index, not the rows.
+      const [rows, [count]] = await Promise.all([
+        db.select().from(invoices).where(ofCustomer).orderBy(desc(invoices.issueAt), desc(invoices.id)).limit(limit).offset(offset),
+        db.select({ n: sql<number>`count(*)::int` }).from(invoices).where(ofCustomer),
+      ]);
+      return { items: rows.map(toInvoice), total: count?.n ?? 0 };
+    },
+    async listPayableByCustomer(s, customerId) {
+      const rows = await db
+        .select()
+        .from(invoices)
+        .where(and(inScope(s), eq(invoices.customerId, customerId), inArray(invoices.status, [...PAYABLE_STATUSES]), gt(invoices.amountDue, 0)))
+        .orderBy(asc(invoices.issueAt), asc(invoices.id));
       return rows.map(toInvoice);
     },
     async listBySubscription(s, subscriptionId) {

@@ -1,0 +1,1 @@
+CREATE INDEX "invoices_customer_issue_idx" ON "invoices" USING btree ("tenant_id","app_id","customer_id","issue_at","id");
