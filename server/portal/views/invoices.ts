@@ -1,4 +1,4 @@
-import type { CreditNote, Invoice, InvoiceLine, Payment, PaymentStatus } from '../../ledger';
+import { isPayable, newestInvoiceFirst, pageWindow, type CreditNote, type Invoice, type InvoiceLine, type NumberedPage, type Payment, type PaymentStatus } from '../../ledger';
 import { invoiceStatus, type StatusView } from './status';
 
 /**
@@ -53,11 +53,6 @@ export function invoiceRow(inv: Invoice): InvoiceRow {
   };
 }
 
-/** Newest first: by issue date, then id (TypeIDs sort by creation time). */
-export function newestFirst(a: Invoice, b: Invoice): number {
-  return b.issueAt.getTime() - a.issueAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
-}
-
 export interface InvoicePage {
   rows: InvoiceRow[];
   page: number;
@@ -65,12 +60,16 @@ export interface InvoicePage {
   total: number;
 }
 
-/** One page (1-based) of the customer's invoices, newest first; a page past the end is the last. */
+/** A page of invoices as the engine read it (`ledger.invoices.pageByCustomer`), as rows. */
+export function invoicePageView(p: NumberedPage<Invoice>): InvoicePage {
+  return { rows: p.items.map(invoiceRow), page: p.page, pageCount: p.pageCount, total: p.total };
+}
+
+/** One page (1-based) of invoices already in hand, newest first; a page past the end is the last (as the engine pages). */
 export function invoicePage(all: readonly Invoice[], page: number, perPage: number): InvoicePage {
-  const sorted = [...all].sort(newestFirst);
-  const pageCount = Math.max(1, Math.ceil(sorted.length / perPage));
-  const p = Math.min(Math.max(1, Math.floor(page)), pageCount);
-  return { rows: sorted.slice((p - 1) * perPage, p * perPage).map(invoiceRow), page: p, pageCount, total: sorted.length };
+  const sorted = [...all].sort(newestInvoiceFirst);
+  const w = pageWindow(sorted.length, page, perPage);
+  return invoicePageView({ items: sorted.slice(w.offset, w.offset + perPage), page: w.page, pageCount: w.pageCount, total: sorted.length });
 }
 
 export interface LineView {
@@ -153,8 +152,8 @@ function lineView(l: InvoiceLine): LineView {
   };
 }
 
-/** May this invoice be paid now? Open or uncollectible, with something left to pay. */
-export const isPayable = (inv: Pick<Invoice, 'status' | 'amountDue'>) => (inv.status === 'open' || inv.status === 'uncollectible') && inv.amountDue > 0;
+/** May this invoice be paid now? Open or uncollectible, with something left to pay (the engine's rule, which its stores filter by). */
+export { isPayable };
 
 export function invoiceDetail(input: { invoice: Invoice; creditNotes: readonly CreditNote[]; payments: readonly Payment[]; payUrl: string | null }): InvoiceDetail {
   const { invoice: inv } = input;

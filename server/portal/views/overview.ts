@@ -1,4 +1,4 @@
-import type { Customer, Invoice, PaymentMethod, Plan, Subscription, UsageSummary } from '../../ledger';
+import { oldestInvoiceFirst, type Customer, type Invoice, type PaymentMethod, type Plan, type Subscription, type UsageSummary } from '../../ledger';
 import { isPayable } from './invoices';
 import { subscriptionStatus, type StatusView } from './status';
 
@@ -68,7 +68,7 @@ export interface OverviewInput {
   plan: Plan | null;
   upcoming: UpcomingInvoice | null;
   usage: UsageSummary;
-  /** The customer's invoices (any order); the payable ones are picked here. */
+  /** The customer's invoices asking for money (`ledger.invoices.listPayable`); any order, and others are left out here. */
   invoices: readonly Invoice[];
   methods: readonly PaymentMethod[];
 }
@@ -103,7 +103,7 @@ export interface OverviewView {
 
 export function overviewView(input: OverviewInput): OverviewView {
   const { now, subscription: sub, plan } = input;
-  const payable = input.invoices.filter(isPayable).sort((a, b) => a.issueAt.getTime() - b.issueAt.getTime());
+  const payable = input.invoices.filter(isPayable).sort(oldestInvoiceFirst);
   const owed = new Map<string, { amount: number; invoices: number }>();
   for (const inv of payable) {
     const o = owed.get(inv.currency) ?? { amount: 0, invoices: 0 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { illegalState, refundCreditNoteSchema, voidSchema } from '../../ledger';
+import { refundCreditNoteSchema, voidSchema } from '../../ledger';
+import { upcomingInvoice } from '../../ledger/invoice/upcoming';
 import { apiKeyProcedure, router } from '../init';
 import { idOf, pageInput } from '../inputs';
 
@@ -58,12 +59,7 @@ export const invoicesRouter = router({
     .input(z.object({ subscriptionId: idOf('subscription') }))
     .query(async ({ ctx, input }) => {
       const sub = await ctx.ledger.subscriptions.get(ctx.scope, input.subscriptionId);
-      if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} has ended: it has no upcoming invoice`);
-      const now = ctx.ledger.now(ctx.scope, sub.customerId);
-      const usageTo = now < sub.currentPeriodEnd ? now : sub.currentPeriodEnd;
-      const next = await ctx.ledger.billing.nextInvoice(ctx.scope, sub, usageTo);
-      const computed = await ctx.ledger.invoices.compute(ctx.scope, sub.customerId, next.plan.currency, next.basis, sub.currentPeriodEnd);
-      return { issueAt: sub.currentPeriodEnd, billingReason: next.reason, ...computed };
+      return (await upcomingInvoice(ctx.ledger, ctx.scope, sub)).invoice;
     }),
   creditNotes: creditNotesRouter,
 });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { defaultMerchantName, isLedgerError, notFound, type Invoice, type Ledger, type Scope, type Subscription } from '../../ledger';
+import { defaultMerchantName, isLedgerError, notFound, numberedPageSchema, type Invoice, type Ledger, type Scope, type Subscription } from '../../ledger';
+import { upcomingInvoice } from '../../ledger/invoice/upcoming';
 import { canManageBilling, type PortalContext } from '../../portal/session';
-import { invoiceDetail, invoicePage, isPayable } from '../../portal/views/invoices';
+import { invoiceDetail, invoicePageView, isPayable } from '../../portal/views/invoices';
 import { overviewView, type UpcomingInvoice } from '../../portal/views/overview';
 import { portalProcedure, router } from '../init';
 
@@ -12,34 +13,12 @@ import { portalProcedure, router } from '../init';
  */
 
 /**
- * Every invoice of the customer. The engine lists them oldest first by cursor; the portal
- * shows newest first, so it reads them all (one per period: a few hundred at most for a
- * customer of many years) and pages in memory. Capped so a runaway list cannot stall a page.
+ * The next invoice of a live subscription, from its preview (the engine's upcoming
+ * invoice, as `invoices.preview` answers it); none when its period end bills nothing at all.
  */
-const MAX_INVOICES = 5_000;
-async function allInvoices(ledger: Ledger, scope: Scope, customerId: string): Promise<Invoice[]> {
-  const all: Invoice[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await ledger.invoices.listByCustomer(scope, customerId, { limit: 100, ...(cursor ? { cursor } : {}) });
-    all.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor && all.length < MAX_INVOICES);
-  return all;
-}
-
-/**
- * The upcoming invoice of a live subscription: what its period end will bill, with the
- * usage so far (the same computation as `invoices.preview`; nothing is stored).
- */
-async function upcomingInvoice(ledger: Ledger, scope: Scope, sub: Subscription): Promise<UpcomingInvoice | null> {
-  const now = ledger.now(scope, sub.customerId);
-  const usageTo = now < sub.currentPeriodEnd ? now : sub.currentPeriodEnd;
-  const next = await ledger.billing.nextInvoice(scope, sub, usageTo);
-  // The last period of a trial cancelled at its end bills nothing at all.
-  if (!next.basis.advance && next.basis.usage.trial && next.basis.prorations.length === 0) return null;
-  const computed = await ledger.invoices.compute(scope, sub.customerId, next.plan.currency, next.basis, sub.currentPeriodEnd);
-  return { issueAt: sub.currentPeriodEnd, total: computed.total, currency: computed.currency };
+async function nextInvoice(ledger: Ledger, scope: Scope, sub: Subscription): Promise<UpcomingInvoice | null> {
+  const { invoice, billsNothing } = await upcomingInvoice(ledger, scope, sub);
+  return billsNothing ? null : { issueAt: invoice.issueAt, total: invoice.total, currency: invoice.currency };
 }
 
 /** With no live subscription: the one that ended last, to say it ended (a customer has a handful). */
@@ -60,10 +39,14 @@ async function ownInvoice(ledger: Ledger, portal: PortalContext, id: string): Pr
 }
 
 const invoicesRouter = router({
-  /** A page (1-based) of the customer's invoices, newest first: number, date, period, total, amount due, status. */
+  /**
+   * A page (1-based) of the customer's invoices, newest first: number, date, period, total,
+   * amount due, status; with the page count and total for the page numbers. The engine
+   * reads that page only; a page past the end is the last.
+   */
   list: portalProcedure
-    .input(z.object({ page: z.number().int().min(1).max(10_000).default(1), perPage: z.number().int().min(1).max(100).default(20) }).strict().default({ page: 1, perPage: 20 }))
-    .query(async ({ ctx, input }) => invoicePage(await allInvoices(ctx.ledger, ctx.scope, ctx.portal.customerId), input.page, input.perPage)),
+    .input(numberedPageSchema.strict().default({ page: 1, perPage: 20 }))
+    .query(async ({ ctx, input }) => invoicePageView(await ctx.ledger.invoices.pageByCustomer(ctx.scope, ctx.portal.customerId, input))),
   /**
    * One invoice: lines, discount, tax, credit notes, payments, the PDF's URL, and for an
    * open invoice the hosted pay page's URL when the user may pay (owner, billing).
@@ -110,10 +93,13 @@ export const accountRouter = router({
   overview: portalProcedure.query(async ({ ctx }) => {
     const { ledger, scope } = ctx;
     const customerId = ctx.portal.customerId;
-    const [customer, usage, invoices, methods] = await Promise.all([
+    // Of the invoices, only what the page shows: those asking for money (what is owed,
+    // the one to pay first) and the three latest.
+    const [customer, usage, payable, recent, methods] = await Promise.all([
       ledger.customers.get(scope, customerId),
       ledger.entitlements.summary(scope, customerId),
-      allInvoices(ledger, scope, customerId),
+      ledger.invoices.listPayable(scope, customerId),
+      ledger.invoices.pageByCustomer(scope, customerId, { page: 1, perPage: 3 }),
       ledger.paymentMethods.list(scope, customerId),
     ]);
     // The live subscription, else the one that ended last (to say it ended).
@@ -121,14 +107,15 @@ export const accountRouter = router({
     const sub = live ?? (await lastEnded(ledger, scope, customerId));
     const [plan, upcoming] = await Promise.all([
       sub ? ledger.plans.get(scope, sub.planId) : null,
-      live ? upcomingInvoice(ledger, scope, live) : null,
+      // An ended subscription has no next invoice (the view shows none for it either).
+      live && live.status !== 'canceled' ? nextInvoice(ledger, scope, live) : null,
     ]);
-    const view = overviewView({ now: ledger.now(scope, customerId), customer, subscription: sub, plan, upcoming, usage, invoices, methods });
+    const view = overviewView({ now: ledger.now(scope, customerId), customer, subscription: sub, plan, upcoming, usage, invoices: payable, methods });
     const mayPay = canManageBilling(ctx.portal.role);
     // The pay button of a past-due or open invoice: the hosted pay page, for those who may pay.
     const payUrl = view.toPay && mayPay ? localPath(await ledger.hosted.invoiceUrl(scope, view.toPay.id)) : null;
-    // The three latest invoices, from the same read (the page shows them under the plan).
-    return { ...view, canManageBilling: mayPay, toPay: view.toPay && { ...view.toPay, payUrl }, recentInvoices: invoicePage(invoices, 1, 3) };
+    // The three latest invoices (the page shows them under the plan).
+    return { ...view, canManageBilling: mayPay, toPay: view.toPay && { ...view.toPay, payUrl }, recentInvoices: invoicePageView(recent) };
   }),
   invoices: invoicesRouter,
 });
