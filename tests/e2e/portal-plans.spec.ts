@@ -9,8 +9,12 @@ import { E2E_DEMO_KEY } from '../../playwright.config';
  * coupon. A billing user (a portal session of a customer on Starter, its trial ended
  * through the API) upgrades to Pro through the preview dialog (Escape closes it; the
  * amount charged now is the proration invoice that /portal/invoices then lists), then
- * cancels at the period end with a reason (kept on the subscription) and resumes. axe finds no serious or critical violation,
- * dialogs open included; screenshots at 390 and 1280 px go to /tmp/shots/portal-plans-*.png.
+ * cancels at the period end with a reason (kept on the subscription) and resumes; a coupon
+ * the server refuses shows the server's message. The page's client components call the
+ * `accountPlans` procedures over /api/trpc with the session's cookie (their writes pass the
+ * Origin check); a cookie call from another origin is refused. axe finds no serious or
+ * critical violation, dialogs open included; screenshots at 390 and 1280 px go to
+ * /tmp/shots/portal-plans-*.png.
  */
 const SHOTS = process.env.E2E_SHOTS_DIR ?? '/tmp/shots';
 
@@ -63,7 +67,9 @@ test('arriving from /plans with ?subscribe=pro: Pro is focused; its trial starts
   await shoot(page, 'choose');
 
   await page.getByLabel('Coupon code (optional)').fill('WELCOME20');
+  const subscribed = page.waitForResponse((r) => r.url().includes('/api/trpc/accountPlans.subscribe') && r.request().method() === 'POST');
   await pro.click();
+  expect((await subscribed).status()).toBe(200);
   await expect(page.getByTestId('plans-notice')).toHaveText('Your 14-day trial of Pro has started. Nothing is charged until it ends.');
   await expect(page.getByTestId('current-plan')).toHaveText('Pro');
   await expect(page.getByTestId('plan-pro')).toContainText('Current plan');
@@ -103,7 +109,26 @@ test('a billing user upgrades through the preview and finds the proration invoic
   await noSeriousAxeViolations(page);
   await shoot(page, 'active');
 
+  // While the preview is on its way the dialog shows its skeleton, Confirm disabled: the
+  // preview's request is held here until that has been seen.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const isPreview = (u: URL) => u.pathname.includes('accountPlans.previewChange');
+  await page.route(
+    isPreview,
+    async (route) => {
+      await held;
+      await route.continue();
+    },
+    { times: 1 },
+  );
   await page.getByTestId('choose-pro').click();
+  const loading = page.getByTestId('change-dialog'); // titled "Change to Pro" until the preview says it is an upgrade
+  await expect(loading.getByRole('status')).toHaveText('Working out the price…');
+  await expect(loading.locator('[aria-busy="true"] > span').first()).toBeVisible();
+  await expect(page.getByTestId('confirm-change')).toBeDisabled();
+  await shoot(page, 'upgrade-loading');
+  release();
   await expect(dialog).toContainText('This takes effect now.');
   const chargeNow = page.getByTestId('charge-now-total');
   // About 99.00 − 19.00 for (nearly) the whole period, plus 7.25 % tax: 85.80 at most.
@@ -113,7 +138,9 @@ test('a billing user upgrades through the preview and finds the proration invoic
   await expect(page.getByTestId('next-invoice-total')).toHaveText('$106.18'); // 99.00 + 7.25 %
   await noSeriousAxeViolations(page);
   await shoot(page, 'upgrade');
+  const changed = page.waitForResponse((r) => r.url().includes('/api/trpc/accountPlans.changePlan') && r.request().method() === 'POST');
   await page.getByTestId('confirm-change').click();
+  expect((await changed).status()).toBe(200);
   await expect(dialog).toBeHidden();
   await expect(page.getByTestId('plans-notice')).toHaveText('You are now on Pro.');
   await expect(page.getByTestId('current-plan')).toHaveText('Pro');
@@ -152,12 +179,21 @@ test('a billing user upgrades through the preview and finds the proration invoic
   await expect(page.getByTestId('resume')).toHaveCount(0);
   await expect(page.getByTestId('open-cancel')).toBeVisible();
   expect((await ledger.subscriptions.get.query({ id: sub.id })).cancelAtPeriodEnd).toBe(false);
+
+  // A coupon the server refuses: its message, at the field; nothing applied.
+  await page.getByLabel('Coupon code', { exact: true }).fill('nope-42');
+  await page.getByRole('button', { name: 'Apply coupon' }).click();
+  await expect(page.locator('#coupon-error')).toHaveText('coupon NOPE-42 not found');
+  await expect(page.getByLabel('Coupon code', { exact: true })).toHaveAttribute('aria-invalid', 'true');
+  expect((await ledger.subscriptions.get.query({ id: sub.id })).discount).toBeNull();
 });
 
-test('a member sees the plans read-only, told whom to ask; the procedures refuse the member', async ({ page, browser }) => {
+test('a member sees the plans read-only, told whom to ask; the procedures refuse the member', async ({ page, browser, baseURL }) => {
   await signIn(page);
   const invitee = `member-${Date.now()}@example.com`;
-  expect((await page.request.post('/api/trpc/portal.members.invite', { data: { json: { email: invitee, role: 'member' } } })).status()).toBe(200);
+  // A cookie-signed POST says where it comes from, as the portal's pages do (CSRF check).
+  const ours = { origin: new URL(baseURL!).origin };
+  expect((await page.request.post('/api/trpc/portal.members.invite', { headers: ours, data: { json: { email: invitee, role: 'member' } } })).status()).toBe(200);
   const other = await browser.newContext({ locale: 'en-US', timezoneId: 'America/Los_Angeles' });
   try {
     const m = await other.newPage();
@@ -178,8 +214,13 @@ test('a member sees the plans read-only, told whom to ask; the procedures refuse
     for (const b of await choose.all()) await expect(b).toBeDisabled();
     for (const id of ['open-cancel', 'review-seats']) await expect(m.getByTestId(id)).toBeDisabled();
     await expect(m.getByLabel('Coupon code')).toHaveCount(0);
-    const refused = await m.request.post('/api/trpc/accountPlans.changePlan', { data: { json: { planKey: 'pro' } } });
+    const refused = await m.request.post('/api/trpc/accountPlans.changePlan', { headers: ours, data: { json: { planKey: 'pro' } } });
     expect(refused.status()).toBe(403);
+    expect(JSON.stringify(await refused.json())).toContain('a member may see billing but not change it');
+    // The same cookie from another site's page is refused before any role is looked at.
+    const crossSite = await m.request.post('/api/trpc/accountPlans.changePlan', { headers: { origin: 'https://evil.example' }, data: { json: { planKey: 'pro' } } });
+    expect(crossSite.status()).toBe(403);
+    expect(JSON.stringify(await crossSite.json())).toContain('cross-site request refused');
     await noSeriousAxeViolations(m);
     await shoot(m, 'member');
   } finally {

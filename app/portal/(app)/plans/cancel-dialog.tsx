@@ -1,13 +1,15 @@
 'use client';
 
-import { useEffect, useState, useTransition } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { errorMessageOf, useTRPC } from '@/app/_lib/trpc-react';
 import { CANCEL_REASONS, CANCEL_REASON_LABELS, type CancelReason } from '@/server/portal/views/plans';
 import { buttonDanger, buttonSecondary } from '../../_components/buttons';
 import { DateTime } from '../../_components/date-time';
 import { Money } from '../../_components/money';
-import { cancel, previewCancel } from './actions';
+import { Skeleton } from '../../_components/skeleton';
 import { Dialog, DialogError } from './dialog';
-import type { CancelPreviewData } from './types';
+import { PREVIEW_QUERY } from './preview-query';
 
 const radio = 'size-4 shrink-0 border-slate-300 text-indigo-600 accent-indigo-600 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600';
 
@@ -16,28 +18,25 @@ const radio = 'size-4 shrink-0 border-slate-300 text-indigo-600 accent-indigo-60
  * with the unused part credited as balance), and what the customer loses.
  */
 export function CancelDialog({ planName, onClose, onDone }: { planName: string; onClose: () => void; onDone: (message: string) => void }) {
-  const [preview, setPreview] = useState<CancelPreviewData | null>(null);
+  const trpc = useTRPC();
+  const previewQuery = useQuery(trpc.accountPlans.previewCancel.queryOptions(undefined, PREVIEW_QUERY));
+  const preview = previewQuery.data ?? null;
   const [reason, setReason] = useState<CancelReason | null>(null);
   const [comment, setComment] = useState('');
   const [at, setAt] = useState<'period_end' | 'now'>('period_end');
-  const [error, setError] = useState<string | null>(null);
-  const [pending, start] = useTransition();
+  const [formError, setFormError] = useState<string | null>(null);
+  const cancel = useMutation(trpc.accountPlans.cancel.mutationOptions({ onError: (e) => setFormError(errorMessageOf(e)) }));
+  const pending = cancel.isPending;
+  const error = formError ?? (previewQuery.error ? errorMessageOf(previewQuery.error) : null);
 
-  useEffect(() => {
-    let live = true;
-    previewCancel().then((r) => live && (r.ok ? setPreview(r.data) : setError(r.error)));
-    return () => {
-      live = false;
-    };
-  }, []);
-
-  const submit = () =>
-    start(async () => {
-      if (!reason) return setError('Choose a reason, so we know what to improve.');
-      const r = await cancel({ at, reason, comment });
-      if (!r.ok) return setError(r.error);
-      onDone(at === 'now' ? `Your ${planName} subscription has ended.` : `Your ${planName} subscription will end at the end of the period. You can resume it until then.`);
-    });
+  const submit = () => {
+    if (!reason) return setFormError('Choose a reason, so we know what to improve.');
+    setFormError(null);
+    cancel.mutate(
+      { at, reason, comment },
+      { onSuccess: () => onDone(at === 'now' ? `Your ${planName} subscription has ended.` : `Your ${planName} subscription will end at the end of the period. You can resume it until then.`) },
+    );
+  };
 
   return (
     <Dialog
@@ -97,7 +96,16 @@ export function CancelDialog({ planName, onClose, onDone }: { planName: string; 
               <span>
                 <span className="block text-slate-800">Now</span>
                 <span className="block text-xs text-slate-600" data-testid="cancel-credit">
-                  {!preview ? '…' : preview.trial ? 'Your trial ends now; nothing is charged.' : preview.credit > 0 ? (
+                  {!preview ? (
+                    previewQuery.isPending ? (
+                      <>
+                        <span className="sr-only">Working out the credit…</span>
+                        <Skeleton className="mt-1 h-3 w-56 max-w-full" />
+                      </>
+                    ) : (
+                      'The credit could not be worked out.'
+                    )
+                  ) : preview.trial ? 'Your trial ends now; nothing is charged.' : preview.credit > 0 ? (
                     <>
                       The unused part of this period, <Money amount={preview.credit} currency={preview.currency} /> before tax, is credited to your balance for later invoices. Usage so far is billed.
                     </>

@@ -1,14 +1,15 @@
 'use client';
 
-import { useEffect, useState, useTransition } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { errorMessageOf, useTRPC } from '@/app/_lib/trpc-react';
 import { buttonPrimary, buttonSecondary } from '../../_components/buttons';
 import { DateTime } from '../../_components/date-time';
 import { Money } from '../../_components/money';
 import { Skeleton } from '../../_components/skeleton';
-import { changePlan, changeSeats, previewChange } from './actions';
 import { Dialog, DialogError } from './dialog';
 import { InvoiceLines } from './invoice-lines';
-import type { ChangePreviewData } from './types';
+import { PREVIEW_QUERY } from './preview-query';
 
 /**
  * Confirms a plan change (`planKey`) or a seat change (`quantity`) after showing its
@@ -32,34 +33,28 @@ export function ChangeDialog({
   onClose: () => void;
   onDone: (message: string) => void;
 }) {
-  const [preview, setPreview] = useState<ChangePreviewData | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [pending, start] = useTransition();
+  const trpc = useTRPC();
+  const previewQuery = useQuery(trpc.accountPlans.previewChange.queryOptions(kind === 'plan' ? { planKey } : { quantity }, PREVIEW_QUERY));
+  const preview = previewQuery.data ?? null;
+  const [writeError, setWriteError] = useState<string | null>(null);
+  const onError = (e: unknown) => setWriteError(errorMessageOf(e));
+  const changePlan = useMutation(trpc.accountPlans.changePlan.mutationOptions({ onError }));
+  const changeSeats = useMutation(trpc.accountPlans.changeSeats.mutationOptions({ onError }));
+  const pending = changePlan.isPending || changeSeats.isPending;
+  const error = writeError ?? (previewQuery.error ? errorMessageOf(previewQuery.error) : null);
 
-  useEffect(() => {
-    let live = true;
-    previewChange(kind === 'plan' ? { planKey } : { quantity }).then((r) => {
-      if (!live) return;
-      if (r.ok) setPreview(r.data);
-      else setError(r.error);
-    });
-    return () => {
-      live = false;
-    };
-  }, [kind, planKey, quantity]);
-
-  const confirm = () =>
-    start(async () => {
-      const r = kind === 'plan' ? await changePlan({ planKey: planKey! }) : await changeSeats({ quantity: quantity! });
-      if (!r.ok) return setError(r.error);
-      onDone(
-        kind === 'seats'
-          ? `You now have ${quantity} seats.`
-          : preview?.effective === 'period_end'
-            ? `Your plan changes to ${planName} at the end of the period.`
-            : `You are now on ${planName}.`,
-      );
-    });
+  const confirm = () => {
+    setWriteError(null);
+    if (kind === 'seats') {
+      changeSeats.mutate({ quantity: quantity! }, { onSuccess: () => onDone(`You now have ${quantity} seats.`) });
+      return;
+    }
+    const later = preview?.effective === 'period_end';
+    changePlan.mutate(
+      { planKey: planKey! },
+      { onSuccess: () => onDone(later ? `Your plan changes to ${planName} at the end of the period.` : `You are now on ${planName}.`) },
+    );
+  };
 
   const title = kind === 'plan' ? (preview ? `${preview.upgrade ? 'Upgrade' : 'Downgrade'} to ${preview.plan.name}` : `Change to ${planName}`) : `Change seats to ${quantity}`;
   const charge = preview?.chargeNow ?? null;

@@ -5,9 +5,10 @@ import { portalSession } from '../portal-api';
 
 /**
  * The plans page's procedures (`accountPlans.*`) through a server-side caller whose auth
- * is the session's: scope and customer from it, never from the page or the browser. No
- * API key ever reaches the browser: the page reads here, the dialogs write through the
- * server actions in actions.ts, which call these same procedures.
+ * is the session's: scope and customer from it, never from the page or the browser. The
+ * page (a server component) reads here; the client components call the same procedures
+ * over /api/trpc with the session's cookie (app/_lib/trpc-react.tsx). No API key ever
+ * reaches the browser.
  */
 export async function plansApi(path = '/portal/plans') {
   const portal = await portalSession();

@@ -1,14 +1,15 @@
 'use client';
 
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useEffect, useId, useRef, useState, useTransition } from 'react';
+import { errorMessageOf, useTRPC } from '@/app/_lib/trpc-react';
 import { AlertBanner } from '../../_components/alert-banner';
 import { buttonPrimary, buttonSecondary, textLink } from '../../_components/buttons';
 import { Card, Field } from '../../_components/card';
 import { DateTime } from '../../_components/date-time';
 import { Money } from '../../_components/money';
 import { StatusBadge } from '../../_components/status-badge';
-import { applyCoupon, resume, subscribe } from './actions';
 import { CancelDialog } from './cancel-dialog';
 import { ChangeDialog } from './change-dialog';
 import type { PlanCardData, PlansData, SubscriptionData } from './types';
@@ -22,36 +23,54 @@ type Open = { kind: 'plan'; plan: PlanCardData } | { kind: 'seats'; quantity: nu
 /**
  * The plans page's interactive part: the current subscription (seats, coupon, cancel,
  * resume) and the pricing table (subscribe, or change plan through the preview dialog).
- * A member sees it all with the buttons disabled and says whom to ask.
+ * A member sees it all with the buttons disabled and says whom to ask. Every read and write
+ * is an `accountPlans` procedure called from here through tRPC's TanStack Query options
+ * (the session's cookie says who; the input never names the customer); after a write the
+ * page's server components render again (router.refresh).
  */
 export function PlansBoard({ data, preselect }: { data: PlansData; preselect: string | null }) {
   const router = useRouter();
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
   const [open, setOpen] = useState<Open>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [pending, start] = useTransition();
+  // Until the refreshed page arrives, the buttons stay busy: no second subscribe meanwhile.
+  const [refreshing, startRefresh] = useTransition();
+  const subscribe = useMutation(trpc.accountPlans.subscribe.mutationOptions({ onError: (e) => setError(errorMessageOf(e)) }));
   const [coupon, setCoupon] = useState('');
   const readOnly = !data.canManageBilling;
   const noteId = useId();
   const sub = data.subscription;
   const current = data.plans.find((p) => p.current) ?? null;
 
+  /**
+   * After any write here: a change of subscription moves every figure the portal shows
+   * (the previews, usage against the plan's limits, invoices and balance), so every tRPC
+   * query of this tab is stale (those on screen are fetched again); the server components
+   * render again with the new state.
+   */
   const done = (message: string) => {
     setOpen(null);
     setError(null);
     setNotice(message);
-    router.refresh();
+    void queryClient.invalidateQueries({ queryKey: trpc.pathKey() });
+    startRefresh(() => router.refresh());
   };
 
-  const doSubscribe = (plan: PlanCardData) =>
-    start(async () => {
-      setNotice(null);
-      const r = await subscribe({ planKey: plan.key, couponCode: coupon });
-      if (!r.ok) return setError(r.error);
-      setError(null);
-      setCoupon('');
-      done(r.data.trialEnd ? `Your ${plan.trialDays}-day trial of ${plan.name} has started. Nothing is charged until it ends.` : `You are subscribed to ${plan.name}.`);
-    });
+  const doSubscribe = (plan: PlanCardData) => {
+    setNotice(null);
+    const code = coupon.trim();
+    subscribe.mutate(
+      { planKey: plan.key, ...(code ? { couponCode: code } : {}) },
+      {
+        onSuccess: (r) => {
+          setCoupon('');
+          done(r.trialEnd ? `Your ${plan.trialDays}-day trial of ${plan.name} has started. Nothing is charged until it ends.` : `You are subscribed to ${plan.name}.`);
+        },
+      },
+    );
+  };
 
   return (
     <div className="space-y-6">
@@ -116,7 +135,7 @@ export function PlansBoard({ data, preselect }: { data: PlansData; preselect: st
                 preselected={!sub && preselect === plan.key}
                 readOnly={readOnly}
                 noteId={noteId}
-                busy={pending}
+                busy={subscribe.isPending || refreshing}
                 onSubscribe={() => doSubscribe(plan)}
                 onChange={() => setOpen({ kind: 'plan', plan })}
               />
@@ -153,19 +172,19 @@ function CurrentSubscription({
   onCancel: () => void;
   onDone: (message: string) => void;
 }) {
+  const trpc = useTRPC();
   const [seats, setSeats] = useState(sub.quantity);
-  const [pending, start] = useTransition();
   const [error, setError] = useState<string | null>(null);
+  const resume = useMutation(trpc.accountPlans.resume.mutationOptions({ onError: (e) => setError(errorMessageOf(e)) }));
+  const pending = resume.isPending;
   useEffect(() => setSeats(sub.quantity), [sub.quantity]);
   const max = plan.seats?.limit ?? 1_000_000;
   const dis = readOnly ? { disabled: true, 'aria-describedby': noteId } : {};
 
-  const doResume = () =>
-    start(async () => {
-      const r = await resume();
-      if (!r.ok) return setError(r.error);
-      onDone(`Your ${plan.name} subscription continues: the cancellation is withdrawn.`);
-    });
+  const doResume = () => {
+    setError(null);
+    resume.mutate(undefined, { onSuccess: () => onDone(`Your ${plan.name} subscription continues: the cancellation is withdrawn.`) });
+  };
 
   return (
     <Card title="Your subscription" titleId="current-sub" action={<StatusBadge status={sub.status} />}>
@@ -355,9 +374,11 @@ function PlanTile({
 }
 
 function CouponForm({ current, onDone }: { current: string | null; onDone: (m: string) => void }) {
+  const trpc = useTRPC();
   const [code, setCode] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const [pending, start] = useTransition();
+  const apply = useMutation(trpc.accountPlans.applyCoupon.mutationOptions({ onError: (e) => setError(errorMessageOf(e)) }));
+  const pending = apply.isPending;
   return (
     <Card title="Coupon" titleId="coupon-title">
       <form
@@ -365,13 +386,16 @@ function CouponForm({ current, onDone }: { current: string | null; onDone: (m: s
         onSubmit={(e) => {
           e.preventDefault();
           if (!code.trim()) return setError('Enter a coupon code.');
-          start(async () => {
-            const r = await applyCoupon({ code });
-            if (!r.ok) return setError(r.error);
-            setError(null);
-            setCode('');
-            onDone(`Coupon ${r.data.coupon ?? code} applied to your subscription.`);
-          });
+          apply.mutate(
+            { code },
+            {
+              onSuccess: (r) => {
+                setError(null);
+                setCode('');
+                onDone(`Coupon ${r.coupon ?? code} applied to your subscription.`);
+              },
+            },
+          );
         }}
       >
         <div className="flex-1 sm:max-w-xs">
