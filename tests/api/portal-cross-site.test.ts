@@ -123,7 +123,8 @@ describe('a portal-cookie POST from our own pages', () => {
 
 describe('API-key calls', () => {
   it('are done whatever their Origin, with or without the cookie', async () => {
-    for (const headers of [{ origin: 'https://evil.example' }, { origin: 'null' }, {}, { origin: 'https://evil.example', cookie }]) {
+    const variants: Record<string, string>[] = [{ origin: 'https://evil.example' }, { origin: 'null' }, {}, { origin: 'https://evil.example', cookie }];
+    for (const headers of variants) {
       const email = `k-${Object.keys(headers).join('-') || 'none'}@example.com`;
       const res = await post('customers.create', { email, name: 'By key' }, { authorization: `Bearer ${apiKey}`, ...headers });
       expect(res.status).toBe(200);
