@@ -276,3 +276,4 @@ export * from './schema-payments';
 export * from './schema-webhooks';
 export * from './schema-portal';
 export * from './schema-events';
+export * from './schema-webhooks-out';
