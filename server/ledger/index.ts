@@ -75,3 +75,6 @@ export type { ChangePreview } from './subscription/service';
 export { HostedLinks, HOSTED_KINDS, HOSTED_LINK_INVALID, HOSTED_PATHS, HOSTED_TTL_S, type HostedClaims, type HostedKind, type HostedOptions } from './payment/hosted';
 export { HostedPages, defaultMerchantName, type HostedInvoice, type HostedPayment } from './payment/hosted-pages';
 export { PaymentMethods, type SetupSessionInput } from './payment/methods';
+export * from './events/types';
+export { EventLog, DEFAULT_EVENT_RETENTION_DAYS, type EventRecorder, type EventsCommitted } from './events/log';
+export { withRequest, currentRequest } from './events/request-context';

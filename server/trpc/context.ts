@@ -1,4 +1,5 @@
 import { apiKeyFromRequest } from '../auth/request-auth';
+import { clientIpOf } from '../http/client-ip';
 import { rateLimiterFor } from '../http/rate-limit';
 import type { Ledger, Scope } from '../ledger';
 import { portalFromRequest } from '../portal/request-session';
@@ -17,6 +18,8 @@ export interface Context {
     /** A portal user acting for one customer (server/portal/session.ts). */
     | { kind: 'portal'; scope: Scope; portal: PortalContext }
     | null;
+  /** The caller's IP as forwarded by the proxy (server/http/client-ip.ts), for the audit trail. */
+  ip?: string | null;
 }
 
 /**
@@ -37,10 +40,10 @@ export async function createContext(
     const key = await apiKeyFromRequest(rt.database, req);
     if (key) {
       await rateLimiterFor(rt.env).consume(key.id, opts.calls ?? 1);
-      return { ledger: rt.ledger, auth: { kind: 'api_key', scope: key.scope, keyId: key.id } };
+      return { ledger: rt.ledger, auth: { kind: 'api_key', scope: key.scope, keyId: key.id }, ip: clientIpOf(req) };
     }
     const portal = await portalFromRequest(rt, req);
-    return { ledger: rt.ledger, auth: portal ? { kind: 'portal', scope: portal.scope, portal } : null };
+    return { ledger: rt.ledger, auth: portal ? { kind: 'portal', scope: portal.scope, portal } : null, ip: clientIpOf(req) };
   } catch (e) {
     throw trpcErrorOf(e);
   }

@@ -2,7 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
 import { currentRequestId } from '../http/request-id';
-import { isLedgerError } from '../ledger';
+import { isLedgerError, withRequest, type Actor } from '../ledger';
 import { canManageBilling } from '../portal/session';
 import type { Context } from './context';
 import { INTERNAL_MESSAGE, ledgerCodeOf, trpcErrorOf } from './errors';
@@ -52,9 +52,20 @@ const mapErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/**
+ * Who is calling, for the event log and the audit trail: every change a procedure makes
+ * records its actor (the API key, or the portal user), the request id and the IP.
+ */
+const requestContext = t.middleware(({ ctx, next }) => {
+  const auth = ctx.auth;
+  if (!auth) return next();
+  const actor: Actor = auth.kind === 'api_key' ? { type: 'api_key', id: auth.keyId } : { type: 'portal_user', id: auth.portal.userId, email: auth.portal.email };
+  return withRequest({ actor, requestId: currentRequestId() ?? null, ip: ctx.ip ?? null }, () => next());
+});
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
-export const publicProcedure = t.procedure.use(mapErrors);
+export const publicProcedure = t.procedure.use(mapErrors).use(requestContext);
 
 /** Procedures for product teams: an API key is required and fixes the scope. */
 export const apiKeyProcedure = publicProcedure.use(({ ctx, next }) => {

@@ -3,6 +3,7 @@ import { billingRouter } from './routers/billing';
 import { couponsRouter } from './routers/coupons';
 import { customersRouter } from './routers/customers';
 import { entitlementsRouter } from './routers/entitlements';
+import { eventsRouter } from './routers/events';
 import { invoicesRouter } from './routers/invoices';
 import { paymentMethodsRouter } from './routers/payment-methods';
 import { paymentsRouter } from './routers/payments';
@@ -32,6 +33,7 @@ export const appRouter = router({
   refunds: refundsRouter,
   testClocks: testClocksRouter,
   billing: billingRouter,
+  events: eventsRouter,
   // The portal's sign-in and access (portal.createSession, portal.me, portal.members.*).
   portal: portalAccessRouter,
   // The portal's pages' reads (account.overview, account.invoices.list/get): the session's customer only.
