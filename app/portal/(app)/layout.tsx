@@ -18,7 +18,7 @@ export const metadata: Metadata = {
 const NAV: NavItem[] = [
   { label: 'Overview', href: '/portal' },
   { label: 'Plans', href: '/portal/plans' },
-  { label: 'Usage', href: '/portal/usage', soon: true },
+  { label: 'Usage', href: '/portal/usage' },
   { label: 'Invoices', href: '/portal/invoices' },
   { label: 'Billing', href: '/portal/billing' },
 ];

@@ -192,7 +192,8 @@ export interface UsagePeriodInput {
   usageLines: readonly InvoiceLine[];
 }
 
-const plural = (n: number, unit: string) => (n === 1 ? unit : `${unit}s`);
+/** "1 call", "2 calls"; a unit in capitals (GB, MB) stays as it is. */
+export const plural = (n: number, unit: string) => (n === 1 || !/^[a-z]/.test(unit) ? unit : `${unit}s`);
 
 /** A major-unit decimal price ("0.0004") in its currency, exactly: "$0.0004"; "8" → "$8.00". */
 export function unitPriceText(unitPrice: string, currency: string): string {
