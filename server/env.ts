@@ -64,6 +64,13 @@ export const envSchema = z
     LEDGER_HOSTED_SECRET: z.string().min(16, 'at least 16 characters').optional(),
     /** The app's public URL the hosted pages' links start with (default http://localhost:<PORT>). */
     LEDGER_PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'an http(s) URL such as https://billing.example.com').optional(),
+    // Prometheus metrics (server/plugins/metrics, GET /api/metrics).
+    /** The metrics plugin and GET /api/metrics; on by default, `0` turns both off (the route answers 404). */
+    LEDGER_METRICS: flag.default(true),
+    /** When set, GET /api/metrics requires `Authorization: Bearer <token>`. */
+    LEDGER_METRICS_TOKEN: z.string().min(16, 'at least 16 characters').regex(/^\S+$/, 'no spaces').optional(),
+    /** Label engine metrics with tenant and app (one series per scope: only for a bounded number of scopes). */
+    LEDGER_METRICS_TENANT_LABELS: flag.default(false),
     // The portal's sign-in (server/auth/next-auth.ts).
     /** Signs and encrypts the portal's session cookies; the same on every instance. Required for the portal's sign-in with DATABASE_URL (the rest of the app runs without it); random per process on the embedded default. */
     AUTH_SECRET: z.string().min(32, 'at least 32 characters: `openssl rand -base64 33`').optional(),

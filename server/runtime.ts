@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { openDatabase, type DatabaseHandle } from '../db/client';
 import { createLedger, createPostgresStore, scope, type Ledger, type LedgerOptions, type Scope } from './ledger';
 import { closeRateLimiter } from './http/rate-limit';
+import { createMetricsPlugin, type MetricsPlugin } from './plugins/metrics/plugin';
 import { registerPortalDeps } from './portal/database';
 import { databaseLimits, parseEnv, type Env } from './env';
 
@@ -15,6 +16,8 @@ export interface Runtime {
   env: Env;
   database: DatabaseHandle;
   ledger: Ledger;
+  /** The Prometheus metrics plugin behind GET /api/metrics; null with LEDGER_METRICS=0. */
+  metrics: MetricsPlugin | null;
   /** The tenant and app whose plans the portal shows. */
   portalScope: Scope;
   /**
@@ -28,14 +31,20 @@ export interface Runtime {
 
 export async function createRuntime(env: Env): Promise<Runtime> {
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.PGLITE_DATA_DIR, limits: databaseLimits(env) });
+  const metrics = env.LEDGER_METRICS ? createMetricsPlugin({ tenantLabels: env.LEDGER_METRICS_TENANT_LABELS }) : null;
   const ledger = await createLedger({
     store: createPostgresStore(database.db),
+    plugins: metrics ? [metrics] : [],
     ...(await paymentOptions(env)),
     // Redis: usage counters shared by every instance, and invalidations published to them.
     entitlements: env.REDIS_URL ? { redis: { url: env.REDIS_URL } } : {},
     // The hosted pages' signed links (app/pay, app/sandbox/…).
     hosted: { secret: env.LEDGER_HOSTED_SECRET, baseUrl: env.LEDGER_PUBLIC_URL ?? `http://localhost:${env.PORT}` },
   });
+  if (metrics) {
+    metrics.attach(ledger);
+    metrics.installSink(); // requests, database and Redis errors, webhook deliveries (server/plugins/metrics/recorder.ts)
+  }
   registerPortalDeps({ db: database.db, env, ledger });
   let closed: Promise<void> | null = null;
   // Decided (and said) when the portal's sign-in first needs it, not by every command
@@ -45,6 +54,7 @@ export async function createRuntime(env: Env): Promise<Runtime> {
     env,
     database,
     ledger,
+    metrics,
     portalScope: scope(env.LEDGER_PORTAL_TENANT, env.LEDGER_PORTAL_APP),
     get authSecret() {
       if (authSecret === undefined) authSecret = authSecretOf(env);

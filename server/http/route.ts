@@ -1,22 +1,27 @@
+import { recordHttpRequest } from '../plugins/metrics/recorder';
 import { errorResponse, jsonError } from './errors';
 import { REQUEST_ID_HEADER, requestIdOf, withRequestId } from './request-id';
 
 /**
  * Every `/api` route handler is wrapped once here: a request id for the request (in the
- * response's `x-request-id` header and in error bodies), and one error boundary, so no
+ * response's `x-request-id` header and in error bodies), one error boundary, so no
  * failure — the runtime not starting, the key lookup, the handler itself — becomes
- * Next.js's empty 500.
+ * Next.js's empty 500, and the request's duration recorded for the metrics plugin under
+ * `where` (the route's name in the code, never its URL: the label stays bounded). The
+ * duration ends when the handler returns its Response: a streamed body's time is not in it.
  */
 export function apiRoute<A extends unknown[]>(where: string, handler: (req: Request, ...rest: A) => Promise<Response> | Response) {
   return (req: Request, ...rest: A): Promise<Response> => {
     const id = requestIdOf(req);
     return withRequestId(id, async () => {
+      const started = performance.now();
       let res: Response;
       try {
         res = await handler(req, ...rest);
       } catch (e) {
         res = errorResponse(e, `${req.method} ${new URL(req.url).pathname}`);
       }
+      recordHttpRequest(where, req.method, res.status, (performance.now() - started) / 1000);
       return withHeader(res, REQUEST_ID_HEADER, id);
     });
   };
