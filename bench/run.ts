@@ -8,6 +8,7 @@ import { benchEngine } from './engine-writes';
 import { benchEntitlements } from './entitlements';
 import { benchHttp } from './http';
 import { benchMeterDurable } from './meter';
+import { benchMetrics } from './metrics';
 import { benchPayments } from './payments';
 import { benchTestClocks } from './test-clocks';
 import { benchUsageRead } from './usage-read';
@@ -21,6 +22,7 @@ const suites: [string, () => Promise<void>][] = [
   ['engine', () => benchEngine(url, smoke ? 200 : 5_000)],
   ['meter', () => benchMeterDurable(url, smoke)],
   ['entitlements', () => benchEntitlements(url, smoke)],
+  ['metrics', () => benchMetrics(url, smoke)],
   ['usage', () => benchUsageRead(url, smoke)],
   ['http', () => benchHttp(url, smoke)],
   ['test_clocks', () => benchTestClocks(url, smoke)],
