@@ -31,6 +31,8 @@ import { createMemoryStore } from './store/memory';
 import type { Store } from './store/store';
 import { SubscriptionService } from './subscription/service';
 import { TaxRateService } from './tax/service';
+import { OutboundWebhooks, type OutboundWebhookOptions } from './webhooks-out/service';
+import { createMemoryWebhookOutStore } from './store/memory-webhook-endpoints';
 import { consoleLogger, invalid, systemClock, type Clock, type Logger, type Scope } from './types';
 
 export interface LedgerOptions {
@@ -67,6 +69,11 @@ export interface LedgerOptions {
   hosted?: HostedOptions & { merchantName?: (scope: Scope) => string };
   /** The event log: how many days events are kept (default 30). */
   events?: { retentionDays?: number };
+  /**
+   * Outbound webhooks: their store (createPostgresWebhookOutStore(db); in memory when
+   * omitted), the SSRF guard, timeout, per-endpoint concurrency, lease and poll.
+   */
+  webhooksOut?: OutboundWebhookOptions;
 }
 
 /**
@@ -147,6 +154,12 @@ export interface Ledger {
    * (told after a change's events commit). Services write it through `atomic`.
    */
   readonly events: EventLog;
+  /**
+   * Outbound webhooks (Standard Webhooks): a scope's endpoints (`create`, `list`, `get`,
+   * `update`, `delete`, `rotateSecret`, `sendTest`), `attempts`, `replay`, `replayFailed`,
+   * and the worker sending the event log to them (`runOnce`, `start`, `stop`).
+   */
+  readonly webhooksOut: OutboundWebhooks;
   readonly plugins: PluginRegistry;
   readonly store: Store;
   readonly clock: Clock;
@@ -219,6 +232,8 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   const reconcile = new Reconciler(ctx, payments, refunds, options.reconcile);
   const paymentMethods = new PaymentMethods(ctx, payments, providers);
   const hosted = new HostedPages(ctx, links, invoices, payments, paymentMethods, webhooks, providers, options.hosted?.merchantName);
+  const { store: webhooksOutStore, ...webhooksOutOptions } = options.webhooksOut ?? {};
+  const webhooksOut = new OutboundWebhooks(ctx, webhooksOutStore ?? createMemoryWebhookOutStore(store.events), webhooksOutOptions);
   await ctx.plugins.emit('onInit');
   let stopped: Promise<void> | null = null;
   return {
@@ -246,12 +261,14 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     entitlements,
     entitled: (scope, customerId, featureKey) => entitlements.check(scope, customerId, featureKey),
     events: ctx.events,
+    webhooksOut,
     plugins: ctx.plugins,
     store: ctx.store,
     clock: ctx.clock,
     shutdown: () =>
       (stopped ??= (async () => {
         await meter.close();
+        await webhooksOut.stop();
         await webhooks.close();
         await entitlements.close();
         await ctx.plugins.emit('onShutdown');

@@ -1,0 +1,282 @@
+import { and, asc, desc, eq, gte, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import type { Database } from '../../../db/client';
+import { events, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../../db/schema';
+import type { EventType, LedgerEvent, RequestContext } from '../events/types';
+import type { EventId, Scope } from '../types';
+import { scopeKey } from '../types';
+import {
+  takesType,
+  type ClaimedDelivery,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WebhookEndpointRecord,
+  type WebhookOutStore,
+} from '../webhooks-out/types';
+import { createPostgresEventStore } from './postgres-events';
+
+type Scoped = { tenantId: PgColumn; appId: PgColumn };
+const inScope = (t: Scoped, s: Scope, ...more: (SQL | undefined)[]) => and(eq(t.tenantId, s.tenantId), eq(t.appId, s.appId), ...more)!;
+
+function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+/** Instants into raw SQL as ISO text, cast there: the same on postgres.js and PGlite. */
+const tsParam = (d: Date) => sql`${d.toISOString()}::timestamptz`;
+
+const toEndpoint = (r: typeof webhookEndpoints.$inferSelect): WebhookEndpointRecord => ({
+  id: r.id,
+  url: r.url,
+  description: r.description,
+  eventTypes: (r.eventTypes as EventType[] | null) ?? null,
+  enabled: r.enabled,
+  disabledReason: (r.disabledReason as WebhookEndpointRecord['disabledReason']) ?? null,
+  failingSince: r.failingSince,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+  secret: r.secret,
+  previousSecret: r.previousSecret,
+  previousSecretExpiresAt: r.previousSecretExpiresAt,
+});
+
+const toDelivery = (r: typeof webhookDeliveries.$inferSelect): WebhookDelivery => ({
+  id: r.id,
+  endpointId: r.endpointId,
+  eventId: r.eventId,
+  eventType: r.eventType,
+  payload: r.payload,
+  status: r.status,
+  attempts: r.attempts,
+  retryStep: r.retryStep,
+  nextAttemptAt: r.nextAttemptAt,
+  lockedUntil: r.lockedUntil,
+  lastAttemptAt: r.lastAttemptAt,
+  lastResponseCode: r.lastResponseCode,
+  createdAt: r.createdAt,
+});
+
+const toAttempt = (r: typeof webhookAttempts.$inferSelect): WebhookAttempt => ({
+  id: r.id,
+  deliveryId: r.deliveryId,
+  endpointId: r.endpointId,
+  eventType: r.eventType,
+  status: r.status,
+  responseCode: r.responseCode,
+  latencyMs: r.latencyMs,
+  responseBody: r.responseBody,
+  error: r.error,
+  attemptedAt: r.attemptedAt,
+});
+
+const toEvent = (r: typeof events.$inferSelect): LedgerEvent => ({
+  id: r.id as EventId,
+  type: r.type as EventType,
+  objectId: r.objectId,
+  customerId: r.customerId,
+  data: r.data,
+  previous: r.previous ?? null,
+  request: (r.actor as RequestContext | null) ?? null,
+  createdAt: r.createdAt,
+});
+
+/** `(tenant_id, app_id, id) in ((…), …)`: rows by their whole primary key (its index). */
+const keysIn = (rows: readonly { tenantId: string; appId: string; id: string }[]) =>
+  sql`(tenant_id, app_id, id) in (${sql.join(
+    rows.map((r) => sql`(${r.tenantId}, ${r.appId}, ${r.id})`),
+    sql`, `,
+  )})`;
+
+/**
+ * Outbound webhooks on PostgreSQL/PGlite. The worker's reads cross tenants (undispatched
+ * events, due messages) by their own partial indexes; every write names its row's scope.
+ * Its transactions are its own (`db.transaction`): none of its queries runs inside a
+ * change's `store.atomic`.
+ */
+export function createPostgresWebhookOutStore(db: Database): WebhookOutStore {
+  return {
+    async insertEndpoint(s, e) {
+      await db.insert(webhookEndpoints).values({ ...s, ...e });
+    },
+    async getEndpoint(s, id) {
+      const [r] = await db.select().from(webhookEndpoints).where(inScope(webhookEndpoints, s, eq(webhookEndpoints.id, id)));
+      return r ? toEndpoint(r) : null;
+    },
+    async listEndpoints(s) {
+      const rows = await db.select().from(webhookEndpoints).where(inScope(webhookEndpoints, s)).orderBy(asc(webhookEndpoints.id));
+      return rows.map(toEndpoint);
+    },
+    async updateEndpoint(s, e) {
+      const { id, createdAt: _c, ...rest } = e;
+      const done = await db
+        .update(webhookEndpoints)
+        .set(rest)
+        .where(inScope(webhookEndpoints, s, eq(webhookEndpoints.id, id)))
+        .returning({ id: webhookEndpoints.id });
+      return done.length > 0;
+    },
+    async deleteEndpoint(s, id) {
+      return db.transaction(async (tx) => {
+        await tx.delete(webhookAttempts).where(inScope(webhookAttempts, s, eq(webhookAttempts.endpointId, id)));
+        await tx.delete(webhookDeliveries).where(inScope(webhookDeliveries, s, eq(webhookDeliveries.endpointId, id)));
+        const gone = await tx.delete(webhookEndpoints).where(inScope(webhookEndpoints, s, eq(webhookEndpoints.id, id))).returning({ id: webhookEndpoints.id });
+        return gone.length > 0;
+      });
+    },
+    async disableEndpoint(s, id, reason, at, event) {
+      return db.transaction(async (tx) => {
+        const done = await tx
+          .update(webhookEndpoints)
+          .set({ enabled: false, disabledReason: reason, updatedAt: at })
+          .where(inScope(webhookEndpoints, s, eq(webhookEndpoints.id, id), eq(webhookEndpoints.enabled, true)))
+          .returning({ id: webhookEndpoints.id });
+        if (done.length === 0) return false;
+        // The event log's own append, on this transaction: the disable and its event commit together.
+        await createPostgresEventStore(tx as unknown as Database).append(s, [event]);
+        return true;
+      });
+    },
+    async fanOut(limit, at, makeDelivery) {
+      return db.transaction(async (tx) => {
+        // Other instances skip the rows locked here and take the next ones.
+        const batch = await tx
+          .select()
+          .from(events)
+          .where(isNull(events.dispatchedAt))
+          .orderBy(asc(events.createdAt), asc(events.id))
+          .limit(limit)
+          .for('update', { skipLocked: true });
+        if (batch.length === 0) return { events: 0, deliveries: 0 };
+        const scopes = new Map<string, Scope>();
+        for (const e of batch) scopes.set(scopeKey(e), { tenantId: e.tenantId, appId: e.appId });
+        const endpoints = await tx
+          .select()
+          .from(webhookEndpoints)
+          .where(
+            and(
+              eq(webhookEndpoints.enabled, true),
+              or(...[...scopes.values()].map((s) => and(eq(webhookEndpoints.tenantId, s.tenantId), eq(webhookEndpoints.appId, s.appId)))),
+            ),
+          );
+        const byScope = new Map<string, WebhookEndpointRecord[]>();
+        for (const r of endpoints) {
+          const k = scopeKey(r);
+          byScope.set(k, [...(byScope.get(k) ?? []), toEndpoint(r)]);
+        }
+        const rows: (typeof webhookDeliveries.$inferInsert)[] = [];
+        for (const r of batch) {
+          const event = toEvent(r);
+          for (const endpoint of byScope.get(scopeKey(r)) ?? []) {
+            if (!takesType(endpoint, event.type) || endpoint.createdAt > event.createdAt) continue;
+            rows.push({ tenantId: r.tenantId, appId: r.appId, ...makeDelivery(event, endpoint) });
+          }
+        }
+        for (let i = 0; i < rows.length; i += 500) {
+          await tx.insert(webhookDeliveries).values(rows.slice(i, i + 500)).onConflictDoNothing();
+        }
+        await tx.execute(sql`update events set dispatched_at = ${tsParam(at)} where ${keysIn(batch)}`);
+        return { events: batch.length, deliveries: rows.length };
+      });
+    },
+    async insertDelivery(s, d) {
+      await db.insert(webhookDeliveries).values({ ...s, ...d });
+    },
+    async getDelivery(s, id) {
+      const [r] = await db.select().from(webhookDeliveries).where(inScope(webhookDeliveries, s, eq(webhookDeliveries.id, id)));
+      return r ? toDelivery(r) : null;
+    },
+    async claimDue(at, leaseUntil, limit, perEndpoint, skip) {
+      const skipList = skip.length ? sql`and (d.tenant_id || '|' || d.app_id || '|' || d.endpoint_id) not in (${sql.join(skip.map((k) => sql`${k}`), sql`, `)})` : sql``;
+      // Candidates are locked (skip locked: another instance's claim takes others), then
+      // at most `perEndpoint` of each endpoint are leased; the rest are let go at once.
+      const claimed = rowsOf<{ tenant_id: string; app_id: string; id: string }>(
+        await db.execute(sql`
+          with candidates as (
+            select d.tenant_id, d.app_id, d.id, d.endpoint_id, d.next_attempt_at
+            from webhook_deliveries d
+            join webhook_endpoints e on e.tenant_id = d.tenant_id and e.app_id = d.app_id and e.id = d.endpoint_id
+            where d.status = 'pending' and d.next_attempt_at <= ${tsParam(at)}
+              and (d.locked_until is null or d.locked_until <= ${tsParam(at)})
+              and e.enabled ${skipList}
+            order by d.next_attempt_at
+            limit ${limit * 4}
+            for update of d skip locked
+          ), picked as (
+            select tenant_id, app_id, id from (
+              select c.*, row_number() over (partition by tenant_id, app_id, endpoint_id order by next_attempt_at, id) as n from candidates c
+            ) ranked
+            where n <= ${perEndpoint}
+            order by next_attempt_at
+            limit ${limit}
+          )
+          update webhook_deliveries d set locked_until = ${tsParam(leaseUntil)}
+          from picked p where d.tenant_id = p.tenant_id and d.app_id = p.app_id and d.id = p.id
+          returning d.tenant_id, d.app_id, d.id`),
+      );
+      if (claimed.length === 0) return [];
+      const keys = claimed.map((r) => ({ tenantId: r.tenant_id, appId: r.app_id, id: r.id }));
+      const deliveries = await db.select().from(webhookDeliveries).where(keysIn(keys));
+      const endpointKeys = new Map(deliveries.map((d) => [`${scopeKey(d)}|${d.endpointId}`, { tenantId: d.tenantId, appId: d.appId, id: d.endpointId }]));
+      const endpoints = await db.select().from(webhookEndpoints).where(keysIn([...endpointKeys.values()]));
+      const endpointOf = new Map(endpoints.map((e) => [`${scopeKey(e)}|${e.id}`, toEndpoint(e)]));
+      const out: ClaimedDelivery[] = [];
+      for (const d of deliveries) {
+        const endpoint = endpointOf.get(`${scopeKey(d)}|${d.endpointId}`);
+        if (endpoint) out.push({ scope: { tenantId: d.tenantId, appId: d.appId }, delivery: toDelivery(d), endpoint });
+      }
+      return out.sort((a, b) => a.delivery.nextAttemptAt!.getTime() - b.delivery.nextAttemptAt!.getTime());
+    },
+    async recordAttempt(s, { attempt, delivery, failingSince }) {
+      await db.transaction(async (tx) => {
+        await tx.insert(webhookAttempts).values({ ...s, ...attempt });
+        await tx
+          .update(webhookDeliveries)
+          .set({ ...delivery, attempts: sql`${webhookDeliveries.attempts} + 1`, lastAttemptAt: attempt.attemptedAt, lockedUntil: null })
+          .where(inScope(webhookDeliveries, s, eq(webhookDeliveries.id, attempt.deliveryId)));
+        // Written only when it changes: a success on a healthy endpoint costs no endpoint write.
+        const changed = failingSince === null ? isNotNull(webhookEndpoints.failingSince) : isNull(webhookEndpoints.failingSince);
+        await tx
+          .update(webhookEndpoints)
+          .set({ failingSince })
+          .where(inScope(webhookEndpoints, s, eq(webhookEndpoints.id, attempt.endpointId), changed));
+      });
+    },
+    async nextDueAt() {
+      const [r] = await db
+        .select({ at: webhookDeliveries.nextAttemptAt })
+        .from(webhookDeliveries)
+        .where(and(eq(webhookDeliveries.status, 'pending'), isNotNull(webhookDeliveries.nextAttemptAt)))
+        .orderBy(asc(webhookDeliveries.nextAttemptAt))
+        .limit(1);
+      return r?.at ?? null;
+    },
+    async listAttempts(s, endpointId, page) {
+      const rows = await db
+        .select()
+        .from(webhookAttempts)
+        .where(inScope(webhookAttempts, s, eq(webhookAttempts.endpointId, endpointId), page.cursor ? lt(webhookAttempts.id, page.cursor) : undefined))
+        .orderBy(desc(webhookAttempts.id))
+        .limit(page.limit);
+      return rows.map(toAttempt);
+    },
+    async requeue(s, which, at) {
+      const where =
+        'deliveryId' in which
+          ? inScope(webhookDeliveries, s, eq(webhookDeliveries.id, which.deliveryId))
+          : inScope(
+              webhookDeliveries,
+              s,
+              eq(webhookDeliveries.endpointId, which.endpointId),
+              eq(webhookDeliveries.status, 'failed'),
+              gte(webhookDeliveries.createdAt, which.failedSince),
+            );
+      const done = await db
+        .update(webhookDeliveries)
+        .set({ status: 'pending', retryStep: 0, nextAttemptAt: at, lockedUntil: null })
+        .where(where)
+        .returning({ id: webhookDeliveries.id });
+      return done.length;
+    },
+  };
+}

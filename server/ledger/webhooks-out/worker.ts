@@ -1,0 +1,299 @@
+import { changedFields, toJson } from '../events/diff';
+import type { LedgerEvent } from '../events/types';
+import { errorSummary, newId, type Clock, type EventId, type Logger, type Scope } from '../types';
+import { postWebhook } from './sender';
+import { DISABLE_AFTER_FAILING_MS, nextAttemptAfterFailure } from './schedule';
+import { signedHeaders } from './signing';
+import type { TargetGuard } from './target-guard';
+import {
+  endpointKey,
+  endpointView,
+  type AttemptOutcome,
+  type ClaimedDelivery,
+  type DisabledReason,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WebhookEndpointRecord,
+  type WebhookOutStore,
+  type WebhookPayload,
+} from './types';
+
+export interface DeliveryWorkerOptions {
+  /** An attempt is given up after this long (default 15 s). */
+  timeoutMs?: number;
+  /** Messages in flight per endpoint, per instance (default 4): one slow endpoint holds only its own. */
+  perEndpoint?: number;
+  /** Messages claimed at a time (default 100). */
+  batch?: number;
+  /** A claim's lease: another instance sends the message again after it (default 2 × timeout + 30 s). */
+  leaseMs?: number;
+  /** How often a started worker looks for work without being woken (other instances' events; default 5 s). */
+  pollMs?: number;
+  /**
+   * The clock of the `webhook-timestamp` header (default: the system's). Receivers check
+   * it against their own time (5 minutes' tolerance), so it is the real time even when
+   * the engine runs on a test clock; schedules follow the engine's clock.
+   */
+  signingClock?: Clock;
+}
+
+export interface WorkerReport {
+  /** Events fanned out. */
+  dispatched: number;
+  /** Messages made by the fan-out. */
+  made: number;
+  attempted: number;
+  succeeded: number;
+  failed: number;
+}
+
+const emptyReport = (): WorkerReport => ({ dispatched: 0, made: 0, attempted: 0, succeeded: 0, failed: 0 });
+
+const realClock: Clock = { now: () => new Date() };
+
+/**
+ * The outbound webhooks' worker: it fans the event log out into messages, and sends the
+ * messages that are due. Several instances may run it on one database: the fan-out locks
+ * the events it takes (skip locked), and a message is sent under a lease. Woken after a
+ * commit (`wake`), by a timer for the next due retry, and by a poll for other instances'
+ * events; `runOnce` does one full pass and waits for it (tests, commands).
+ */
+export class DeliveryWorker {
+  readonly #timeoutMs: number;
+  readonly #perEndpoint: number;
+  readonly #batch: number;
+  readonly #leaseMs: number;
+  readonly #pollMs: number;
+  readonly #signingClock: Clock;
+  /** Messages sending or waiting for a slot, per endpoint key. */
+  readonly #slots = new Map<string, { active: number; waiting: (() => void)[] }>();
+  readonly #tasks = new Set<Promise<void>>();
+  #running: Promise<WorkerReport> | null = null;
+  #again = false;
+  #started = false;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly store: WebhookOutStore,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly guard: TargetGuard,
+    /** Records the event a disabled endpoint owes (the store's disableEndpoint does it in its transaction). */
+    options: DeliveryWorkerOptions = {},
+  ) {
+    this.#timeoutMs = options.timeoutMs ?? 15_000;
+    this.#perEndpoint = options.perEndpoint ?? 4;
+    this.#batch = options.batch ?? 100;
+    this.#leaseMs = options.leaseMs ?? 2 * this.#timeoutMs + 30_000;
+    this.#pollMs = options.pollMs ?? 5_000;
+    this.#signingClock = options.signingClock ?? realClock;
+  }
+
+  get timeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
+  /** Starts working in the background: now, when woken, for due retries, and every poll. */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    this.wake();
+  }
+
+  /** Stops the timers and waits for the messages in flight. */
+  async stop(): Promise<void> {
+    this.#started = false;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    while (this.#running) await this.#running.catch(() => {});
+  }
+
+  /** A pass in the background, if started (after a commit: a wake-up, never the source of truth). */
+  wake(): void {
+    if (!this.#started) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#pass().catch((e: unknown) => this.logger.error('outbound webhooks: a pass failed', errorSummary(e)));
+  }
+
+  /** One full pass, awaited: fan out every undispatched event, then send every due message. */
+  async runOnce(): Promise<WorkerReport> {
+    while (this.#running) await this.#running.catch(() => {});
+    return this.#pass();
+  }
+
+  #pass(): Promise<WorkerReport> {
+    const run = this.#work();
+    const tracked = run.finally(() => {
+      this.#running = null;
+      if (this.#again && this.#started) {
+        this.#again = false;
+        this.wake();
+      } else void this.#schedule();
+    });
+    this.#running = tracked;
+    return tracked;
+  }
+
+  async #work(): Promise<WorkerReport> {
+    const report = emptyReport();
+    for (;;) {
+      const fanned = await this.store.fanOut(this.#batch, this.clock.now(), (event, endpoint) => this.#message(event, endpoint));
+      report.dispatched += fanned.events;
+      report.made += fanned.deliveries;
+      if (fanned.events < this.#batch) break;
+    }
+    for (;;) {
+      const capacity = this.#batch - this.#tasks.size;
+      if (capacity > 0) {
+        const full = [...this.#slots].filter(([, s]) => s.active + s.waiting.length >= this.#perEndpoint).map(([k]) => k);
+        const now = this.clock.now();
+        const claimed = await this.store.claimDue(now, new Date(now.getTime() + this.#leaseMs), capacity, this.#perEndpoint, full);
+        for (const c of claimed) this.#track(this.#send(c, report));
+        if (claimed.length > 0) continue;
+      }
+      if (this.#tasks.size === 0) return report;
+      await Promise.race(this.#tasks);
+    }
+  }
+
+  /** The next wake-up of a started worker: the soonest due retry, at most a poll away. */
+  async #schedule(): Promise<void> {
+    if (!this.#started) return;
+    let wait = this.#pollMs;
+    try {
+      const due = await this.store.nextDueAt();
+      if (due) wait = Math.min(wait, Math.max(0, due.getTime() - this.clock.now().getTime()));
+    } catch (e) {
+      this.logger.warn('outbound webhooks: could not read the next due message', errorSummary(e));
+    }
+    if (!this.#started) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.wake();
+    }, wait + 10);
+    this.#timer.unref?.();
+  }
+
+  #track(task: Promise<void>): void {
+    const t = task.finally(() => this.#tasks.delete(t));
+    this.#tasks.add(t);
+  }
+
+  /** The message an event makes for an endpoint: its body fixed now, due at once. */
+  #message(event: LedgerEvent, endpoint: WebhookEndpointRecord): WebhookDelivery {
+    const body: WebhookPayload = { id: event.id, type: event.type, timestamp: event.createdAt.toISOString(), data: event.data };
+    const now = this.clock.now();
+    return {
+      id: newMessageId(),
+      endpointId: endpoint.id,
+      eventId: event.id,
+      eventType: event.type,
+      payload: JSON.stringify(body),
+      status: 'pending',
+      attempts: 0,
+      retryStep: 0,
+      nextAttemptAt: now,
+      lockedUntil: null,
+      lastAttemptAt: null,
+      lastResponseCode: null,
+      createdAt: now,
+    };
+  }
+
+  /** Sends a claimed message when its endpoint has a free slot. */
+  async #send(c: ClaimedDelivery, report: WorkerReport): Promise<void> {
+    const key = endpointKey(c.scope, c.endpoint.id);
+    let slot = this.#slots.get(key);
+    if (!slot) this.#slots.set(key, (slot = { active: 0, waiting: [] }));
+    if (slot.active >= this.#perEndpoint) await new Promise<void>((r) => slot.waiting.push(r));
+    slot.active++;
+    try {
+      const attempt = await this.attempt(c);
+      report.attempted++;
+      report[attempt.status === 'succeeded' ? 'succeeded' : 'failed']++;
+    } catch (e) {
+      // Left under its lease: sent again once it lapses.
+      this.logger.error('outbound webhooks: an attempt could not be recorded', { deliveryId: c.delivery.id, ...errorSummary(e) });
+    } finally {
+      slot.active--;
+      const next = slot.waiting.shift();
+      if (next) next();
+      else if (slot.active === 0) this.#slots.delete(key);
+    }
+  }
+
+  /**
+   * One attempt at a message this worker holds: signed with every secret valid now, sent,
+   * and recorded with the message's next step (succeeded, retried on the schedule, or
+   * failed), the endpoint's failing mark, and, on a 410 or after 5 days of failures, the
+   * endpoint disabled with its event.
+   */
+  async attempt({ scope, delivery, endpoint }: ClaimedDelivery): Promise<WebhookAttempt> {
+    const startedAt = this.clock.now();
+    const secrets = [endpoint.secret];
+    if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > startedAt) secrets.push(endpoint.previousSecret);
+    const headers = signedHeaders(delivery.id, this.#signingClock.now(), delivery.payload, secrets);
+    const sent = await postWebhook(endpoint.url, delivery.payload, { ...headers }, { timeoutMs: this.#timeoutMs, guard: this.guard });
+    const at = this.clock.now();
+    const ok = sent.responseCode !== null && sent.responseCode >= 200 && sent.responseCode < 300;
+    const gone = sent.responseCode === 410;
+    const step = delivery.retryStep + 1;
+    const next = ok || gone ? null : nextAttemptAfterFailure(step, at);
+    const attempt: WebhookAttempt = {
+      id: newAttemptId(),
+      deliveryId: delivery.id,
+      endpointId: endpoint.id,
+      eventType: delivery.eventType,
+      status: ok ? 'succeeded' : 'failed',
+      responseCode: sent.responseCode,
+      latencyMs: sent.latencyMs,
+      responseBody: sent.responseBody,
+      error: sent.error,
+      attemptedAt: startedAt,
+    };
+    const failingSince = ok ? null : (endpoint.failingSince ?? at);
+    const outcome: AttemptOutcome = {
+      attempt,
+      delivery: { status: ok ? 'succeeded' : next ? 'pending' : 'failed', retryStep: step, nextAttemptAt: next, lastResponseCode: sent.responseCode },
+      failingSince,
+    };
+    await this.store.recordAttempt(scope, outcome);
+    if (gone) await this.disable(scope, endpoint, 'gone', at);
+    else if (!ok && at.getTime() - failingSince!.getTime() >= DISABLE_AFTER_FAILING_MS) await this.disable(scope, endpoint, 'failing', at);
+    return attempt;
+  }
+
+  /** Disables an endpoint and records `webhook_endpoint.disabled` with it (once, whoever gets there first). */
+  async disable(scope: Scope, endpoint: WebhookEndpointRecord, reason: DisabledReason, at: Date): Promise<boolean> {
+    const before = endpointView(endpoint);
+    const after = { ...before, enabled: false, disabledReason: reason, updatedAt: at };
+    const data = toJson(after);
+    const event: LedgerEvent = {
+      id: newId('event') as EventId,
+      type: 'webhook_endpoint.disabled',
+      objectId: endpoint.id,
+      customerId: null,
+      data,
+      previous: changedFields(toJson(before), data),
+      request: null,
+      createdAt: at,
+    };
+    const done = await this.store.disableEndpoint(scope, endpoint.id, reason, at, event);
+    if (done) {
+      this.logger.warn('outbound webhooks: endpoint disabled', { tenantId: scope.tenantId, appId: scope.appId, endpointId: endpoint.id, reason });
+      this.wake(); // its event goes to the scope's other endpoints
+    }
+    return done;
+  }
+}
+
+/** Ids of our own prefixes, built on the engine's TypeIDs (time-ordered). */
+const withPrefix = (prefix: string) => `${prefix}_${newId('webhook').slice('whk_'.length)}`;
+/** `msg_…`: a message, as the spec's examples name them. */
+export const newMessageId = () => withPrefix('msg');
+export const newAttemptId = () => withPrefix('wat');
+export const newEndpointId = () => withPrefix('we');
