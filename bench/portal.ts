@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createApiKey } from '../server/auth/api-keys';
-import { createLedger, createPostgresStore, scope, silentLogger } from '../server/ledger';
+import { createLedger, createPostgresStore, scope, silentLogger, type CreatePlanInput, type Ledger } from '../server/ledger';
 import { createLedgerClient } from '../server/trpc/client';
-import { openDatabase } from '../db/client';
+import { openDatabase, type Database } from '../db/client';
 import { startApp } from './app';
 import { percentile, report } from './report';
 
@@ -109,20 +109,11 @@ async function portalCookie(base: string, key: string, customerId: string): Prom
  * clock starts on 2024-01-01 and is advanced to 2025-12-01 through the billing cycle, so
  * the 24 invoices are the engine's own (finalized, charged, paid); 800 calls this period.
  */
-async function overviewFixture(url: string) {
-  const database = await openDatabase({ url });
-  const ledger = await createLedger({ store: createPostgresStore(database.db), logger: silentLogger });
-  try {
+function overviewFixture(url: string) {
+  return fixture(url, async (ledger, db) => {
     const s = scope(`bench-portal-${Date.now()}-${Math.floor(Math.random() * 1e6)}`, 'app');
-    const { key } = await createApiKey(database.db, s, 'bench', { mode: 'test' });
-    const plan = await ledger.plans.create(s, {
-      key: 'team',
-      name: 'Team',
-      currency: 'USD',
-      interval: { unit: 'month' },
-      basePrice: 4900,
-      features: [{ key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'sum', limit: 10_000, includedUnits: 1_000, price: { model: 'per_unit', unitPrice: '0.01' } }],
-    });
+    const { key } = await createApiKey(db, s, 'bench', { mode: 'test' });
+    const plan = await ledger.plans.create(s, teamPlan([{ key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'sum', limit: 10_000, includedUnits: 1_000, price: { model: 'per_unit', unitPrice: '0.01' } }]));
     const clock = await ledger.testClocks.create(s, { at: new Date('2024-01-01T00:00:00Z') });
     const c = await ledger.customers.create(s, { email: 'billing@bench.example', name: 'Bench Portal Ltd', testClockId: clock.id });
     await ledger.payments.sandbox.attachCard(s, c.id, { number: '4242424242424242', expMonth: 12, expYear: 2030 });
@@ -136,43 +127,27 @@ async function overviewFixture(url: string) {
     if (latest.total !== MONTHS || !first?.number || first.status !== 'paid') {
       throw new Error(`expected ${MONTHS} invoices, the latest paid, got ${latest.total} (latest ${first?.status})`);
     }
-    return {
-      key,
-      customerId: c.id as string,
-      latestNumber: first.number,
-      async close() {
-        await ledger.shutdown();
-        await database.close();
-      },
-    };
-  } catch (e) {
-    await ledger.shutdown();
-    await database.close();
-    throw e;
-  }
+    return { key, customerId: c.id as string, latestNumber: first.number };
+  });
 }
 
 /** A scope with an open invoice of 20 lines (VAT, a 10 % coupon) and an API key. */
-async function pdfFixture(url: string) {
-  const database = await openDatabase({ url });
-  const ledger = await createLedger({ store: createPostgresStore(database.db), logger: silentLogger });
-  try {
+function pdfFixture(url: string) {
+  return fixture(url, async (ledger, db) => {
     const s = scope(`bench-pdf-${Date.now()}-${Math.floor(Math.random() * 1e6)}`, 'app');
     await ledger.taxRates.create(s, { displayName: 'VAT', country: 'GB', percentage: '20' });
     await ledger.coupons.create(s, { code: 'BENCH10', name: 'Bench 10 %', percentOff: '10', duration: 'forever' });
-    const plan = await ledger.plans.create(s, {
-      key: 'team',
-      name: 'Team',
-      currency: 'USD',
-      interval: { unit: 'month' },
-      basePrice: 4900,
-      features: Array.from({ length: ADDONS }, (_, i) => ({
-        key: `addon_${i}`,
-        name: `Add-on ${i + 1}: priority support, audit log and single sign-on seats`,
-        kind: 'licensed' as const,
-        price: { model: 'per_unit' as const, unitPrice: `${i + 1}.25` },
-      })),
-    });
+    const plan = await ledger.plans.create(
+      s,
+      teamPlan(
+        Array.from({ length: ADDONS }, (_, i) => ({
+          key: `addon_${i}`,
+          name: `Add-on ${i + 1}: priority support, audit log and single sign-on seats`,
+          kind: 'licensed' as const,
+          price: { model: 'per_unit' as const, unitPrice: `${i + 1}.25` },
+        })),
+      ),
+    );
     const c = await ledger.customers.create(s, {
       email: 'billing@bench.example',
       name: 'Bench Customer Ltd',
@@ -184,18 +159,26 @@ async function pdfFixture(url: string) {
     await ledger.subscriptions.create(s, { customerId: c.id, planId: plan.id, quantity: 3, couponCode: 'BENCH10', trialDays: 0 });
     const [inv] = (await ledger.invoices.listByCustomer(s, c.id)).items;
     if (!inv || inv.lines.length !== ADDONS + 1) throw new Error(`expected an invoice of ${ADDONS + 1} lines, got ${inv?.lines.length}`);
-    const { key } = await createApiKey(database.db, s, 'bench');
-    return {
-      invoiceId: inv.id,
-      key,
-      async close() {
-        await ledger.shutdown();
-        await database.close();
-      },
-    };
-  } catch (e) {
+    const { key } = await createApiKey(db, s, 'bench');
+    return { invoiceId: inv.id, key };
+  });
+}
+
+/** Both fixtures' plan: "Team", 49.00 a month in advance, with `features`. */
+const teamPlan = (features: CreatePlanInput['features']): CreatePlanInput => ({ key: 'team', name: 'Team', currency: 'USD', interval: { unit: 'month' }, basePrice: 4900, features });
+
+/** An engine on the database at `url`, given to `make`; both are closed by the fixture's `close`, or at once when `make` fails. */
+async function fixture<T>(url: string, make: (ledger: Ledger, db: Database) => Promise<T>): Promise<T & { close(): Promise<void> }> {
+  const database = await openDatabase({ url });
+  const ledger = await createLedger({ store: createPostgresStore(database.db), logger: silentLogger });
+  const close = async () => {
     await ledger.shutdown();
     await database.close();
+  };
+  try {
+    return { ...(await make(ledger, database.db)), close };
+  } catch (e) {
+    await close();
     throw e;
   }
 }
