@@ -35,7 +35,8 @@ export const events = pgTable(
   },
   (t) => [
     primaryKey({ name: 'events_pkey', columns: [t.tenantId, t.appId, t.id] }),
-    index('events_scope_created_idx').on(t.tenantId, t.appId, t.createdAt, t.id),
+    // Retention: the oldest events of every scope, deleted in batches.
+    index('events_created_idx').on(t.createdAt),
     index('events_scope_object_idx').on(t.tenantId, t.appId, t.objectId),
     index('events_undispatched_idx').on(t.createdAt).where(sql`dispatched_at is null`),
   ],

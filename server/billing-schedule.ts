@@ -1,4 +1,4 @@
-import { consoleLogger, isLedgerError, scopeKey, type CycleReport, type Ledger, type Logger, type Scope, type TestClockId } from './ledger';
+import { consoleLogger, isLedgerError, scopeKey, withRequest, type CycleReport, type Ledger, type Logger, type Scope, type TestClockId } from './ledger';
 import type { Runtime } from './runtime';
 
 /**
@@ -54,6 +54,9 @@ export async function runDueScopes(
   }
 }
 
+/** The billing schedule's changes (renewals, dunning, reconcile) are the system's. */
+const SYSTEM = { actor: { type: 'system', id: 'billing_schedule' }, requestId: null, ip: null } as const;
+
 export interface BillingSchedule {
   /** Stops the ticks (a run in flight stops before its next scope) and resolves once it has. Idempotent. */
   stop(): Promise<void>;
@@ -70,7 +73,10 @@ export function startBillingSchedule(rt: Pick<Runtime, 'ledger'>, intervalMs: nu
   const stopping = new AbortController();
   let running: Promise<void> | null = null;
 
-  const tick = async () => {
+  // The event log's retention: once an hour is plenty (it deletes in batches).
+  let purgedAt = 0;
+  const tick = () => withRequest(SYSTEM, tickAsSystem);
+  const tickAsSystem = async () => {
     // Provider webhooks stored but never processed (the process died between storing and
     // processing, and no delivery has come since): settled here, before the cycle.
     try {
@@ -90,6 +96,15 @@ export function startBillingSchedule(rt: Pick<Runtime, 'ledger'>, intervalMs: nu
       await runDueScopes(rt.ledger, rt.ledger.clock.now(), (run) => logRun(logger, run), stopping.signal);
     } catch (e) {
       logger.error('billing schedule: could not find the scopes with work due', { error: describe(e) });
+    }
+    if (Date.now() - purgedAt >= 3_600_000) {
+      purgedAt = Date.now();
+      try {
+        const n = await rt.ledger.events.purgeExpired();
+        if (n > 0) logger.info('billing schedule: expired events deleted', { count: n, retentionDays: rt.ledger.events.retentionDays });
+      } catch (e) {
+        logger.error('billing schedule: could not delete expired events', { error: describe(e) });
+      }
     }
   };
   const timer = setInterval(() => {

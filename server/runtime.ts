@@ -40,6 +40,7 @@ export async function createRuntime(env: Env): Promise<Runtime> {
     entitlements: env.REDIS_URL ? { redis: { url: env.REDIS_URL } } : {},
     // The hosted pages' signed links (app/pay, app/sandbox/…).
     hosted: { secret: env.LEDGER_HOSTED_SECRET, baseUrl: env.LEDGER_PUBLIC_URL ?? `http://localhost:${env.PORT}` },
+    events: { retentionDays: env.LEDGER_EVENTS_RETENTION_DAYS },
   });
   if (metrics) {
     metrics.attach(ledger);

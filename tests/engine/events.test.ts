@@ -89,4 +89,19 @@ describe.each(storeFactories())('events written by the engine on $name', (factor
     const last = (await subEvents()).at(-1)!;
     expect(last).toMatchObject({ type: 'subscription.canceled' satisfies EventType, data: { status: 'canceled' } });
   });
+
+  it('retention: purgeExpired drops what is older than retentionDays (31 days > 30), keeps the rest', async () => {
+    // In 1970: nothing else on a shared database is that old but other purge tests' rows (1971).
+    const clock = new ManualClock(new Date(Date.UTC(1970, 0, 5)));
+    const ledger = await createLedger({ store: store(), clock, logger: silentLogger, events: { retentionDays: 30 } });
+    const scope = uniqueScope();
+    const old = await ledger.customers.create(scope, { email: 'old@example.com', name: 'Old' });
+    clock.set(new Date(Date.UTC(1970, 0, 6)));
+    const young = await ledger.customers.create(scope, { email: 'young@example.com', name: 'Young' });
+    clock.set(new Date(Date.UTC(1970, 0, 5) + 31 * DAY));
+    // (Another file's purge, on a shared database, may have taken it first: the state is what counts.)
+    await ledger.events.purgeExpired(1);
+    expect((await ledger.events.list(scope, {}, { limit: 10 })).items.map((e) => e.objectId)).toEqual([young.id]);
+    expect(old.id).not.toBe(young.id);
+  });
 });

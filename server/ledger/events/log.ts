@@ -74,9 +74,18 @@ export class EventLog {
     return { items, nextCursor: rows.length > page.limit ? items[items.length - 1]!.id : null };
   }
 
-  /** Drops the scope's events older than the retention; how many went. */
-  purgeExpired(scope: Scope): Promise<number> {
-    return this.store.events.purge(scope, new Date(this.clock.now().getTime() - this.retentionDays * 86_400_000));
+  /**
+   * Drops every scope's events older than the retention, in batches of `batch`; how many
+   * went. The billing schedule runs it (outbound webhooks deliver long before 30 days).
+   */
+  async purgeExpired(batch = 1_000): Promise<number> {
+    const before = new Date(this.clock.now().getTime() - this.retentionDays * 86_400_000);
+    let total = 0;
+    for (;;) {
+      const n = await this.store.events.purge(before, batch);
+      total += n;
+      if (n < batch) return total;
+    }
   }
 
   #build(input: EventInput): LedgerEvent {

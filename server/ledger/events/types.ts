@@ -92,6 +92,9 @@ export interface EventStore {
   append(scope: Scope, events: readonly LedgerEvent[]): Promise<void>;
   get(scope: Scope, id: string): Promise<LedgerEvent | null>;
   list(scope: Scope, query: EventQuery, page: { limit: number; cursor?: string }): Promise<LedgerEvent[]>;
-  /** Deletes the scope's events created before `before`; how many went. */
-  purge(scope: Scope, before: Date): Promise<number>;
+  /**
+   * Retention, across scopes (a deployment's setting, as the billing schedule's search for
+   * due work): deletes up to `limit` events created before `before`, oldest first; how many went.
+   */
+  purge(before: Date, limit: number): Promise<number>;
 }

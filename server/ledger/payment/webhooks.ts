@@ -1,3 +1,4 @@
+import { currentRequest, withRequest } from '../events/request-context';
 import type { EngineContext } from '../context';
 import type { ScopeModes } from '../scope/service';
 import { isLedgerError, LedgerError, newId, scope as toScope, type InvoiceId, type Scope } from '../types';
@@ -219,7 +220,8 @@ export class WebhookInbox {
     const store = this.ctx.store.payments;
     const { provider, eventId } = claimed;
     try {
-      const d = await this.decide(claimed);
+      // The provider is who made these changes (the event log's and the audit trail's actor).
+      const d = await withRequest({ actor: { type: 'provider', id: provider }, requestId: currentRequest()?.requestId ?? null, ip: currentRequest()?.ip ?? null }, () => this.decide(claimed));
       await store.completeWebhookEvent(provider, eventId, { processedAt: this.ctx.clock.now(), ...d });
       if (d.outcome === 'ignored') {
         this.ctx.logger.info('webhook event ignored', { provider, eventId, type: claimed.type, reason: d.note });

@@ -29,8 +29,10 @@ export function createMemoryEventStore(): EventStore {
         .sort((a, b) => (a.id < b.id ? 1 : -1))
         .slice(0, page.limit);
     },
-    async purge(scope, before) {
-      return table.delete(scope, (e) => e.createdAt < before);
+    async purge(before, limit) {
+      const old = [...table.all()].filter(([, e]) => e.createdAt < before).sort(([, a], [, b]) => a.createdAt.getTime() - b.createdAt.getTime()).slice(0, limit);
+      for (const [scope, e] of old) table.delete(scope, (r) => r.id === e.id);
+      return old.length;
     },
   };
 }

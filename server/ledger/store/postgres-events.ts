@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, like, lt, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, like, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../../db/client';
 import { events } from '../../../db/schema';
 import type { EventStore, EventType, LedgerEvent, RequestContext } from '../events/types';
@@ -16,6 +16,9 @@ const toEvent = (r: typeof events.$inferSelect): LedgerEvent => ({
   request: (r.actor as RequestContext | null) ?? null,
   createdAt: r.createdAt,
 });
+
+/** postgres.js returns the rows; PGlite a result with `rows`. */
+const rowsOf = <T>(r: unknown): T[] => (Array.isArray(r) ? (r as T[]) : ((r as { rows: T[] }).rows ?? []));
 
 /** Escapes LIKE's wildcards, so a type prefix matches literally. */
 const likePrefix = (p: string) => `${p.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -63,9 +66,13 @@ export function createPostgresEventStore(db: Database): EventStore {
         .limit(page.limit);
       return rows.map(toEvent);
     },
-    async purge(s, before) {
-      const gone = await db.delete(events).where(inScope(s, lt(events.createdAt, before))).returning({ id: events.id });
-      return gone.length;
+    async purge(before, limit) {
+      // Oldest first by events_created_idx, in batches, so one run never holds a long lock.
+      const gone = await db.execute<{ id: string }>(sql`
+        delete from events where (tenant_id, app_id, id) in (
+          select tenant_id, app_id, id from events where created_at < ${before.toISOString()}::timestamptz order by created_at limit ${limit}
+        ) returning id`);
+      return rowsOf(gone).length;
     },
   };
 }
