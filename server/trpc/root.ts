@@ -18,6 +18,7 @@ import { subscriptionsRouter } from './routers/subscriptions';
 import { taxRatesRouter } from './routers/tax-rates';
 import { testClocksRouter } from './routers/test-clocks';
 import { usageRouter } from './routers/usage';
+import { webhookEndpointsRouter } from './routers/webhook-endpoints';
 
 export const appRouter = router({
   customers: customersRouter,
@@ -34,6 +35,7 @@ export const appRouter = router({
   testClocks: testClocksRouter,
   billing: billingRouter,
   events: eventsRouter,
+  webhookEndpoints: webhookEndpointsRouter,
   // The portal's sign-in and access (portal.createSession, portal.me, portal.members.*).
   portal: portalAccessRouter,
   // The portal's pages' reads (account.overview, account.invoices.list/get): the session's customer only.
