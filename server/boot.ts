@@ -40,6 +40,11 @@ export async function boot(): Promise<void> {
     // flushOnSignals's); buffered usage is written, a run in flight finishes, then the
     // database is closed cleanly.
     if (schedule) for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void schedule.stop());
+    // Outbound webhooks: sent from the event log by every instance (leases share the work);
+    // on a signal no new pass starts, and the engine's shutdown waits for those in flight.
+    rt.ledger.webhooksOut.start();
+    console.log('[ledger] outbound webhooks: started');
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void rt.ledger.webhooksOut.stop());
     flushOnSignals(rt.ledger, async () => {
       await schedule?.stop();
       await rt.database.close();

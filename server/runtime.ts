@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { openDatabase, type DatabaseHandle } from '../db/client';
-import { createLedger, createPostgresStore, scope, type Ledger, type LedgerOptions, type Scope } from './ledger';
+import { createLedger, createPostgresStore, createPostgresWebhookOutStore, scope, type Ledger, type LedgerOptions, type Scope } from './ledger';
 import { closeRateLimiter } from './http/rate-limit';
 import { createMetricsPlugin, type MetricsPlugin } from './plugins/metrics/plugin';
 import { registerPortalDeps } from './portal/database';
@@ -41,6 +41,8 @@ export async function createRuntime(env: Env): Promise<Runtime> {
     // The hosted pages' signed links (app/pay, app/sandbox/…).
     hosted: { secret: env.LEDGER_HOSTED_SECRET, baseUrl: env.LEDGER_PUBLIC_URL ?? `http://localhost:${env.PORT}` },
     events: { retentionDays: env.LEDGER_EVENTS_RETENTION_DAYS },
+    // Outbound webhooks: endpoints and messages in the database (started by boot.ts).
+    webhooksOut: { store: createPostgresWebhookOutStore(database.db) },
   });
   if (metrics) {
     metrics.attach(ledger);
