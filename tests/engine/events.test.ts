@@ -70,6 +70,13 @@ describe.each(storeFactories())('events written by the engine on $name', (factor
     expect((await subEvents()).map((e) => e.type)).toEqual(['subscription.created']);
     expect((await subEvents())[0]!.data).not.toHaveProperty('outbox');
     expect(await types()).toContain('payment.succeeded');
+    // The first invoice: created, finalized, then paid by the card, each once, in that order.
+    const [first] = (await ledger.invoices.listByCustomer(scope, c.id)).items;
+    const invoiceEvents = async (id: string) => (await ledger.events.list(scope, { objectId: id }, { limit: 50 })).items.reverse();
+    expect((await invoiceEvents(first!.id)).map((e) => e.type)).toEqual(['invoice.created', 'invoice.finalized', 'invoice.paid']);
+    const [, finalized, paid] = await invoiceEvents(first!.id);
+    expect(finalized).toMatchObject({ customerId: c.id, data: { number: first!.number, status: 'open', total: 4900 }, previous: { status: 'draft', number: null } });
+    expect(paid).toMatchObject({ data: { status: 'paid', amountDue: 0 }, previous: { status: 'open', amountDue: 4900 } });
 
     // The card now declines: the renewal's charge fails.
     const declining = await ledger.payments.sandbox.attachCard(scope, c.id, { number: DECLINED, expMonth: 12, expYear: 2030 });
@@ -82,9 +89,13 @@ describe.each(storeFactories())('events written by the engine on $name', (factor
     expect(all).toContain('invoice.payment_failed');
     const [failed] = (await ledger.events.list(scope, { type: 'invoice.payment_failed' }, { limit: 1 })).items;
     expect(failed).toMatchObject({ customerId: c.id, data: { amountDue: 4900, lastPayment: { failureCode: 'card_declined' } } });
+    // The renewal invoice: past due once, at its first failure.
+    expect((await ledger.events.list(scope, { type: 'invoice.past_due' }, { limit: 10 })).items.map((e) => e.objectId)).toEqual([failed!.objectId]);
     // Dunning made it past_due: an update whose previous status was active.
     expect((await subEvents()).some((e) => e.type === 'subscription.updated' && e.data.status === 'past_due' && e.previous?.status === 'active')).toBe(true);
 
+    await ledger.invoices.void(scope, failed!.objectId, { reason: 'goodwill' });
+    expect((await invoiceEvents(failed!.objectId)).at(-1)).toMatchObject({ type: 'invoice.voided', data: { status: 'void', voidReason: 'goodwill' }, previous: { status: 'open' } });
     await ledger.subscriptions.cancel(scope, sub.id, { at: 'now' });
     const last = (await subEvents()).at(-1)!;
     expect(last).toMatchObject({ type: 'subscription.canceled' satisfies EventType, data: { status: 'canceled' } });

@@ -1,3 +1,4 @@
+import type { EventType } from '../events/types';
 import { couponDiscount } from '../coupon/apply';
 import type { Coupon } from '../coupon/types';
 import type { EngineContext } from '../context';
@@ -180,7 +181,11 @@ export class InvoiceService {
       createdAt: now,
       updatedAt: now,
     };
-    const stored = await this.ctx.store.invoices.insertOnce(scope, invoice);
+    const stored = await this.ctx.events.atomic(scope, async (record) => {
+      const r = await this.ctx.store.invoices.insertOnce(scope, invoice);
+      if (r.created) record({ type: 'invoice.created', object: r.invoice });
+      return r;
+    });
     if (stored.created) await this.ctx.plugins.emit('onInvoiceGenerated', scope, stored.invoice);
     return stored;
   }
@@ -299,23 +304,13 @@ export class InvoiceService {
     const now = await this.ctx.customerNow(scope, draft.customerId);
     const terms = await this.#collector.terms(scope, customer);
     const numbering: Numbering = { prefix: this.config.numberPrefix, digits: this.config.numberDigits };
-    const done = await this.ctx.store.invoices.finalize(scope, draft.id, numbering, (d, number, credit) => {
-      const creditApplied = Math.min(credit, Math.max(0, d.total));
-      const amountDue = Math.max(0, d.total - creditApplied - d.credited);
-      return {
-        ...d,
-        number,
-        // Nothing due (a credit, or paid by the balance): paid as it is finalized.
-        status: amountDue === 0 ? 'paid' : 'open',
-        paidAt: amountDue === 0 ? now : null,
-        customer: snapshotOf(customer),
-        creditApplied,
-        amountDue,
-        collectionMethod: terms.method,
-        dueAt: terms.method === 'send_invoice' ? new Date(now.getTime() + terms.daysUntilDue * DAY_MS) : now,
-        finalizedAt: now,
-        updatedAt: now,
-      };
+    const done = await this.ctx.events.atomic(scope, async (record) => {
+      const finalized = await this.finalizeRow(scope, draft, numbering, customer, terms, now);
+      if (finalized) {
+        record({ type: 'invoice.finalized', object: finalized, before: draft });
+        if (finalized.status === 'paid') record({ type: 'invoice.paid', object: finalized });
+      }
+      return finalized;
     });
     if (!done) return { invoice: await this.get(scope, id), finalized: false };
     await this.ctx.plugins.emit('onInvoiceFinalized', scope, done);
@@ -335,6 +330,28 @@ export class InvoiceService {
     return { invoice: done, finalized: true };
   }
 
+  /** The draft numbered and its figures fixed (one store call: the number is allocated in it). */
+  private finalizeRow(scope: Scope, draft: Invoice, numbering: Numbering, customer: Customer, terms: { method: Invoice['collectionMethod']; daysUntilDue: number }, now: Date): Promise<Invoice | null> {
+    return this.ctx.store.invoices.finalize(scope, draft.id, numbering, (d, number, credit) => {
+      const creditApplied = Math.min(credit, Math.max(0, d.total));
+      const amountDue = Math.max(0, d.total - creditApplied - d.credited);
+      return {
+        ...d,
+        number,
+        // Nothing due (a credit, or paid by the balance): paid as it is finalized.
+        status: amountDue === 0 ? 'paid' : 'open',
+        paidAt: amountDue === 0 ? now : null,
+        customer: snapshotOf(customer),
+        creditApplied,
+        amountDue,
+        collectionMethod: terms.method,
+        dueAt: terms.method === 'send_invoice' ? new Date(now.getTime() + terms.daysUntilDue * DAY_MS) : now,
+        finalizedAt: now,
+        updatedAt: now,
+      };
+    });
+  }
+
   // --- collection (dunning's writes: payment/dunning.ts) -----------------------------
 
   /** The billing cycle's collection work at `now`: retries due, sent invoices coming due. */
@@ -347,9 +364,17 @@ export class InvoiceService {
     return this.#collector.nextDue(scope, to, on);
   }
 
-  /** A conditional write of an issued invoice's collection state (InvoiceStore.updateCollection). */
-  updateCollection(scope: Scope, id: Invoice['id'], expected: CollectionExpectation, patch: CollectionPatch): Promise<Invoice | null> {
-    return this.ctx.store.invoices.updateCollection(scope, id, expected, patch);
+  /**
+   * A conditional write of an issued invoice's collection state (InvoiceStore.updateCollection).
+   * Given the invoice as it was (`before`), the write that first makes it past due records
+   * `invoice.past_due` in the same transaction.
+   */
+  updateCollection(scope: Scope, id: Invoice['id'], expected: CollectionExpectation, patch: CollectionPatch, before?: Invoice): Promise<Invoice | null> {
+    return this.ctx.events.atomic(scope, async (record) => {
+      const updated = await this.ctx.store.invoices.updateCollection(scope, id, expected, patch);
+      if (updated && before && !before.pastDueAt && updated.pastDueAt) record({ type: 'invoice.past_due', object: updated, before });
+      return updated;
+    });
   }
 
   listRetriesDue(scope: Scope, at: Date, limit: number, on?: OnClock): Promise<Invoice[]> {
@@ -362,7 +387,7 @@ export class InvoiceService {
 
   async void(scope: Scope, id: string, input: { reason?: string } = {}): Promise<Invoice> {
     const { reason } = parseInput(voidSchema, input, 'void');
-    const inv = await this.move(scope, id, 'void', (now) => ({ voidedAt: now, voidReason: reason, amountDue: 0, nextPaymentAttemptAt: null }));
+    const inv = await this.move(scope, id, 'void', (now) => ({ voidedAt: now, voidReason: reason, amountDue: 0, nextPaymentAttemptAt: null }), 'invoice.voided');
     await this.ctx.plugins.emit('onInvoiceVoided', scope, inv, reason);
     return inv;
   }
@@ -374,7 +399,7 @@ export class InvoiceService {
 
   /** open or uncollectible → paid (payments call this). */
   async markPaid(scope: Scope, id: string): Promise<Invoice> {
-    const inv = await this.move(scope, id, 'paid', (now) => ({ paidAt: now, amountDue: 0, nextPaymentAttemptAt: null }));
+    const inv = await this.move(scope, id, 'paid', (now) => ({ paidAt: now, amountDue: 0, nextPaymentAttemptAt: null }), 'invoice.paid');
     await this.ctx.plugins.emit('onInvoicePaid', scope, inv);
     return inv;
   }
@@ -446,14 +471,18 @@ export class InvoiceService {
   }
 
   /** Moves the invoice to `to`; `patch` is given the time of the invoice's customer. */
-  private async move(scope: Scope, id: string, to: InvoiceStatus, patch: (now: Date) => Partial<Invoice>): Promise<Invoice> {
+  private async move(scope: Scope, id: string, to: InvoiceStatus, patch: (now: Date) => Partial<Invoice>, event?: EventType): Promise<Invoice> {
     const inv = await this.get(scope, id);
     const from = (Object.keys(TRANSITIONS) as InvoiceStatus[]).filter((s) => TRANSITIONS[s].includes(to) && s !== 'draft');
     if (!from.includes(inv.status)) {
       throw illegalState(`invoice ${inv.id} is ${inv.status}: it cannot become ${to} (allowed from ${from.join(' or ')})`);
     }
     const now = await this.ctx.customerNow(scope, inv.customerId);
-    const moved = await this.ctx.store.invoices.transition(scope, inv.id, from, { ...patch(now), status: to, updatedAt: now });
+    const moved = await this.ctx.events.atomic(scope, async (record) => {
+      const m = await this.ctx.store.invoices.transition(scope, inv.id, from, { ...patch(now), status: to, updatedAt: now });
+      if (m && event) record({ type: event, object: m, before: inv });
+      return m;
+    });
     if (!moved) throw illegalState(`invoice ${inv.id} changed meanwhile; retry`);
     return moved;
   }

@@ -114,7 +114,7 @@ export class Dunning implements InvoiceCollector {
 
   /** A sent invoice whose due date came: past due, once (of two runs, one marks it). */
   private async markPastDue(scope: Scope, inv: Invoice, now: Date): Promise<boolean> {
-    const marked = await this.invoices.updateCollection(scope, inv.id, { status: ['open'], pastDueAt: null }, { pastDueAt: now, updatedAt: now });
+    const marked = await this.invoices.updateCollection(scope, inv.id, { status: ['open'], pastDueAt: null }, { pastDueAt: now, updatedAt: now }, inv);
     if (!marked) return false;
     await this.pastDue(scope, marked);
     await this.settledMeanwhile(scope, marked);
@@ -201,7 +201,7 @@ export class Dunning implements InvoiceCollector {
         updatedAt: now,
       };
       if (final && settings.finalPolicy === 'canceled') Object.assign(patch, { status: 'uncollectible', markedUncollectibleAt: now });
-      const done = await this.invoices.updateCollection(scope, inv.id, { status: ['open'], attemptCount: current.attemptCount }, patch);
+      const done = await this.invoices.updateCollection(scope, inv.id, { status: ['open'], attemptCount: current.attemptCount }, patch, current);
       if (!done) continue; // another writer counted or settled it first: read again
       if (final) await this.applyFinalPolicy(scope, done, settings);
       if (!current.pastDueAt) await this.pastDue(scope, done);
