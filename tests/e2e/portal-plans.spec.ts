@@ -78,6 +78,9 @@ test('arriving from /plans with ?subscribe=pro: Pro is focused; its trial starts
 });
 
 test('a billing user upgrades through the preview and finds the proration invoice; cancels with a reason, then resumes', async ({ page, baseURL }) => {
+  // The longest walk here (five axe runs, six shots at two widths): on a loaded 2-core machine
+  // it outlasts the default limit, which only exists to stop a hang.
+  test.slow();
   const ledger = createLedgerClient({ url: baseURL!, apiKey: E2E_DEMO_KEY });
   // A customer of its own, as the demo's (Starter, 3 seats, a trial, California tax): other
   // specs change the demo customer. Its portal session signs in a billing user.
