@@ -17,6 +17,7 @@ export default async function InvoicePage({ params }: { params: Promise<{ id: st
   const inv = await orNotFound(api.invoices.get({ id }));
   const cur = inv.currency;
   const title = inv.number ? `Invoice ${inv.number}` : 'Draft invoice';
+  const paid = inv.status.status === 'paid';
 
   return (
     <div className="space-y-6">
@@ -30,18 +31,33 @@ export default async function InvoicePage({ params }: { params: Promise<{ id: st
             <h1 className="text-2xl font-semibold tracking-tight text-slate-900">{title}</h1>
             <StatusBadge status={inv.status} />
           </div>
-          <p className="mt-2 text-3xl font-semibold tracking-tight text-slate-900" data-testid="amount-due">
-            <Money amount={inv.amountDue} currency={cur} />
-            <span className="ml-2 text-sm font-normal text-slate-600">
-              {inv.status.status === 'paid' ? 'paid' : inv.amountDue > 0 ? 'due' : 'owed'}
-              {inv.dueAt && inv.amountDue > 0 && (inv.status.status === 'due' || inv.status.status === 'past_due') && (
-                <>
-                  {' '}
-                  by <DateTime value={inv.dueAt} />
-                </>
-              )}
-            </span>
-          </p>
+          {paid ? (
+            <p className="mt-2 text-3xl font-semibold tracking-tight text-slate-900" data-testid="amount-paid">
+              <Money amount={amountPaid(inv)} currency={cur} />
+              <span className="ml-2 text-sm font-normal text-slate-600">
+                paid
+                {inv.paidAt && (
+                  <>
+                    {' '}
+                    on <DateTime value={inv.paidAt} />
+                  </>
+                )}
+              </span>
+            </p>
+          ) : (
+            <p className="mt-2 text-3xl font-semibold tracking-tight text-slate-900" data-testid="amount-due">
+              <Money amount={inv.amountDue} currency={cur} />
+              <span className="ml-2 text-sm font-normal text-slate-600">
+                {inv.amountDue > 0 ? 'due' : 'owed'}
+                {inv.dueAt && inv.amountDue > 0 && (inv.status.status === 'due' || inv.status.status === 'past_due') && (
+                  <>
+                    {' '}
+                    by <DateTime value={inv.dueAt} />
+                  </>
+                )}
+              </span>
+            </p>
+          )}
         </div>
         <div className="flex flex-wrap gap-2">
           {inv.payUrl && (
@@ -202,6 +218,18 @@ export default async function InvoicePage({ params }: { params: Promise<{ id: st
       </div>
     </div>
   );
+}
+
+/**
+ * What the customer paid for a paid invoice, as the hosted pay page's receipt says it: its
+ * succeeded payments (refunds are listed under Payments); with none (settled from the
+ * balance or by credit notes), the total less those credits. Its amount due is 0 once
+ * paid, which is not what the headline should say ("$0.00 paid").
+ */
+function amountPaid(inv: { payments: { status: string; amount: number }[]; total: number; creditApplied: number; credited: number }): number {
+  const paidByCard = inv.payments.filter((p) => p.status === 'succeeded');
+  if (paidByCard.length > 0) return paidByCard.reduce((sum, p) => sum + p.amount, 0);
+  return Math.max(0, inv.total - inv.creditApplied - inv.credited);
 }
 
 function Total({ label, amount, currency, strong = false }: { label: string; amount: number; currency: string; strong?: boolean }) {
