@@ -258,7 +258,7 @@ describe.each(storeFactories())('entitlements on $name', (factory) => {
   describe('hooks', () => {
     it('onEntitlementChecked per check; onSoftLimitReached at 80 % and onQuotaExceeded on the first denial, once per period', async () => {
       const rec = recordingPlugin();
-      const { check, use, customerId, clock } = await setup({ plugins: [rec.plugin] });
+      const { check, use, customerId, clock, ledger, scope } = await setup({ plugins: [rec.plugin] });
       await check('api_calls');
       use('a', 79);
       await check('api_calls');
@@ -275,6 +275,10 @@ describe.each(storeFactories())('entitlements on $name', (factory) => {
       expect(rec.of('onQuotaExceeded')).toHaveLength(1);
       expect(rec.of('onQuotaExceeded')[0]![1]).toMatchObject({ result: { allowed: false, used: 100, reason: 'limit_reached' } });
       expect(rec.of('onEntitlementChecked')).toHaveLength(6);
+      // Each also in the event log, once: usage.soft_limit_reached, usage.quota_exceeded.
+      await expect.poll(async () => (await ledger.events.list(scope, { typePrefix: 'usage.' }, { limit: 10 })).items.map((e) => e.type)).toEqual(['usage.quota_exceeded', 'usage.soft_limit_reached']);
+      const [quota] = (await ledger.events.list(scope, { type: 'usage.quota_exceeded' }, { limit: 1 })).items;
+      expect(quota).toMatchObject({ customerId, data: { featureKey: 'api_calls', result: { used: 100, allowed: false } } });
       // the next period: both may fire again
       clock.set('2025-04-10T12:00:00.000Z');
       use('d', 100);

@@ -51,7 +51,18 @@ export class ThresholdAlerts {
     this.#fired.set(id, true);
     const hook = kind === 'soft' ? 'onSoftLimitReached' : 'onQuotaExceeded';
     const payload = checkPayload(entry, slot.feature.key, slot.result);
-    const emit = () => this.ctx.plugins.emit(hook, entry.scope, payload);
+    const emit = () => {
+      // A reading, not a change: recorded on its own (best effort, never thrown), for
+      // outbound webhooks and the log, beside the hook.
+      void this.ctx.events.recordNow(entry.scope, [
+        {
+          type: kind === 'soft' ? 'usage.soft_limit_reached' : 'usage.quota_exceeded',
+          object: { id: `${payload.customerId}:${payload.featureKey}`, ...payload },
+          customerId: payload.customerId,
+        },
+      ]);
+      return this.ctx.plugins.emit(hook, entry.scope, payload);
+    };
     if (!this.redis) return void emit();
     const ttl = Math.max(1, entry.endMs - this.ctx.nowMs(entry.scope, entry.customerId));
     void this.redis
