@@ -17,6 +17,25 @@ const SHOTS = process.env.E2E_SHOTS_DIR ?? '/tmp/shots';
 
 test.use({ locale: 'en-US', timezoneId: 'America/Los_Angeles' });
 
+type Client = ReturnType<typeof createLedgerClient>;
+
+/** A plan of the test's own ("Scale"): other specs change the demo scope's plans and customer. */
+function scalePlan(ledger: Client, stamp: string) {
+  return ledger.plans.create.mutate({
+    key: `scale-${stamp}`,
+    name: 'Scale',
+    currency: 'USD',
+    interval: { unit: 'month' },
+    basePrice: 4900,
+    features: [
+      { key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'sum', includedUnits: 1000, limit: 10_000, unitName: 'call', price: { model: 'per_unit', unitPrice: '0.002' } },
+      { key: 'storage', name: 'Storage', kind: 'metered', aggregation: 'max', unitName: 'GB' },
+      { key: 'seats', name: 'Seats', kind: 'licensed', includedUnits: 1, price: { model: 'per_unit', unitPrice: '8' } },
+      { key: 'priority_support', name: 'Priority support', kind: 'boolean', enabled: true },
+    ],
+  });
+}
+
 async function shoot(page: Page, name: string) {
   for (const width of [390, 1280]) {
     await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
@@ -30,20 +49,7 @@ async function shoot(page: Page, name: string) {
 test('a customer sees 0 used, the product meters usage, and on reload the usage and its cost move', async ({ page, baseURL }) => {
   const ledger = createLedgerClient({ url: baseURL!, apiKey: E2E_DEMO_KEY });
   const stamp = Date.now().toString(36);
-  // A plan of this test's own: other specs change the demo scope's plans and customer.
-  const plan = await ledger.plans.create.mutate({
-    key: `scale-${stamp}`,
-    name: 'Scale',
-    currency: 'USD',
-    interval: { unit: 'month' },
-    basePrice: 4900,
-    features: [
-      { key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'sum', includedUnits: 1000, limit: 10_000, unitName: 'call', price: { model: 'per_unit', unitPrice: '0.002' } },
-      { key: 'storage', name: 'Storage', kind: 'metered', aggregation: 'max', unitName: 'GB' },
-      { key: 'seats', name: 'Seats', kind: 'licensed', includedUnits: 1, price: { model: 'per_unit', unitPrice: '8' } },
-      { key: 'priority_support', name: 'Priority support', kind: 'boolean', enabled: true },
-    ],
-  });
+  const plan = await scalePlan(ledger, stamp);
   const customer = await ledger.customers.create.mutate({ email: `usage-${stamp}@example.com`, name: 'Meterwise Ltd' });
   await ledger.subscriptions.create.mutate({ customerId: customer.id, planId: plan.id, quantity: 2 });
   // Off the pricing tables that other specs look at; the subscription keeps its plan version.
@@ -102,4 +108,47 @@ test('a customer sees 0 used, the product meters usage, and on reload the usage 
   await expect(page.getByRole('heading', { name: 'Billing period not found' })).toBeVisible();
   await expect(page.getByTestId('usage-api_calls')).toHaveCount(0);
   expect(await axeFindings(page, { serious: true })).toEqual([]);
+});
+
+test('an earlier period is chosen by its link: its usage, and its cost as its invoice billed it', async ({ page, baseURL }) => {
+  const ledger = createLedgerClient({ url: baseURL!, apiKey: E2E_DEMO_KEY });
+  const stamp = Date.now().toString(36);
+  const plan = await scalePlan(ledger, stamp);
+  // A customer on a test clock, so a whole period can pass: March 2026, then April.
+  const clock = await ledger.testClocks.create.mutate({ at: '2026-03-01T00:00:00.000Z', name: `usage ${stamp}` });
+  const customer = await ledger.customers.create.mutate({ email: `usage-past-${stamp}@example.com`, name: 'Pastwise Ltd', testClockId: clock.id });
+  await ledger.subscriptions.create.mutate({ customerId: customer.id, planId: plan.id, quantity: 2 });
+  await ledger.plans.archive.mutate({ id: plan.id });
+  const record = (key: string, quantity: number, timestamp: string) =>
+    ledger.usage.record.mutate({ events: [{ idempotencyKey: `${stamp}-${key}`, customerId: customer.id, featureKey: 'api_calls', quantity, timestamp }] });
+  await ledger.testClocks.advance.mutate({ id: clock.id, to: '2026-03-03T12:00:00.000Z' });
+  await record('mar3', 300, '2026-03-03T09:00:00.000Z');
+  await ledger.testClocks.advance.mutate({ id: clock.id, to: '2026-03-10T12:00:00.000Z' });
+  await record('mar10', 1500, '2026-03-10T08:00:00.000Z');
+  // Past April 1: March is billed (1,800 calls, 800 above the included 1,000: $1.60).
+  await ledger.testClocks.advance.mutate({ id: clock.id, to: '2026-04-02T00:00:00.000Z' });
+  await record('apr1', 100, '2026-04-01T20:00:00.000Z');
+
+  const { url } = await ledger.portal.createSession.mutate({ customerId: customer.id });
+  await page.goto(url);
+  await page.goto('/portal/usage');
+  const calls = page.getByTestId('usage-api_calls');
+  await expect(calls.getByTestId('usage-used')).toHaveText('100calls');
+  const chooser = page.getByRole('navigation', { name: 'Billing periods' });
+  const links = chooser.getByRole('link');
+  await expect(links).toHaveCount(2);
+  await expect(links.first()).toHaveAttribute('aria-current', 'page');
+  await expect(links.first()).toContainText('current');
+
+  await links.nth(1).click();
+  await expect(page).toHaveURL(/\/portal\/usage\?period=2026-03-01T00%3A00%3A00.000Z$/);
+  await expect(links.nth(1)).toHaveAttribute('aria-current', 'page');
+  await expect(calls.getByTestId('usage-used')).toHaveText('1,800calls');
+  await expect(calls.getByTestId('usage-cost')).toHaveText('$1.60');
+  await expect(calls).toContainText('Billed');
+  await expect(calls.getByRole('link', { name: /^On invoice/ })).toHaveAttribute('href', /^\/portal\/invoices\/inv_/);
+  await expect(calls.getByRole('img')).toHaveAttribute('aria-label', /, Mar 1 to Mar 31: the most 1,500 calls on Mar 10\./);
+  await expect(page.getByTestId('usage-total')).toHaveText('$1.60');
+  expect(await axeFindings(page, { serious: true })).toEqual([]);
+  await shoot(page, 'earlier');
 });
