@@ -14,7 +14,7 @@ export const metadata: Metadata = {
   referrer: 'no-referrer',
 };
 
-/** Usage comes next: shown as "soon", never a link to a page that does not exist. */
+/** The portal's sections. */
 const NAV: NavItem[] = [
   { label: 'Overview', href: '/portal' },
   { label: 'Plans', href: '/portal/plans' },
