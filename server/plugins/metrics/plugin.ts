@@ -146,7 +146,7 @@ export function createMetricsPlugin(options: MetricsPluginOptions = {}): Metrics
   });
   const dependencyErrors = new Counter({
     name: 'ledger_dependency_errors_total',
-    help: 'Errors from the database or Redis where they were caught, by kind (connection, transient, command).',
+    help: 'Errors from the database (kind: connection, transient, unavailable) or Redis (kind: unavailable, command), where they are caught.',
     labelNames: ['dependency', 'kind'],
     registers,
   });

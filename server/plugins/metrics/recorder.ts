@@ -13,7 +13,7 @@
 export interface MetricsSink {
   /** One answered `/api` request: the route's name (as given to apiRoute), the method, the status and the seconds it took. */
   httpRequest(route: string, method: string, status: number, seconds: number): void;
-  /** An error from a dependency: `database` or `redis`, and a short bounded kind (`connection`, `transient`, `command` …). */
+  /** An error from a dependency: `database` (kind `connection`, `transient`, `unavailable`) or `redis` (kind `unavailable`, `command`). */
   dependencyError(dependency: 'database' | 'redis', kind: string): void;
   /** One outbound webhook delivery attempt: its outcome and the seconds it took. */
   webhookDelivery(outcome: WebhookDeliveryOutcome, seconds: number): void;
