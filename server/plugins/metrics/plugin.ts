@@ -196,6 +196,7 @@ export function createMetricsPlugin(options: MetricsPluginOptions = {}): Metrics
     },
 
     attach(ledger) {
+      if (attached) throw new Error('the metrics plugin is attached to an engine already');
       attached = ledger;
       if (ledger.entitlements.redisHealthy !== null) {
         new Gauge({
