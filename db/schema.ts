@@ -277,3 +277,4 @@ export * from './schema-webhooks';
 export * from './schema-portal';
 export * from './schema-events';
 export * from './schema-webhooks-out';
+export * from './schema-audit';

@@ -105,6 +105,12 @@ export function startBillingSchedule(rt: Pick<Runtime, 'ledger'>, intervalMs: nu
       } catch (e) {
         logger.error('billing schedule: could not delete expired events', { error: describe(e) });
       }
+      try {
+        const n = await rt.ledger.audit.purgeExpired(); // the audit trail's one delete path: entries past its retention
+        if (n > 0) logger.info('billing schedule: expired audit entries deleted', { count: n, retentionDays: rt.ledger.audit.retentionDays });
+      } catch (e) {
+        logger.error('billing schedule: could not delete expired audit entries', { error: describe(e) });
+      }
     }
   };
   const timer = setInterval(() => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { openDatabase, type DatabaseHandle } from '../db/client';
-import { createLedger, createPostgresStore, createPostgresWebhookOutStore, scope, type Ledger, type LedgerOptions, type Scope } from './ledger';
+import { createLedger, createPostgresAuditedStores, createPostgresWebhookOutStore, scope, type Ledger, type LedgerOptions, type Scope } from './ledger';
 import { closeRateLimiter } from './http/rate-limit';
 import { createMetricsPlugin, type MetricsPlugin } from './plugins/metrics/plugin';
 import { registerPortalDeps } from './portal/database';
@@ -32,8 +32,11 @@ export interface Runtime {
 export async function createRuntime(env: Env): Promise<Runtime> {
   const database = await openDatabase({ url: env.DATABASE_URL, dataDir: env.PGLITE_DATA_DIR, limits: databaseLimits(env) });
   const metrics = env.LEDGER_METRICS ? createMetricsPlugin({ tenantLabels: env.LEDGER_METRICS_TENANT_LABELS }) : null;
+  // The audit trail's rows join the engine's transactions: one pair of stores on the database.
+  const stores = createPostgresAuditedStores(database.db);
   const ledger = await createLedger({
-    store: createPostgresStore(database.db),
+    store: stores.store,
+    audit: { store: stores.audit, retentionDays: env.LEDGER_AUDIT_RETENTION_DAYS },
     plugins: metrics ? [metrics] : [],
     ...(await paymentOptions(env)),
     // Redis: usage counters shared by every instance, and invalidations published to them.

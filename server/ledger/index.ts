@@ -76,7 +76,7 @@ export { HostedLinks, HOSTED_KINDS, HOSTED_LINK_INVALID, HOSTED_PATHS, HOSTED_TT
 export { HostedPages, defaultMerchantName, type HostedInvoice, type HostedPayment } from './payment/hosted-pages';
 export { PaymentMethods, type SetupSessionInput } from './payment/methods';
 export * from './events/types';
-export { EventLog, DEFAULT_EVENT_RETENTION_DAYS, type EventRecorder, type EventsCommitted } from './events/log';
+export { EventLog, DEFAULT_EVENT_RETENTION_DAYS, type EventRecorder, type EventsCommitted, type EventsInTransaction } from './events/log';
 export { withRequest, currentRequest } from './events/request-context';
 export { OutboundWebhooks, endpointInputSchema, endpointUpdateSchema, MAX_ENDPOINTS_PER_SCOPE, type EndpointInput, type EndpointUpdate, type EndpointWithSecret, type OutboundWebhookOptions } from './webhooks-out/service';
 export type { WebhookEndpoint, WebhookAttempt, WebhookOutStore, WebhookPayload, DisabledReason, WebhookDelivery as OutboundDelivery } from './webhooks-out/types';
@@ -84,3 +84,8 @@ export { RETRY_SCHEDULE_MS, DISABLE_AFTER_FAILING_MS } from './webhooks-out/sche
 export { isPrivateAddress, targetGuardFromEnv, type TargetGuard } from './webhooks-out/target-guard';
 export { createMemoryWebhookOutStore } from './store/memory-webhook-endpoints';
 export { createPostgresWebhookOutStore } from './store/postgres-webhook-endpoints';
+export { AuditTrail, DEFAULT_AUDIT_RETENTION_DAYS, type AuditOptions } from './audit/trail';
+export type { AuditEntry, AuditQuery, AuditStore, FieldChange } from './audit/types';
+export { ENGINE_ACTOR, entriesOf, entryOf, type AuditInput } from './audit/entries';
+export { createMemoryAuditStore } from './audit/memory-store';
+export { createPostgresAuditStore, createPostgresAuditedStores, auditRow } from './audit/postgres-store';

@@ -1,4 +1,6 @@
 import { EventLog } from './events/log';
+import { AuditTrail, type AuditOptions } from './audit/trail';
+import { createMemoryAuditStore } from './audit/memory-store';
 import { BillingCycle, type CycleReport } from './billing/cycle';
 import { TestClocks } from './billing/test-clocks';
 import { InvoiceService } from './invoice/service';
@@ -74,6 +76,8 @@ export interface LedgerOptions {
    * omitted), the SSRF guard, timeout, per-endpoint concurrency, lease and poll.
    */
   webhooksOut?: OutboundWebhookOptions;
+  /** The audit trail: its store (createPostgresAuditedStores(db).audit; in memory when omitted) and retention (365 days). */
+  audit?: AuditOptions;
 }
 
 /**
@@ -160,6 +164,8 @@ export interface Ledger {
    * and the worker sending the event log to them (`runOnce`, `start`, `stop`).
    */
   readonly webhooksOut: OutboundWebhooks;
+  /** The audit trail of every write: `list(scope, query, page)`, `record` (writes outside the engine), `purgeExpired`. */
+  readonly audit: AuditTrail;
   readonly plugins: PluginRegistry;
   readonly store: Store;
   readonly clock: Clock;
@@ -186,6 +192,8 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     customerNow: (scope, customerId) => testClocks.customerNow(scope, customerId),
     customerSeen: (scope, customer) => testClocks.know(scope, customer),
   };
+  // Before any service: every change's events are audited in its own transaction.
+  const audit = new AuditTrail(ctx.events, options.audit?.store ?? createMemoryAuditStore(), clock, options.audit?.retentionDays);
   const meter = new MeterService(ctx, options.meter);
   const entitlements = new EntitlementService(ctx, meter, options.entitlements);
   // Customers deleted with their test clock: their usage is refused and their entries dropped.
@@ -262,6 +270,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     entitled: (scope, customerId, featureKey) => entitlements.check(scope, customerId, featureKey),
     events: ctx.events,
     webhooksOut,
+    audit,
     plugins: ctx.plugins,
     store: ctx.store,
     clock: ctx.clock,

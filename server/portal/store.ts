@@ -1,9 +1,21 @@
 import { and, asc, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { authUsers, devMailbox, portalInvitations, portalMemberships, portalSessions } from '../../db/schema';
-import { conflict, illegalState, notFound, type CustomerId, type Scope } from '../ledger';
+import { auditLog, authUsers, devMailbox, portalInvitations, portalMemberships, portalSessions } from '../../db/schema';
+import { auditRow, conflict, currentRequest, entryOf, illegalState, notFound, type AuditInput, type CustomerId, type RequestContext, type Scope } from '../ledger';
 import type { PortalRole } from './session';
 import { hashToken, newToken } from './tokens';
+
+/**
+ * The audit trail's entry of a portal write (members and invitations are the portal's
+ * own rows, not the engine's), inserted in the write's transaction. The actor is the
+ * request's (the signed-in portal user), or `who` when there is none (a sign-in).
+ */
+async function audit(db: Pick<Database, 'insert'>, s: Scope, input: AuditInput, now: Date, who: RequestContext | null = null): Promise<void> {
+  await db.insert(auditLog).values(auditRow(s, entryOf(input, currentRequest() ?? who, now)));
+}
+
+/** A membership's id in the trail: the customer and the user. */
+const memberId = (customerId: string, userId: string) => `${customerId}/${userId}`;
 
 /**
  * The portal's own rows: memberships, invitations, portal sessions, the development
@@ -117,7 +129,7 @@ export async function listMembers(db: Database, s: Scope, customerId: string, no
  * in the same transaction as the delete, with the customer's memberships locked, so two
  * owners removing each other at once cannot both succeed.
  */
-export async function removeMember(db: Database, s: Scope, customerId: string, userId: string): Promise<void> {
+export async function removeMember(db: Database, s: Scope, customerId: string, userId: string, now: Date = new Date()): Promise<void> {
   await db.transaction(async (tx) => {
     const rows = await tx
       .select({ userId: portalMemberships.userId, role: portalMemberships.role })
@@ -139,6 +151,7 @@ export async function removeMember(db: Database, s: Scope, customerId: string, u
           eq(portalMemberships.userId, userId),
         ),
       );
+    await audit(tx, s, { action: 'portal_member.removed', entityId: memberId(customerId, userId), before: { customerId, userId, role: target.role }, after: null }, now);
   });
 }
 
@@ -156,13 +169,17 @@ export async function createInvitation(
   const expiresAt = new Date(now.getTime() + INVITATION_TTL_MS);
   const email = input.email.trim().toLowerCase();
   const values = { ...s, customerId: input.customerId, email, role: input.role, tokenHash: hashToken(token), invitedBy: input.invitedBy, createdAt: now, expiresAt, acceptedAt: null };
-  await db
-    .insert(portalInvitations)
-    .values(values)
-    .onConflictDoUpdate({
-      target: [portalInvitations.tenantId, portalInvitations.appId, portalInvitations.customerId, portalInvitations.email],
-      set: { role: values.role, tokenHash: values.tokenHash, invitedBy: values.invitedBy, createdAt: now, expiresAt, acceptedAt: null },
-    });
+  await db.transaction(async (tx) => {
+    await tx
+      .insert(portalInvitations)
+      .values(values)
+      .onConflictDoUpdate({
+        target: [portalInvitations.tenantId, portalInvitations.appId, portalInvitations.customerId, portalInvitations.email],
+        set: { role: values.role, tokenHash: values.tokenHash, invitedBy: values.invitedBy, createdAt: now, expiresAt, acceptedAt: null },
+      });
+    // Never the token's hash: the trail is read by API keys.
+    await audit(tx, s, { action: 'portal_invitation.created', entityId: `${input.customerId}/${email}`, before: null, after: { customerId: input.customerId, email, role: input.role, invitedBy: input.invitedBy, expiresAt: expiresAt.toISOString() } }, now);
+  });
   return { token, expiresAt };
 }
 
@@ -195,10 +212,16 @@ export async function acceptInvitations(db: Database, userId: string, email: str
         .returning({ role: portalInvitations.role });
       if (taken.length === 0) return;
       // An existing membership keeps its role unless the invitation raises it to owner.
-      await tx
+      const added = await tx
         .insert(portalMemberships)
         .values({ tenantId: inv.tenantId, appId: inv.appId, customerId: inv.customerId, userId, role: inv.role, createdAt: now })
-        .onConflictDoNothing();
+        .onConflictDoNothing()
+        .returning({ role: portalMemberships.role });
+      // The invitee made the change, by signing in.
+      const invitee: RequestContext = { actor: { type: 'portal_user', id: userId, email: inv.email }, requestId: null, ip: null };
+      if (added.length) {
+        await audit(tx, { tenantId: inv.tenantId, appId: inv.appId } as Scope, { action: 'portal_member.added', entityId: memberId(inv.customerId, userId), before: null, after: { customerId: inv.customerId, userId, role: inv.role, email: inv.email } }, now, invitee);
+      }
       accepted++;
     });
   }

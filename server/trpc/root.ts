@@ -1,4 +1,5 @@
 import { createCallerFactory, router } from './init';
+import { auditRouter } from './routers/audit';
 import { billingRouter } from './routers/billing';
 import { couponsRouter } from './routers/coupons';
 import { customersRouter } from './routers/customers';
@@ -35,6 +36,7 @@ export const appRouter = router({
   testClocks: testClocksRouter,
   billing: billingRouter,
   events: eventsRouter,
+  audit: auditRouter,
   webhookEndpoints: webhookEndpointsRouter,
   // The portal's sign-in and access (portal.createSession, portal.me, portal.members.*).
   portal: portalAccessRouter,

@@ -10,6 +10,12 @@ export type EventRecorder = (input: EventInput) => void;
 /** Told after events are committed: a wake-up for the outbound webhooks, never the source of truth. */
 export type EventsCommitted = (scope: Scope, events: readonly LedgerEvent[]) => void;
 
+/**
+ * Runs inside a change's transaction, after its events are appended: what it writes
+ * commits with the change or not at all (the audit trail). A throw rolls the change back.
+ */
+export type EventsInTransaction = (scope: Scope, events: readonly LedgerEvent[]) => Promise<void>;
+
 export const DEFAULT_EVENT_RETENTION_DAYS = 30;
 
 /**
@@ -20,6 +26,7 @@ export const DEFAULT_EVENT_RETENTION_DAYS = 30;
  */
 export class EventLog {
   readonly #listeners: EventsCommitted[] = [];
+  readonly #inTransaction: EventsInTransaction[] = [];
 
   constructor(
     private readonly store: Store,
@@ -33,6 +40,15 @@ export class EventLog {
   }
 
   /**
+   * Registers work that must commit with every change's events (the audit trail's rows):
+   * it runs in the change's transaction. Not for `recordNow`'s events: those are readings
+   * (a quota exceeded), not writes.
+   */
+  withinTransaction(subscriber: EventsInTransaction): void {
+    this.#inTransaction.push(subscriber);
+  }
+
+  /**
    * Runs `work` in a transaction; the events it records are appended in the same one.
    * Keep only writes inside: reads belong before (on PGlite, the one connection is held
    * by the transaction while it runs).
@@ -42,7 +58,10 @@ export class EventLog {
     const result = await this.store.atomic(async () => {
       pending = [];
       const value = await work((input) => pending.push(this.#build(input)));
-      if (pending.length) await this.store.events.append(scope, pending);
+      if (pending.length) {
+        await this.store.events.append(scope, pending);
+        for (const s of this.#inTransaction) await s(scope, pending);
+      }
       return value;
     });
     if (pending.length) this.#committed(scope, pending);

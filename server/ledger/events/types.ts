@@ -26,6 +26,19 @@ export const EVENT_TYPES = [
   'invoice.voided',
   'payment.succeeded',
   'payment.failed',
+  /** A scope's payment settings changed (provider, retries, …): `data` has the settings, with the scope as `id`. */
+  'payment_settings.updated',
+  /** A payment method was saved for a customer (a hosted set-up, a provider's webhook). */
+  'payment_method.attached',
+  /** A payment method became (or stopped being) the default, or its card details changed. */
+  'payment_method.updated',
+  'payment_method.detached',
+  /** A credit note was issued against an invoice. */
+  'credit_note.created',
+  /** A refund was made (pending at the provider) … */
+  'refund.created',
+  /** … and moved on: succeeded, failed or canceled, or its provider id learned. */
+  'refund.updated',
   /** Metered usage hit a hard limit (first denied check of the period). Best effort: no write names it. */
   'usage.quota_exceeded',
   /** Metered usage reached 80 % of a limit. Best effort, as quota_exceeded. */

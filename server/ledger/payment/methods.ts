@@ -46,7 +46,11 @@ export class PaymentMethods {
   /** Makes the method its customer's one default (the one charged automatically); the others stop being so, in one transaction. */
   async setDefault(scope: Scope, methodId: string): Promise<PaymentMethod> {
     const method = await this.get(scope, methodId);
-    const updated = await this.ctx.store.payments.setDefaultMethod(scope, method.customerId, method.id);
+    const updated = await this.ctx.events.atomic(scope, async (record) => {
+      const m = await this.ctx.store.payments.setDefaultMethod(scope, method.customerId, method.id);
+      if (m) record({ type: 'payment_method.updated', object: m, before: method });
+      return m;
+    });
     // Detached between the read and the write.
     if (!updated) throw new LedgerError('not_found', `payment method ${method.id} not found (it was detached)`);
     return updated;
@@ -63,7 +67,11 @@ export class PaymentMethods {
     // A method of a provider no longer configured is only forgotten here.
     if (provider) await atProvider(this.ctx, provider.name, 'a detach', () => provider.detachMethod(scope, method));
     const at = await this.ctx.customerNow(scope, method.customerId);
-    const detached = await this.ctx.store.payments.detachMethod(scope, method.id, at);
+    const detached = await this.ctx.events.atomic(scope, async (record) => {
+      const m = await this.ctx.store.payments.detachMethod(scope, method.id, at);
+      if (m) record({ type: 'payment_method.detached', object: m, before: method });
+      return m;
+    });
     if (!detached) throw new LedgerError('not_found', `payment method ${method.id} not found (it was detached)`);
     return detached;
   }

@@ -118,7 +118,7 @@ export class RefundService {
       throw e;
     }
     const at = await now();
-    const { refund } = await this.ctx.store.payments.insertRefund(scope, {
+    const { refund } = await this.insertRefund(scope, {
       id: newId('refund'),
       paymentId: payment.id,
       invoiceId: inv.id,
@@ -207,7 +207,7 @@ export class RefundService {
       }
       const at = await this.ctx.customerNow(scope, inv.customerId);
       if (!(await this.ctx.store.payments.addRefunded(scope, payment.id, amount, at))) continue; // refunded meanwhile
-      const { refund, created } = await this.ctx.store.payments.insertRefund(scope, {
+      const { refund, created } = await this.insertRefund(scope, {
         id: newId('refund'),
         paymentId: payment.id,
         invoiceId: paid.id,
@@ -261,6 +261,15 @@ export class RefundService {
     return moved ? { refund: moved, moved: true } : { refund: (await this.ctx.store.payments.getRefund(scope, refund.id)) ?? refund, moved: false };
   }
 
+  /** Stores a new refund with refund.created (nothing recorded when its key was stored already). */
+  private insertRefund(scope: Scope, refund: Refund): Promise<{ refund: Refund; created: boolean }> {
+    return this.ctx.events.atomic(scope, async (record) => {
+      const r = await this.ctx.store.payments.insertRefund(scope, refund);
+      if (r.created) record({ type: 'refund.created', object: r.refund });
+      return r;
+    });
+  }
+
   /** Asks the provider; records its answer. */
   private async send(scope: Scope, refund: Refund, payment: Payment, provider: PaymentProvider): Promise<Refund> {
     let result: RefundResult;
@@ -282,9 +291,16 @@ export class RefundService {
   private async move(scope: Scope, refund: Refund, to: RefundStatus, patch: { providerRefundId: string | null; failureMessage: string | null }): Promise<Refund | null> {
     const from = to === 'pending' ? (['pending'] as RefundStatus[]) : refundStatesBefore(to);
     const updatedAt = await this.ctx.customerNow(scope, refund.customerId);
-    const moved = await this.ctx.store.payments.transitionRefund(scope, refund.id, from, { status: to, updatedAt, ...patch });
+    // The move, its amount given back (failed, canceled) and refund.updated commit together.
+    const { moved, givenBack } = await this.ctx.events.atomic(scope, async (record) => {
+      const m = await this.ctx.store.payments.transitionRefund(scope, refund.id, from, { status: to, updatedAt, ...patch });
+      if (!m) return { moved: null, givenBack: true };
+      record({ type: 'refund.updated', object: m, before: refund });
+      const back = to === 'failed' || to === 'canceled' ? !!(await this.ctx.store.payments.addRefunded(scope, refund.paymentId, -refund.amount, updatedAt)) : true;
+      return { moved: m, givenBack: back };
+    });
     if (moved && (to === 'failed' || to === 'canceled')) {
-      if (!(await this.ctx.store.payments.addRefunded(scope, refund.paymentId, -refund.amount, updatedAt))) {
+      if (!givenBack) {
         this.ctx.logger.error('a failed refund could not give its amount back to its payment', { refundId: refund.id, paymentId: refund.paymentId });
       }
       if (refund.reason === FINAL_CREDIT_REASON) {

@@ -106,8 +106,14 @@ export class PaymentService {
         { path: 'provider', message: 'not a configured provider' },
       ]);
     }
-    const updated = { ...(await this.settings(scope)), ...data };
-    await this.ctx.store.payments.putSettings(scope, updated);
+    const before = await this.settings(scope);
+    const updated = { ...before, ...data };
+    // The settings have no id of their own: the event names the scope.
+    const id = `${scope.tenantId}/${scope.appId}`;
+    await this.ctx.events.atomic(scope, async (record) => {
+      await this.ctx.store.payments.putSettings(scope, updated);
+      record({ type: 'payment_settings.updated', object: { id, ...updated }, before: { id, ...before }, customerId: null });
+    });
     return updated;
   }
 
@@ -204,7 +210,10 @@ export class PaymentService {
       createdAt: await this.ctx.customerNow(scope, customer.id),
       detachedAt: null,
     };
-    await this.ctx.store.payments.insertMethod(scope, method);
+    await this.ctx.events.atomic(scope, async (record) => {
+      await this.ctx.store.payments.insertMethod(scope, method);
+      record({ type: 'payment_method.attached', object: method });
+    });
     return method;
   }
 
@@ -406,9 +415,9 @@ export class PaymentService {
     // The move and its events (payment.succeeded; payment.failed with invoice.payment_failed) commit together.
     const moved = await this.ctx.events.atomic(scope, async (record) => {
       const m = await this.ctx.store.payments.transitionPayment(scope, payment.id, paymentStatesBefore(patch.status), patch);
-      if (m?.status === 'succeeded') record({ type: 'payment.succeeded', object: m });
+      if (m?.status === 'succeeded') record({ type: 'payment.succeeded', object: m, before: payment });
       if (m?.status === 'failed') {
-        record({ type: 'payment.failed', object: m });
+        record({ type: 'payment.failed', object: m, before: payment });
         const failedInvoice = { ...inv, lastPayment: { id: m.id, failureCode: m.failureCode, failureMessage: m.failureMessage } };
         record({ type: 'invoice.payment_failed', object: failedInvoice });
       }
