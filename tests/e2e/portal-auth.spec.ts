@@ -62,7 +62,8 @@ test('the demo owner (its sign-in URL) invites a member by email; the invitee si
   expect(who).toMatchObject({ email: OWNER, role: 'owner', returnUrl: null });
 
   const invitee = `bea-${Date.now()}@example.com`;
-  const invited = await page.request.post('/api/trpc/portal.members.invite', { data: { json: { email: invitee, role: 'member' } } });
+  // A cookie POST must say it comes from the portal's own origin (the CSRF check).
+  const invited = await page.request.post('/api/trpc/portal.members.invite', { headers: { origin: new URL(page.url()).origin }, data: { json: { email: invitee, role: 'member' } } });
   expect(invited.status()).toBe(200);
 
   const other = await browser.newContext();
