@@ -12,6 +12,7 @@ import { benchMetrics } from './metrics';
 import { benchPayments } from './payments';
 import { benchTestClocks } from './test-clocks';
 import { benchUsageRead } from './usage-read';
+import { benchWebhooksOut } from './webhooks-out';
 
 const smoke = process.argv.includes('--smoke');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
@@ -27,6 +28,7 @@ const suites: [string, () => Promise<void>][] = [
   ['http', () => benchHttp(url, smoke)],
   ['test_clocks', () => benchTestClocks(url, smoke)],
   ['payments', () => benchPayments(url, smoke)],
+  ['webhooks_out', () => benchWebhooksOut(url, smoke)],
   ['portal', async () => (await import('./portal')).benchPortal(url, smoke)],
 ];
 for (const [name, run] of suites) {

@@ -118,13 +118,16 @@ export function createMemoryWebhookOutStore(events: EventStore): WebhookOutStore
       }
       return claimed;
     },
-    async recordAttempt(scope, { attempt, delivery, failingSince }) {
-      const r = rowsOf(scope);
-      r.attempts.push(copy(attempt));
-      const d = r.deliveries.get(attempt.deliveryId);
-      if (d) Object.assign(d, delivery, { attempts: d.attempts + 1, lastAttemptAt: attempt.attemptedAt, lockedUntil: null });
-      const e = r.endpoints.get(attempt.endpointId);
-      if (e) e.failingSince = failingSince;
+    async recordAttempts(batch) {
+      for (const { scope, outcome } of batch) {
+        const { attempt, delivery, failingSince } = outcome;
+        const r = rowsOf(scope);
+        r.attempts.push(copy(attempt));
+        const d = r.deliveries.get(attempt.deliveryId);
+        if (d) Object.assign(d, delivery, { attempts: d.attempts + 1, lastAttemptAt: attempt.attemptedAt, lockedUntil: null });
+        const e = r.endpoints.get(attempt.endpointId);
+        if (e) e.failingSince = failingSince;
+      }
     },
     async nextDueAt() {
       let soonest: Date | null = null;

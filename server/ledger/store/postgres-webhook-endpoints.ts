@@ -81,6 +81,76 @@ const toEvent = (r: typeof events.$inferSelect): LedgerEvent => ({
   createdAt: r.createdAt,
 });
 
+/** A claimed message and its endpoint, as the claim's raw statement answers them. */
+interface ClaimRow {
+  tenant_id: string;
+  app_id: string;
+  id: string;
+  endpoint_id: string;
+  event_id: string | null;
+  event_type: string;
+  payload: string;
+  status: WebhookDelivery['status'];
+  attempts: number;
+  retry_step: number;
+  next_attempt_at: string | Date | null;
+  locked_until: string | Date | null;
+  last_attempt_at: string | Date | null;
+  last_response_code: number | null;
+  created_at: string | Date;
+  e_url: string;
+  e_description: string;
+  e_event_types: string[] | string | null;
+  e_enabled: boolean;
+  e_disabled_reason: string | null;
+  e_secret: string;
+  e_previous_secret: string | null;
+  e_previous_secret_expires_at: string | Date | null;
+  e_failing_since: string | Date | null;
+  e_created_at: string | Date;
+  e_updated_at: string | Date;
+}
+
+/** Raw statements answer timestamps as text on postgres.js (drizzle's parsers) and as Dates on PGlite. */
+const date = (v: string | Date) => (v instanceof Date ? v : new Date(v));
+const dateOrNull = (v: string | Date | null) => (v === null ? null : date(v));
+
+function fromClaimRow(r: ClaimRow): ClaimedDelivery {
+  const types = typeof r.e_event_types === 'string' ? (JSON.parse(r.e_event_types) as string[] | null) : r.e_event_types;
+  return {
+    scope: { tenantId: r.tenant_id, appId: r.app_id },
+    delivery: {
+      id: r.id,
+      endpointId: r.endpoint_id,
+      eventId: r.event_id,
+      eventType: r.event_type,
+      payload: r.payload,
+      status: r.status,
+      attempts: Number(r.attempts),
+      retryStep: Number(r.retry_step),
+      nextAttemptAt: dateOrNull(r.next_attempt_at),
+      lockedUntil: dateOrNull(r.locked_until),
+      lastAttemptAt: dateOrNull(r.last_attempt_at),
+      lastResponseCode: r.last_response_code === null ? null : Number(r.last_response_code),
+      createdAt: date(r.created_at),
+    },
+    endpoint: {
+      id: r.endpoint_id,
+      url: r.e_url,
+      description: r.e_description,
+      eventTypes: (types as EventType[] | null) ?? null,
+      enabled: r.e_enabled,
+      disabledReason: (r.e_disabled_reason as WebhookEndpointRecord['disabledReason']) ?? null,
+      failingSince: dateOrNull(r.e_failing_since),
+      createdAt: date(r.e_created_at),
+      updatedAt: date(r.e_updated_at),
+      secret: r.e_secret,
+      previousSecret: r.e_previous_secret,
+      previousSecretExpiresAt: dateOrNull(r.e_previous_secret_expires_at),
+    },
+  };
+}
+
 /** `(tenant_id, app_id, id) in ((…), …)`: rows by their whole primary key (its index). */
 const keysIn = (rows: readonly { tenantId: string; appId: string; id: string }[]) =>
   sql`(tenant_id, app_id, id) in (${sql.join(
@@ -190,7 +260,8 @@ export function createPostgresWebhookOutStore(db: Database): WebhookOutStore {
       const skipList = skip.length ? sql`and (d.tenant_id || '|' || d.app_id || '|' || d.endpoint_id) not in (${sql.join(skip.map((k) => sql`${k}`), sql`, `)})` : sql``;
       // Candidates are locked (skip locked: another instance's claim takes others), then
       // at most `perEndpoint` of each endpoint are leased; the rest are let go at once.
-      const claimed = rowsOf<{ tenant_id: string; app_id: string; id: string }>(
+      // One statement answers the messages with their endpoints (a claim is on the hot path).
+      const claimed = rowsOf<ClaimRow>(
         await db.execute(sql`
           with candidates as (
             select d.tenant_id, d.app_id, d.id, d.endpoint_id, d.next_attempt_at
@@ -211,36 +282,43 @@ export function createPostgresWebhookOutStore(db: Database): WebhookOutStore {
             limit ${limit}
           )
           update webhook_deliveries d set locked_until = ${tsParam(leaseUntil)}
-          from picked p where d.tenant_id = p.tenant_id and d.app_id = p.app_id and d.id = p.id
-          returning d.tenant_id, d.app_id, d.id`),
+          from picked p, webhook_endpoints e
+          where d.tenant_id = p.tenant_id and d.app_id = p.app_id and d.id = p.id
+            and e.tenant_id = d.tenant_id and e.app_id = d.app_id and e.id = d.endpoint_id
+          returning d.tenant_id, d.app_id, d.id, d.endpoint_id, d.event_id, d.event_type, d.payload, d.status, d.attempts, d.retry_step,
+            d.next_attempt_at, d.locked_until, d.last_attempt_at, d.last_response_code, d.created_at,
+            e.url as e_url, e.description as e_description, e.event_types as e_event_types, e.enabled as e_enabled,
+            e.disabled_reason as e_disabled_reason, e.secret as e_secret, e.previous_secret as e_previous_secret,
+            e.previous_secret_expires_at as e_previous_secret_expires_at, e.failing_since as e_failing_since,
+            e.created_at as e_created_at, e.updated_at as e_updated_at`),
       );
-      if (claimed.length === 0) return [];
-      const keys = claimed.map((r) => ({ tenantId: r.tenant_id, appId: r.app_id, id: r.id }));
-      const deliveries = await db.select().from(webhookDeliveries).where(keysIn(keys));
-      const endpointKeys = new Map(deliveries.map((d) => [`${scopeKey(d)}|${d.endpointId}`, { tenantId: d.tenantId, appId: d.appId, id: d.endpointId }]));
-      const endpoints = await db.select().from(webhookEndpoints).where(keysIn([...endpointKeys.values()]));
-      const endpointOf = new Map(endpoints.map((e) => [`${scopeKey(e)}|${e.id}`, toEndpoint(e)]));
-      const out: ClaimedDelivery[] = [];
-      for (const d of deliveries) {
-        const endpoint = endpointOf.get(`${scopeKey(d)}|${d.endpointId}`);
-        if (endpoint) out.push({ scope: { tenantId: d.tenantId, appId: d.appId }, delivery: toDelivery(d), endpoint });
-      }
-      return out.sort((a, b) => a.delivery.nextAttemptAt!.getTime() - b.delivery.nextAttemptAt!.getTime());
+      return claimed.map(fromClaimRow).sort((a, b) => a.delivery.nextAttemptAt!.getTime() - b.delivery.nextAttemptAt!.getTime());
     },
-    async recordAttempt(s, { attempt, delivery, failingSince }) {
-      await db.transaction(async (tx) => {
-        await tx.insert(webhookAttempts).values({ ...s, ...attempt });
-        await tx
-          .update(webhookDeliveries)
-          .set({ ...delivery, attempts: sql`${webhookDeliveries.attempts} + 1`, lastAttemptAt: attempt.attemptedAt, lockedUntil: null })
-          .where(inScope(webhookDeliveries, s, eq(webhookDeliveries.id, attempt.deliveryId)));
-        // Written only when it changes: a success on a healthy endpoint costs no endpoint write.
-        const changed = failingSince === null ? isNotNull(webhookEndpoints.failingSince) : isNull(webhookEndpoints.failingSince);
-        await tx
-          .update(webhookEndpoints)
-          .set({ failingSince })
-          .where(inScope(webhookEndpoints, s, eq(webhookEndpoints.id, attempt.endpointId), changed));
-      });
+    async recordAttempts(batch) {
+      if (batch.length === 0) return;
+      const ts = (d: Date | null) => (d ? tsParam(d) : sql`null::timestamptz`);
+      const rows = batch.map(({ scope: s, outcome: { attempt: a, delivery: d, failingSince } }) => sql`(
+        ${s.tenantId}::text, ${s.appId}::text, ${a.id}::text, ${a.deliveryId}::text, ${a.endpointId}::text, ${a.eventType}::text,
+        ${a.status}::text, ${a.responseCode}::int, ${a.latencyMs}::int, ${a.responseBody}::text, ${a.error}::text, ${ts(a.attemptedAt)},
+        ${d.status}::text, ${d.retryStep}::int, ${ts(d.nextAttemptAt)}, ${d.lastResponseCode}::int, ${ts(failingSince)})`);
+      // One statement (atomic by itself, one commit for the batch): the attempts, their
+      // messages (lease released), and each endpoint's failing mark as its latest attempt
+      // left it, written only when it changes.
+      await db.execute(sql`
+        with v (tenant_id, app_id, id, delivery_id, endpoint_id, event_type, status, response_code, latency_ms, response_body, error, attempted_at,
+                d_status, retry_step, next_attempt_at, last_code, failing_since) as (values ${sql.join(rows, sql`, `)}),
+        attempt as (
+          insert into webhook_attempts (tenant_id, app_id, id, delivery_id, endpoint_id, event_type, status, response_code, latency_ms, response_body, error, attempted_at)
+          select tenant_id, app_id, id, delivery_id, endpoint_id, event_type, status, response_code, latency_ms, response_body, error, attempted_at from v
+        ), message as (
+          update webhook_deliveries d set status = v.d_status, retry_step = v.retry_step, next_attempt_at = v.next_attempt_at,
+            last_response_code = v.last_code, attempts = d.attempts + 1, last_attempt_at = v.attempted_at, locked_until = null
+          from v where d.tenant_id = v.tenant_id and d.app_id = v.app_id and d.id = v.delivery_id
+        )
+        update webhook_endpoints e set failing_since = latest.failing_since
+        from (select distinct on (tenant_id, app_id, endpoint_id) tenant_id, app_id, endpoint_id, failing_since from v order by tenant_id, app_id, endpoint_id, attempted_at desc, id desc) latest
+        where e.tenant_id = latest.tenant_id and e.app_id = latest.app_id and e.id = latest.endpoint_id
+          and (e.failing_since is null) <> (latest.failing_since is null)`);
     },
     async nextDueAt() {
       const [r] = await db

@@ -112,8 +112,12 @@ export interface WebhookOutStore {
    * endpoints in `skip` (`tenant|app|endpoint`: those this worker has full), soonest first.
    */
   claimDue(at: Date, leaseUntil: Date, limit: number, perEndpoint: number, skip: readonly string[]): Promise<ClaimedDelivery[]>;
-  /** Records an attempt, updates its message (lease released) and the endpoint's failing mark, in one transaction. */
-  recordAttempt(scope: Scope, outcome: AttemptOutcome): Promise<void>;
+  /**
+   * Records attempts, each with its message's next step (lease released) and its
+   * endpoint's failing mark, all in one statement: attempts finishing together share one
+   * commit (the worker gathers them).
+   */
+  recordAttempts(batch: readonly { scope: Scope; outcome: AttemptOutcome }[]): Promise<void>;
   /** The soonest next attempt of a pending message in any scope (the retry timer). */
   nextDueAt(): Promise<Date | null>;
   /** An endpoint's attempts, newest first; `cursor` is the last attempt id of the page before. */

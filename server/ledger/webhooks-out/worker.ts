@@ -25,7 +25,11 @@ export interface DeliveryWorkerOptions {
   perEndpoint?: number;
   /** Messages claimed at a time (default 100). */
   batch?: number;
-  /** A claim's lease: another instance sends the message again after it (default 2 × timeout + 30 s). */
+  /**
+   * A claim's lease: another instance sends the message again after it. Default: the
+   * longest a claimed message can wait here (its endpoint's queue, then its own attempt)
+   * and 30 s: (QUEUE_ROUNDS + 1) × timeout + 30 s.
+   */
   leaseMs?: number;
   /** How often a started worker looks for work without being woken (other instances' events; default 5 s). */
   pollMs?: number;
@@ -46,6 +50,13 @@ export interface WorkerReport {
   succeeded: number;
   failed: number;
 }
+
+/**
+ * Messages of one endpoint this worker claims at most: QUEUE_ROUNDS rounds of its
+ * in-flight slots, so a claim serves many messages (claims cost a query) while a slow
+ * endpoint holds few; the rest stay in the table for other instances and later passes.
+ */
+const QUEUE_ROUNDS = 8;
 
 const emptyReport = (): WorkerReport => ({ dispatched: 0, made: 0, attempted: 0, succeeded: 0, failed: 0 });
 
@@ -72,6 +83,8 @@ export class DeliveryWorker {
   #again = false;
   #started = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  readonly #toRecord: { scope: Scope; outcome: AttemptOutcome; resolve(): void; reject(e: unknown): void }[] = [];
+  #recording: Promise<void> | null = null;
 
   constructor(
     private readonly store: WebhookOutStore,
@@ -84,7 +97,7 @@ export class DeliveryWorker {
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#perEndpoint = options.perEndpoint ?? 4;
     this.#batch = options.batch ?? 100;
-    this.#leaseMs = options.leaseMs ?? 2 * this.#timeoutMs + 30_000;
+    this.#leaseMs = options.leaseMs ?? (QUEUE_ROUNDS + 1) * this.#timeoutMs + 30_000;
     this.#pollMs = options.pollMs ?? 5_000;
     this.#signingClock = options.signingClock ?? realClock;
   }
@@ -137,26 +150,62 @@ export class DeliveryWorker {
     return tracked;
   }
 
+  /**
+   * A pass: the fan-out and the sending run side by side, and claims are made while
+   * earlier messages are still sending (each is a query: waiting for them in turn left
+   * the connections idle). Ends when the log is fanned out and nothing due is left.
+   */
   async #work(): Promise<WorkerReport> {
     const report = emptyReport();
-    for (;;) {
-      const fanned = await this.store.fanOut(this.#batch, this.clock.now(), (event, endpoint) => this.#message(event, endpoint));
-      report.dispatched += fanned.events;
-      report.made += fanned.deliveries;
-      if (fanned.events < this.#batch) break;
-    }
-    for (;;) {
-      const capacity = this.#batch - this.#tasks.size;
-      if (capacity > 0) {
-        const full = [...this.#slots].filter(([, s]) => s.active + s.waiting.length >= this.#perEndpoint).map(([k]) => k);
-        const now = this.clock.now();
-        const claimed = await this.store.claimDue(now, new Date(now.getTime() + this.#leaseMs), capacity, this.#perEndpoint, full);
-        for (const c of claimed) this.#track(this.#send(c, report));
-        if (claimed.length > 0) continue;
+    let poke = () => {};
+    let poked = new Promise<void>((r) => (poke = r));
+    const wakeLoop = () => {
+      poke();
+      poked = new Promise<void>((r) => (poke = r));
+    };
+    let fanning = true;
+    /** Nothing was due at the last claim begun after the fan-out ended: no more claims. */
+    let exhausted = false;
+    const fanOut = (async () => {
+      try {
+        for (;;) {
+          const fanned = await this.store.fanOut(this.#batch, this.clock.now(), (event, endpoint) => this.#message(event, endpoint));
+          report.dispatched += fanned.events;
+          report.made += fanned.deliveries;
+          if (fanned.deliveries > 0) exhausted = false;
+          wakeLoop();
+          if (fanned.events < this.#batch) break;
+        }
+      } finally {
+        fanning = false;
+        wakeLoop();
       }
-      if (this.#tasks.size === 0) return report;
-      await Promise.race(this.#tasks);
+    })();
+    fanOut.catch(() => {}); // awaited below; its failure ends the pass there
+    const perClaim = this.#perEndpoint * QUEUE_ROUNDS;
+    let claiming: Promise<void> | null = null;
+    const claim = async () => {
+      const afterFanOut = !fanning;
+      const capacity = this.#batch - this.#tasks.size;
+      const full = [...this.#slots].filter(([, s]) => s.active + s.waiting.length >= perClaim).map(([k]) => k);
+      const now = this.clock.now();
+      const claimed = await this.store.claimDue(now, new Date(now.getTime() + this.#leaseMs), capacity, perClaim, full);
+      for (const c of claimed) this.#track(this.#send(c, report));
+      if (claimed.length === 0 && full.length === 0 && afterFanOut) exhausted = true;
+    };
+    for (;;) {
+      // Claims come in batches: again once half the batch is done (or nothing is in flight).
+      if (!claiming && !exhausted && this.#tasks.size <= this.#batch / 2) {
+        claiming = claim().finally(() => {
+          claiming = null;
+          wakeLoop();
+        });
+      }
+      if (!claiming && !fanning && exhausted && this.#tasks.size === 0) break;
+      await Promise.race([poked, ...this.#tasks, ...(claiming ? [claiming] : [])]);
     }
+    await fanOut;
+    return report;
   }
 
   /** The next wake-up of a started worker: the soonest due retry, at most a poll away. */
@@ -261,10 +310,36 @@ export class DeliveryWorker {
       delivery: { status: ok ? 'succeeded' : next ? 'pending' : 'failed', retryStep: step, nextAttemptAt: next, lastResponseCode: sent.responseCode },
       failingSince,
     };
-    await this.store.recordAttempt(scope, outcome);
+    await this.#record(scope, outcome);
     if (gone) await this.disable(scope, endpoint, 'gone', at);
     else if (!ok && at.getTime() - failingSince!.getTime() >= DISABLE_AFTER_FAILING_MS) await this.disable(scope, endpoint, 'failing', at);
     return attempt;
+  }
+
+  /**
+   * Records an attempt with the others finishing at the same time: one statement and one
+   * commit for all of them (a commit per attempt made the database the bottleneck).
+   */
+  #record(scope: Scope, outcome: AttemptOutcome): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#toRecord.push({ scope, outcome, resolve, reject });
+      if (!this.#recording) this.#recording = this.#flushRecords();
+    });
+  }
+
+  async #flushRecords(): Promise<void> {
+    // Let the attempts finishing in this turn of the event loop join.
+    await new Promise((r) => setImmediate(r));
+    while (this.#toRecord.length > 0) {
+      const batch = this.#toRecord.splice(0, 500);
+      try {
+        await this.store.recordAttempts(batch);
+        for (const b of batch) b.resolve();
+      } catch (e) {
+        for (const b of batch) b.reject(e);
+      }
+    }
+    this.#recording = null;
   }
 
   /** Disables an endpoint and records `webhook_endpoint.disabled` with it (once, whoever gets there first). */

@@ -1,0 +1,101 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { openDatabase } from '../db/client';
+import { createLedger, createPostgresStore, createPostgresWebhookOutStore, scope, silentLogger } from '../server/ledger';
+import { report } from './report';
+
+/**
+ * Outbound webhooks, on PostgreSQL:
+ * - `webhooks.deliveries_per_s`: signed messages from the event log to a local receiver:
+ *   the fan-out (events read with skip locked, a message per endpoint, the events marked
+ *   dispatched), then each message claimed under a lease, signed with standardwebhooks,
+ *   POSTed, and its attempt recorded; 4 in flight per endpoint.
+ * - `webhooks.baseline_posts_per_s`: bare POSTs of the same bodies to the same receiver,
+ *   at the same concurrency, in the same run: what the receiver and HTTP alone allow.
+ * Target: deliveries at least 0.5 of the bare POSTs.
+ */
+const ENDPOINTS = 4;
+const PER_ENDPOINT = 4;
+
+export async function benchWebhooksOut(url: string, smoke: boolean): Promise<void> {
+  const events = smoke ? 50 : 500;
+  const receiver = await startSink();
+  const database = await openDatabase({ url });
+  const ledger = await createLedger({
+    store: createPostgresStore(database.db),
+    logger: silentLogger,
+    webhooksOut: { store: createPostgresWebhookOutStore(database.db), guard: { allowHttp: true, allowPrivate: true }, perEndpoint: PER_ENDPOINT },
+  });
+  try {
+    // The worker reads every scope: the other benchmarks' events are fanned out first, untimed.
+    await ledger.webhooksOut.runOnce();
+    const s = scope(`bench-wh-${Date.now()}-${Math.floor(Math.random() * 1e6)}`, 'app');
+    for (let i = 0; i < ENDPOINTS; i++) await ledger.webhooksOut.create(s, { url: `${receiver.url}/hook-${i}`, eventTypes: ['customer.created'] });
+    for (let i = 0; i < events; i++) await ledger.customers.create(s, { email: `wh${i}@example.com`, name: `Receiver ${i}`, metadata: { plan: 'pro', seat: String(i) } });
+    const bodies: string[] = [];
+    receiver.capture = bodies;
+
+    const t0 = performance.now();
+    const run = await ledger.webhooksOut.runOnce();
+    const deliveriesPerS = (run.succeeded / (performance.now() - t0)) * 1000;
+    if (run.succeeded !== events * ENDPOINTS || run.failed > 0) throw new Error(`expected ${events * ENDPOINTS} deliveries, got ${JSON.stringify(run)}`);
+    receiver.capture = null;
+
+    const agent = new http.Agent({ keepAlive: true });
+    const concurrency = ENDPOINTS * PER_ENDPOINT;
+    let next = 0;
+    const t1 = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let i = next++; i < bodies.length; i = next++) await post(agent, `${receiver.url}/hook-${i % ENDPOINTS}`, bodies[i]!);
+      }),
+    );
+    const postsPerS = (bodies.length / (performance.now() - t1)) * 1000;
+    agent.destroy();
+
+    report({ name: 'webhooks.baseline_posts_per_s', value: postsPerS, unit: 'req/s', note: `bare POSTs of the same ${bodies.length} bodies to the same receiver, ${concurrency} at a time` });
+    report({
+      name: 'webhooks.deliveries_per_s',
+      value: deliveriesPerS,
+      unit: 'deliveries/s',
+      baseline: 'webhooks.baseline_posts_per_s',
+      note: `${events} events × ${ENDPOINTS} endpoints from the event log, signed, ${PER_ENDPOINT} in flight per endpoint, every attempt recorded; ratio ${(deliveriesPerS / postsPerS).toFixed(2)} (target ≥ 0.5)`,
+    });
+  } finally {
+    await ledger.shutdown();
+    await database.close();
+    await receiver.close();
+  }
+}
+
+/** A receiver that reads each body and answers 200 (capturing the bodies while asked). */
+async function startSink(): Promise<{ url: string; capture: string[] | null; close(): Promise<void> }> {
+  const sink = {
+    url: '',
+    capture: null as string[] | null,
+    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      sink.capture?.push(Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  sink.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return sink;
+}
+
+function post(agent: http.Agent, url: string, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
