@@ -260,18 +260,26 @@ export class DeliveryWorker {
     if (!slot) this.#slots.set(key, (slot = { active: 0, waiting: [] }));
     if (slot.active >= this.#perEndpoint) await new Promise<void>((r) => slot.waiting.push(r));
     slot.active++;
+    let held = true;
+    // The slot is the endpoint's: it is let go when the answer came, not after the
+    // attempt is written (the write waits for a commit shared with other attempts).
+    const letGo = () => {
+      if (!held) return;
+      held = false;
+      slot.active--;
+      const next = slot.waiting.shift();
+      if (next) next();
+      else if (slot.active === 0) this.#slots.delete(key);
+    };
     try {
-      const attempt = await this.attempt(c);
+      const attempt = await this.attempt(c, letGo);
       report.attempted++;
       report[attempt.status === 'succeeded' ? 'succeeded' : 'failed']++;
     } catch (e) {
       // Left under its lease: sent again once it lapses.
       this.logger.error('outbound webhooks: an attempt could not be recorded', { deliveryId: c.delivery.id, ...errorSummary(e) });
     } finally {
-      slot.active--;
-      const next = slot.waiting.shift();
-      if (next) next();
-      else if (slot.active === 0) this.#slots.delete(key);
+      letGo();
     }
   }
 
@@ -281,12 +289,13 @@ export class DeliveryWorker {
    * failed), the endpoint's failing mark, and, on a 410 or after 5 days of failures, the
    * endpoint disabled with its event.
    */
-  async attempt({ scope, delivery, endpoint }: ClaimedDelivery): Promise<WebhookAttempt> {
+  async attempt({ scope, delivery, endpoint }: ClaimedDelivery, answered: () => void = () => {}): Promise<WebhookAttempt> {
     const startedAt = this.clock.now();
     const secrets = [endpoint.secret];
     if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > startedAt) secrets.push(endpoint.previousSecret);
     const headers = signedHeaders(delivery.id, this.#signingClock.now(), delivery.payload, secrets);
     const sent = await postWebhook(endpoint.url, delivery.payload, { ...headers }, { timeoutMs: this.#timeoutMs, guard: this.guard });
+    answered();
     const at = this.clock.now();
     const ok = sent.responseCode !== null && sent.responseCode >= 200 && sent.responseCode < 300;
     const gone = sent.responseCode === 410;
