@@ -1,7 +1,7 @@
 import { apiKeyFromRequest } from '../auth/request-auth';
 import { errorResponse } from '../http/errors';
 import { unauthorized } from '../http/unauthorized';
-import { isLedgerError, notFound, parseId, type Scope } from '../ledger';
+import { isLedgerError, notFound, parseId, type InvoiceDocument, type Scope } from '../ledger';
 import { currentPortal, type PortalContext } from '../portal/session';
 import type { Runtime } from '../runtime';
 import { invoicePdf } from './load';
@@ -43,6 +43,9 @@ export async function invoicePdfResponse(rt: Runtime, id: string, who: PdfReques
     const invoice = await rt.ledger.invoices.get(scope, invoiceId);
     // The same answer as an id of another scope: the portal's customer learns nothing.
     if (who.kind === 'portal' && invoice.customerId !== who.portal.customerId) throw notFound('invoice', invoiceId);
+    // An invoice formatter given to the engine makes the document (its own PDF, HTML, CSV …).
+    const formatter = rt.ledger.invoices.formatter;
+    if (formatter?.render) return documentResponse(await formatter.render(scope, invoice));
     const { pdf, view } = await invoicePdf(rt.ledger, scope, invoice);
     return new Response(new Uint8Array(pdf), {
       headers: {
@@ -56,4 +59,20 @@ export async function invoicePdfResponse(rt: Runtime, id: string, who: PdfReques
     if (isLedgerError(e)) return errorResponse(e, where);
     throw e; // a bug: logged and answered 500 by apiRoute
   }
+}
+
+/** A formatter's document as the answer: its content type, as an attachment, never cached. */
+function documentResponse(doc: InvoiceDocument): Response {
+  const body = typeof doc.body === 'string' ? new TextEncoder().encode(doc.body) : doc.body;
+  // The filename goes into a header: keep it to safe characters.
+  const filename = doc.filename.replace(/[^A-Za-z0-9._-]/g, '_') || 'invoice';
+  return new Response(new Uint8Array(body), {
+    headers: {
+      'content-type': doc.contentType,
+      'content-length': String(body.length),
+      'content-disposition': `attachment; filename="${filename}"`,
+      'cache-control': 'private, no-store',
+      'x-content-type-options': 'nosniff',
+    },
+  });
 }

@@ -26,7 +26,23 @@ export { couponAppliesToPeriod, couponDiscount } from './coupon/apply';
 export * from './tax/types';
 export type { TaxRate as TaxRateTerms } from './tax/calculate';
 export * from './invoice/types';
-export { InvoiceService } from './invoice/service';
+export { InvoiceService, type InvoiceExtensions } from './invoice/service';
+export type {
+  CouponValidator,
+  InvoiceDocument,
+  InvoiceFormatter,
+  PricingStrategies,
+  PricingStrategy,
+  TaxableLine,
+  TaxCalculator,
+  TaxRequest,
+  TaxResult,
+  UsageAggregator,
+  UsageAggregators,
+} from './extensions/types';
+export { rateTableTaxCalculator } from './tax/rate-table';
+export { taxForLine } from './tax/calculate';
+export type { UsageWindow } from './meter/store';
 export * from './payment/types';
 export * from './payment/provider';
 export { PaymentService, type Collection } from './payment/service';

@@ -33,6 +33,8 @@ import { createMemoryStore } from './store/memory';
 import type { Store } from './store/store';
 import { SubscriptionService } from './subscription/service';
 import { TaxRateService } from './tax/service';
+import { rateTableTaxCalculator } from './tax/rate-table';
+import type { CouponValidator, InvoiceFormatter, PricingStrategies, TaxCalculator, UsageAggregators } from './extensions/types';
 import { OutboundWebhooks, type OutboundWebhookOptions } from './webhooks-out/service';
 import { createMemoryWebhookOutStore } from './store/memory-webhook-endpoints';
 import { consoleLogger, invalid, systemClock, type Clock, type Logger, type Scope } from './types';
@@ -76,6 +78,19 @@ export interface LedgerOptions {
    * omitted), the SSRF guard, timeout, per-endpoint concurrency, lease and poll.
    */
   webhooksOut?: OutboundWebhookOptions;
+  /**
+   * Price models of your own, by name: a metered feature's price `{ model: 'custom',
+   * strategy: name, params }` is priced by `strategies[name]` (extensions/types.ts).
+   */
+  pricing?: { strategies?: PricingStrategies };
+  /** Usage aggregations of your own, by name: a metered feature's `aggregator` bills it from the period's raw events. */
+  aggregators?: UsageAggregators;
+  /** Taxes invoices; the scope's rate table when omitted. The `tax` plugin (server/plugins/tax) asks a tax service. */
+  taxCalculator?: TaxCalculator;
+  /** Invoice numbers from the sequence value, and the invoice's document; the built-in numbering and PDF when omitted. */
+  invoiceFormatter?: InvoiceFormatter;
+  /** A rule of your own checked at every coupon redemption, after the built-in ones. */
+  couponValidator?: CouponValidator;
   /** The audit trail: its store (createPostgresAuditedStores(db).audit; in memory when omitted) and retention (365 days). */
   audit?: AuditOptions;
 }
@@ -205,8 +220,17 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   const forget = (scope: Scope) => meter.forgetFeatures(scope);
   ctx.plugins.registerFirst({ name: 'ledger:meter', onPlanCreated: forget, onPlanUpdated: forget, onPlanArchived: forget });
   const taxRates = new TaxRateService(ctx);
-  const coupons = new CouponService(ctx);
-  const invoices = new InvoiceService(ctx, taxRates, options.invoices);
+  const coupons = new CouponService(ctx, options.couponValidator ?? null);
+  const planExtensions = { strategies: options.pricing?.strategies ?? {}, aggregators: options.aggregators ?? {} };
+  const invoices = new InvoiceService(
+    ctx,
+    {
+      ...planExtensions,
+      taxCalculator: options.taxCalculator ?? rateTableTaxCalculator(taxRates),
+      ...(options.invoiceFormatter ? { formatter: options.invoiceFormatter } : {}),
+    },
+    options.invoices,
+  );
   const billing = new BillingCycle(ctx, invoices, testClocks, scopes);
   const links = new HostedLinks(clock, options.hosted);
   // The sandbox's hosted pages are this app's, behind signed links.
@@ -246,7 +270,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   let stopped: Promise<void> | null = null;
   return {
     customers: new CustomerService(ctx, testClocks),
-    plans: new PlanService(ctx),
+    plans: new PlanService(ctx, planExtensions),
     subscriptions: new SubscriptionService(ctx, { invoices, coupons, cycle: billing }),
     coupons,
     taxRates,

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import type { EngineContext } from '../context';
+import type { CouponValidator } from '../extensions/types';
+import type { Customer } from '../customer/types';
+import type { Plan } from '../plan/types';
 import { currencySchema } from '../plan/types';
 import {
   findById,
@@ -34,6 +37,8 @@ const targetSchema = z.object({
   planKey: z.string().min(1),
   currency: currencySchema,
   at: z.date(),
+  customerId: z.string().min(1).optional(),
+  planId: z.string().min(1).optional(),
 });
 
 /**
@@ -43,7 +48,11 @@ const targetSchema = z.object({
  * once. Every failure is a typed error and changes nothing.
  */
 export class CouponService {
-  constructor(protected readonly ctx: EngineContext) {}
+  constructor(
+    protected readonly ctx: EngineContext,
+    /** A rule of the engine's user checked after the built-in ones (first-time customers only …). */
+    private readonly validator: CouponValidator | null = null,
+  ) {}
 
   async create(scope: Scope, input: CreateCouponInput): Promise<Coupon> {
     const data = parseInput(createCouponSchema, input, 'coupon');
@@ -64,7 +73,10 @@ export class CouponService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.ctx.store.coupons.insert(scope, coupon);
+    await this.ctx.events.atomic(scope, async (record) => {
+      await this.ctx.store.coupons.insert(scope, coupon);
+      record({ type: 'coupon.created', object: coupon, customerId: null });
+    });
     return coupon;
   }
 
@@ -99,7 +111,11 @@ export class CouponService {
     if (candidate.maxRedemptions !== null && candidate.maxRedemptions < old.timesRedeemed) {
       throw this.capBelowRedeemed(candidate, old.timesRedeemed);
     }
-    const stored = await this.ctx.store.coupons.update(scope, candidate);
+    const stored = await this.ctx.events.atomic(scope, async (record) => {
+      const written = await this.ctx.store.coupons.update(scope, candidate);
+      if (written) record({ type: 'coupon.updated', object: written, before: old, customerId: null });
+      return written;
+    });
     if (stored) return stored;
     // Redeemed past the new cap since it was read, or gone.
     const current = await this.get(scope, old.id);
@@ -110,12 +126,12 @@ export class CouponService {
   async archive(scope: Scope, id: string): Promise<Coupon> {
     const old = await this.get(scope, id);
     if (old.status === 'archived') return old;
-    const stored = await this.ctx.store.coupons.update(scope, {
-      ...old,
-      status: 'archived',
-      updatedAt: this.ctx.now(scope),
+    const stored = await this.ctx.events.atomic(scope, async (record) => {
+      const written = await this.ctx.store.coupons.update(scope, { ...old, status: 'archived', updatedAt: this.ctx.now(scope) });
+      if (!written) throw notFound('coupon', old.id);
+      record({ type: 'coupon.archived', object: written, before: old, customerId: null });
+      return written;
     });
-    if (!stored) throw notFound('coupon', old.id);
     return stored;
   }
 
@@ -126,12 +142,14 @@ export class CouponService {
    * - `not_found`: no coupon has the code;
    * - `illegal_state`: it is archived, or expired (at or after expiresAt);
    * - `invalid`: it does not apply to the plan, or is an amount in another currency;
-   * - `limit_exceeded`: it has been redeemed maxRedemptions times.
+   * - `limit_exceeded`: it has been redeemed maxRedemptions times;
+   * - `invalid`: the engine's coupon validator refused it, with its reason.
    */
   async redeem(scope: Scope, code: string, target: RedemptionTarget): Promise<Coupon> {
     const t = parseInput(targetSchema, target, 'redemption');
     const coupon = await this.getByCode(scope, code);
     this.checkRedeemable(coupon, t);
+    if (this.validator) await this.validate(scope, coupon, t);
     if (!(await this.ctx.store.coupons.redeem(scope, coupon.id, t.at))) {
       // The conditional write refused: find out why from the coupon as it is now.
       const now = await this.get(scope, coupon.id);
@@ -147,6 +165,18 @@ export class CouponService {
     const cid = parseId('coupon', id);
     if (!(await this.ctx.store.coupons.release(scope, cid))) throw notFound('coupon', cid);
     return this.get(scope, cid);
+  }
+
+  /** The validator's verdict, asked with the customer and the plan as stored; a refusal is `invalid`. */
+  private async validate(scope: Scope, coupon: Coupon, t: RedemptionTarget): Promise<void> {
+    const customer: Customer | null = t.customerId ? await this.ctx.store.customers.get(scope, parseId('customer', t.customerId)) : null;
+    const plan: Plan | null = t.planId
+      ? await this.ctx.store.plans.get(scope, parseId('plan', t.planId))
+      : await this.ctx.store.plans.getLatestByKey(scope, t.planKey);
+    const verdict = await this.validator!.validate(scope, { coupon, customer, plan, at: t.at });
+    if (!verdict.ok) {
+      throw invalid(`coupon ${coupon.code} cannot be redeemed: ${verdict.reason}`, [{ path: 'couponCode', message: verdict.reason }]);
+    }
   }
 
   private checkRedeemable(c: Coupon, t: RedemptionTarget): void {

@@ -144,6 +144,10 @@ export interface RedemptionTarget {
   planKey: string;
   currency: Currency;
   at: Date;
+  /** Who redeems: given to the coupon validator (createLedger({ couponValidator })). */
+  customerId?: string;
+  /** The plan version redeemed on; else the latest version of `planKey`. For the validator. */
+  planId?: string;
 }
 
 /** The discount terms of parsed input, as the union `Coupon` carries. */

@@ -10,6 +10,15 @@ export const EVENT_TYPES = [
   'plan.created',
   'plan.updated',
   'plan.archived',
+  'coupon.created',
+  /** Name, metadata, expiry or cap changed. */
+  'coupon.updated',
+  'coupon.archived',
+  'tax_rate.created',
+  /** Renamed, described, or reactivated. */
+  'tax_rate.updated',
+  /** Deactivated: how a rate is retired. */
+  'tax_rate.archived',
   'subscription.created',
   /** Plan, seats, cancellation scheduled or resumed, status (past_due, unpaid, active). */
   'subscription.updated',

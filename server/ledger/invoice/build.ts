@@ -1,3 +1,4 @@
+import type { PricingStrategies, TaxResult } from '../extensions/types';
 import { priceQuantity } from '../plan/pricing';
 import type { Feature, Plan, Price } from '../plan/types';
 import { prorate } from '../subscription/proration';
@@ -97,6 +98,7 @@ export function usageLines(
   overrides: PriceOverrides,
   period: Period,
   values: ReadonlyMap<string, string>,
+  strategies: PricingStrategies = {},
 ): InvoiceLine[] {
   const lines: InvoiceLine[] = [];
   for (const feature of plan.features) {
@@ -104,7 +106,7 @@ export function usageLines(
     const price = priceOf(feature, overrides);
     if (!price || price.model === 'flat') continue;
     const used = values.get(feature.key) ?? '0';
-    const priced = priceQuantity(price, used, feature.includedUnits, plan.currency);
+    const priced = priceQuantity(price, used, feature.includedUnits, plan.currency, strategies);
     lines.push(
       line({
         id: `usage:${feature.key}`,
@@ -203,27 +205,52 @@ export function finishLines(
   discountOf: ((amounts: Money[]) => Money[]) | null,
   tax: TaxChoice,
 ): InvoiceFigures {
+  const discounted = discountLines(currency, lines, discountOf);
+  const rate = tax.rate;
+  return figuresOf(discounted, {
+    lines: discounted.map((l) => ({ id: l.id, tax: rate ? taxForLine(money(l.amount - l.discount, currency), rate).tax.amount : 0 })),
+    inclusive: rate?.inclusive ?? false,
+  });
+}
+
+/**
+ * The lines with the coupon's discount: `discountOf` gives each line's discount from the
+ * positive lines' amounts; credits (negative lines) are never discounted, and no
+ * discount exceeds its line. Tax is still 0: taxes come next (figuresOf).
+ */
+export function discountLines(
+  currency: Currency,
+  lines: readonly InvoiceLine[],
+  discountOf: ((amounts: Money[]) => Money[]) | null,
+): InvoiceLine[] {
   const positive = lines.map((l, i) => [l, i] as const).filter(([l]) => l.amount > 0);
   const discounts = new Array<number>(lines.length).fill(0);
   if (discountOf && positive.length > 0) {
     const parts = discountOf(positive.map(([l]) => money(l.amount, currency)));
     positive.forEach(([l, i], k) => (discounts[i] = Math.min(l.amount, Math.max(0, parts[k]!.amount))));
   }
-  const done = lines.map((l, i) => {
-    const taxable = money(l.amount - discounts[i]!, currency);
-    const t = tax.rate ? taxForLine(taxable, tax.rate).tax.amount : 0;
-    return { ...l, discount: discounts[i]!, tax: t };
+  return lines.map((l, i) => ({ ...l, discount: discounts[i]!, tax: 0 }));
+}
+
+/**
+ * Discounted lines with their taxes (a tax calculator's answer, one per line in order),
+ * summed: total = subtotal − discount + tax, or subtotal − discount when the taxes are
+ * inclusive (inside the prices).
+ */
+export function figuresOf(discounted: readonly InvoiceLine[], taxes: Pick<TaxResult, 'lines' | 'inclusive'>): InvoiceFigures {
+  const done = discounted.map((l, i) => {
+    const t = taxes.lines[i]!;
+    return { ...l, tax: t.tax, ...(t.rateName ? { taxName: t.rateName } : {}) };
   });
   const subtotal = done.reduce((a, l) => a + l.amount, 0);
   const discount = done.reduce((a, l) => a + l.discount, 0);
   const taxTotal = done.reduce((a, l) => a + l.tax, 0);
-  const inclusive = tax.rate?.inclusive ?? false;
   return {
     lines: done,
     subtotal,
     discount,
     tax: taxTotal,
-    total: subtotal - discount + (inclusive ? 0 : taxTotal),
-    taxInclusive: inclusive,
+    total: subtotal - discount + (taxes.inclusive ? 0 : taxTotal),
+    taxInclusive: taxes.inclusive,
   };
 }

@@ -5,7 +5,8 @@ import type { EngineContext } from '../context';
 import type { Customer } from '../customer/types';
 import type { Plan } from '../plan/types';
 import type { Subscription } from '../subscription/types';
-import type { TaxRateService } from '../tax/service';
+import type { InvoiceFormatter, PricingStrategies, TaxCalculator, TaxResult, UsageAggregators } from '../extensions/types';
+import type { Feature } from '../plan/types';
 import {
   currency,
   findById,
@@ -25,7 +26,7 @@ import {
   type Scope,
 } from '../types';
 import type { OnClock } from '../billing/store';
-import { advanceLines, finishLines, invoicePeriod, usageLines, type TaxChoice } from './build';
+import { advanceLines, discountLines, figuresOf, invoicePeriod, usageLines } from './build';
 import { sendOnly, type CollectionReport, type InvoiceCollector } from './collector';
 import { numberedPageSchema, pageWindow, type NumberedPage, type NumberedPageInput } from './listing';
 import type { CollectionExpectation, CollectionPatch, Numbering } from './store';
@@ -46,6 +47,22 @@ import {
 
 const DAY_MS = 86_400_000;
 
+/** What an invoice is computed and numbered with: the engine's extensions, or the built-ins. */
+export interface InvoiceExtensions {
+  taxCalculator: TaxCalculator;
+  strategies?: PricingStrategies;
+  aggregators?: UsageAggregators;
+  formatter?: InvoiceFormatter;
+}
+
+/** A formatter's number, checked: printable text of at most 64 characters. */
+function checkedNumber(n: unknown): string {
+  if (typeof n !== 'string' || n.trim() === '' || n.length > 64 || /[\u0000-\u001f]/.test(n)) {
+    throw invalid(`the invoice formatter's number ${JSON.stringify(n)} is not printable text of 1 to 64 characters`);
+  }
+  return n;
+}
+
 /** What an invoice's content is: everything but identity, state and timestamps. */
 type Content = Pick<
   Invoice,
@@ -64,10 +81,26 @@ export class InvoiceService {
 
   constructor(
     private readonly ctx: EngineContext,
-    private readonly taxRates: TaxRateService,
+    private readonly extensions: InvoiceExtensions,
     config: Partial<InvoiceConfig> = {},
   ) {
     this.config = { ...DEFAULT_INVOICE_CONFIG, ...config };
+  }
+
+  /** The invoice formatter given to the engine, if any: its `render` makes documents (the app's PDF route asks). */
+  get formatter(): InvoiceFormatter | null {
+    return this.extensions.formatter ?? null;
+  }
+
+  /** The numbering of a finalization or credit note at `issuedAt`: the formatter's when it numbers. */
+  private numbering(scope: Scope, kind: 'invoice' | 'credit_note', issuedAt: Date): Numbering {
+    const prefix = kind === 'invoice' ? this.config.numberPrefix : this.config.creditNotePrefix;
+    const number = this.extensions.formatter?.number?.bind(this.extensions.formatter);
+    return {
+      prefix,
+      digits: this.config.numberDigits,
+      ...(number ? { format: (sequence: number) => checkedNumber(number({ sequence, kind, issuedAt, scope })) } : {}),
+    };
   }
 
   /** Who collects finalized invoices (the engine's dunning, payment/dunning.ts); set once at start. */
@@ -213,7 +246,7 @@ export class InvoiceService {
       const plan = await planOf(basis.usage.planId);
       if (!basis.usage.trial && basis.usage.end > basis.usage.start) {
         const values = await this.usageValues(scope, customerId, plan, basis.usage.start, basis.usage.end);
-        lines.push(...usageLines(plan, basis.usage.overrides, basis.usage, values));
+        lines.push(...usageLines(plan, basis.usage.overrides, basis.usage, values, this.extensions.strategies));
       }
     }
     if (basis.advance) {
@@ -224,8 +257,9 @@ export class InvoiceService {
     if (!basis.usage && !basis.advance && basis.prorations.length === 0) throw invalid('an invoice needs fees, usage or prorations to bill');
 
     const coupon = basis.couponId ? await this.ctx.store.coupons.get(scope, basis.couponId) : null;
-    const tax = await this.taxChoice(scope, customer);
-    const figures = finishLines(currency, lines, coupon ? (amounts) => couponDiscount(coupon as Coupon, amounts) : null, tax);
+    const discounted = discountLines(currency, lines, coupon ? (amounts) => couponDiscount(coupon as Coupon, amounts) : null);
+    const tax = await this.taxOf(scope, customer, currency, discounted, issueAt);
+    const figures = figuresOf(discounted, tax);
     const period = invoicePeriod(basis, issueAt);
     return {
       ...figures,
@@ -238,23 +272,57 @@ export class InvoiceService {
     };
   }
 
-  /** The metered features' usage over [from, to), aggregated in SQL, one round trip. */
+  /**
+   * The metered features' usage over [from, to): the built-in aggregations in SQL, one
+   * round trip; a feature with a custom aggregator from the window's raw events (one
+   * read per such feature: see UsageAggregator for the cost).
+   */
   private async usageValues(scope: Scope, customerId: Subscription['customerId'], plan: Plan, from: Date, to: Date) {
-    const metered = plan.features.filter((f) => f.kind === 'metered');
+    const metered = plan.features.filter((f): f is Extract<Feature, { kind: 'metered' }> => f.kind === 'metered');
+    const builtIn = metered.filter((f) => f.aggregator === undefined);
     const values = await this.ctx.store.usage.aggregateMany(
       scope,
-      metered.map((f) => ({ customerId, featureKey: f.key, aggregation: f.kind === 'metered' ? f.aggregation : 'sum', from, to })),
+      builtIn.map((f) => ({ customerId, featureKey: f.key, aggregation: f.aggregation, from, to })),
     );
-    return new Map(metered.map((f, i) => [f.key, values[i]!]));
+    const out = new Map(builtIn.map((f, i) => [f.key, values[i]!]));
+    for (const f of metered) {
+      if (f.aggregator === undefined) continue;
+      out.set(f.key, await this.customAggregate(scope, customerId, f, f.aggregator, from, to));
+    }
+    return out;
   }
 
-  private async taxChoice(scope: Scope, customer: Customer): Promise<TaxChoice> {
-    const d = await this.taxRates.rateFor(scope, customer);
-    if (d.kind === 'rate') {
-      const r = d.rate;
-      return { rate: { id: r.id, displayName: r.displayName, percentage: r.percentage, inclusive: r.inclusive }, note: null };
-    }
-    return { rate: null, note: d.reason };
+  private async customAggregate(scope: Scope, customerId: Subscription['customerId'], feature: Feature, name: string, from: Date, to: Date): Promise<string> {
+    const aggregators = this.extensions.aggregators ?? {};
+    const aggregator = Object.hasOwn(aggregators, name) ? aggregators[name] : undefined;
+    if (!aggregator) throw invalid(`feature "${feature.key}" names the usage aggregator "${name}", which this engine was not given (createLedger({ aggregators }))`);
+    const read = this.ctx.store.usage.eventsIn;
+    if (!read) throw invalid(`the usage store cannot read raw events, which the usage aggregator "${name}" needs`);
+    const events = await read.call(this.ctx.store.usage, scope, { customerId, featureKey: feature.key, from, to });
+    const value = String(aggregator.aggregate(events, { feature, from, to }));
+    if (!/^\d+(\.\d+)?$/.test(value)) throw invalid(`usage aggregator "${name}" answered "${value}": a usage value is a non-negative decimal`);
+    return value;
+  }
+
+  /**
+   * The lines' taxes from the tax calculator (the rate table by default). Its answer is
+   * checked: one whole number of minor units per line, in the lines' order; an answer
+   * that does not fit refuses the invoice (nothing is written).
+   */
+  private async taxOf(scope: Scope, customer: Customer, currency: Currency, lines: readonly Invoice['lines'][number][], issueAt: Date): Promise<TaxResult> {
+    const result = await this.extensions.taxCalculator.calculate(scope, {
+      customer,
+      currency,
+      issueAt,
+      lines: lines.map((l) => ({ id: l.id, kind: l.kind, description: l.description, featureKey: l.featureKey, quantity: l.quantity, amount: l.amount - l.discount })),
+    });
+    const bad = (why: string) => invalid(`the tax calculator's answer cannot tax this invoice: ${why}`);
+    if (result.lines.length !== lines.length) throw bad(`${result.lines.length} line taxes for ${lines.length} lines`);
+    result.lines.forEach((t, i) => {
+      if (t.id !== lines[i]!.id) throw bad(`line ${i} is "${t.id}", expected "${lines[i]!.id}"`);
+      if (!Number.isSafeInteger(t.tax)) throw bad(`the tax of line "${t.id}" is ${t.tax}, not a whole number of minor units`);
+    });
+    return result;
   }
 
   // --- the state machine -----------------------------------------------------------
@@ -303,7 +371,7 @@ export class InvoiceService {
     if (!customer) throw notFound('customer', draft.customerId);
     const now = await this.ctx.customerNow(scope, draft.customerId);
     const terms = await this.#collector.terms(scope, customer);
-    const numbering: Numbering = { prefix: this.config.numberPrefix, digits: this.config.numberDigits };
+    const numbering = this.numbering(scope, 'invoice', now);
     const done = await this.ctx.events.atomic(scope, async (record) => {
       const finalized = await this.finalizeRow(scope, draft, numbering, customer, terms, now);
       if (finalized) {
@@ -418,10 +486,11 @@ export class InvoiceService {
         { path: 'amount', message: `at most ${left}` },
       ]);
     }
+    const createdAt = await this.ctx.customerNow(scope, inv.customerId);
     const r = await this.ctx.store.invoices.issueCreditNote(
       scope,
-      { id: newId('creditNote'), invoiceId: inv.id, customerId: inv.customerId, amount: data.amount, currency: inv.currency, reason: data.reason, memo: data.memo, createdAt: await this.ctx.customerNow(scope, inv.customerId) },
-      { prefix: this.config.creditNotePrefix, digits: this.config.numberDigits },
+      { id: newId('creditNote'), invoiceId: inv.id, customerId: inv.customerId, amount: data.amount, currency: inv.currency, reason: data.reason, memo: data.memo, createdAt },
+      this.numbering(scope, 'credit_note', createdAt),
     );
     if (!r) throw illegalState(`invoice ${inv.id} changed meanwhile; retry`);
     // Credited down to nothing due: paid (as Stripe does), so its retries stop and its

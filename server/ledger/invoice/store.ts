@@ -19,9 +19,12 @@ export function matchesCollection(inv: Invoice, e: CollectionExpectation): boole
 export interface Numbering {
   prefix: string;
   digits: number;
+  /** An invoice formatter's numbering (InvoiceFormatter.number): the sequence value → the number. */
+  format?: (sequence: number) => string;
 }
 
-export const formatNumber = (n: Numbering, value: number) => `${n.prefix}${String(value).padStart(n.digits, '0')}`;
+/** The printed number of a sequence value: the formatter's, else prefix + zero-padded digits. */
+export const formatNumber = (n: Numbering, value: number) => (n.format ? n.format(value) : `${n.prefix}${String(value).padStart(n.digits, '0')}`);
 
 /**
  * Invoice storage. The invariants the engine relies on are kept here, by the database

@@ -54,6 +54,8 @@ export interface InvoiceLine {
   discount: number;
   /** Minor units of tax on (amount − discount), rounded per line. */
   tax: number;
+  /** The line's tax as a tax service named it ("CA State Tax"), when lines differ; absent with the rate table. */
+  taxName?: string;
   /**
    * The service period the line covers, half-open: the coming period for a fee in
    * advance, the ended period for usage, the rest of the period for a proration.

@@ -1,5 +1,14 @@
 import type { Scope } from '../types';
+import type { CustomerId } from '../types';
 import type { StoredUsage, UsageEvent, UsageQuery } from './types';
+
+/** A customer's feature over a half-open window [from, to). */
+export interface UsageWindow {
+  customerId: CustomerId;
+  featureKey: string;
+  from: Date;
+  to: Date;
+}
 
 export interface InsertUsageResult {
   /** Idempotency keys of the events this call stored. */
@@ -29,4 +38,11 @@ export interface UsageStore {
   aggregate(scope: Scope, query: UsageQuery): Promise<string>;
   /** Several aggregates at once (one round trip on PostgreSQL), in the order asked. */
   aggregateMany(scope: Scope, queries: readonly UsageQuery[]): Promise<string[]>;
+  /**
+   * The raw events of a customer's feature over [from, to), oldest first (on a tie, in
+   * arrival order): what a custom usage aggregator (a percentile) reads, since it cannot
+   * be computed from rollups. Reads every event of the window: O(events). Optional, so a
+   * store without raw reads still serves the built-in aggregations.
+   */
+  eventsIn?(scope: Scope, window: UsageWindow): Promise<UsageEvent[]>;
 }

@@ -1,3 +1,4 @@
+import type { PricingStrategies } from '../extensions/types';
 import type { Price } from './types';
 import { Dec, exponent, fromMajor, invalid, toDecimal, type Currency, type Money } from '../types';
 
@@ -20,6 +21,8 @@ import { Dec, exponent, fromMajor, invalid, toDecimal, type Currency, type Money
  * - volume: all billable units at the price of the tier the total falls in (100.5 falls
  *   in tier 2), plus that tier's flat fee; 0 units cost nothing, no fee.
  * - package: per started package: ceil(billable / size) × packagePrice.
+ * - custom: the registered pricing strategy the price names, given the billable
+ *   quantity and the price's params; its exact major-unit amount is rounded here, once.
  */
 
 /** One tier's part of a tiered charge, as an invoice shows it. */
@@ -60,6 +63,7 @@ export function priceQuantity(
   quantity: string | Dec,
   includedUnits: number,
   currency: Currency,
+  strategies: PricingStrategies = {},
 ): PricedCharge {
   const measured = parseQuantity(quantity);
   if (!Number.isSafeInteger(includedUnits) || includedUnits < 0) {
@@ -68,7 +72,8 @@ export function priceQuantity(
     ]);
   }
   const billable = Dec.max(measured.minus(includedUnits), 0);
-  const { exact, tiers, packages } = priceBillable(price, billable, currency);
+  const { exact, tiers, packages } =
+    price.model === 'custom' ? customCharge(price, billable, measured, includedUnits, currency, strategies) : priceBillable(price, billable, currency);
   return {
     model: price.model,
     quantity: measured.toFixed(),
@@ -87,7 +92,29 @@ interface BillableCharge {
   packages?: Dec;
 }
 
-function priceBillable(price: Price, billable: Dec, cur: Currency): BillableCharge {
+type CustomPrice = Extract<Price, { model: 'custom' }>;
+
+/** A strategy's answer, checked: an exact, finite, non-negative decimal of major units. */
+function customCharge(price: CustomPrice, billable: Dec, measured: Dec, includedUnits: number, currency: Currency, strategies: PricingStrategies): BillableCharge {
+  const strategy = Object.hasOwn(strategies, price.strategy) ? strategies[price.strategy] : undefined;
+  if (!strategy) throw unknownStrategy(price.strategy, strategies);
+  const answer = strategy.price({ billable: new Dec(billable), quantity: new Dec(measured), includedUnits, currency, params: price.params ?? {} });
+  const exact = Dec.isDecimal(answer) ? new Dec(answer as Dec) : toDecimal(String(answer), `the ${price.strategy} strategy's amount`);
+  if (!exact.isFinite() || exact.lt(0)) {
+    throw invalid(`pricing strategy "${price.strategy}" answered ${exact.toFixed()}: an amount is a finite, non-negative decimal`);
+  }
+  return { exact, tiers: [] };
+}
+
+/** The error for a price naming a strategy the engine was not given. */
+export function unknownStrategy(name: string, strategies: PricingStrategies) {
+  const known = Object.keys(strategies);
+  return invalid(`unknown pricing strategy "${name}": ${known.length ? `the engine has ${known.map((k) => `"${k}"`).join(', ')}` : 'the engine was given none (createLedger({ pricing: { strategies } }))'}`, [
+    { path: 'price.strategy', message: `no pricing strategy "${name}"` },
+  ]);
+}
+
+function priceBillable(price: Exclude<Price, CustomPrice>, billable: Dec, cur: Currency): BillableCharge {
   switch (price.model) {
     case 'flat':
       return { exact: minorToMajor(feeInMinor(price.amount, 'amount'), cur), tiers: [] };

@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import type { EngineContext } from '../context';
+import type { PricingStrategies, UsageAggregators } from '../extensions/types';
+import { unknownStrategy } from './pricing';
 import {
   findById,
   illegalState,
+  invalid,
   newId,
   notFound,
   pageSchema,
@@ -14,6 +17,7 @@ import {
 } from '../types';
 import {
   createPlanSchema,
+  featureInputSchema,
   updatePlanSchema,
   type CreatePlanInput,
   type Feature,
@@ -37,11 +41,21 @@ function canonical(value: unknown): string {
 }
 const withoutIds = (fs: Feature[]) => fs.map(({ id: _id, ...f }) => f);
 
+/** The extensions a plan's features may name: pricing strategies and usage aggregators. */
+export interface PlanExtensions {
+  strategies?: PricingStrategies;
+  aggregators?: UsageAggregators;
+}
+
 export class PlanService {
-  constructor(private readonly ctx: EngineContext) {}
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly extensions: PlanExtensions = {},
+  ) {}
 
   async create(scope: Scope, input: CreatePlanInput): Promise<Plan> {
     const data = parseInput(createPlanSchema, input, 'plan');
+    this.checkExtensions(data.features);
     const now = this.ctx.now(scope);
     const plan: Plan = {
       ...data,
@@ -90,6 +104,7 @@ export class PlanService {
    */
   async update(scope: Scope, id: string, patch: UpdatePlanInput): Promise<Plan> {
     const data = parseInput(updatePlanSchema, patch, 'plan update');
+    if (data.features) this.checkExtensions(data.features);
     const old = await this.get(scope, id);
     if (!old.isLatest) {
       throw illegalState(`plan ${old.id} is version ${old.version} of "${old.key}"; change the latest version`);
@@ -136,6 +151,43 @@ export class PlanService {
     await this.ctx.plugins.emit('onPlanArchived', scope, archived);
     for (const f of archived.features) await this.ctx.plugins.emit('onFeatureArchived', scope, archived, f);
     return archived;
+  }
+
+  /**
+   * Every pricing strategy and usage aggregator the features name must be registered
+   * with this engine (and a strategy's params accepted by it), or the plan is refused:
+   * an invoice must never meet a price nobody can compute.
+   */
+  private checkExtensions(features: readonly z.output<typeof featureInputSchema>[]): void {
+    const strategies = this.extensions.strategies ?? {};
+    const aggregators = this.extensions.aggregators ?? {};
+    features.forEach((f, i) => {
+      if (f.kind === 'boolean') return;
+      const price = f.price;
+      if (price?.model === 'custom') {
+        // Seats are priced in advance and prorated by the subscription's changes; custom
+        // strategies price usage in arrears, where the invoice has the engine's strategies.
+        if (f.kind === 'licensed') {
+          throw invalid(`feature "${f.key}": a custom price applies to metered features; price seats with a built-in model`, [
+            { path: `features.${i}.price.model`, message: 'custom prices are for metered features' },
+          ]);
+        }
+        const strategy = Object.hasOwn(strategies, price.strategy) ? strategies[price.strategy] : undefined;
+        if (!strategy) {
+          const e = unknownStrategy(price.strategy, strategies);
+          throw invalid(`feature "${f.key}": ${e.message}`, [{ path: `features.${i}.price.strategy`, message: e.issues[0]!.message }]);
+        }
+        const refusal = strategy.validate?.(price.params ?? {});
+        if (refusal) throw invalid(`feature "${f.key}": ${refusal}`, [{ path: `features.${i}.price.params`, message: refusal }]);
+      }
+      if (f.kind === 'metered' && f.aggregator !== undefined && !Object.hasOwn(aggregators, f.aggregator)) {
+        const known = Object.keys(aggregators);
+        throw invalid(
+          `feature "${f.key}": unknown usage aggregator "${f.aggregator}": ${known.length ? `the engine has ${known.map((k) => `"${k}"`).join(', ')}` : 'the engine was given none (createLedger({ aggregators }))'}`,
+          [{ path: `features.${i}.aggregator`, message: `no usage aggregator "${f.aggregator}"` }],
+        );
+      }
+    });
   }
 
   private async emitFeatureChanges(scope: Scope, old: Plan, updated: Plan): Promise<void> {

@@ -58,6 +58,10 @@ const tiers = z
     });
   });
 
+/** The name a pricing strategy or a usage aggregator is registered under: "p95", "my_model". */
+export const extensionName = z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'lowercase, starting with a letter: "p95"');
+const strategyName = extensionName;
+
 export const priceSchema = z.discriminatedUnion('model', [
   /** A fixed fee per period, whatever the quantity. */
   z.object({ model: z.literal('flat'), amount: minorUnits }),
@@ -69,6 +73,16 @@ export const priceSchema = z.discriminatedUnion('model', [
   z.object({ model: z.literal('volume'), tiers }),
   /** Per started block of `size` units: 1,001 units at 1,000 per package = 2 packages. */
   z.object({ model: z.literal('package'), size: z.number().int().positive(), packagePrice: decimalString }),
+  /**
+   * A price model of the engine's user: the pricing strategy registered under `strategy`
+   * (createLedger({ pricing: { strategies } })) prices the units above the included ones,
+   * with `params`. A plan naming a strategy the engine does not have is refused.
+   */
+  z.object({
+    model: z.literal('custom'),
+    strategy: strategyName,
+    params: z.record(z.string(), z.unknown()).default({}),
+  }),
 ]);
 export type Price = z.output<typeof priceSchema>;
 
@@ -90,6 +104,12 @@ export const meteredFeatureSchema = z
     ...featureBase,
     kind: z.literal('metered'),
     aggregation: z.enum(AGGREGATIONS),
+    /**
+     * A usage aggregator registered with the engine (createLedger({ aggregators })) that
+     * bills the feature instead of `aggregation` ("p95"); limits and charts keep using
+     * `aggregation`. Read from the period's raw events, not the rollups.
+     */
+    aggregator: extensionName.optional(),
     /** The event property counted by `unique_count` ("user_id"). */
     uniqueProperty: requiredText(100).optional(),
     /** Usage allowed per period; null means unlimited (usage is billed). */

@@ -1,4 +1,4 @@
-import { availableCredit, canRefundCredit, formatNumber, matchesCollection, type InvoiceStore } from '../invoice/store';
+import { availableCredit, canRefundCredit, formatNumber, matchesCollection, type InvoiceStore, type Numbering } from '../invoice/store';
 import { isPayable, newestInvoiceFirst, oldestInvoiceFirst, type CreditNote, type Invoice } from '../invoice/types';
 import { scopeKey, type Scope } from '../types';
 import { ScopedTable } from './memory-table';
@@ -16,10 +16,12 @@ export function createMemoryInvoiceStore(clockOf: (scope: Scope, customerId: str
   const invoices = new ScopedTable<Invoice>();
   const notes = new ScopedTable<CreditNote>();
   const sequences = new Map<string, number>();
-  const next = (key: string) => {
+  /** The next number, taken only once it is formatted: a formatter that throws uses none up (as SQL's rollback). */
+  const nextNumber = (key: string, numbering: Numbering) => {
     const n = (sequences.get(key) ?? 0) + 1;
+    const number = formatNumber(numbering, n);
     sequences.set(key, n);
-    return n;
+    return number;
   };
 
   const balance = (scope: Scope, customerId: string, currency: string) =>
@@ -73,7 +75,7 @@ export function createMemoryInvoiceStore(clockOf: (scope: Scope, customerId: str
       const draft = invoices.get(scope, id);
       if (!draft || draft.status !== 'draft') return null;
       const credit = balance(scope, draft.customerId, draft.currency);
-      const number = formatNumber(numbering, next(`${scopeKey(scope)}\u0000invoice`));
+      const number = nextNumber(`${scopeKey(scope)}\u0000invoice`, numbering);
       const done = finish(draft, number, credit);
       invoices.put(scope, done);
       return invoices.get(scope, id);
@@ -120,7 +122,7 @@ export function createMemoryInvoiceStore(clockOf: (scope: Scope, customerId: str
       const inv = invoices.get(scope, note.invoiceId);
       if (!inv || !['open', 'paid', 'uncollectible'].includes(inv.status)) return null;
       if (note.amount > inv.total - inv.creditApplied - inv.credited) return null;
-      const number = formatNumber(numbering, next(`${scopeKey(scope)}\u0000credit_note`));
+      const number = nextNumber(`${scopeKey(scope)}\u0000credit_note`, numbering);
       const stored: CreditNote = { ...note, number };
       notes.put(scope, stored);
       const credited = inv.credited + note.amount;

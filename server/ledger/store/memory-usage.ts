@@ -58,6 +58,15 @@ export function createMemoryUsageStore(): UsageStore & { forgetCustomers(scope: 
       return reportRepeats(result, unique, repeated);
     },
 
+    async eventsIn(scope, w) {
+      const from = w.from.getTime();
+      const to = w.to.getTime();
+      return (tables(scope).bySeries.get(seriesKey(w.customerId, w.featureKey)) ?? [])
+        .filter((r) => r.event.timestamp.getTime() >= from && r.event.timestamp.getTime() < to)
+        .sort((a, b) => a.event.timestamp.getTime() - b.event.timestamp.getTime() || a.seq - b.seq)
+        .map((r) => structuredClone(r.event));
+    },
+
     async aggregateMany(scope, queries) {
       return Promise.all(queries.map((q) => this.aggregate(scope, q)));
     },

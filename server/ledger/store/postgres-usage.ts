@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../../db/client';
 import type { InsertUsageResult, UsageStore } from '../meter/store';
-import type { StoredUsage } from '../meter/types';
+import type { StoredUsage, UsageEvent } from '../meter/types';
 import { aggregateStatement, rawQueryOf } from './postgres-usage-read';
 import { dedupeBatch, MAX_EVENTS_PER_INSERT, normalizeDecimal, reportRepeats } from './usage-shared';
 
@@ -167,5 +167,31 @@ export function createPostgresUsageStore(db: Database): UsageStore {
       return (await aggregateMany(s, [q]))[0]!;
     },
     aggregateMany,
+
+    // A custom aggregator's read: every raw event of the window, through the series index.
+    async eventsIn(s, w) {
+      const rows = await raw(
+        `select id, idempotency_key as k, quantity::text as q, floor(extract(epoch from "timestamp") * 1000)::bigint::text as ms,
+                properties as p, distinct_value as d
+           from usage_events
+          where series = hashtextextended($1 || '|' || $2 || '|' || $3 || '|' || $4, 0)
+            and tenant_id = $1 and app_id = $2 and customer_id = $3 and feature_key = $4
+            and "timestamp" >= $5 and "timestamp" < $6
+          order by "timestamp", seq`,
+        [s.tenantId, s.appId, w.customerId, w.featureKey, w.from.toISOString(), w.to.toISOString()],
+      );
+      return rows.map(
+        (r): UsageEvent => ({
+          id: r.id as UsageEvent['id'],
+          idempotencyKey: r.k as string,
+          customerId: w.customerId,
+          featureKey: w.featureKey,
+          quantity: normalizeDecimal(r.q as string),
+          timestamp: new Date(Number(r.ms)),
+          properties: (typeof r.p === 'string' ? JSON.parse(r.p) : r.p) as UsageEvent['properties'],
+          distinctValue: (r.d as string | null) ?? null,
+        }),
+      );
+    },
   };
 }

@@ -36,7 +36,10 @@ export class TaxRateService {
     const data = parseInput(createTaxRateSchema, input, 'tax rate');
     const now = this.ctx.now(scope);
     const rate: TaxRateRecord = { id: newId('taxRate'), ...data, createdAt: now, updatedAt: now };
-    await this.ctx.store.taxRates.insert(scope, rate);
+    await this.ctx.events.atomic(scope, async (record) => {
+      await this.ctx.store.taxRates.insert(scope, rate);
+      record({ type: 'tax_rate.created', object: rate, customerId: null });
+    });
     return rate;
   }
 
@@ -69,7 +72,11 @@ export class TaxRateService {
       }
     }
     // The store checks again (a unique index in SQL), for a rate activated meanwhile.
-    if (!(await this.ctx.store.taxRates.update(scope, updated))) throw notFound('tax rate', old.id);
+    await this.ctx.events.atomic(scope, async (record) => {
+      if (!(await this.ctx.store.taxRates.update(scope, updated))) throw notFound('tax rate', old.id);
+      // Deactivating is how a rate is retired: its archival, as a coupon's or a plan's.
+      record({ type: old.active && !updated.active ? 'tax_rate.archived' : 'tax_rate.updated', object: updated, before: old, customerId: null });
+    });
     return updated;
   }
 
