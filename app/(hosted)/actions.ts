@@ -6,6 +6,7 @@ import { getRuntime } from '@/server/runtime';
 import { cardErrorState, readCard, sentenceOf } from './card-form';
 import type { CardFormState, PayFormState } from './form-state';
 import { localPath } from './format';
+import { returnQuery } from './return-path';
 
 /**
  * The hosted pages' server actions. No API key and no cookie: the page's signed token,
@@ -22,7 +23,8 @@ function linkGone(e: unknown): boolean {
   return isLedgerError(e) && e.code === 'not_found';
 }
 
-export async function payInvoice(token: string, prev: PayFormState, form: FormData): Promise<PayFormState> {
+/** `returnTo`: the page's way back to the portal, kept on the page the action redirects to (checked again there). */
+export async function payInvoice(token: string, returnTo: string | null, prev: PayFormState, form: FormData): Promise<PayFormState> {
   const seq = prev.seq + 1;
   const which = form.get('form') === 'new' ? 'new' : 'saved';
   const base: PayFormState = { seq, fieldErrors: {}, formError: null, values: { number: '', expiry: '' }, form: which, notice: null };
@@ -44,7 +46,7 @@ export async function payInvoice(token: string, prev: PayFormState, form: FormDa
   } catch (e) {
     if (linkGone(e)) {
       if (choice.methodId && /payment method/.test((e as Error).message)) return { ...base, form: 'saved', formError: 'That card is no longer saved. Choose another card.' };
-      redirect(`/pay/${token}`);
+      redirect(`/pay/${token}${returnQuery(returnTo)}`);
     }
     const card = cardErrorState(e, seq, base.values);
     if (card) return { ...base, ...card };
@@ -54,7 +56,7 @@ export async function payInvoice(token: string, prev: PayFormState, form: FormDa
   }
   switch (outcome.status) {
     case 'paid':
-      redirect(`/pay/${token}`);
+      redirect(`/pay/${token}${returnQuery(returnTo)}`);
     case 'requires_action':
       redirect(localPath(outcome.confirmUrl));
     case 'failed':

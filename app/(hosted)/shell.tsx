@@ -3,10 +3,18 @@ import type { ReactNode } from 'react';
 /**
  * The frame of every hosted page: who is asking (the merchant, as Stripe's hosted pages
  * put the business first), a "Test mode" badge in a test scope, and a quiet footer.
+ * `back`: a checked path of this app (return-path.ts) to go back to, as a link above it all.
  */
-export function Shell({ merchant, testMode, children }: { merchant: string | null; testMode: boolean; children: ReactNode }) {
+export function Shell({ merchant, testMode, back = null, children }: { merchant: string | null; testMode: boolean; back?: string | null; children: ReactNode }) {
   return (
     <div className="hosted-page">
+      {back && (
+        <nav className="back-nav" aria-label="Back">
+          <a className="back-link" href={back}>
+            <span aria-hidden="true">←</span> Return to billing
+          </a>
+        </nav>
+      )}
       <header className="merchant">
         {merchant && (
           <>

@@ -9,7 +9,10 @@ import { E2E_DEMO_KEY } from '../../playwright.config';
  * portal session of a fresh customer with an open invoice of 99.00 and no card) follows
  * the overview's Pay button to the sandbox's hosted pay page: a declined card is told and
  * leaves the invoice open (the portal's detail lists the failed attempt); 4242… pays it,
- * and the portal's list, detail and overview say so. The detail's PDF is downloaded and
+ * and the portal's list, detail and overview say so. The pay page opened from the detail
+ * links back to it ("Return to billing"), before and after paying; its receipt's check
+ * icon is drawn. A customer with no country sees why no tax was charged as a note, not as
+ * a "$0.00" row. The detail's PDF is downloaded and
  * read back with pdftotext: number, customer, total as the page prints it, status. axe
  * finds no serious or critical violation; screenshots at 390 and 1280 px go to
  * /tmp/shots/portal-pay-*.png.
@@ -95,19 +98,39 @@ test('pay an invoice with a sandbox card, and try a declined one', async ({ page
   await expect(payments).toContainText('$99.00');
   await expect(payments).toContainText(/declined/i);
   await expect(page.getByRole('main').getByText('Paid', { exact: true })).toHaveCount(0);
+  // No country on file: no tax, said in a note under the totals, not as a money row.
+  await expect(page.getByTestId('tax-note')).toHaveText('No tax: no billing country on file');
+  await expect(page.getByTestId('totals')).not.toContainText('billing country');
   await noSeriousAxeViolations(page);
   await shoot(page, 'detail-declined');
 
   // The detail's Pay: the pay page recalls the failed attempt; 4242… pays.
+  // It carries the way back to the detail (a path of the app only), shown as a link.
   await page.getByTestId('pay-invoice').click();
-  await expect(page).toHaveURL(/\/pay\/[\w-]+\.[\w-]+$/);
+  await expect(page).toHaveURL(new RegExp(`/pay/[\\w-]+\\.[\\w-]+\\?return=%2Fportal%2Finvoices%2F${invoice.id}$`));
+  const payPath = new URL(page.url()).pathname;
+  const back = page.getByRole('link', { name: 'Return to billing' });
+  await expect(back).toHaveAttribute('href', `/portal/invoices/${invoice.id}`);
   await expect(page.getByRole('status').filter({ hasText: 'The last attempt to pay this invoice failed' })).toContainText('declined');
   await payWithCard(page, '4242 4242 4242 4242');
   await expect(page.getByRole('heading', { name: 'Payment received' })).toBeVisible();
   await expect(page.getByText('Visa •••• 4242')).toBeVisible();
+  // The receipt's check is drawn: its circle has a size (a CSS reset once reverted the SVG's r to 0).
+  expect(await page.locator('.state-icon-success circle').evaluate((c) => (c as SVGCircleElement).getBBox().width)).toBe(24);
   await noSeriousAxeViolations(page);
   await shoot(page, 'hosted-paid');
   expect(await ledger.invoices.get.query({ id: invoice.id })).toMatchObject({ status: 'paid', amountDue: 0 });
+
+  // After paying, the link is still there and leads back to the invoice's detail, now paid.
+  await back.click();
+  await expect(page).toHaveURL(new RegExp(`/portal/invoices/${invoice.id}$`));
+  await expect(page.getByRole('heading', { name: `Invoice ${invoice.number}`, level: 1 })).toBeVisible();
+  await expect(page.getByTestId('amount-paid')).toContainText('$99.00');
+
+  // A return path to another site is ignored: no link.
+  await page.goto(`${payPath}?return=${encodeURIComponent('//evil.example/portal')}`);
+  await expect(page.getByRole('heading', { name: 'Payment received' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Return to billing' })).toHaveCount(0);
 
   // The portal's list and detail say Paid.
   await page.goto('/portal/invoices');

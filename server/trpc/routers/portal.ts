@@ -58,7 +58,7 @@ const invoicesRouter = router({
       ctx.ledger.payments.list(ctx.scope, { invoiceId: inv.id }, { limit: 100 }),
       isPayable(inv) && canManageBilling(ctx.portal.role) ? ctx.ledger.hosted.invoiceUrl(ctx.scope, inv.id) : Promise.resolve(null),
     ]);
-    return invoiceDetail({ invoice: inv, creditNotes, payments: payments.items, payUrl: payUrl && localPath(payUrl) });
+    return invoiceDetail({ invoice: inv, creditNotes, payments: payments.items, payUrl: payUrl && `${localPath(payUrl)}?return=${encodeURIComponent(`/portal/invoices/${inv.id}`)}` });
   }),
 });
 

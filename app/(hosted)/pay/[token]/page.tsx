@@ -3,13 +3,14 @@ import type { Invoice, Payment, PaymentMethod } from '@/server/ledger';
 import { payInvoice } from '../../actions';
 import { amountText, brandText, cardText, dateText, expiryText, localPath, periodText } from '../../format';
 import { loadInvoice } from '../../load';
+import { safeReturnPath } from '../../return-path';
 import { PayForms } from '../../pay-forms';
 import { Shell, StatusBadge } from '../../shell';
 import { TestCardList } from '../../test-cards';
 
 export const dynamic = 'force-dynamic';
 
-type Props = { params: Promise<{ token: string }> };
+type Props = { params: Promise<{ token: string }>; searchParams: Promise<{ return?: string | string[] }> };
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { view } = await loadInvoice((await params).token);
@@ -19,10 +20,12 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
 /**
  * The hosted invoice page (Stripe's hosted invoice page): what is asked and by whom on
  * one side, how to pay on the other; a receipt once paid. The signed token is the only
- * authority: no sign-in.
+ * authority: no sign-in. `?return=` (a path of this app only, see return-path.ts) adds a
+ * link back to where the customer came from, the portal's invoice, before and after paying.
  */
-export default async function PayPage({ params }: Props) {
+export default async function PayPage({ params, searchParams }: Props) {
   const { token } = await params;
+  const returnTo = safeReturnPath((await searchParams).return);
   const { view, testMode } = await loadInvoice(token);
   const { invoice, merchantName, lastPayment } = view;
   const dueAt = (invoice as Invoice & { dueAt?: Date | null }).dueAt ?? null;
@@ -30,7 +33,7 @@ export default async function PayPage({ params }: Props) {
   const amount = amountText(invoice.status === 'paid' ? paidAmount(invoice, lastPayment) : invoice.amountDue, invoice.currency);
 
   return (
-    <Shell merchant={merchantName} testMode={testMode}>
+    <Shell merchant={merchantName} testMode={testMode} back={returnTo}>
       <div className="invoice-layout">
         <section className="panel summary" aria-labelledby="invoice-title">
           <div className="summary-head">
@@ -52,7 +55,7 @@ export default async function PayPage({ params }: Props) {
         </section>
 
         <section className="panel payment" aria-labelledby="payment-title">
-          <PaymentPanel view={view} amount={amount} token={token} />
+          <PaymentPanel view={view} amount={amount} token={token} returnTo={returnTo} />
         </section>
 
         <section className="panel details" aria-label="Invoice details">
@@ -82,7 +85,7 @@ export default async function PayPage({ params }: Props) {
   );
 }
 
-function PaymentPanel({ view, amount, token }: { view: Awaited<ReturnType<typeof loadInvoice>>['view']; amount: string; token: string }) {
+function PaymentPanel({ view, amount, token, returnTo }: { view: Awaited<ReturnType<typeof loadInvoice>>['view']; amount: string; token: string; returnTo: string | null }) {
   const { invoice, lastPayment, methods } = view;
   if (invoice.status === 'paid') return <Receipt invoice={invoice} payment={lastPayment?.status === 'succeeded' ? lastPayment : null} methods={methods} merchant={view.merchantName} amount={amount} />;
   if (invoice.status === 'void') {
@@ -116,7 +119,7 @@ function PaymentPanel({ view, amount, token }: { view: Awaited<ReturnType<typeof
       {cards.length === 0 && !newCard ? (
         <p className="muted">No card is saved for you yet. Ask {view.merchantName} for a link to add one.</p>
       ) : (
-        <PayForms action={payInvoice.bind(null, token)} amount={amount} cards={cards} newCard={newCard} />
+        <PayForms action={payInvoice.bind(null, token, returnTo)} amount={amount} cards={cards} newCard={newCard} />
       )}
       {newCard && <TestCards />}
     </>

@@ -18,6 +18,7 @@ export default async function InvoicePage({ params }: { params: Promise<{ id: st
   const cur = inv.currency;
   const title = inv.number ? `Invoice ${inv.number}` : 'Draft invoice';
   const paid = inv.status.status === 'paid';
+  const taxNote = inv.tax ? null : taxNoteText(inv.taxNote);
 
   return (
     <div className="space-y-6">
@@ -119,14 +120,10 @@ export default async function InvoicePage({ params }: { params: Promise<{ id: st
               ))}
             </tbody>
           </table>
-          <dl className="space-y-2 border-t border-slate-200 px-5 py-4 text-sm sm:px-6" data-testid="totals">
+          <dl className={`space-y-2 border-t border-slate-200 px-5 pt-4 text-sm sm:px-6 ${taxNote ? 'pb-2' : 'pb-4'}`} data-testid="totals">
             <Total label="Subtotal" amount={inv.subtotal} currency={cur} />
             {inv.discount > 0 && <Total label="Discount" amount={-inv.discount} currency={cur} />}
-            {inv.tax ? (
-              <Total label={`${inv.tax.label}${inv.tax.inclusive ? ' (included)' : ''}`} amount={inv.tax.amount} currency={cur} />
-            ) : (
-              inv.taxNote && <Total label={inv.taxNote} amount={0} currency={cur} />
-            )}
+            {inv.tax && <Total label={`${inv.tax.label}${inv.tax.inclusive ? ' (included)' : ''}`} amount={inv.tax.amount} currency={cur} />}
             <Total label="Total" amount={inv.total} currency={cur} strong />
             {inv.creditApplied > 0 && <Total label="Credit from your balance" amount={-inv.creditApplied} currency={cur} />}
             {inv.credited > 0 && <Total label="Credit notes" amount={-inv.credited} currency={cur} />}
@@ -137,6 +134,11 @@ export default async function InvoicePage({ params }: { params: Promise<{ id: st
               </dd>
             </div>
           </dl>
+          {taxNote && (
+            <p className="px-5 pb-4 text-xs text-slate-500 sm:px-6" data-testid="tax-note">
+              {taxNote}
+            </p>
+          )}
         </Card>
 
         <div className="space-y-6">
@@ -230,6 +232,16 @@ function amountPaid(inv: { payments: { status: string; amount: number }[]; total
   const paidByCard = inv.payments.filter((p) => p.status === 'succeeded');
   if (paidByCard.length > 0) return paidByCard.reduce((sum, p) => sum + p.amount, 0);
   return Math.max(0, inv.total - inv.creditApplied - inv.credited);
+}
+
+/**
+ * Why no tax was charged, as a note under the totals rather than a "$0.00" row that reads
+ * like a charge. The engine's reasons stay as they are (the PDF prints them); only "No
+ * billing country" is reworded here for the person paying.
+ */
+function taxNoteText(note: string | null): string | null {
+  if (!note) return null;
+  return note === 'No billing country' ? 'No tax: no billing country on file' : note;
 }
 
 function Total({ label, amount, currency, strong = false }: { label: string; amount: number; currency: string; strong?: boolean }) {
