@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { withRequestId } from '@/server/http/request-id';
 import { startBillingSchedule } from '@/server/billing-schedule';
-import { createLedger, ManualClock, silentLogger, type AuditStore, type CustomerId, type Ledger, type Scope, type WebhookDelivery } from '@/server/ledger';
+import { createLedger, ManualClock, newId, silentLogger, type AuditStore, type CustomerId, type Ledger, type Scope, type WebhookDelivery } from '@/server/ledger';
 import { createCaller } from '@/server/trpc/root';
 import { codeOf, portalContext } from '../support/trpc';
 import { uniqueScope } from '../support/stores';
@@ -76,14 +76,16 @@ describe.each(auditFactories())('audit trail on $name', (factory) => {
   it('in the change\'s transaction: a change that fails after its write leaves no entry; an entry that cannot be written undoes the change', async () => {
     const s = uniqueScope();
     const before = (await api(s).audit.list()).items.length;
+    const c = { id: newId('customer'), externalId: 'x-1', email: 'x@example.com', name: 'X', country: null, region: null, address: null, taxStatus: 'taxable' as const, taxId: null, metadata: {}, testClockId: null, collectionMethod: null, daysUntilDue: null, createdAt: T0, updatedAt: T0 };
     await expect(
       ledger.events.atomic(s, async (record) => {
-        const c = { id: `cst_${'0'.repeat(26)}`, email: 'x@example.com', name: 'X' };
+        await stores.store.customers.insert(s, c);
         record({ type: 'customer.created', object: c });
         throw new Error('failed after the write');
       }),
     ).rejects.toThrow('failed after the write');
     expect((await api(s).audit.list()).items).toHaveLength(before);
+    if (factory.name !== 'memory') expect(await stores.store.customers.get(s, c.id)).toBeNull();
 
     // An audit store that refuses: the change it would record is refused with it.
     const refusing: AuditStore = { ...stores.audit, append: async () => Promise.reject(new Error('audit_log unavailable')) };
