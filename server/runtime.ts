@@ -3,6 +3,7 @@ import { openDatabase, type DatabaseHandle } from '../db/client';
 import { createLedger, createPostgresAuditedStores, createPostgresWebhookOutStore, scope, type Ledger, type LedgerOptions, type Scope } from './ledger';
 import { closeRateLimiter } from './http/rate-limit';
 import { createMetricsPlugin, type MetricsPlugin } from './plugins/metrics/plugin';
+import { recordDependencyError, recordWebhookDelivery } from './plugins/metrics/recorder';
 import { registerPortalDeps } from './portal/database';
 import { databaseLimits, parseEnv, type Env } from './env';
 
@@ -40,7 +41,7 @@ export async function createRuntime(env: Env): Promise<Runtime> {
     plugins: metrics ? [metrics] : [],
     ...(await paymentOptions(env)),
     // Redis: usage counters shared by every instance, and invalidations published to them.
-    entitlements: env.REDIS_URL ? { redis: { url: env.REDIS_URL } } : {},
+    entitlements: env.REDIS_URL ? { redis: { url: env.REDIS_URL, onError: (kind) => recordDependencyError('redis', kind) } } : {},
     // The hosted pages' signed links (app/pay, app/sandbox/…).
     hosted: { secret: env.LEDGER_HOSTED_SECRET, baseUrl: env.LEDGER_PUBLIC_URL ?? `http://localhost:${env.PORT}` },
     events: { retentionDays: env.LEDGER_EVENTS_RETENTION_DAYS },

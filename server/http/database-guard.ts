@@ -1,3 +1,4 @@
+import { recordDependencyError } from '../plugins/metrics/recorder';
 import { DatabaseUnavailableError, unavailability } from './unavailable';
 
 /**
@@ -81,8 +82,10 @@ export class DatabaseGuard {
       (e: unknown) => {
         settled = true;
         if (timer) clearTimeout(timer);
-        if (e instanceof DatabaseUnavailableError) return;
-        if (unavailability(e) === 'connection') this.#failed();
+        if (e instanceof DatabaseUnavailableError) return void recordDependencyError('database', 'unavailable'); // circuit open, or no connection in time
+        const kind = unavailability(e);
+        if (kind) recordDependencyError('database', kind); // connection, or transient (timeout, serialization, deadlock)
+        if (kind === 'connection') this.#failed();
         else this.#succeeded(); // the server answered, with an error of its own
       },
     );

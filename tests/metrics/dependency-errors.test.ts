@@ -15,7 +15,7 @@ const withCode = (code: string) => Object.assign(new Error(code), { code });
 
 // Needs the guard to record what it sees (server/http/database-guard.ts, the diff in issue
 // 10's report): enable with that change.
-describe.skip('database errors, counted where the guard watches every query', () => {
+describe('database errors, counted where the guard watches every query', () => {
   afterEach(() => setMetricsSink(null));
 
   it('connection failures, transient failures and refusals while the circuit is open are counted; an error of the server (a unique violation) is not', async () => {

@@ -15,7 +15,7 @@ const FEB = new Date('2026-02-01T00:00:00.000Z');
 const sub = (p: Partial<Subscription> = {}) =>
   ({ id: 'sub_a', customerId: 'cst_a', planId: 'pln_v2', status: 'active', quantity: 4, currentPeriodStart: APR, currentPeriodEnd: MAY, priceOverrides: {}, ...p }) as Subscription;
 
-const invoice = (p: Partial<Invoice> & { usage?: Partial<NonNullable<Invoice['basis']['usage']>> | null }) => {
+const invoice = (p: Partial<Omit<Invoice, 'id'>> & { id?: string; usage?: Partial<NonNullable<Invoice['basis']['usage']>> | null }) => {
   const { usage, ...rest } = p;
   return {
     id: 'inv_mar',

@@ -71,12 +71,15 @@ export class ThresholdAlerts {
   }
 }
 
-/** The payload of onEntitlementChecked and the threshold hooks. */
-export function checkPayload(entry: Entry, featureKey: string, result: EntitlementResult): EntitlementCheck {
-  return {
-    customerId: entry.customerId,
-    featureKey,
-    result,
-    ...(entry.period ? { period: { start: entry.period.start, end: entry.period.end } } : {}),
-  };
+/**
+ * The payload of onEntitlementChecked (with `cache`, and `elapsedMs` for a miss) and of
+ * the threshold hooks (without). Built in one literal: it is made on every hit.
+ */
+export function checkPayload(entry: Entry, featureKey: string, result: EntitlementResult, cache?: 'hit' | 'miss', elapsedMs?: number): EntitlementCheck {
+  const check: EntitlementCheck = entry.period
+    ? { customerId: entry.customerId, featureKey, result, period: { start: entry.period.start, end: entry.period.end } }
+    : { customerId: entry.customerId, featureKey, result };
+  if (cache !== undefined) check.cache = cache;
+  if (elapsedMs !== undefined) check.elapsedMs = elapsedMs;
+  return check;
 }

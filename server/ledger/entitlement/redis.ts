@@ -55,6 +55,8 @@ export interface RedisEntitlementOptions {
   connectTimeoutMs?: number;
   /** Longest wait for one command before treating Redis as unavailable, in ms (default 500). */
   commandTimeoutMs?: number;
+  /** Told of every failed command (`unavailable`: Redis down or too slow; `command`: a reply error), for metrics. Must not throw. */
+  onError?: (kind: 'unavailable' | 'command') => void;
 }
 
 export const REDIS_DEFAULTS = {
@@ -112,6 +114,7 @@ export class RedisEntitlements {
   readonly #subscriber: Redis;
   readonly #ownsClient: boolean;
   readonly #commandTimeoutMs: number;
+  readonly #onError: RedisEntitlementOptions['onError'];
   readonly #logger: Logger;
   readonly #handlers: RedisHandlers;
   #health: Health = 'starting';
@@ -129,6 +132,7 @@ export class RedisEntitlements {
     this.counterTtlMs = options.counterTtlMs ?? REDIS_DEFAULTS.counterTtlMs;
     this.channel = options.channel ?? REDIS_DEFAULTS.channel;
     this.#commandTimeoutMs = options.commandTimeoutMs ?? REDIS_DEFAULTS.commandTimeoutMs;
+    this.#onError = options.onError;
     this.#logger = logger;
     this.#handlers = handlers;
     this.#ownsClient = !options.client;
@@ -272,6 +276,7 @@ export class RedisEntitlements {
       });
       return await Promise.race([fn(), timeout]);
     } catch (err) {
+      this.#onError?.(isReplyError(err) ? 'command' : 'unavailable');
       if (isReplyError(err)) {
         this.#logger.error('Redis command failed', { error: (err as Error).message });
         return undefined;

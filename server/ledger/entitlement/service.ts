@@ -158,10 +158,11 @@ export class EntitlementService {
       const now = this.ctx.nowMs(scope, customerId);
       if (now >= entry.startMs && now < entry.endMs) {
         if (entry.refreshAt !== Infinity && Date.now() >= entry.refreshAt) this.#refresh(entry);
-        return Promise.resolve(this.#answer(entry, featureKey));
+        return Promise.resolve(this.#answer(entry, featureKey, -1));
       }
     }
-    return this.#entry(scope, customerId).then((e) => this.#answer(e, featureKey));
+    const started = performance.now();
+    return this.#entry(scope, customerId).then((e) => this.#answer(e, featureKey, performance.now() - started));
   }
 
   /** Every feature of the customer's plan with its usage, limit and answer. */
@@ -205,12 +206,14 @@ export class EntitlementService {
 
   // --- the hot path -------------------------------------------------------------------
 
-  #answer(entry: Entry, featureKey: string): EntitlementResult {
+  /** `missMs`: how long a miss took to answer; -1 for a hit. */
+  #answer(entry: Entry, featureKey: string, missMs: number): EntitlementResult {
     const slot = entry.slots.get(featureKey);
     const result = slot !== undefined ? slot.result : entry.sub ? NOT_IN_PLAN : NO_SUBSCRIPTION;
     if (slot !== undefined && slot.alert) this.#alerts.check(entry, slot);
     if (this.ctx.plugins.implements('onEntitlementChecked')) {
-      void this.ctx.plugins.emit('onEntitlementChecked', entry.scope, checkPayload(entry, featureKey, result));
+      const check = missMs < 0 ? checkPayload(entry, featureKey, result, 'hit') : checkPayload(entry, featureKey, result, 'miss', missMs);
+      this.ctx.plugins.fire('onEntitlementChecked', entry.scope, check);
     }
     return result;
   }

@@ -48,6 +48,10 @@ export interface EntitlementCheck {
   result: EntitlementResult;
   /** The usage period, for metered features. */
   period?: UsagePeriod;
+  /** onEntitlementChecked: `hit` answered from the cache; `miss` the customer's entry was read first. */
+  cache?: 'hit' | 'miss';
+  /** onEntitlementChecked, of a miss: ms from the call to the answer (reads included). Hits are not timed (two clock reads would cost a hit a third more). */
+  elapsedMs?: number;
 }
 
 /** A half-open usage period [start, end). */

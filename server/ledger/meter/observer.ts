@@ -20,6 +20,12 @@ export interface UsageObserver {
    * events rejected when their batch was checked, and durable events whose write failed.
    */
   onDropped?(scope: Scope, events: readonly UsageEvent[]): void;
+  /**
+   * Events refused, with their outcome: `duplicate` (the key and payload already stored),
+   * `conflict` (the key stored with another payload), `rejected` (a bad event, an unknown
+   * customer or feature). Accepted events are onCommitted's. For metrics.
+   */
+  onRefused?(scope: Scope, outcome: 'duplicate' | 'conflict' | 'rejected', count: number): void;
 }
 
 export interface WriteOutcomeListener {

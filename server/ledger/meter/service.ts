@@ -152,6 +152,7 @@ export class MeterService {
       if (reason) results[v.index] = { idempotencyKey: v.event.idempotencyKey, outcome: { status: 'rejected', reason } };
     });
     const toWrite = valid.filter((_, i) => ok.has(i));
+    this.#refused(scope, 'rejected', inputs.length - toWrite.length);
     if (toWrite.length === 0) return results;
     // Shut down while the batch was being checked: nothing of it is written.
     if (this.#closed) throw illegalState('metering has been shut down');
@@ -324,6 +325,7 @@ export class MeterService {
       if (entry.waiter) settle(entry, { status: 'rejected', reason });
       else this.ctx.logger.warn('usage event rejected', { idempotencyKey: entry.event.idempotencyKey, reason });
     });
+    this.#refused(scope, 'rejected', dropped.length);
     if (writable.length === 0) {
       this.#notifyDropped(scope, dropped);
       return [];
@@ -371,7 +373,10 @@ export class MeterService {
       } else if (result.inserted.has(e.idempotencyKey)) outcome = sameOrConflict(e, first);
       else if (stored) outcome = sameOrConflict(e, stored);
       else outcome = { status: 'rejected', reason: 'the store neither stored the event nor found its key' };
-      if (outcome.status !== 'accepted') dropped.push(e);
+      if (outcome.status !== 'accepted') {
+        dropped.push(e);
+        this.#refused(scope, outcome.status, 1);
+      }
       return outcome;
     });
     // Shared counters first, then callers: a durable caller that got its answer sees its
@@ -395,6 +400,10 @@ export class MeterService {
       if (l) listeners.push(l);
     }
     return listeners;
+  }
+
+  #refused(scope: Scope, outcome: 'duplicate' | 'conflict' | 'rejected', count: number): void {
+    if (count > 0) for (const o of this.#observers) o.onRefused?.(scope, outcome, count);
   }
 
   #notifyDropped(scope: Scope, events: readonly UsageEvent[]): void {
