@@ -68,6 +68,7 @@ export function createMemoryWebhookOutStore(events: EventStore): WebhookOutStore
     async fanOut(limit, at, makeDelivery) {
       let eventCount = 0;
       let deliveryCount = 0;
+      const leased: ClaimedDelivery[] = [];
       for (const r of scopes.values()) {
         if (eventCount >= limit) break;
         if (r.endpoints.size === 0) continue;
@@ -75,16 +76,17 @@ export function createMemoryWebhookOutStore(events: EventStore): WebhookOutStore
         for (const event of fresh.slice(0, limit - eventCount)) {
           for (const endpoint of r.endpoints.values()) {
             if (!endpoint.enabled || !takesType(endpoint, event.type) || endpoint.createdAt > event.createdAt) continue;
-            const d = makeDelivery(event, endpoint);
+            const d = makeDelivery(event, endpoint, r.scope);
             r.deliveries.set(d.id, d);
             deliveryCount++;
+            if (d.lockedUntil) leased.push({ scope: r.scope, delivery: copy(d), endpoint: copy(endpoint) });
           }
           r.dispatched.add(event.id);
           eventCount++;
         }
       }
       void at;
-      return { events: eventCount, deliveries: deliveryCount };
+      return { events: eventCount, deliveries: deliveryCount, leased };
     },
     async insertDelivery(scope, d) {
       rowsOf(scope).deliveries.set(d.id, copy(d));

@@ -217,7 +217,7 @@ export function createPostgresWebhookOutStore(db: Database): WebhookOutStore {
           .orderBy(asc(events.createdAt), asc(events.id))
           .limit(limit)
           .for('update', { skipLocked: true });
-        if (batch.length === 0) return { events: 0, deliveries: 0 };
+        if (batch.length === 0) return { events: 0, deliveries: 0, leased: [] };
         const scopes = new Map<string, Scope>();
         for (const e of batch) scopes.set(scopeKey(e), { tenantId: e.tenantId, appId: e.appId });
         const endpoints = await tx
@@ -235,18 +235,25 @@ export function createPostgresWebhookOutStore(db: Database): WebhookOutStore {
           byScope.set(k, [...(byScope.get(k) ?? []), toEndpoint(r)]);
         }
         const rows: (typeof webhookDeliveries.$inferInsert)[] = [];
+        const made = new Map<string, ClaimedDelivery>();
         for (const r of batch) {
           const event = toEvent(r);
           for (const endpoint of byScope.get(scopeKey(r)) ?? []) {
             if (!takesType(endpoint, event.type) || endpoint.createdAt > event.createdAt) continue;
-            rows.push({ tenantId: r.tenantId, appId: r.appId, ...makeDelivery(event, endpoint) });
+            const scope = { tenantId: r.tenantId, appId: r.appId };
+            const delivery = makeDelivery(event, endpoint, scope);
+            rows.push({ ...scope, ...delivery });
+            if (delivery.lockedUntil) made.set(delivery.id, { scope, delivery, endpoint });
           }
         }
+        const inserted = new Set<string>();
         for (let i = 0; i < rows.length; i += 500) {
-          await tx.insert(webhookDeliveries).values(rows.slice(i, i + 500)).onConflictDoNothing();
+          const done = await tx.insert(webhookDeliveries).values(rows.slice(i, i + 500)).onConflictDoNothing().returning({ id: webhookDeliveries.id });
+          for (const d of done) inserted.add(d.id);
         }
         await tx.execute(sql`update events set dispatched_at = ${tsParam(at)} where ${keysIn(batch)}`);
-        return { events: batch.length, deliveries: rows.length };
+        // A message another fan-out made first (a conflict) is not ours to send.
+        return { events: batch.length, deliveries: inserted.size, leased: [...made.values()].filter((c) => inserted.has(c.delivery.id)) };
       });
     },
     async insertDelivery(s, d) {

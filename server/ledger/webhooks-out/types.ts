@@ -101,9 +101,15 @@ export interface WebhookOutStore {
    * The fan-out, in one transaction: up to `limit` events not yet dispatched, oldest
    * first, in every scope (rows locked with skip locked, so instances share the work);
    * one message per event and enabled endpoint of the event's scope whose filter takes it
-   * and that existed when the event was made; the events marked dispatched.
+   * and that existed when the event was made; the events marked dispatched. Answers the
+   * messages made with a lease (`lockedUntil`, set by `makeDelivery`): this worker sends
+   * them without claiming them again.
    */
-  fanOut(limit: number, at: Date, makeDelivery: (event: LedgerEvent, endpoint: WebhookEndpointRecord) => WebhookDelivery): Promise<{ events: number; deliveries: number }>;
+  fanOut(
+    limit: number,
+    at: Date,
+    makeDelivery: (event: LedgerEvent, endpoint: WebhookEndpointRecord, scope: Scope) => WebhookDelivery,
+  ): Promise<{ events: number; deliveries: number; leased: ClaimedDelivery[] }>;
   insertDelivery(scope: Scope, d: WebhookDelivery): Promise<void>;
   getDelivery(scope: Scope, id: string): Promise<WebhookDelivery | null>;
   /**

@@ -163,16 +163,30 @@ export class DeliveryWorker {
       poke();
       poked = new Promise<void>((r) => (poke = r));
     };
+    const perClaim = this.#perEndpoint * QUEUE_ROUNDS;
     let fanning = true;
     /** Nothing was due at the last claim begun after the fan-out ended: no more claims. */
     let exhausted = false;
     const fanOut = (async () => {
       try {
         for (;;) {
-          const fanned = await this.store.fanOut(this.#batch, this.clock.now(), (event, endpoint) => this.#message(event, endpoint));
+          // The messages made are leased to this worker, up to what each endpoint's
+          // queue takes; the rest are left for claims (here or on another instance).
+          const now = this.clock.now();
+          const leaseUntil = new Date(now.getTime() + this.#leaseMs);
+          const taken = new Map<string, number>();
+          const fanned = await this.store.fanOut(this.#batch, now, (event, endpoint, scope) => {
+            const key = endpointKey(scope, endpoint.id);
+            const slot = this.#slots.get(key);
+            const load = (taken.get(key) ?? 0) + (slot ? slot.active + slot.waiting.length : 0);
+            const lease = load < perClaim;
+            if (lease) taken.set(key, (taken.get(key) ?? 0) + 1);
+            return this.#message(event, endpoint, lease ? leaseUntil : null);
+          });
+          for (const c of fanned.leased) this.#track(this.#send(c, report));
           report.dispatched += fanned.events;
           report.made += fanned.deliveries;
-          if (fanned.deliveries > 0) exhausted = false;
+          if (fanned.deliveries > fanned.leased.length) exhausted = false;
           wakeLoop();
           if (fanned.events < this.#batch) break;
         }
@@ -182,7 +196,6 @@ export class DeliveryWorker {
       }
     })();
     fanOut.catch(() => {}); // awaited below; its failure ends the pass there
-    const perClaim = this.#perEndpoint * QUEUE_ROUNDS;
     let claiming: Promise<void> | null = null;
     const claim = async () => {
       const afterFanOut = !fanning;
@@ -233,7 +246,7 @@ export class DeliveryWorker {
   }
 
   /** The message an event makes for an endpoint: its body fixed now, due at once. */
-  #message(event: LedgerEvent, endpoint: WebhookEndpointRecord): WebhookDelivery {
+  #message(event: LedgerEvent, endpoint: WebhookEndpointRecord, lockedUntil: Date | null): WebhookDelivery {
     const body: WebhookPayload = { id: event.id, type: event.type, timestamp: event.createdAt.toISOString(), data: event.data };
     const now = this.clock.now();
     return {
@@ -246,7 +259,7 @@ export class DeliveryWorker {
       attempts: 0,
       retryStep: 0,
       nextAttemptAt: now,
-      lockedUntil: null,
+      lockedUntil,
       lastAttemptAt: null,
       lastResponseCode: null,
       createdAt: now,
