@@ -74,7 +74,7 @@ test('pay an invoice with a sandbox card, and try a declined one', async ({ page
   await attention.getByRole('link', { name: 'Pay $99.00' }).click();
 
   // The hosted pay page of that invoice.
-  await expect(page).toHaveURL(/\/pay\/[\w-]+\.[\w-]+$/);
+  await expect(page).toHaveURL(/\/pay\/[\w-]+\.[\w-]+\?return=%2Fportal$/);
   await expect(page.getByRole('heading', { name: '$99.00', level: 1 })).toBeVisible();
   await expect(page.getByText(`Invoice ${invoice.number}`)).toBeVisible();
   await expect(page.getByText('Marie Curie SARL')).toBeVisible();

@@ -74,7 +74,7 @@ describe.each(storeFactories())('portal reads on $name', (factory) => {
     expect(o.nextInvoice).toEqual({ issueAt: PERIOD_END, total: 4300, currency: 'USD' });
     const [invA] = (await ledger.invoices.listByCustomer(s, ids.a)).items;
     expect(o.toPay).toMatchObject({ id: invA!.id, number: 'INV-000001', amountDue: 3500, pastDue: false });
-    expect(o.toPay!.payUrl).toMatch(/^\/pay\/[\w.-]+$/);
+    expect(o.toPay!.payUrl).toMatch(/^\/pay\/[\w.-]+\?return=%2Fportal$/);
     expect(o.owed).toEqual([{ currency: 'USD', amount: 3500, invoices: 1 }]);
     expect(o.recentInvoices.rows.map((r) => r.id)).toEqual([invA!.id]);
     expect(o.alerts.map((a) => [a.kind, a.featureKey, a.percent])).toEqual([['near_limit', 'api_calls', 80]]);

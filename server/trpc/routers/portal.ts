@@ -113,7 +113,8 @@ export const accountRouter = router({
     const view = overviewView({ now: ledger.now(scope, customerId), customer, subscription: sub, plan, upcoming, usage, invoices: payable, methods });
     const mayPay = canManageBilling(ctx.portal.role);
     // The pay button of a past-due or open invoice: the hosted pay page, for those who may pay.
-    const payUrl = view.toPay && mayPay ? localPath(await ledger.hosted.invoiceUrl(scope, view.toPay.id)) : null;
+    // With the way back to the overview (the pay page checks it is a path of this app).
+    const payUrl = view.toPay && mayPay ? `${localPath(await ledger.hosted.invoiceUrl(scope, view.toPay.id))}?return=%2Fportal` : null;
     // The three latest invoices (the page shows them under the plan).
     return { ...view, canManageBilling: mayPay, toPay: view.toPay && { ...view.toPay, payUrl }, recentInvoices: invoicePageView(recent) };
   }),
