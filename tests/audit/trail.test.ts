@@ -151,7 +151,9 @@ describe.each(auditFactories())('audit trail on $name', (factory) => {
     await ledger.refunds.creditNote(s, invoice.id, { amount: 1000, reason: 'billing_error', refund: true });
 
     const actions = (await api(s).audit.list({ limit: 100 })).items.map((e) => e.action);
-    for (const a of ['payment_method.attached', 'payment_method.updated', 'payment_method.detached', 'payment_settings.updated', 'refund.created', 'refund.updated']) expect(actions).toContain(a);
+    for (const a of ['payment_method.attached', 'payment_method.updated', 'payment_method.detached', 'payment_settings.updated', 'credit_note.created', 'refund.created', 'refund.updated']) expect(actions).toContain(a);
+    const [note] = (await api(s).audit.list({ action: 'credit_note.created' })).items;
+    expect(note!.changes).toMatchObject({ invoiceId: { before: null, after: invoice.id }, amount: { before: null, after: 1000 }, reason: { before: null, after: 'billing_error' } });
     const [attached] = (await api(s).audit.list({ entityId: other.id, action: 'payment_method.attached' })).items;
     expect(attached!.changes).toMatchObject({ last4: { before: null, after: '4444' } });
     const [defaulted] = (await api(s).audit.list({ entityId: made!.id, action: 'payment_method.updated' })).items;

@@ -3,10 +3,9 @@ import { couponDiscount } from '../coupon/apply';
 import type { Coupon } from '../coupon/types';
 import type { EngineContext } from '../context';
 import type { Customer } from '../customer/types';
-import type { Plan } from '../plan/types';
+import type { Feature, Plan } from '../plan/types';
 import type { Subscription } from '../subscription/types';
 import type { InvoiceFormatter, PricingStrategies, TaxCalculator, TaxResult, UsageAggregators } from '../extensions/types';
-import type { Feature } from '../plan/types';
 import {
   currency,
   findById,
@@ -487,11 +486,16 @@ export class InvoiceService {
       ]);
     }
     const createdAt = await this.ctx.customerNow(scope, inv.customerId);
-    const r = await this.ctx.store.invoices.issueCreditNote(
-      scope,
-      { id: newId('creditNote'), invoiceId: inv.id, customerId: inv.customerId, amount: data.amount, currency: inv.currency, reason: data.reason, memo: data.memo, createdAt },
-      this.numbering(scope, 'credit_note', createdAt),
-    );
+    // The note and credit_note.created (the audit trail's entry) commit together.
+    const r = await this.ctx.events.atomic(scope, async (record) => {
+      const issued = await this.ctx.store.invoices.issueCreditNote(
+        scope,
+        { id: newId('creditNote'), invoiceId: inv.id, customerId: inv.customerId, amount: data.amount, currency: inv.currency, reason: data.reason, memo: data.memo, createdAt },
+        this.numbering(scope, 'credit_note', createdAt),
+      );
+      if (issued) record({ type: 'credit_note.created', object: issued.note });
+      return issued;
+    });
     if (!r) throw illegalState(`invoice ${inv.id} changed meanwhile; retry`);
     // Credited down to nothing due: paid (as Stripe does), so its retries stop and its
     // subscription leaves dunning (onInvoicePaid), instead of an open invoice owing 0.

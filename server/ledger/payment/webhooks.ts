@@ -364,13 +364,20 @@ export class WebhookInbox {
 
     if (event.type === 'method.detached') {
       if (!existing || existing.detachedAt) return ignored(`payment method ${ref} is not attached in Ledger`, scope);
-      await store.updateMethodDetails(scope, existing.id, { detachedAt: await this.ctx.customerNow(scope, owner.customerId) });
+      const at = await this.ctx.customerNow(scope, owner.customerId);
+      await this.ctx.events.atomic(scope, async (record) => {
+        const m = await store.updateMethodDetails(scope, existing.id, { detachedAt: at });
+        if (m) record({ type: 'payment_method.detached', object: m, before: existing });
+      });
       return { outcome: 'applied', note: `payment method ${existing.id} detached`, scope };
     }
     if (existing) {
       if (existing.detachedAt) return ignored(`payment method ${existing.id} was detached: a detached method is not attached again`, scope);
       if (same(existing)) return ignored(`payment method ${existing.id} is recorded as it is`, scope);
-      await store.updateMethodDetails(scope, existing.id, details);
+      await this.ctx.events.atomic(scope, async (record) => {
+        const m = await store.updateMethodDetails(scope, existing.id, details);
+        if (m) record({ type: 'payment_method.updated', object: m, before: existing });
+      });
       return { outcome: 'applied', note: `payment method ${existing.id} updated`, scope };
     }
     if (event.type === 'method.updated') return ignored(`payment method ${ref} is not recorded in Ledger: an update of it is not an attachment`, scope);
@@ -387,7 +394,10 @@ export class WebhookInbox {
       detachedAt: null,
     };
     try {
-      await store.insertMethod(scope, method);
+      await this.ctx.events.atomic(scope, async (record) => {
+        await store.insertMethod(scope, method);
+        record({ type: 'payment_method.attached', object: method });
+      });
     } catch (e) {
       if (isLedgerError(e) && e.code === 'conflict') return ignored(`payment method ${ref} was recorded meanwhile`, scope);
       throw e;
@@ -410,7 +420,12 @@ export class WebhookInbox {
     const at = await this.ctx.customerNow(scope, owner.customerId);
     await store.markProviderCustomerDeleted(scope, provider, event.providerCustomerId, at);
     const methods = (await store.listMethods(scope, owner.customerId)).filter((m) => m.provider === provider);
-    for (const m of methods) await store.updateMethodDetails(scope, m.id, { detachedAt: at });
+    await this.ctx.events.atomic(scope, async (record) => {
+      for (const m of methods) {
+        const detached = await store.updateMethodDetails(scope, m.id, { detachedAt: at });
+        if (detached && !m.detachedAt) record({ type: 'payment_method.detached', object: detached, before: m });
+      }
+    });
     return { outcome: 'applied', note: `${provider} customer ${event.providerCustomerId} deleted; ${methods.length} payment method(s) detached`, scope };
   }
 
