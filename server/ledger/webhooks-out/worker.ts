@@ -57,6 +57,8 @@ export interface WorkerReport {
  * endpoint holds few; the rest stay in the table for other instances and later passes.
  */
 const QUEUE_ROUNDS = 8;
+/** Rounds of an endpoint's slots the fan-out leases to its own worker (messages it just made). */
+const FRESH_ROUNDS = 25;
 
 const emptyReport = (): WorkerReport => ({ dispatched: 0, made: 0, attempted: 0, succeeded: 0, failed: 0 });
 
@@ -165,23 +167,26 @@ export class DeliveryWorker {
     };
     const perClaim = this.#perEndpoint * QUEUE_ROUNDS;
     let fanning = true;
-    /** Nothing was due at the last claim begun after the fan-out ended: no more claims. */
+    /** Nothing was due at the last claim: no more claims in this pass. */
     let exhausted = false;
+    let heldBack = false;
     const fanOut = (async () => {
       try {
         for (;;) {
-          // The messages made are leased to this worker, up to what each endpoint's
-          // queue takes; the rest are left for claims (here or on another instance).
+          // The messages made are leased to this worker, each for as long as its place in
+          // its endpoint's queue may take (rounds of the endpoint's slots, each at most a
+          // timeout), up to FRESH_ROUNDS rounds; the rest are left for claims (here or on
+          // another instance).
           const now = this.clock.now();
-          const leaseUntil = new Date(now.getTime() + this.#leaseMs);
           const taken = new Map<string, number>();
           const fanned = await this.store.fanOut(this.#batch, now, (event, endpoint, scope) => {
             const key = endpointKey(scope, endpoint.id);
             const slot = this.#slots.get(key);
             const load = (taken.get(key) ?? 0) + (slot ? slot.active + slot.waiting.length : 0);
-            const lease = load < perClaim;
-            if (lease) taken.set(key, (taken.get(key) ?? 0) + 1);
-            return this.#message(event, endpoint, lease ? leaseUntil : null);
+            if (load >= this.#perEndpoint * FRESH_ROUNDS) return this.#message(event, endpoint, null);
+            taken.set(key, (taken.get(key) ?? 0) + 1);
+            const rounds = Math.floor(load / this.#perEndpoint) + 1;
+            return this.#message(event, endpoint, new Date(now.getTime() + Math.max(this.#leaseMs, (rounds + 1) * this.#timeoutMs + 30_000)));
           });
           for (const c of fanned.leased) this.#track(this.#send(c, report));
           report.dispatched += fanned.events;
@@ -198,17 +203,19 @@ export class DeliveryWorker {
     fanOut.catch(() => {}); // awaited below; its failure ends the pass there
     let claiming: Promise<void> | null = null;
     const claim = async () => {
-      const afterFanOut = !fanning;
       const capacity = this.#batch - this.#tasks.size;
       const full = [...this.#slots].filter(([, s]) => s.active + s.waiting.length >= perClaim).map(([k]) => k);
       const now = this.clock.now();
       const claimed = await this.store.claimDue(now, new Date(now.getTime() + this.#leaseMs), capacity, perClaim, full);
       for (const c of claimed) this.#track(this.#send(c, report));
-      if (claimed.length === 0 && full.length === 0 && afterFanOut) exhausted = true;
+      if (claimed.length === 0 && full.length === 0) exhausted = true;
+      // Nothing for the endpoints not held back: claim again once everything in flight is done.
+      heldBack = claimed.length === 0 && full.length > 0;
     };
     for (;;) {
-      // Claims come in batches: again once half the batch is done (or nothing is in flight).
-      if (!claiming && !exhausted && this.#tasks.size <= this.#batch / 2) {
+      // Claims (retries due, messages left unleased) once the fan-out is done, in
+      // batches: again once half the batch is done (or nothing is in flight).
+      if (!fanning && !claiming && !exhausted && ((!heldBack && this.#tasks.size <= this.#batch / 2) || this.#tasks.size === 0)) {
         claiming = claim().finally(() => {
           claiming = null;
           wakeLoop();
