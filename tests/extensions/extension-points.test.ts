@@ -263,6 +263,19 @@ describe('the tax plugin against a tax service of the tests own', () => {
     expect(await ledger.invoices.finalize(scope, draft.id)).toMatchObject({ status: 'open', tax: 518, total: 6518 });
   });
 
+  it('down when a subscription starts: the subscription stands, its first invoice stays owed; the next billing run issues it, taxed', async () => {
+    const { ledger, clock, scope } = await taxed();
+    const plan = await ledger.plans.create(scope, { key: 'pro', name: 'Pro', currency: 'USD', interval: { unit: 'month' }, basePrice: 4900 });
+    const c = await ledger.customers.create(scope, { email: 'a@example.com', name: 'C', country: 'US', region: 'CA', collectionMethod: 'send_invoice' });
+    service.set('error');
+    expect(await ledger.subscriptions.create(scope, { customerId: c.id, planId: plan.id })).toMatchObject({ status: 'active' });
+    expect((await ledger.invoices.listByCustomer(scope, c.id)).items).toEqual([]);
+    service.set('ok');
+    await ledger.runBillingCycle(scope, clock.now());
+    const [inv] = (await ledger.invoices.listByCustomer(scope, c.id)).items;
+    expect(inv).toMatchObject({ subtotal: 4900, tax: 423, total: 5323 }); // 8.625 % of 49.00 = 4.226… → 4.23
+  });
+
   it('without a tax calculator the rate table taxes, as before: 10 % of 60.00 is 6.00', async () => {
     const { ledger, clock, scope } = await engine(undefined);
     await ledger.taxRates.create(scope, { displayName: 'CA sales tax', country: 'US', region: 'CA', percentage: '10' });
