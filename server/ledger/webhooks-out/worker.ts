@@ -93,7 +93,6 @@ export class DeliveryWorker {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly guard: TargetGuard,
-    /** Records the event a disabled endpoint owes (the store's disableEndpoint does it in its transaction). */
     options: DeliveryWorkerOptions = {},
   ) {
     this.#timeoutMs = options.timeoutMs ?? 15_000;
