@@ -1,9 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../../db/client';
 import { auditLog } from '../../../db/schema';
 import type { Actor } from '../events/types';
-import { createPostgresStore } from '../store/postgres';
+import { createPostgresStoreAndDb } from '../store/postgres';
 import type { Store } from '../store/store';
 import type { Scope } from '../types';
 import type { AuditEntry, AuditStore } from './types';
@@ -90,30 +89,11 @@ export function createPostgresAuditStore(db: Database): AuditStore {
 }
 
 /**
- * The engine's store and the audit store on one database, sharing transactions: when the
- * engine opens one (EventLog.atomic), the audit store's queries made meanwhile go to it,
- * so an entry commits with its change. (The engine's store keeps its transaction to
- * itself, server/ledger/store/transaction.ts; this sees it by wrapping the database's
- * `transaction` that it calls.)
+ * The engine's store and the audit store on one database, sharing transactions: the audit
+ * store queries through the store's transaction-aware handle, so an entry written during a
+ * change (EventLog.atomic) commits with it.
  */
 export function createPostgresAuditedStores(pool: Database): { store: Store; audit: AuditStore } {
-  const current = new AsyncLocalStorage<Database>();
-  const bind = (source: object, prop: string | symbol) => {
-    const value: unknown = Reflect.get(source, prop, source);
-    return typeof value === 'function' && prop !== '$client' ? (value as (...a: unknown[]) => unknown).bind(source) : value;
-  };
-  const engineDb = new Proxy(pool, {
-    get(target, prop) {
-      if (prop !== 'transaction') return bind(target, prop);
-      return (work: (tx: Database) => Promise<unknown>, config?: unknown) =>
-        (target.transaction as (w: (tx: Database) => Promise<unknown>, c?: unknown) => Promise<unknown>)((tx) => current.run(tx, () => work(tx)), config);
-    },
-  });
-  const auditDb = new Proxy(pool, {
-    get(target, prop) {
-      const tx = current.getStore();
-      return bind(tx && prop in tx ? tx : target, prop);
-    },
-  });
-  return { store: createPostgresStore(engineDb), audit: createPostgresAuditStore(auditDb) };
+  const { store, db } = createPostgresStoreAndDb(pool);
+  return { store, audit: createPostgresAuditStore(db) };
 }

@@ -125,8 +125,21 @@ const toSubscription = (r: typeof subscriptions.$inferSelect): Subscription => (
 });
 
 export function createPostgresStore(pool: Database): Store {
+  return createPostgresStoreAndDb(pool).store;
+}
+
+/**
+ * The store and its transaction-aware database handle: stores of other parts (the audit
+ * trail) built on `db` join the engine's transactions (`store.atomic`), so what they write
+ * during a change commits with it.
+ */
+export function createPostgresStoreAndDb(pool: Database): { store: Store; db: Database } {
+  const tx = transactional(pool);
+  return { store: postgresStoreOn(tx.db, tx.atomic), db: tx.db };
+}
+
+function postgresStoreOn(db: Database, atomic: Store['atomic']): Store {
   // Every store below queries through `db`, which joins the current transaction of `atomic`.
-  const { db, atomic } = transactional(pool);
   // Served by subscriptions_one_live_key (partial unique index on live rows).
   const liveSubscription = db
     .select()

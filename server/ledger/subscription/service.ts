@@ -93,7 +93,7 @@ export class SubscriptionService {
     const anchor = trialEnd ?? now;
     const first = trialEnd ? { start: now, end: trialEnd } : nthPeriod(anchor, plan.interval, 0);
     const coupon = data.couponCode
-      ? await this.deps.coupons.redeem(scope, data.couponCode, { planKey: plan.key, currency: plan.currency, at: now })
+      ? await this.deps.coupons.redeem(scope, data.couponCode, { planKey: plan.key, currency: plan.currency, at: now, customerId, planId: plan.id })
       : null;
     const sub: Subscription = {
       id: newId('subscription'),
@@ -247,7 +247,7 @@ export class SubscriptionService {
     if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} has ended`);
     const plan = await this.plan(scope, sub);
     const now = await this.ctx.customerNow(scope, sub.customerId);
-    const coupon = await this.deps.coupons.redeem(scope, code, { planKey: plan.key, currency: plan.currency, at: now });
+    const coupon = await this.deps.coupons.redeem(scope, code, { planKey: plan.key, currency: plan.currency, at: now, customerId: sub.customerId, planId: plan.id });
     try {
       return await this.save(scope, sub, {
         discount: { couponId: coupon.id as CouponId, code: coupon.code, appliedAt: now, periodsApplied: 0 },

@@ -227,6 +227,9 @@ export function priceWords(price: Price | undefined, included: number, unit: str
       const first = price.tiers[0]!;
       return `Tiered, from ${unitPriceText(first.unitPrice, currency)} per ${unit}${above}`;
     }
+    case 'custom':
+      // A pricing strategy of the merchant's own (an extension point): named, not described.
+      return `Priced by ${price.strategy}${above}`;
   }
 }
 
