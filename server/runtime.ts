@@ -46,7 +46,8 @@ export async function createRuntime(env: Env): Promise<Runtime> {
     hosted: { secret: env.LEDGER_HOSTED_SECRET, baseUrl: env.LEDGER_PUBLIC_URL ?? `http://localhost:${env.PORT}` },
     events: { retentionDays: env.LEDGER_EVENTS_RETENTION_DAYS },
     // Outbound webhooks: endpoints and messages in the database (started by boot.ts).
-    webhooksOut: { store: createPostgresWebhookOutStore(database.db) },
+    // Deliveries are counted by the metrics plugin (a no-op while metrics are off).
+    webhooksOut: { store: createPostgresWebhookOutStore(database.db), onAttempt: recordWebhookDelivery },
   });
   if (metrics) {
     metrics.attach(ledger);

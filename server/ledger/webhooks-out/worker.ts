@@ -39,6 +39,8 @@ export interface DeliveryWorkerOptions {
    * the engine runs on a test clock; schedules follow the engine's clock.
    */
   signingClock?: Clock;
+  /** Told of every attempt, for metrics (the app passes recordWebhookDelivery). Must not throw. */
+  onAttempt?: (outcome: 'delivered' | 'failed' | 'timeout' | 'error', seconds: number) => void;
 }
 
 export interface WorkerReport {
@@ -78,6 +80,7 @@ export class DeliveryWorker {
   readonly #leaseMs: number;
   readonly #pollMs: number;
   readonly #signingClock: Clock;
+  readonly #onAttempt: DeliveryWorkerOptions['onAttempt'];
   /** Messages sending or waiting for a slot, per endpoint key. */
   readonly #slots = new Map<string, { active: number; waiting: (() => void)[] }>();
   readonly #tasks = new Set<Promise<void>>();
@@ -101,6 +104,7 @@ export class DeliveryWorker {
     this.#leaseMs = options.leaseMs ?? (QUEUE_ROUNDS + 1) * this.#timeoutMs + 30_000;
     this.#pollMs = options.pollMs ?? 5_000;
     this.#signingClock = options.signingClock ?? realClock;
+    this.#onAttempt = options.onAttempt;
   }
 
   get timeoutMs(): number {
@@ -317,6 +321,7 @@ export class DeliveryWorker {
     answered();
     const at = this.clock.now();
     const ok = sent.responseCode !== null && sent.responseCode >= 200 && sent.responseCode < 300;
+    this.#onAttempt?.(ok ? 'delivered' : sent.responseCode !== null ? 'failed' : sent.error?.startsWith('timeout') ? 'timeout' : 'error', sent.latencyMs / 1000);
     const gone = sent.responseCode === 410;
     const step = delivery.retryStep + 1;
     const next = ok || gone ? null : nextAttemptAfterFailure(step, at);
