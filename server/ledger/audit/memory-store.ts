@@ -24,10 +24,7 @@ export function createMemoryAuditStore(): AuditStore {
       for (const e of entries) table.put(scope, e);
     },
     async list(scope, query, page) {
-      return table
-        .find(scope, (e) => matchesAudit(e, query) && (!page.cursor || e.id < page.cursor))
-        .sort((a, b) => (a.id < b.id ? 1 : -1))
-        .slice(0, page.limit);
+      return table.newestFirst(scope, page, (e) => matchesAudit(e, query));
     },
     async purge(before, limit) {
       const old = [...table.all()].filter(([, e]) => e.createdAt < before).sort(([, a], [, b]) => a.createdAt.getTime() - b.createdAt.getTime()).slice(0, limit);

@@ -6,6 +6,7 @@ import { createPostgresStoreAndDb } from '../store/postgres';
 import type { Store } from '../store/store';
 import type { Scope } from '../types';
 import type { AuditEntry, AuditStore } from './types';
+import { rowsOf } from '../store/rows';
 
 const inScope = (s: Scope, ...more: (SQL | undefined)[]) => and(eq(auditLog.tenantId, s.tenantId), eq(auditLog.appId, s.appId), ...more)!;
 
@@ -37,9 +38,6 @@ export const auditRow = (s: Scope, e: AuditEntry): typeof auditLog.$inferInsert 
   eventId: e.eventId,
   createdAt: e.createdAt,
 });
-
-/** postgres.js returns the rows; PGlite a result with `rows`. */
-const rowsOf = <T>(r: unknown): T[] => (Array.isArray(r) ? (r as T[]) : ((r as { rows: T[] }).rows ?? []));
 
 /**
  * The trail on PostgreSQL/PGlite. `db` must send its queries to the transaction of the

@@ -34,6 +34,12 @@ export class ScopedTable<T extends { id: string }> {
   find(scope: Scope, pred: (row: T) => boolean): T[] {
     return [...this.rows(scope).values()].filter(pred).map((r) => structuredClone(r));
   }
+  /** Newest first by id (TypeIDs sort by the time they were made), after `cursor`, at most `limit`. */
+  newestFirst(scope: Scope, page: { limit: number; cursor?: string }, pred: (row: T) => boolean = () => true): T[] {
+    return this.find(scope, (r) => pred(r) && (!page.cursor || r.id < page.cursor))
+      .sort((a, b) => (a.id < b.id ? 1 : -1))
+      .slice(0, page.limit);
+  }
   page(scope: Scope, page: PageRequest, pred: (row: T) => boolean = () => true): T[] {
     return this.find(scope, (r) => pred(r) && (!page.cursor || r.id > page.cursor))
       .sort((a, b) => (a.id < b.id ? -1 : 1))

@@ -5,11 +5,7 @@ import { creditNotes, customers, invoices, subscriptions, testClocks, usageDisti
 import type { BillingStore, OnClock } from '../billing/store';
 import type { TestClock } from '../billing/test-clocks';
 import { scope as toScope, type CustomerId, type Scope, type TestClockId } from '../types';
-
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
-}
+import { rowsOf } from './rows';
 
 const inScope = (s: Scope, ...more: (SQL | undefined)[]) => and(eq(testClocks.tenantId, s.tenantId), eq(testClocks.appId, s.appId), ...more);
 

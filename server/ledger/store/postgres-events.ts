@@ -3,6 +3,7 @@ import type { Database } from '../../../db/client';
 import { events } from '../../../db/schema';
 import type { EventStore, EventType, LedgerEvent, RequestContext } from '../events/types';
 import type { EventId, Scope } from '../types';
+import { rowsOf } from './rows';
 
 const inScope = (s: Scope, ...more: (SQL | undefined)[]) => and(eq(events.tenantId, s.tenantId), eq(events.appId, s.appId), ...more)!;
 
@@ -16,9 +17,6 @@ const toEvent = (r: typeof events.$inferSelect): LedgerEvent => ({
   request: (r.actor as RequestContext | null) ?? null,
   createdAt: r.createdAt,
 });
-
-/** postgres.js returns the rows; PGlite a result with `rows`. */
-const rowsOf = <T>(r: unknown): T[] => (Array.isArray(r) ? (r as T[]) : ((r as { rows: T[] }).rows ?? []));
 
 /** Escapes LIKE's wildcards, so a type prefix matches literally. */
 const likePrefix = (p: string) => `${p.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -18,6 +18,7 @@ import {
   type RefundId,
   type Scope,
 } from '../types';
+import { rowsOf } from './rows';
 
 /**
  * Payments in PostgreSQL (or PGlite). The unique key `payments_idempotency_key` is what
@@ -93,11 +94,6 @@ const toProviderCustomer = (r: typeof providerCustomers.$inferSelect): ProviderC
   createdAt: r.createdAt,
   deletedAt: r.deletedAt,
 });
-
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
-}
 
 const toAttempt = (r: typeof paymentAttempts.$inferSelect): PaymentAttempt => ({
   id: r.id as PaymentAttemptId,

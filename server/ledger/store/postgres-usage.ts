@@ -4,6 +4,7 @@ import type { InsertUsageResult, UsageStore } from '../meter/store';
 import type { StoredUsage, UsageEvent } from '../meter/types';
 import { aggregateStatement, rawQueryOf } from './postgres-usage-read';
 import { dedupeBatch, MAX_EVENTS_PER_INSERT, normalizeDecimal, reportRepeats } from './usage-shared';
+import { rowsOf } from './rows';
 
 /**
  * Usage on PostgreSQL (a server through postgres.js, or PGlite): the same SQL on both.
@@ -22,12 +23,6 @@ import { dedupeBatch, MAX_EVENTS_PER_INSERT, normalizeDecimal, reportRepeats } f
  * a month costs ~720 rollup rows plus at most two hours of events, however many events
  * the month holds.
  */
-
-/** postgres-js returns the rows (an array); PGlite returns `{ rows }`. */
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -14,14 +14,10 @@ import {
   type WebhookOutStore,
 } from '../webhooks-out/types';
 import { createPostgresEventStore } from './postgres-events';
+import { rowsOf } from './rows';
 
 type Scoped = { tenantId: PgColumn; appId: PgColumn };
 const inScope = (t: Scoped, s: Scope, ...more: (SQL | undefined)[]) => and(eq(t.tenantId, s.tenantId), eq(t.appId, s.appId), ...more)!;
-
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
-}
 
 /** Instants into raw SQL as ISO text, cast there: the same on postgres.js and PGlite. */
 const tsParam = (d: Date) => sql`${d.toISOString()}::timestamptz`;
