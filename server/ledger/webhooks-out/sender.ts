@@ -29,6 +29,15 @@ const agents = {
  * (a 3xx is an answer like any other non-2xx), given up after `timeoutMs`.
  */
 export async function postWebhook(rawUrl: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; guard: TargetGuard }): Promise<SendResult> {
+  const first = await postOnce(rawUrl, body, headers, options);
+  // A kept-alive connection the receiver closed while idle fails as soon as it is reused
+  // (the race Node's docs describe for req.reusedSocket): sent again at once on a fresh
+  // one, as a delivery is at least once anyway, rather than counted as a failed attempt.
+  const { staleSocket, ...result } = first.staleSocket ? await postOnce(rawUrl, body, headers, options) : first;
+  return result;
+}
+
+async function postOnce(rawUrl: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; guard: TargetGuard }): Promise<SendResult & { staleSocket?: boolean }> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const target = await resolveTarget(rawUrl, options.guard);
@@ -41,9 +50,9 @@ export async function postWebhook(rawUrl: string, body: string, headers: Record<
   };
   const transport = url.protocol === 'https:' ? https : http;
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  return new Promise<SendResult>((resolve) => {
+  return new Promise<SendResult & { staleSocket?: boolean }>((resolve) => {
     let settled = false;
-    const finish = (r: Omit<SendResult, 'latencyMs'>) => {
+    const finish = (r: Omit<SendResult, 'latencyMs'> & { staleSocket?: boolean }) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -89,7 +98,8 @@ export async function postWebhook(rawUrl: string, body: string, headers: Record<
       req.destroy(new Error('timeout'));
       finish({ responseCode: null, responseBody: '', error: `timeout after ${options.timeoutMs} ms` });
     }, options.timeoutMs);
-    req.on('error', (e: NodeJS.ErrnoException) => finish({ responseCode: null, responseBody: '', error: e.code ?? e.message }));
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      finish({ responseCode: null, responseBody: '', error: e.code ?? e.message, staleSocket: req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE') }));
     req.end(body);
   });
 }
