@@ -7,7 +7,8 @@ import { rowsOf } from './rows';
 
 const inScope = (s: Scope, ...more: (SQL | undefined)[]) => and(eq(events.tenantId, s.tenantId), eq(events.appId, s.appId), ...more)!;
 
-const toEvent = (r: typeof events.$inferSelect): LedgerEvent => ({
+/** An events row as the engine's event (also read by the webhook fan-out). */
+export const toEvent = (r: typeof events.$inferSelect): LedgerEvent => ({
   id: r.id as EventId,
   type: r.type as EventType,
   objectId: r.objectId,

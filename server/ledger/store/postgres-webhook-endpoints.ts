@@ -2,8 +2,8 @@ import { and, asc, desc, eq, gte, isNotNull, isNull, lt, or, sql, type SQL } fro
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client';
 import { events, webhookAttempts, webhookDeliveries, webhookEndpoints } from '../../../db/schema';
-import type { EventType, LedgerEvent, RequestContext } from '../events/types';
-import type { EventId, Scope } from '../types';
+import type { EventType } from '../events/types';
+import type { Scope } from '../types';
 import { scopeKey } from '../types';
 import {
   takesType,
@@ -15,6 +15,7 @@ import {
 } from '../webhooks-out/types';
 import { createPostgresEventStore } from './postgres-events';
 import { rowsOf } from './rows';
+import { toEvent } from './postgres-events';
 
 type Scoped = { tenantId: PgColumn; appId: PgColumn };
 const inScope = (t: Scoped, s: Scope, ...more: (SQL | undefined)[]) => and(eq(t.tenantId, s.tenantId), eq(t.appId, s.appId), ...more)!;
@@ -64,17 +65,6 @@ const toAttempt = (r: typeof webhookAttempts.$inferSelect): WebhookAttempt => ({
   responseBody: r.responseBody,
   error: r.error,
   attemptedAt: r.attemptedAt,
-});
-
-const toEvent = (r: typeof events.$inferSelect): LedgerEvent => ({
-  id: r.id as EventId,
-  type: r.type as EventType,
-  objectId: r.objectId,
-  customerId: r.customerId,
-  data: r.data,
-  previous: r.previous ?? null,
-  request: (r.actor as RequestContext | null) ?? null,
-  createdAt: r.createdAt,
 });
 
 /** A claimed message and its endpoint, as the claim's raw statement answers them. */
