@@ -1,0 +1,2 @@
+-- Reserved for entitlement_consume: nothing to change yet.
+SELECT 1;

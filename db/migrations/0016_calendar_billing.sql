@@ -1,0 +1,2 @@
+-- Reserved for calendar_billing: nothing to change yet.
+SELECT 1;

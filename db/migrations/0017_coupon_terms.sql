@@ -1,0 +1,2 @@
+-- Reserved for coupon_terms: nothing to change yet.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- Reserved for charges_currencies: nothing to change yet.
+SELECT 1;

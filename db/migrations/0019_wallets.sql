@@ -1,0 +1,2 @@
+-- Reserved for wallets: nothing to change yet.
+SELECT 1;
