@@ -102,6 +102,27 @@ export function checkEndpointUrl(raw: string, guard: TargetGuard): URL {
   return url;
 }
 
+/**
+ * checkEndpointUrl's answer for a URL, kept per guard: it is asked on every attempt and
+ * depends only on its inputs (the lookup, which does not, is made every time).
+ */
+const checkedUrls = new WeakMap<TargetGuard, Map<string, { ok: true; url: URL } | { ok: false; error: string }>>();
+function checkedUrl(raw: string, guard: TargetGuard): { ok: true; url: URL } | { ok: false; error: string } {
+  let known = checkedUrls.get(guard);
+  if (!known) checkedUrls.set(guard, (known = new Map()));
+  let answer = known.get(raw);
+  if (!answer) {
+    try {
+      answer = { ok: true, url: checkEndpointUrl(raw, guard) };
+    } catch (e) {
+      answer = { ok: false, error: (e as Error).message };
+    }
+    if (known.size >= 1_000) known.clear();
+    known.set(raw, answer);
+  }
+  return answer;
+}
+
 export type ResolvedTarget = { ok: true; url: URL; address: string; family: 4 | 6 } | { ok: false; error: string };
 
 /**
@@ -109,12 +130,9 @@ export type ResolvedTarget = { ok: true; url: URL; address: string; family: 4 | 
  * private address refuses the target (a name answering both is the rebinding trick).
  */
 export async function resolveTarget(raw: string, guard: TargetGuard): Promise<ResolvedTarget> {
-  let url: URL;
-  try {
-    url = checkEndpointUrl(raw, guard);
-  } catch (e) {
-    return { ok: false, error: (e as Error).message };
-  }
+  const checked = checkedUrl(raw, guard);
+  if (!checked.ok) return checked;
+  const { url } = checked;
   const host = hostOf(url);
   let addresses: { address: string; family: number }[];
   if (isIP(host)) addresses = [{ address: host, family: isIP(host) }];

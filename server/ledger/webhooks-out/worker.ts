@@ -58,9 +58,10 @@ export interface WorkerReport {
  * in-flight slots, so a claim serves many messages (claims cost a query) while a slow
  * endpoint holds few; the rest stay in the table for other instances and later passes.
  */
-const QUEUE_ROUNDS = 8;
+const QUEUE_ROUNDS = 25;
 /** Rounds of an endpoint's slots the fan-out leases to its own worker (messages it just made). */
 const FRESH_ROUNDS = 25;
+const CLAIM_BATCHES = 4;
 
 const emptyReport = (): WorkerReport => ({ dispatched: 0, made: 0, attempted: 0, succeeded: 0, failed: 0 });
 
@@ -84,12 +85,15 @@ export class DeliveryWorker {
   /** Messages sending or waiting for a slot, per endpoint key. */
   readonly #slots = new Map<string, { active: number; waiting: (() => void)[] }>();
   readonly #tasks = new Set<Promise<void>>();
+  /** Told when a tracked task ends: the pass's loop wakes then (racing every task cost O(n) per wake). */
+  #taskEnded: () => void = () => {};
   #running: Promise<WorkerReport> | null = null;
   #again = false;
   #started = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
   readonly #toRecord: { scope: Scope; outcome: AttemptOutcome; resolve(): void; reject(e: unknown): void }[] = [];
   #recording: Promise<void> | null = null;
+  #lastBody: { eventId: string; payload: string } | null = null;
 
   constructor(
     private readonly store: WebhookOutStore,
@@ -168,6 +172,7 @@ export class DeliveryWorker {
       poke();
       poked = new Promise<void>((r) => (poke = r));
     };
+    this.#taskEnded = () => wakeLoop();
     const perClaim = this.#perEndpoint * QUEUE_ROUNDS;
     let fanning = true;
     /** Nothing was due at the last claim: no more claims in this pass. */
@@ -206,7 +211,7 @@ export class DeliveryWorker {
     fanOut.catch(() => {}); // awaited below; its failure ends the pass there
     let claiming: Promise<void> | null = null;
     const claim = async () => {
-      const capacity = this.#batch - this.#tasks.size;
+      const capacity = CLAIM_BATCHES * this.#batch - this.#tasks.size;
       const full = [...this.#slots].filter(([, s]) => s.active + s.waiting.length >= perClaim).map(([k]) => k);
       const now = this.clock.now();
       const claimed = await this.store.claimDue(now, new Date(now.getTime() + this.#leaseMs), capacity, perClaim, full);
@@ -218,14 +223,14 @@ export class DeliveryWorker {
     for (;;) {
       // Claims (retries due, messages left unleased) once the fan-out is done, in
       // batches: again once half the batch is done (or nothing is in flight).
-      if (!fanning && !claiming && !exhausted && ((!heldBack && this.#tasks.size <= this.#batch / 2) || this.#tasks.size === 0)) {
+      if (!fanning && !claiming && !exhausted && ((!heldBack && this.#tasks.size <= (CLAIM_BATCHES * this.#batch) / 2) || this.#tasks.size === 0)) {
         claiming = claim().finally(() => {
           claiming = null;
           wakeLoop();
         });
       }
       if (!claiming && !fanning && exhausted && this.#tasks.size === 0) break;
-      await Promise.race([poked, ...this.#tasks, ...(claiming ? [claiming] : [])]);
+      await Promise.race([poked, ...(claiming ? [claiming] : [])]);
     }
     await fanOut;
     return report;
@@ -251,20 +256,29 @@ export class DeliveryWorker {
   }
 
   #track(task: Promise<void>): void {
-    const t = task.finally(() => this.#tasks.delete(t));
+    const t = task.finally(() => {
+      this.#tasks.delete(t);
+      this.#taskEnded();
+    });
     this.#tasks.add(t);
   }
 
   /** The message an event makes for an endpoint: its body fixed now, due at once. */
   #message(event: LedgerEvent, endpoint: WebhookEndpointRecord, lockedUntil: Date | null): WebhookDelivery {
-    const body: WebhookPayload = { id: event.id, type: event.type, timestamp: event.createdAt.toISOString(), data: event.data };
+    // The fan-out asks for an event's messages one endpoint after another: its body is
+    // serialized once for all of them.
+    if (this.#lastBody?.eventId !== event.id) {
+      const body: WebhookPayload = { id: event.id, type: event.type, timestamp: event.createdAt.toISOString(), data: event.data };
+      this.#lastBody = { eventId: event.id, payload: JSON.stringify(body) };
+    }
+    const payload = this.#lastBody.payload;
     const now = this.clock.now();
     return {
       id: newMessageId(),
       endpointId: endpoint.id,
       eventId: event.id,
       eventType: event.type,
-      payload: JSON.stringify(body),
+      payload,
       status: 'pending',
       attempts: 0,
       retryStep: 0,
