@@ -46,6 +46,8 @@ export const customers = pgTable(
     collectionMethod: text('collection_method').$type<'charge_automatically' | 'send_invoice'>(),
     /** For sent invoices: days until due; null: the scope's setting. */
     daysUntilDue: integer('days_until_due'),
+    /** Multi-currency: the currency its subscriptions are priced in (ISO 4217); null until set or fixed by its first subscription. */
+    currency: text('currency'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
@@ -81,6 +83,8 @@ export const plans = pgTable(
     trialDays: integer('trial_days').notNull(),
     // Validated by the engine's zod schema on the way in and on the way out.
     features: jsonb('features').$type<unknown[]>().notNull(),
+    /** Multi-currency: the prices in each currency besides `currency` (validated like features). */
+    currencyPrices: jsonb('currency_prices').$type<unknown[]>().notNull().default([]),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
@@ -100,6 +104,8 @@ export const subscriptions = pgTable(
     id: text('id').notNull(),
     customerId: text('customer_id').notNull(),
     planId: text('plan_id').notNull(),
+    /** Multi-currency: the currency of its prices and invoices, chosen when it was made; never changes. */
+    currency: text('currency').notNull(),
     status: text('status').$type<'trialing' | 'active' | 'past_due' | 'unpaid' | 'canceled'>().notNull(),
     quantity: integer('quantity').notNull(),
     trialStart: ts('trial_start'),

@@ -93,6 +93,7 @@ function subscription(p: Partial<Subscription> = {}): Subscription {
     id: 'sub_a' as Subscription['id'],
     customerId: 'cst_a' as Subscription['customerId'],
     planId: 'pln_a' as Subscription['planId'],
+    currency: 'USD' as Subscription['currency'],
     status: 'active',
     quantity: 3,
     trialStart: null,

@@ -1,5 +1,6 @@
 import type { TestClock, TestClocks } from '../billing/test-clocks';
 import type { EngineContext } from '../context';
+import { checkCurrencyChange } from './currency';
 import {
   findById,
   newId,
@@ -61,6 +62,7 @@ export class CustomerService {
   async update(scope: Scope, id: string, patch: UpdateCustomerInput): Promise<Customer> {
     const data = parseInput(updateCustomerSchema, patch, 'customer update');
     const old = await this.get(scope, id);
+    await checkCurrencyChange(this.ctx, scope, old, data.currency);
     await this.ctx.customerSeen(scope, old);
     const updated: Customer = { ...old, ...data, updatedAt: this.ctx.now(scope, old.id) };
     await this.ctx.events.atomic(scope, async (record) => {

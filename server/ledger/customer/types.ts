@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { COLLECTION_METHODS, type CollectionMethod } from '../payment/types';
-import { countryCode, idSchema, metadataSchema, requiredText, text, type CustomerId } from '../types';
+import { countryCode, idSchema, isCurrency, metadataSchema, requiredText, text, type Currency, type CustomerId } from '../types';
 
 /** A customer of a tenant's app: who subscribes, is billed and pays. */
 export interface Customer {
@@ -36,6 +36,12 @@ export interface Customer {
   collectionMethod: CollectionMethod | null;
   /** For sent invoices: days from finalization until due; null: the scope's setting (30 by default). */
   daysUntilDue: number | null;
+  /**
+   * Multi-currency: the currency the customer's subscriptions are priced and invoiced in
+   * (ISO 4217). Null: the first subscription takes the plan's main currency and fixes it
+   * here, as Stripe fixes a customer's currency at its first subscription.
+   */
+  currency: Currency | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -65,6 +71,13 @@ const fields = {
   metadata: metadataSchema,
   collectionMethod: z.enum(COLLECTION_METHODS),
   daysUntilDue: z.number().int().min(0).max(365),
+  /** An ISO 4217 code in any case, stored upper case ("eur" is EUR). */
+  currency: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .refine(isCurrency, { message: 'unknown currency: expected an ISO 4217 code such as USD' })
+    .transform((c) => c as Currency),
 };
 
 export const createCustomerSchema = z.object({
@@ -79,6 +92,7 @@ export const createCustomerSchema = z.object({
   metadata: fields.metadata.default({}),
   collectionMethod: fields.collectionMethod.nullable().default(null),
   daysUntilDue: fields.daysUntilDue.nullable().default(null),
+  currency: fields.currency.nullable().default(null),
   /** A test clock of the scope (`clk_…`) to create the customer on; test scopes only. */
   testClockId: idSchema('testClock').nullable().default(null),
 });
@@ -97,6 +111,7 @@ export const updateCustomerSchema = z
     metadata: fields.metadata,
     collectionMethod: fields.collectionMethod.nullable(),
     daysUntilDue: fields.daysUntilDue.nullable(),
+    currency: fields.currency.nullable(),
   })
   .partial()
   .strict();

@@ -4,6 +4,7 @@ import type { Coupon } from '../coupon/types';
 import type { EngineContext } from '../context';
 import type { Customer } from '../customer/types';
 import type { Feature, Plan } from '../plan/types';
+import { pricesIn } from '../plan/currency-prices';
 import type { Subscription } from '../subscription/types';
 import type { InvoiceFormatter, PricingStrategies, TaxCalculator, TaxResult, UsageAggregators } from '../extensions/types';
 import {
@@ -182,7 +183,7 @@ export class InvoiceService {
     const now = await this.ctx.customerNow(scope, sub.customerId);
     const plan = await this.ctx.store.plans.get(scope, sub.planId);
     if (!plan) throw notFound('plan', sub.planId);
-    const content = await this.compute(scope, sub.customerId, plan.currency, basis, issueAt);
+    const content = await this.compute(scope, sub.customerId, sub.currency ?? plan.currency, basis, issueAt);
     const invoice: Invoice = {
       id: newId('invoice'),
       number: null,
@@ -235,7 +236,7 @@ export class InvoiceService {
       if (!p) {
         const found = await this.ctx.store.plans.get(scope, id);
         if (!found) throw notFound('plan', id);
-        plans.set(id, (p = found));
+        plans.set(id, (p = pricesIn(found, currency))); // multi-currency: the invoice's currency's prices
       }
       return p;
     };

@@ -37,7 +37,7 @@ export async function upcomingInvoice(
   const now = engine.now(scope, sub.customerId);
   const usageTo = now < sub.currentPeriodEnd ? now : sub.currentPeriodEnd;
   const next = await engine.billing.nextInvoice(scope, sub, usageTo);
-  const computed = await engine.invoices.compute(scope, sub.customerId, next.plan.currency, next.basis, sub.currentPeriodEnd);
+  const computed = await engine.invoices.compute(scope, sub.customerId, sub.currency ?? next.plan.currency, next.basis, sub.currentPeriodEnd);
   const billsNothing = !next.basis.advance && next.basis.usage.trial && next.basis.prorations.length === 0;
   return { invoice: { issueAt: sub.currentPeriodEnd, billingReason: next.reason, ...computed }, billsNothing };
 }

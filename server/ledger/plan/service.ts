@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { EngineContext } from '../context';
 import type { PricingStrategies, UsageAggregators } from '../extensions/types';
 import { unknownStrategy } from './pricing';
+import { checkCurrencyPrices } from './currency-prices';
 import {
   findById,
   illegalState,
@@ -56,6 +57,7 @@ export class PlanService {
   async create(scope: Scope, input: CreatePlanInput): Promise<Plan> {
     const data = parseInput(createPlanSchema, input, 'plan');
     this.checkExtensions(data.features);
+    checkCurrencyPrices(data);
     const now = this.ctx.now(scope);
     const plan: Plan = {
       ...data,
@@ -118,6 +120,7 @@ export class PlanService {
       ? data.features.map((f) => ({ ...f, id: featureIds.get(f.key) ?? newId('feature') }) as Feature)
       : old.features;
     const candidate: Plan = { ...old, ...data, features, updatedAt: now };
+    checkCurrencyPrices(candidate);
     const pricesChanged = priced.some((k) =>
       k === 'features'
         ? canonical(withoutIds(features)) !== canonical(withoutIds(old.features))

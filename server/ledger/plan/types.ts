@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isCurrency, metadataSchema, requiredText, text, type Currency, type PlanId, type FeatureId } from '../types';
+import { boundedRecord, isCurrency, metadataSchema, requiredText, text, type Currency, type PlanId, type FeatureId } from '../types';
 
 /**
  * A plan: what a customer subscribes to. It has a currency, a billing interval, trial
@@ -156,11 +156,29 @@ export const currencySchema = z
   .refine(isCurrency, { message: 'unknown currency: expected an ISO 4217 code such as USD' })
   .transform((c) => c as Currency);
 
+/**
+ * Multi-currency: the plan's prices in one more currency than its main one (Stripe's
+ * `currency_options`). The base fee and the price of every priced feature, by feature
+ * key, in that currency's minor units (JPY 0 decimals, USD 2, KWD 3: 6.125 KWD is 6125).
+ * Each price has the main price's model and shape (tier bounds, package size, strategy);
+ * only amounts differ. Checked against the plan by checkCurrencyPrices (currency-prices.ts).
+ */
+export const currencyPriceSetSchema = z
+  .object({
+    currency: currencySchema,
+    basePrice: minorUnits.default(0),
+    features: boundedRecord(priceSchema, { keys: 100, keyLength: 63 }).default({}),
+  })
+  .strict();
+export type CurrencyPriceSet = z.output<typeof currencyPriceSetSchema>;
+
 const planFields = {
   key: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase slug: "pro"'),
   name: requiredText(120, { trim: true }),
   description: text(2000),
   currency: currencySchema,
+  /** Multi-currency: the prices in each currency offered besides `currency` (at most 20). */
+  currencyPrices: z.array(currencyPriceSetSchema).max(20),
   interval: intervalSchema,
   /** The plan's own fee per interval, billed in advance (minor units). */
   basePrice: minorUnits,
@@ -185,6 +203,7 @@ export const createPlanSchema = z.object({
   basePrice: planFields.basePrice.default(0),
   trialDays: planFields.trialDays.default(0),
   features: planFields.features.default([]),
+  currencyPrices: planFields.currencyPrices.default([]),
   metadata: planFields.metadata.default({}),
 });
 export type CreatePlanInput = z.input<typeof createPlanSchema>;
@@ -195,6 +214,7 @@ export const updatePlanSchema = z
     name: planFields.name,
     description: planFields.description,
     currency: planFields.currency,
+    currencyPrices: planFields.currencyPrices,
     interval: planFields.interval,
     basePrice: planFields.basePrice,
     trialDays: planFields.trialDays,
@@ -218,6 +238,8 @@ export interface Plan {
   name: string;
   description: string;
   currency: Currency;
+  /** Multi-currency: prices in other currencies (absent or empty: `currency` only). Read through pricesIn. */
+  currencyPrices?: CurrencyPriceSet[];
   interval: Interval;
   basePrice: number;
   trialDays: number;

@@ -3,7 +3,7 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client';
 import { customers, plans, scopes, subscriptions } from '../../../db/schema';
 import type { Customer } from '../customer/types';
-import { featureInputSchema, type Feature, type Interval, type IntervalUnit, type Plan } from '../plan/types';
+import { currencyPriceSetSchema, featureInputSchema, type Feature, type Interval, type IntervalUnit, type Plan } from '../plan/types';
 import type { OutboxInvoice, PendingChange, PriceOverrides, Subscription, SubscriptionDiscount } from '../subscription/types';
 import { reviveBasis } from './postgres-invoices';
 import { conflict, notFound, type Currency, type CustomerId, type FeatureId, type PlanId, type Scope, type SubscriptionId, type TestClockId } from '../types';
@@ -49,6 +49,7 @@ const toCustomer = (r: typeof customers.$inferSelect): Customer => ({
   testClockId: (r.testClockId as TestClockId | null) ?? null,
   collectionMethod: r.collectionMethod ?? null,
   daysUntilDue: r.daysUntilDue ?? null,
+  currency: (r.currency as Currency | null) ?? null,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
@@ -71,6 +72,7 @@ const toPlan = (r: typeof plans.$inferSelect): Plan => ({
   features: (r.features as { id: string }[]).map(
     (f) => ({ ...featureInputSchema.parse(f), id: f.id as FeatureId }) as Feature,
   ),
+  currencyPrices: (r.currencyPrices ?? []).map((c) => currencyPriceSetSchema.parse(c)),
   metadata: r.metadata,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
@@ -91,6 +93,7 @@ const planRow = (s: Scope, p: Plan): typeof plans.$inferInsert => ({
   basePrice: p.basePrice,
   trialDays: p.trialDays,
   features: p.features,
+  currencyPrices: p.currencyPrices ?? [],
   metadata: p.metadata,
   createdAt: p.createdAt,
   updatedAt: p.updatedAt,
@@ -103,6 +106,7 @@ const toSubscription = (r: typeof subscriptions.$inferSelect): Subscription => (
   id: r.id as SubscriptionId,
   customerId: r.customerId as CustomerId,
   planId: r.planId as PlanId,
+  currency: r.currency as Currency,
   status: r.status,
   quantity: r.quantity,
   trialStart: r.trialStart,

@@ -22,6 +22,8 @@ import {
 } from '../types';
 import { feesChanged, isUpgrade } from './changes';
 import { advanceLines } from '../invoice/build';
+import { offersCurrency, planCurrencies, pricesIn, subscriptionCurrency } from '../plan/currency-prices';
+import { adoptCurrency } from '../customer/currency';
 import { nthPeriod } from './period';
 import {
   cancelSchema,
@@ -84,6 +86,7 @@ export class SubscriptionService {
     }
     checkSeats(plan, data.quantity);
     checkOverrides(plan, data.priceOverrides);
+    const currency = subscriptionCurrency(customer, plan);
 
     await this.ctx.customerSeen(scope, customer);
     const now = this.ctx.now(scope, customerId);
@@ -93,12 +96,13 @@ export class SubscriptionService {
     const anchor = trialEnd ?? now;
     const first = trialEnd ? { start: now, end: trialEnd } : nthPeriod(anchor, plan.interval, 0);
     const coupon = data.couponCode
-      ? await this.deps.coupons.redeem(scope, data.couponCode, { planKey: plan.key, currency: plan.currency, at: now, customerId, planId: plan.id })
+      ? await this.deps.coupons.redeem(scope, data.couponCode, { planKey: plan.key, currency, at: now, customerId, planId: plan.id })
       : null;
     const sub: Subscription = {
       id: newId('subscription'),
       customerId,
       planId,
+      currency,
       status: trialEnd ? 'trialing' : 'active',
       quantity: data.quantity,
       trialStart: trialEnd ? now : null,
@@ -143,6 +147,7 @@ export class SubscriptionService {
       if (coupon) await this.deps.coupons.release(scope, coupon.id);
       throw e;
     }
+    await adoptCurrency(this.ctx, scope, customer, currency);
     await this.ctx.plugins.emit('onSubscriptionCreated', scope, sub);
     return sub.outbox.length > 0 ? this.drain(scope, sub) : sub;
   }
@@ -325,13 +330,18 @@ export class SubscriptionService {
     const data = parseInput(changePlanSchema, input, 'plan change');
     const sub = await this.current(scope, id);
     if (sub.status === 'canceled') throw illegalState(`subscription ${sub.id} has ended`);
-    const next = await this.ctx.store.plans.get(scope, parseId('plan', data.planId));
-    if (!next) throw notFound('plan', data.planId);
-    if (next.status !== 'active' || !next.isLatest) throw illegalState(`plan ${next.id} is not for sale: use the latest version of an active plan`);
+    const target = await this.ctx.store.plans.get(scope, parseId('plan', data.planId));
+    if (!target) throw notFound('plan', data.planId);
+    if (target.status !== 'active' || !target.isLatest) throw illegalState(`plan ${target.id} is not for sale: use the latest version of an active plan`);
     const plan = await this.plan(scope, sub);
-    if (next.currency !== plan.currency) {
-      throw invalid(`a subscription cannot change currency: ${plan.currency} to ${next.currency}`, [{ path: 'planId', message: `a ${plan.currency} plan` }]);
+    // Multi-currency: the new plan must be offered in the subscription's currency, and is priced in it.
+    if (!offersCurrency(target, plan.currency)) {
+      const offered = planCurrencies(target).join(', ');
+      throw invalid(`a subscription cannot change currency: it is in ${plan.currency}, and plan "${target.key}" is offered in ${offered}`, [
+        { path: 'planId', message: `not offered in ${plan.currency}; offered in ${offered}` },
+      ]);
     }
+    const next = pricesIn(target, plan.currency);
     const quantity = data.quantity ?? sub.quantity;
     checkSeats(next, quantity);
     checkOverrides(next, sub.priceOverrides);
@@ -413,7 +423,7 @@ export class SubscriptionService {
   private async plan(scope: Scope, sub: Subscription): Promise<Plan> {
     const plan = await this.ctx.store.plans.get(scope, sub.planId);
     if (!plan) throw notFound('plan', sub.planId);
-    return plan;
+    return pricesIn(plan, sub.currency); // the plan as priced in the subscription's currency
   }
 
   /**

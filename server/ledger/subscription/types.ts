@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { minorUnits, priceSchema, type Price } from '../plan/types';
 import { boundedRecord, metadataSchema, requiredText, text } from '../types';
 import type { BillingReason, InvoiceBasis } from '../invoice/types';
-import type { CouponId, CustomerId, PlanId, SubscriptionId } from '../types';
+import type { CouponId, Currency, CustomerId, PlanId, SubscriptionId } from '../types';
 
 /**
  * trialing -> active -> canceled. A subscription on trial is `trialing` until its trial
@@ -21,6 +21,8 @@ export interface Subscription {
   customerId: CustomerId;
   /** A specific plan version: the prices this subscriber pays. */
   planId: PlanId;
+  /** Multi-currency: the currency of its prices and invoices, set when it is made, never changed. */
+  currency: Currency;
   status: SubscriptionStatus;
   /** Seats, for licensed features. */
   quantity: number;
