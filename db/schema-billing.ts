@@ -34,6 +34,8 @@ export const invoices = pgTable(
     tax: bigint('tax', { mode: 'number' }).notNull(),
     total: bigint('total', { mode: 'number' }).notNull(),
     creditApplied: bigint('credit_applied', { mode: 'number' }).notNull(),
+    /** Prepaid credits of the customer's wallet used at finalization (server/ledger/wallet). */
+    walletApplied: bigint('wallet_applied', { mode: 'number' }).notNull().default(0),
     credited: bigint('credited', { mode: 'number' }).notNull().default(0),
     amountDue: bigint('amount_due', { mode: 'number' }).notNull(),
     taxInclusive: boolean('tax_inclusive').notNull(),

@@ -284,3 +284,4 @@ export * from './schema-portal';
 export * from './schema-events';
 export * from './schema-webhooks-out';
 export * from './schema-audit';
+export * from './schema-wallets';

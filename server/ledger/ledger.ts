@@ -37,6 +37,7 @@ import { rateTableTaxCalculator } from './tax/rate-table';
 import type { CouponValidator, InvoiceFormatter, PricingStrategies, TaxCalculator, UsageAggregators } from './extensions/types';
 import { OutboundWebhooks, type OutboundWebhookOptions } from './webhooks-out/service';
 import { createMemoryWebhookOutStore } from './store/memory-webhook-endpoints';
+import { WalletService } from './wallet/service';
 import { consoleLogger, invalid, systemClock, type Clock, type Logger, type Scope } from './types';
 
 export interface LedgerOptions {
@@ -125,6 +126,8 @@ export interface Ledger {
    * `refundFinalCredit` (run when a final invoice with a credit is finalized).
    */
   readonly refunds: RefundService;
+  /** Prepaid credit wallets: `create`, `grant`, `topUp`, `balance`, `ledger`, automatic top-ups, recurring grants. */
+  readonly wallets: WalletService;
   /**
    * Reconcile: `run()` asks the providers again about payments and refunds left pending
    * in every scope (the billing schedule calls it), `scope(scope)` in one.
@@ -252,6 +255,10 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   invoices.collectWith(dunning);
   ctx.plugins.registerFirst(dunning.plugin());
   const refunds = new RefundService(ctx, invoices, scopes, providers);
+  // Prepaid credits: used at finalization, topped up automatically after an invoice took some.
+  const wallets = new WalletService(ctx, invoices);
+  invoices.payWithWallets(wallets);
+  ctx.plugins.registerFirst({ name: 'ledger:wallets', onInvoiceFinalized: async (scope, inv) => void (await wallets.autoTopUp(scope, inv as Invoice)) });
   // A final invoice's credit is refunded when the scope says so, before user plugins see the invoice.
   ctx.plugins.registerFirst({
     name: 'ledger:final-credit',
@@ -278,6 +285,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     payments,
     webhooks,
     refunds,
+    wallets,
     reconcile,
     providerCustomers,
     paymentMethods,

@@ -63,6 +63,13 @@ function checkedNumber(n: unknown): string {
   return n;
 }
 
+/** Prepaid credits at finalization and in the billing cycle (wallet/service.ts). */
+export interface WalletHook {
+  applyToInvoice(scope: Scope, invoice: Invoice, now: Date): Promise<Invoice>;
+  due(scope: Scope, now: Date, on: OnClock | undefined): Promise<void>;
+  nextDue(scope: Scope, to: Date, on: OnClock | undefined): Promise<Date | null>;
+}
+
 /** What an invoice's content is: everything but identity, state and timestamps. */
 type Content = Pick<
   Invoice,
@@ -78,6 +85,7 @@ type Content = Pick<
 export class InvoiceService {
   readonly config: InvoiceConfig;
   #collector: InvoiceCollector = sendOnly;
+  #wallets: WalletHook | null = null;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -101,6 +109,11 @@ export class InvoiceService {
       digits: this.config.numberDigits,
       ...(number ? { format: (sequence: number) => checkedNumber(number({ sequence, kind, issuedAt, scope })) } : {}),
     };
+  }
+
+  /** Prepaid credits (wallet/service.ts): used at finalization, and their expiries and grants run with collection; set once at start. */
+  payWithWallets(wallets: WalletHook): void {
+    this.#wallets = wallets;
   }
 
   /** Who collects finalized invoices (the engine's dunning, payment/dunning.ts); set once at start. */
@@ -258,7 +271,10 @@ export class InvoiceService {
 
     const coupon = basis.couponId ? await this.ctx.store.coupons.get(scope, basis.couponId) : null;
     const discounted = discountLines(currency, lines, coupon ? (amounts) => couponDiscount(coupon as Coupon, amounts) : null);
-    const tax = await this.taxOf(scope, customer, currency, discounted, issueAt);
+    // Prepaid credits bought (a top-up) are not taxed: the invoices they pay are.
+    const tax = lines.every((l) => l.kind === 'credits')
+      ? { lines: discounted.map((l) => ({ id: l.id, tax: 0 })), inclusive: false, rate: null, note: 'Prepaid credits: taxed on the invoices they pay' }
+      : await this.taxOf(scope, customer, currency, discounted, issueAt);
     const figures = figuresOf(discounted, tax);
     const period = invoicePeriod(basis, issueAt);
     return {
@@ -373,7 +389,9 @@ export class InvoiceService {
     const terms = await this.#collector.terms(scope, customer);
     const numbering = this.numbering(scope, 'invoice', now);
     const done = await this.ctx.events.atomic(scope, async (record) => {
-      const finalized = await this.finalizeRow(scope, draft, numbering, customer, terms, now);
+      // The wallet pays what the credit balance left, in this transaction (wallet/service.ts).
+      const row = await this.finalizeRow(scope, draft, numbering, customer, terms, now);
+      const finalized = row && this.#wallets ? await this.#wallets.applyToInvoice(scope, row, now) : row;
       if (finalized) {
         record({ type: 'invoice.finalized', object: finalized, before: draft });
         if (finalized.status === 'paid') record({ type: 'invoice.paid', object: finalized });
@@ -423,13 +441,15 @@ export class InvoiceService {
   // --- collection (dunning's writes: payment/dunning.ts) -----------------------------
 
   /** The billing cycle's collection work at `now`: retries due, sent invoices coming due. */
-  collectDue(scope: Scope, now: Date, on: OnClock | undefined): Promise<CollectionReport> {
+  async collectDue(scope: Scope, now: Date, on: OnClock | undefined): Promise<CollectionReport> {
+    await this.#wallets?.due(scope, now, on); // credits expiring, recurring grants
     return this.#collector.due(scope, now, on);
   }
 
   /** The earliest instant by `to` when collection has work; null: none. */
-  nextCollectionDue(scope: Scope, to: Date, on: OnClock | undefined): Promise<Date | null> {
-    return this.#collector.nextDue(scope, to, on);
+  async nextCollectionDue(scope: Scope, to: Date, on: OnClock | undefined): Promise<Date | null> {
+    const [collection, wallets] = await Promise.all([this.#collector.nextDue(scope, to, on), this.#wallets?.nextDue(scope, to, on) ?? null]);
+    return collection && wallets ? (collection < wallets ? collection : wallets) : (collection ?? wallets);
   }
 
   /**
@@ -480,7 +500,7 @@ export class InvoiceService {
       throw illegalState(`invoice ${inv.id} is ${inv.status}: only an issued invoice (open, paid, uncollectible) takes a credit note`);
     }
     // What the invoice charged, less earlier credit applied to it and credit notes.
-    const left = inv.total - inv.creditApplied - inv.credited;
+    const left = inv.total - inv.creditApplied - (inv.walletApplied ?? 0) - inv.credited;
     if (data.amount > left) {
       throw invalid(`a credit note of ${data.amount} exceeds what invoice ${inv.number} has left to credit (${left})`, [
         { path: 'amount', message: `at most ${left}` },

@@ -34,9 +34,9 @@ export const TRANSITIONS: Record<InvoiceStatus, readonly InvoiceStatus[]> = {
  * boundary or a trial's end (`subscription_cycle`), a mid-period plan or seat change
  * (`subscription_update`), or the end of a subscription (`subscription_cancel`).
  */
-export type BillingReason = 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'subscription_cancel';
+export type BillingReason = 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'subscription_cancel' | 'wallet_top_up';
 
-export type LineKind = 'base_fee' | 'license' | 'flat_fee' | 'usage' | 'proration';
+export type LineKind = 'base_fee' | 'license' | 'flat_fee' | 'usage' | 'proration' | 'credits';
 
 export interface InvoiceLine {
   /** Stable within the invoice: "usage:api_calls", "license:seats", "proration:3". */
@@ -134,9 +134,15 @@ export interface Invoice {
    * now with prorate", a downgrade's prorations), of any of the customer's subscriptions.
    */
   creditApplied: number;
+  /**
+   * Prepaid credits of the customer's wallet in this currency used at finalization, after
+   * the credit balance (server/ledger/wallet). A top-up invoice (`wallet_top_up`, whose
+   * `subscriptionId` is the wallet's id) takes none. Absent: 0.
+   */
+  walletApplied?: number;
   /** Σ credit notes. */
   credited: number;
-  /** What the customer owes: max(0, total − creditApplied − credited). */
+  /** What the customer owes: max(0, total − creditApplied − walletApplied − credited). */
   amountDue: number;
   taxInclusive: boolean;
   taxRate: InvoiceTaxRate | null;

@@ -11,6 +11,7 @@ import { createMemoryEventStore } from './memory-events';
 import { ScopedTable } from './memory-table';
 import { createMemoryTaxRateStore } from './memory-tax';
 import { createMemoryUsageStore } from './memory-usage';
+import { createMemoryWalletStore } from './memory-wallets';
 import type { Store } from './store';
 
 export function createMemoryStore(): Store {
@@ -29,6 +30,7 @@ export function createMemoryStore(): Store {
     // Writes apply as they come: a failure midway keeps the writes before it (tests only).
     atomic: (work) => work(),
     events: createMemoryEventStore(),
+    wallets: createMemoryWalletStore(clockOf),
     customers: {
       async insert(scope, c) {
         if (c.externalId !== null && customers.find(scope, (r) => r.externalId === c.externalId).length) {

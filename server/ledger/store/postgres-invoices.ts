@@ -38,6 +38,7 @@ const toInvoice = (r: Row): Invoice => ({
   tax: r.tax,
   total: r.total,
   creditApplied: r.creditApplied,
+  walletApplied: r.walletApplied,
   credited: r.credited,
   amountDue: r.amountDue,
   taxInclusive: r.taxInclusive,

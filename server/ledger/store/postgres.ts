@@ -15,6 +15,7 @@ import { createPostgresInvoiceStore } from './postgres-invoices';
 import { createPostgresPaymentStore } from './postgres-payments';
 import { createPostgresTaxRateStore } from './postgres-tax';
 import { createPostgresUsageStore } from './postgres-usage';
+import { createPostgresWalletStore } from './postgres-wallets';
 import type { Store } from './store';
 
 /**
@@ -162,6 +163,7 @@ function postgresStoreOn(db: Database, atomic: Store['atomic']): Store {
     kind: 'postgres',
     atomic,
     events: createPostgresEventStore(db),
+    wallets: createPostgresWalletStore(db, atomic),
     customers: {
       async insert(s, c) {
         await db

@@ -9,6 +9,7 @@ import type { PlanStore } from '../plan/store';
 import type { ScopeStore } from '../scope/store';
 import type { SubscriptionStore } from '../subscription/store';
 import type { TaxRateStore } from '../tax/store';
+import type { WalletStore } from '../wallet/store';
 
 /**
  * The storage the engine runs on: one interface per domain, gathered here. Two
@@ -28,6 +29,8 @@ export interface Store {
   readonly scopes: ScopeStore;
   readonly payments: PaymentStore;
   readonly events: EventStore;
+  /** Prepaid credit wallets (server/ledger/wallet). */
+  readonly wallets: WalletStore;
   /**
    * Runs `work` in one transaction: the store calls it makes commit together or not at
    * all (the memory store applies them as they come). Nested calls join the outer one.

@@ -25,6 +25,9 @@ export const ID_PREFIXES = {
   audit: 'aud',
   creditNote: 'crn',
   testClock: 'clk',
+  wallet: 'wal',
+  walletGrant: 'wgr',
+  walletEntry: 'wle',
 } as const;
 
 export type Entity = keyof typeof ID_PREFIXES;

@@ -1,0 +1,412 @@
+import type { OnClock } from '../billing/store';
+import type { EngineContext } from '../context';
+import type { LedgerEvent } from '../events/types';
+import type { InvoiceService } from '../invoice/service';
+import type { Invoice, InvoiceLine } from '../invoice/types';
+import {
+  conflict,
+  findById,
+  invalid,
+  newId,
+  notFound,
+  pageOf,
+  parseId,
+  parseInput,
+  type Currency,
+  type CustomerId,
+  type InvoiceId,
+  type Page,
+  type PageInput,
+  type Scope,
+  type SubscriptionId,
+} from '../types';
+import { allocate, byUseOrder, isLive } from './allocate';
+import { WalletDraft } from './ledger';
+import {
+  autoTopUpSchema,
+  DEFAULT_PRIORITY,
+  createWalletSchema,
+  grantSchema,
+  recurringGrantSchema,
+  topUpSchema,
+  type AutoTopUp,
+  type CreateWalletInput,
+  type GrantInput,
+  type RecurringGrantInput,
+  type TopUpInput,
+  type Wallet,
+  type WalletEntry,
+  type WalletGrant,
+  type WalletId,
+} from './types';
+
+/** The billing reason of an invoice that buys credits. */
+export const TOP_UP_REASON = 'wallet_top_up' as const;
+
+export interface WalletBalance {
+  walletId: WalletId;
+  currency: Currency;
+  /** Credits usable now: the live grants' remaining credits, those expired by now left out. */
+  balance: number;
+  /** The live grants, in the order invoices use them. */
+  grants: WalletGrant[];
+}
+
+/**
+ * Prepaid credit wallets (types.ts for the rules). Every write goes through the store's
+ * `change`, which locks the wallet; everything due by then (expiries, recurring grants)
+ * is caught up first, so the ledger reads in time order whoever runs first.
+ */
+export class WalletService {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly invoices: InvoiceService,
+  ) {
+    // Bought credits are granted in the transaction that marks their invoice paid (its
+    // invoice.paid event), once: a provider's webhook twice moves the invoice once, and
+    // the grant's key refuses a second grant anyway.
+    ctx.events.withinTransaction((scope, events) => this.#grantPaidTopUps(scope, events));
+  }
+
+  // --- reading ---------------------------------------------------------------------
+
+  get(scope: Scope, id: string): Promise<Wallet> {
+    return findById('wallet', id, (wid) => this.ctx.store.wallets.get(scope, wid));
+  }
+
+  async listByCustomer(scope: Scope, customerId: string): Promise<Wallet[]> {
+    const customer = await findById('customer', customerId, (cid) => this.ctx.store.customers.get(scope, cid));
+    return this.ctx.store.wallets.listByCustomer(scope, customer.id);
+  }
+
+  /** The customer's wallet in `currency`, or null. */
+  async forCustomer(scope: Scope, customerId: string, currency: string): Promise<Wallet | null> {
+    const { customerId: id, currency: code } = parseInput(createWalletSchema, { customerId, currency }, 'wallet');
+    return this.ctx.store.wallets.getByCustomer(scope, id, code);
+  }
+
+  /** The balance now (on the customer's clock): live grants, those past their expiry left out even before the cycle sweeps them. */
+  async balance(scope: Scope, walletId: string): Promise<WalletBalance> {
+    const wallet = await this.get(scope, walletId);
+    const now = await this.ctx.customerNow(scope, wallet.customerId);
+    const grants = (await this.ctx.store.wallets.liveGrants(scope, wallet.id)).filter((g) => isLive(g, now));
+    const ordered = [...grants].sort(byUseOrder);
+    return { walletId: wallet.id, currency: wallet.currency, balance: ordered.reduce((a, g) => a + g.remaining, 0), grants: ordered };
+  }
+
+  /** The ledger, newest first. */
+  async ledger(scope: Scope, walletId: string, page: PageInput = {}): Promise<Page<WalletEntry>> {
+    const wallet = await this.get(scope, walletId);
+    return pageOf(page, (p) => this.ctx.store.wallets.entries(scope, wallet.id, p));
+  }
+
+  // --- writing ---------------------------------------------------------------------
+
+  /** The customer's wallet in `currency`, made on first ask (`created` says which). */
+  async create(scope: Scope, input: CreateWalletInput): Promise<{ wallet: Wallet; created: boolean }> {
+    const { customerId, currency } = parseInput(createWalletSchema, input, 'wallet');
+    await findById('customer', customerId, (cid) => this.ctx.store.customers.get(scope, cid));
+    const now = await this.ctx.customerNow(scope, customerId);
+    return this.ctx.store.wallets.insertOnce(scope, {
+      id: newId('wallet'),
+      customerId,
+      currency,
+      balance: 0,
+      autoTopUp: null,
+      recurringGrants: [],
+      nextDueAt: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+
+  /** Promotional credits: an optional expiry (after now), a priority, optionally only for some features. */
+  async grant(scope: Scope, input: GrantInput): Promise<WalletGrant> {
+    const data = parseInput(grantSchema, input, 'grant');
+    const wallet = await this.get(scope, data.walletId);
+    const now = await this.ctx.customerNow(scope, wallet.customerId);
+    if (data.expiresAt && data.expiresAt <= now) {
+      throw invalid(`a grant's expiry must be after now (${now.toISOString()})`, [{ path: 'expiresAt', message: `after ${now.toISOString()}` }]);
+    }
+    const key = data.idempotencyKey ? `grant:${data.idempotencyKey}` : `grant:${newId('walletGrant')}`;
+    return this.#change(scope, wallet.id, now, async (draft, hasGrant) => {
+      if (await hasGrant(key)) {
+        // A retry: the grant it made, if it still has credits; else the key is spent.
+        const made = draft.grants.find((g) => g.key === key);
+        if (made) return made;
+        throw conflict(`a grant with idempotency key "${data.idempotencyKey}" was made already`);
+      }
+      return draft.add({
+        key,
+        source: 'promotional',
+        amount: data.amount,
+        priority: data.priority,
+        expiresAt: data.expiresAt,
+        featureKeys: data.featureKeys,
+        invoiceId: null,
+        description: data.description || 'Promotional credits',
+        createdAt: now,
+      });
+    });
+  }
+
+  /**
+   * Buys credits: a top-up invoice with one "Prepaid credits" line (untaxed: the credits
+   * are taxed on the invoices they pay), finalized and collected as any invoice (charged
+   * to the default payment method, or sent). Its credits are granted when it is paid.
+   * The same idempotency key gives the same invoice.
+   */
+  async topUp(scope: Scope, input: TopUpInput): Promise<Invoice> {
+    const data = parseInput(topUpSchema, input, 'top-up');
+    const wallet = await this.get(scope, data.walletId);
+    return this.#topUp(scope, wallet, data.amount, data.idempotencyKey ? `top_up:${data.idempotencyKey}` : `top_up:${newId('invoice')}`, 'Prepaid credits');
+  }
+
+  /** Automatic top-ups: on (the settings) or off (null). */
+  async setAutoTopUp(scope: Scope, walletId: string, settings: AutoTopUp | null): Promise<Wallet> {
+    const auto = settings === null ? null : parseInput(autoTopUpSchema, settings, 'automatic top-up');
+    const wallet = await this.get(scope, walletId);
+    const now = await this.ctx.customerNow(scope, wallet.customerId);
+    await this.#change(scope, wallet.id, now, async (draft) => {
+      draft.autoTopUp = auto;
+    });
+    return this.get(scope, wallet.id);
+  }
+
+  /** A rule granting credits every interval from `startsAt` (default now); the first one due now is granted at once. */
+  async addRecurringGrant(scope: Scope, input: RecurringGrantInput): Promise<Wallet> {
+    const data = parseInput(recurringGrantSchema, input, 'recurring grant');
+    const wallet = await this.get(scope, data.walletId);
+    const now = await this.ctx.customerNow(scope, wallet.customerId);
+    const anchor = data.startsAt ?? now;
+    if (data.endsAt && data.endsAt <= anchor) throw invalid('a recurring grant must end after it starts', [{ path: 'endsAt', message: `after ${anchor.toISOString()}` }]);
+    if (wallet.recurringGrants.length >= 10) throw invalid('a wallet has at most 10 recurring grants');
+    await this.#change(scope, wallet.id, now, async (draft) => {
+      draft.setRules([
+        ...draft.rules,
+        {
+          id: newId('walletGrant'),
+          amount: data.amount,
+          priority: data.priority,
+          featureKeys: data.featureKeys,
+          interval: data.interval,
+          expires: data.expires,
+          anchor,
+          made: 0,
+          nextAt: anchor,
+          endsAt: data.endsAt,
+          description: data.description || 'Recurring credits',
+        },
+      ]);
+      draft.catchUp(now);
+    });
+    return this.get(scope, wallet.id);
+  }
+
+  /** Stops a recurring grant (the credits it granted stay until they expire). */
+  async removeRecurringGrant(scope: Scope, walletId: string, ruleId: string): Promise<Wallet> {
+    const wallet = await this.get(scope, walletId);
+    if (!wallet.recurringGrants.some((r) => r.id === ruleId)) throw notFound('recurring grant', ruleId);
+    const now = await this.ctx.customerNow(scope, wallet.customerId);
+    await this.#change(scope, wallet.id, now, async (draft) => draft.setRules(draft.rules.filter((r) => r.id !== ruleId)));
+    return this.get(scope, wallet.id);
+  }
+
+  // --- the engine's hooks (invoice/service.ts, ledger.ts) -------------------------
+
+  /**
+   * At finalization, in its transaction, after the customer's credit balance: the wallet
+   * in the invoice's currency pays what it can of the amount due (limited grants only
+   * their features' lines), and the invoice records it (`walletApplied`), paid when
+   * nothing is left. A top-up invoice is never paid with credits.
+   */
+  async applyToInvoice(scope: Scope, inv: Invoice, now: Date): Promise<Invoice> {
+    if (inv.billingReason === TOP_UP_REASON || inv.amountDue <= 0) return inv;
+    const wallet = await this.ctx.store.wallets.getByCustomer(scope, inv.customerId, inv.currency);
+    if (!wallet) return inv;
+    const used = await this.#change(scope, wallet.id, now, async (draft) => {
+      const uses = allocate(draft.grants, now, inv.lines, inv.taxInclusive, inv.amountDue);
+      for (const u of uses) draft.use(u.grant, u.amount, inv.id, inv.number, now);
+      return uses.reduce((a, u) => a + u.amount, 0);
+    });
+    if (used === 0) return inv;
+    const amountDue = inv.amountDue - used;
+    const paid = amountDue === 0;
+    const updated = await this.ctx.store.invoices.transition(scope, inv.id, [inv.status], {
+      status: paid ? 'paid' : inv.status,
+      walletApplied: (inv.walletApplied ?? 0) + used,
+      amountDue,
+      ...(paid ? { paidAt: now, nextPaymentAttemptAt: null } : {}),
+      updatedAt: now,
+    });
+    if (!updated) throw new Error(`invoice ${inv.id} changed while its credits were applied`);
+    return updated;
+  }
+
+  /** The billing cycle's wallet work at `now`: expiries and recurring grants due. */
+  async due(scope: Scope, now: Date, on: OnClock | undefined): Promise<void> {
+    for (let round = 0; round < 100; round++) {
+      const due = await this.ctx.store.wallets.listDue(scope, now, 100, on);
+      for (const w of due) {
+        try {
+          await this.#change(scope, w.id, now, async () => undefined);
+        } catch (e) {
+          this.ctx.logger.error('a wallet\'s expiries or recurring grants could not be written; the next billing run tries again', {
+            walletId: w.id,
+            error: e instanceof Error ? e.message : String(e),
+          });
+        }
+      }
+      if (due.length < 100) return;
+    }
+  }
+
+  /** The earliest instant by `to` when a wallet has work; null: none. */
+  async nextDue(scope: Scope, to: Date, on: OnClock | undefined): Promise<Date | null> {
+    const [w] = await this.ctx.store.wallets.listDue(scope, to, 1, on);
+    return w?.nextDueAt ?? null;
+  }
+
+  /**
+   * After an invoice took credits (onInvoiceFinalized): below the threshold, an automatic
+   * top-up, charged to the default payment method; at most one open at a time.
+   */
+  async autoTopUp(scope: Scope, inv: Invoice): Promise<Invoice | null> {
+    if (inv.billingReason === TOP_UP_REASON || !(inv.walletApplied ?? 0)) return null;
+    const wallet = await this.ctx.store.wallets.getByCustomer(scope, inv.customerId, inv.currency);
+    if (!wallet?.autoTopUp) return null;
+    const { balance } = await this.balance(scope, wallet.id);
+    const auto = wallet.autoTopUp;
+    if (balance >= auto.threshold) return null;
+    const amount = auto.mode === 'fixed' ? auto.amount : auto.amount - balance;
+    if (amount <= 0) return null;
+    if (!(await this.ctx.store.payments.defaultMethod(scope, wallet.customerId))) {
+      this.ctx.logger.warn('an automatic top-up needs a default payment method; none is saved', { walletId: wallet.id });
+      return null;
+    }
+    const pending = (await this.ctx.store.invoices.listBySubscription(scope, wallet.id as unknown as SubscriptionId)).some(
+      (i) => i.key.startsWith('auto:') && (i.status === 'open' || i.status === 'draft'),
+    );
+    if (pending) return null;
+    return this.#topUp(scope, wallet, amount, `auto:${inv.id}`, 'Prepaid credits (automatic top-up)');
+  }
+
+  // --- inside ------------------------------------------------------------------------
+
+  async #change<T>(
+    scope: Scope,
+    walletId: WalletId,
+    now: Date,
+    work: (draft: WalletDraft, hasGrant: (key: string) => Promise<boolean>) => Promise<T>,
+  ): Promise<T> {
+    const r = await this.ctx.store.wallets.change(scope, walletId, async (view) => {
+      const draft = new WalletDraft(view);
+      draft.catchUp(now);
+      const result = await work(draft, view.hasGrant);
+      return { change: draft.change(now), result };
+    });
+    if (!r) throw notFound('wallet', walletId);
+    return r.result;
+  }
+
+  /**
+   * The top-up invoice, made once per key: its `subscriptionId` is the wallet's id (a
+   * top-up belongs to no subscription, so a failed charge moves none into dunning),
+   * then finalized and collected.
+   */
+  async #topUp(scope: Scope, wallet: Wallet, amount: number, key: string, description: string): Promise<Invoice> {
+    const now = await this.ctx.customerNow(scope, wallet.customerId);
+    const line: InvoiceLine = {
+      id: 'credits',
+      kind: 'credits',
+      description: `${description}: ${amount} credits`,
+      featureKey: null,
+      quantity: String(amount),
+      unitPrice: null,
+      amount,
+      discount: 0,
+      tax: 0,
+      periodStart: now,
+      periodEnd: now,
+    };
+    const invoice: Invoice = {
+      id: newId('invoice'),
+      number: null,
+      status: 'draft',
+      subscriptionId: wallet.id as unknown as SubscriptionId,
+      customerId: wallet.customerId,
+      currency: wallet.currency,
+      billingReason: TOP_UP_REASON,
+      key,
+      issueAt: now,
+      periodStart: now,
+      periodEnd: now,
+      lines: [line],
+      subtotal: amount,
+      discount: 0,
+      tax: 0,
+      total: amount,
+      creditApplied: 0,
+      walletApplied: 0,
+      credited: 0,
+      amountDue: amount,
+      taxInclusive: false,
+      taxRate: null,
+      taxNote: null,
+      couponId: null,
+      basis: { advance: null, usage: null, prorations: [line], couponId: null },
+      customer: null,
+      finalizeAt: now,
+      finalizedAt: null,
+      paidAt: null,
+      voidedAt: null,
+      voidReason: null,
+      markedUncollectibleAt: null,
+      collectionMethod: 'charge_automatically',
+      dueAt: null,
+      pastDueAt: null,
+      attemptCount: 0,
+      nextPaymentAttemptAt: null,
+      creditRefunded: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const stored = await this.ctx.events.atomic(scope, async (record) => {
+      const r = await this.ctx.store.invoices.insertOnce(scope, invoice);
+      if (r.created) record({ type: 'invoice.created', object: r.invoice });
+      return r;
+    });
+    if (stored.created) await this.ctx.plugins.emit('onInvoiceGenerated', scope, stored.invoice);
+    if (stored.invoice.status !== 'draft') return stored.invoice;
+    return (await this.invoices.finalizeDraft(scope, stored.invoice.id)).invoice;
+  }
+
+  /** In the transaction of every change with events: top-up invoices just paid get their credits. */
+  async #grantPaidTopUps(scope: Scope, events: readonly LedgerEvent[]): Promise<void> {
+    for (const e of events) {
+      if (e.type !== 'invoice.paid' || e.data.billingReason !== TOP_UP_REASON) continue;
+      const inv = e.data as unknown as { id: InvoiceId; number: string | null; subscriptionId: string; total: number; credited: number; paidAt: string | null; customerId: CustomerId };
+      // What was paid for: a credit note may have taken some (or all) of it back.
+      const amount = inv.total - inv.credited;
+      if (amount <= 0) continue;
+      const walletId = parseId('wallet', inv.subscriptionId);
+      const at = inv.paidAt ? new Date(inv.paidAt) : await this.ctx.customerNow(scope, inv.customerId);
+      const key = `top_up:${inv.id}`;
+      await this.#change(scope, walletId, at, async (draft, hasGrant) => {
+        if (await hasGrant(key)) return;
+        draft.add({
+          key,
+          source: 'purchased',
+          amount,
+          priority: DEFAULT_PRIORITY,
+          expiresAt: null,
+          featureKeys: null,
+          invoiceId: inv.id,
+          description: `Top-up ${inv.number ?? inv.id}`,
+          createdAt: at,
+        });
+      });
+    }
+  }
+}
+
