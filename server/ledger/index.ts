@@ -22,7 +22,8 @@ export { EntitlementService, type EntitlementOptions } from './entitlement/servi
 export * from './entitlement/types';
 export type { RedisEntitlementOptions } from './entitlement/redis';
 export * from './coupon/types';
-export { couponAppliesToPeriod, couponDiscount } from './coupon/apply';
+export { couponApplies, couponAppliesToPeriod, couponDiscount, couponWindowEnd } from './coupon/apply';
+export type { CouponRedemption } from './coupon/service';
 export * from './tax/types';
 export type { TaxRate as TaxRateTerms } from './tax/calculate';
 export * from './invoice/types';

@@ -46,6 +46,8 @@ describe.each(storeFactories())('coupons ($name store)', (factory) => {
         currency: null,
         duration: 'once',
         durationPeriods: null,
+        durationInMonths: null,
+        carryOver: false,
         expiresAt: null,
         maxRedemptions: null,
         timesRedeemed: 0,

@@ -1,5 +1,5 @@
 import { updateSubscription } from '../subscription/write';
-import { couponAppliesToPeriod } from '../coupon/apply';
+import { couponApplies } from '../coupon/apply';
 import type { EngineContext } from '../context';
 import type { InvoiceService } from '../invoice/service';
 import type { Invoice, InvoiceBasis } from '../invoice/types';
@@ -427,11 +427,11 @@ export class BillingCycle {
     return plan;
   }
 
-  /** The subscription's coupon, if it discounts the next invoice. */
-  async coupon(scope: Scope, sub: Subscription): Promise<{ couponId: InvoiceBasis['couponId']; used: boolean }> {
+  /** The subscription's coupon, if it discounts its invoice issued at `at` (by default its period end's). */
+  async coupon(scope: Scope, sub: Subscription, at: Date = sub.currentPeriodEnd): Promise<{ couponId: InvoiceBasis['couponId']; used: boolean }> {
     if (!sub.discount) return { couponId: null, used: false };
     const coupon = await this.ctx.store.coupons.get(scope, sub.discount.couponId);
-    if (!coupon || !couponAppliesToPeriod(coupon, sub.discount.periodsApplied)) return { couponId: null, used: false };
+    if (!coupon || !couponApplies(coupon, sub.discount, at)) return { couponId: null, used: false };
     return { couponId: sub.discount.couponId, used: true };
   }
 }

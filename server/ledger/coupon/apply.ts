@@ -1,3 +1,4 @@
+import { addInterval } from '../subscription/period';
 import { invalid, money, zero, type Money } from '../types';
 import { allocateDiscount, percentOff } from './discount';
 import type { CouponDiscountTerms, CouponDuration } from './types';
@@ -20,10 +21,39 @@ export function couponAppliesToPeriod(coupon: CouponDuration, periodIndex: numbe
     case 'once':
       return periodIndex === 0;
     case 'repeating':
-      return periodIndex < coupon.durationPeriods;
+      // A coupon counted in months (couponApplies) has no count of invoices to stop at.
+      return coupon.durationPeriods === null || periodIndex < coupon.durationPeriods;
     case 'forever':
       return true;
   }
+}
+
+/**
+ * The end of a `durationInMonths` coupon's window: `months` calendar months after the
+ * redemption, to the millisecond (UTC; a day the month lacks is its last day: applied on
+ * January 31, one month ends February 28). Null for every other duration.
+ */
+export function couponWindowEnd(coupon: CouponDuration, appliedAt: Date): Date | null {
+  if (coupon.duration !== 'repeating' || coupon.durationInMonths == null) return null;
+  return addInterval(appliedAt, { unit: 'month', count: coupon.durationInMonths }, 1);
+}
+
+/**
+ * Whether the coupon redeemed at `appliedAt`, having discounted `periodsApplied`
+ * invoices, discounts an invoice issued at `issueAt`:
+ * - a count of invoices (once, repeating `durationPeriods`, forever): couponAppliesToPeriod;
+ * - `durationInMonths`, Stripe's rule: the discount starts at the redemption and ends
+ *   `durationInMonths` months later (Stripe's discount.start and discount.end); an invoice
+ *   issued before that end is discounted in full, one issued at or after it is not. A
+ *   renewal invoice is issued where its fees' period starts, so an invoice whose period
+ *   starts inside the window is discounted. A 4-month coupon redeemed when a subscription
+ *   starts discounts 4 invoices of a monthly plan, 1 of a yearly plan (its next invoice is
+ *   12 months on), and never 4 years.
+ */
+export function couponApplies(coupon: CouponDuration, redemption: { appliedAt: Date; periodsApplied: number }, issueAt: Date): boolean {
+  const end = couponWindowEnd(coupon, redemption.appliedAt);
+  if (end) return issueAt.getTime() < end.getTime();
+  return couponAppliesToPeriod(coupon, redemption.periodsApplied);
 }
 
 /**

@@ -14,11 +14,17 @@ import {
   pageOf,
   parseId,
   parseInput,
+  type CouponId,
+  type Currency,
+  type CustomerId,
   type Page,
   type PageInput,
   type Scope,
+  type SubscriptionId,
   requiredText,
 } from '../types';
+import { couponWindowEnd } from './apply';
+import { amountRemaining } from './balance';
 import {
   createCouponSchema,
   discountTermsOf,
@@ -32,6 +38,29 @@ import {
 } from './types';
 
 const codeInput = requiredText(100);
+
+/**
+ * A subscription's coupon as it stands: what it has discounted, and what it still will
+ * (the fields of its terms that say so; the others are null).
+ */
+export interface CouponRedemption {
+  subscriptionId: SubscriptionId;
+  customerId: CustomerId;
+  couponId: CouponId;
+  code: string;
+  /** When it was applied: a `durationInMonths` window starts here. */
+  appliedAt: Date;
+  /** Invoices it has discounted so far. */
+  invoicesDiscounted: number;
+  /** Counted in invoices (once, durationPeriods): how many more it discounts; else null. */
+  invoicesLeft: number | null;
+  /** durationInMonths: invoices issued from this instant on are not discounted; else null. */
+  endsAt: Date | null;
+  /** carryOver: minor units of the amount still to discount (the customer's balance); else null. */
+  amountRemaining: number | null;
+  /** The currency of an amount-off coupon; null for a percentage. */
+  currency: Currency | null;
+}
 
 const targetSchema = z.object({
   planKey: z.string().min(1),
@@ -158,6 +187,30 @@ export class CouponService {
     }
     const after = await this.ctx.store.coupons.get(scope, coupon.id);
     return after ?? { ...coupon, timesRedeemed: coupon.timesRedeemed + 1 };
+  }
+
+  /**
+   * The coupon on a subscription as it stands (null when it has none): invoices discounted
+   * and left, the end of a months window, what is left of a carried-over amount.
+   */
+  async redemption(scope: Scope, subscriptionId: string): Promise<CouponRedemption | null> {
+    const sub = await findById('subscription', subscriptionId, (sid) => this.ctx.store.subscriptions.get(scope, sid));
+    if (!sub.discount) return null;
+    const coupon = await this.get(scope, sub.discount.couponId);
+    const applied = sub.discount.periodsApplied;
+    const counted = coupon.duration === 'once' ? 1 : coupon.duration === 'repeating' ? coupon.durationPeriods : null;
+    return {
+      subscriptionId: sub.id,
+      customerId: sub.customerId,
+      couponId: coupon.id,
+      code: coupon.code,
+      appliedAt: sub.discount.appliedAt,
+      invoicesDiscounted: applied,
+      invoicesLeft: counted === null ? null : Math.max(0, counted - applied),
+      endsAt: couponWindowEnd(coupon, sub.discount.appliedAt),
+      amountRemaining: await amountRemaining(this.ctx, scope, sub.customerId, coupon),
+      currency: coupon.currency,
+    };
   }
 
   /** Gives back one redemption that could not be completed (never below zero). */

@@ -1,8 +1,8 @@
-import type { CouponId, PageRequest, Scope } from '../types';
+import type { CouponId, Currency, CustomerId, InvoiceId, PageRequest, Scope } from '../types';
 import type { Coupon } from './types';
 
 /** What the coupon domain needs from storage. Every method takes the scope. */
-export interface CouponStore {
+export interface CouponStore extends CouponBalanceStore {
   /** Throws a `conflict` LedgerError when the code is taken in the scope. */
   insert(scope: Scope, coupon: Coupon): Promise<void>;
   get(scope: Scope, id: CouponId): Promise<Coupon | null>;
@@ -29,4 +29,45 @@ export interface CouponStore {
    * completed. Returns false when the coupon does not exist in the scope.
    */
   release(scope: Scope, id: CouponId): Promise<boolean>;
+}
+
+/**
+ * What is left of a carried-over coupon amount (`carryOver`) for one customer: one
+ * balance per customer and coupon, made at its first spend (until then the coupon's full
+ * amount is left).
+ */
+export interface CouponBalance {
+  customerId: CustomerId;
+  couponId: CouponId;
+  currency: Currency;
+  /** Minor units still to discount: never below 0. */
+  amountRemaining: number;
+  updatedAt: Date;
+}
+
+/** A finalized invoice's use of a carried-over amount. */
+export interface CouponSpend {
+  customerId: CustomerId;
+  couponId: CouponId;
+  invoiceId: InvoiceId;
+  currency: Currency;
+  /** Minor units the invoice's discount takes from the balance (> 0). */
+  amount: number;
+  /** The balance before any spend: the coupon's amountOff. */
+  initial: number;
+  at: Date;
+}
+
+/** Carried-over coupon amounts, in the same store as the coupons (CouponStore). */
+export interface CouponBalanceStore {
+  /** Null before the first spend of the customer's balance of the coupon. */
+  balance(scope: Scope, customerId: CustomerId, couponId: CouponId): Promise<CouponBalance | null>;
+  /**
+   * One conditional write: takes `amount` off the balance only if at least that much is
+   * left, and records it as the invoice's spend. Concurrent spends never take the
+   * balance below 0. Idempotent per invoice: an invoice that already spent the same
+   * amount of the same coupon is true again and takes nothing more. False when the
+   * balance is short, or the invoice spent another amount.
+   */
+  spend(scope: Scope, spend: CouponSpend): Promise<boolean>;
 }

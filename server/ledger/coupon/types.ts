@@ -4,14 +4,23 @@ import { Dec, instant, metadataSchema, requiredText, type CouponId, type Currenc
 
 /**
  * A coupon: a discount a customer redeems by its code. It takes either a percentage or a
- * fixed amount of one currency off, for the first billing period (`once`), for N periods
- * (`repeating`) or for as long as the subscription lasts (`forever`). It may expire, be
- * capped at a number of redemptions and be restricted to some plans.
+ * fixed amount of one currency off, for the first billing period (`once`), for N invoices
+ * or N months from the redemption (`repeating`) or for as long as the subscription lasts
+ * (`forever`). A fixed amount may carry over: what one invoice leaves unused discounts the
+ * next ones, until it is used up or the duration ends. It may expire, be capped at a
+ * number of redemptions and be restricted to some plans.
  *
  * The discount terms and the duration are fixed once created (a change would silently
  * alter what redeemed customers pay); name, metadata, expiry and the cap may change.
  */
-export type Coupon = CouponBase & CouponDiscountTerms & CouponDuration;
+export type Coupon = CouponBase &
+  CouponDiscountTerms &
+  CouponDuration & {
+    /** Months of a `repeating` coupon counted in time from its redemption; null otherwise. */
+    durationInMonths: number | null;
+    /** Whether the unused part of a fixed amount carries over to the next invoices (false for a percentage). */
+    carryOver: boolean;
+  };
 
 interface CouponBase {
   id: CouponId;
@@ -31,15 +40,24 @@ interface CouponBase {
   updatedAt: Date;
 }
 
-/** What is taken off: a percentage ("12.5" is 12.5 %) or minor units of one currency. */
+/**
+ * What is taken off: a percentage ("12.5" is 12.5 %) or minor units of one currency.
+ * `carryOver` (amounts only): the amount is one balance per customer, spent over the
+ * invoices the duration covers, instead of a fresh amount on each.
+ */
 export type CouponDiscountTerms =
-  | { percentOff: string; amountOff: null; currency: null }
-  | { percentOff: null; amountOff: number; currency: Currency };
+  | { percentOff: string; amountOff: null; currency: null; carryOver?: false }
+  | { percentOff: null; amountOff: number; currency: Currency; carryOver?: boolean };
 
-/** For how many billing periods after the redemption the discount applies. */
+/**
+ * For how long after the redemption the discount applies: a count of invoices
+ * (`durationPeriods`), or a span of months in time (`durationInMonths`, Stripe's
+ * `duration_in_months`) for `repeating`; see couponApplies (apply.ts).
+ */
 export type CouponDuration =
-  | { duration: 'once' | 'forever'; durationPeriods: null }
-  | { duration: 'repeating'; durationPeriods: number };
+  | { duration: 'once' | 'forever'; durationPeriods: null; durationInMonths?: null }
+  | { duration: 'repeating'; durationPeriods: number; durationInMonths?: null }
+  | { duration: 'repeating'; durationPeriods: null; durationInMonths: number };
 
 export const COUPON_DURATIONS = ['once', 'repeating', 'forever'] as const;
 export type CouponDurationKind = (typeof COUPON_DURATIONS)[number];
@@ -91,8 +109,19 @@ export const createCouponSchema = z
     amountOff: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullable().default(null),
     currency: currencySchema.nullable().default(null),
     duration: z.enum(COUPON_DURATIONS),
-    /** Only for `repeating`: the number of billing periods it applies to. */
+    /** Only for `repeating`, or durationInMonths: the number of invoices it discounts. */
     durationPeriods: z.number().int().min(1).max(1200).nullable().default(null),
+    /**
+     * Only for `repeating`, or durationPeriods: the months from the redemption during
+     * which invoices are discounted (Stripe's duration_in_months).
+     */
+    durationInMonths: z.number().int().min(1).max(1200).nullable().default(null),
+    /**
+     * Amount-off only: what an invoice leaves unused of the amount discounts the next
+     * invoices, until used up or the duration ends (Lago's amount_cents_remaining). With
+     * `false` (the default) each discounted invoice gets the amount and the rest is lost.
+     */
+    carryOver: z.boolean().default(false),
     expiresAt: fields.expiresAt.default(null),
     maxRedemptions: fields.maxRedemptions.default(null),
     /** Null (the default) for every plan; otherwise a non-empty list of plan keys. */
@@ -118,11 +147,27 @@ export const createCouponSchema = z
     if (c.amountOff === null && c.currency !== null) {
       ctx.addIssue({ code: 'custom', path: ['currency'], message: 'only an amount-off coupon has a currency' });
     }
-    if (c.duration === 'repeating' && c.durationPeriods === null) {
-      ctx.addIssue({ code: 'custom', path: ['durationPeriods'], message: 'a repeating coupon needs durationPeriods' });
+    if (c.duration === 'repeating' && c.durationPeriods === null && c.durationInMonths === null) {
+      ctx.addIssue({ code: 'custom', path: ['durationPeriods'], message: 'a repeating coupon needs durationPeriods (invoices) or durationInMonths' });
+    }
+    if (c.duration === 'repeating' && c.durationPeriods !== null && c.durationInMonths !== null) {
+      ctx.addIssue({ code: 'custom', path: ['durationInMonths'], message: 'give either durationPeriods or durationInMonths, not both' });
     }
     if (c.duration !== 'repeating' && c.durationPeriods !== null) {
       ctx.addIssue({ code: 'custom', path: ['durationPeriods'], message: `a coupon of duration "${c.duration}" has no durationPeriods` });
+    }
+    if (c.duration !== 'repeating' && c.durationInMonths !== null) {
+      ctx.addIssue({ code: 'custom', path: ['durationInMonths'], message: `a coupon of duration "${c.duration}" has no durationInMonths` });
+    }
+    if (c.carryOver && c.amountOff === null) {
+      ctx.addIssue({ code: 'custom', path: ['carryOver'], message: 'only an amount-off coupon carries an amount over' });
+    }
+    if (c.carryOver && c.duration === 'once') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['carryOver'],
+        message: 'a once coupon discounts one invoice, so nothing could carry over: use forever (until the amount is used up) or repeating',
+      });
     }
   });
 export type CreateCouponInput = z.input<typeof createCouponSchema>;
@@ -155,17 +200,23 @@ export function discountTermsOf(input: {
   percentOff: string | null;
   amountOff: number | null;
   currency: Currency | null;
-}): CouponDiscountTerms {
-  if (input.percentOff !== null) return { percentOff: input.percentOff, amountOff: null, currency: null };
+  carryOver?: boolean;
+}): CouponDiscountTerms & { carryOver: boolean } {
+  if (input.percentOff !== null) return { percentOff: input.percentOff, amountOff: null, currency: null, carryOver: false };
   if (input.amountOff !== null && input.currency !== null) {
-    return { percentOff: null, amountOff: input.amountOff, currency: input.currency };
+    return { percentOff: null, amountOff: input.amountOff, currency: input.currency, carryOver: input.carryOver ?? false };
   }
   throw new Error('a coupon has either percentOff, or amountOff with a currency');
 }
 
 /** The duration of parsed input, as the union `Coupon` carries. */
-export function durationOf(input: { duration: CouponDurationKind; durationPeriods: number | null }): CouponDuration {
-  if (input.duration !== 'repeating') return { duration: input.duration, durationPeriods: null };
-  if (input.durationPeriods === null) throw new Error('a repeating coupon has durationPeriods');
-  return { duration: 'repeating', durationPeriods: input.durationPeriods };
+export function durationOf(input: {
+  duration: CouponDurationKind;
+  durationPeriods: number | null;
+  durationInMonths?: number | null;
+}): CouponDuration & { durationInMonths: number | null } {
+  if (input.duration !== 'repeating') return { duration: input.duration, durationPeriods: null, durationInMonths: null };
+  if (input.durationInMonths != null) return { duration: 'repeating', durationPeriods: null, durationInMonths: input.durationInMonths };
+  if (input.durationPeriods === null) throw new Error('a repeating coupon has durationPeriods or durationInMonths');
+  return { duration: 'repeating', durationPeriods: input.durationPeriods, durationInMonths: null };
 }

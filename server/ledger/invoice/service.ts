@@ -1,5 +1,6 @@
 import type { EventType } from '../events/types';
 import { couponDiscount } from '../coupon/apply';
+import { couponForInvoice, retryWhenBalanceMoved, spendCouponBalance } from '../coupon/balance';
 import type { Coupon } from '../coupon/types';
 import type { EngineContext } from '../context';
 import type { Customer } from '../customer/types';
@@ -269,7 +270,8 @@ export class InvoiceService {
     lines.push(...basis.prorations);
     if (!basis.usage && !basis.advance && basis.prorations.length === 0) throw invalid('an invoice needs fees, usage or prorations to bill');
 
-    const coupon = basis.couponId ? await this.ctx.store.coupons.get(scope, basis.couponId) : null;
+    // A carried-over coupon amount discounts by what is left of it (coupon/balance.ts).
+    const coupon = basis.couponId ? await couponForInvoice(this.ctx, scope, customerId, basis.couponId) : null;
     const discounted = discountLines(currency, lines, coupon ? (amounts) => couponDiscount(coupon as Coupon, amounts) : null);
     // Prepaid credits bought (a top-up) are not taxed: the invoices they pay are.
     const tax = lines.every((l) => l.kind === 'credits')
@@ -380,6 +382,11 @@ export class InvoiceService {
    * counts only its own.
    */
   async finalizeDraft(scope: Scope, id: string): Promise<{ invoice: Invoice; finalized: boolean }> {
+    // Made again from a fresh computation when another invoice spent the carried-over coupon amount it counted on (coupon/balance.ts).
+    return retryWhenBalanceMoved(() => this.finalizeDraftOnce(scope, id));
+  }
+
+  private async finalizeDraftOnce(scope: Scope, id: string): Promise<{ invoice: Invoice; finalized: boolean }> {
     this.expect(await this.get(scope, id), 'draft', 'finalize');
     const draft = await this.refresh(scope, id);
     if (draft.status !== 'draft') return { invoice: draft, finalized: false };
@@ -389,6 +396,7 @@ export class InvoiceService {
     const terms = await this.#collector.terms(scope, customer);
     const numbering = this.numbering(scope, 'invoice', now);
     const done = await this.ctx.events.atomic(scope, async (record) => {
+      await spendCouponBalance(this.ctx, scope, draft, now); // with the finalization, or neither
       // The wallet pays what the credit balance left, in this transaction (wallet/service.ts).
       const row = await this.finalizeRow(scope, draft, numbering, customer, terms, now);
       const finalized = row && this.#wallets ? await this.#wallets.applyToInvoice(scope, row, now) : row;

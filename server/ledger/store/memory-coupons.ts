@@ -1,4 +1,4 @@
-import type { CouponStore } from '../coupon/store';
+import type { CouponBalance, CouponSpend, CouponStore } from '../coupon/store';
 import type { Coupon } from '../coupon/types';
 import { conflict, scopeKey, type Scope } from '../types';
 
@@ -17,6 +17,10 @@ export function createMemoryCouponStore(): CouponStore {
     return m;
   };
   const copy = (c: Coupon | undefined): Coupon | null => (c ? structuredClone(c) : null);
+  // Carried-over amounts: by scope, then customer + coupon; spends by scope + invoice.
+  const balances = new Map<string, CouponBalance>();
+  const spends = new Map<string, CouponSpend>();
+  const balanceKey = (scope: Scope, customerId: string, couponId: string) => `${scopeKey(scope)}|${customerId}|${couponId}`;
 
   return {
     async insert(scope, c) {
@@ -55,6 +59,21 @@ export function createMemoryCouponStore(): CouponStore {
       if (c.expiresAt !== null && c.expiresAt.getTime() <= at.getTime()) return false;
       if (c.maxRedemptions !== null && c.timesRedeemed >= c.maxRedemptions) return false;
       c.timesRedeemed += 1;
+      return true;
+    },
+    async balance(scope, customerId, couponId) {
+      const b = balances.get(balanceKey(scope, customerId, couponId));
+      return b ? { ...b } : null;
+    },
+    async spend(scope, sp) {
+      const spendKey = `${scopeKey(scope)}|${sp.invoiceId}`;
+      const done = spends.get(spendKey);
+      if (done) return done.couponId === sp.couponId && done.amount === sp.amount;
+      const key = balanceKey(scope, sp.customerId, sp.couponId);
+      const b = balances.get(key) ?? { customerId: sp.customerId, couponId: sp.couponId, currency: sp.currency, amountRemaining: sp.initial, updatedAt: sp.at };
+      if (b.amountRemaining < sp.amount) return false;
+      balances.set(key, { ...b, amountRemaining: b.amountRemaining - sp.amount, updatedAt: sp.at });
+      spends.set(spendKey, { ...sp });
       return true;
     },
     async release(scope, id) {

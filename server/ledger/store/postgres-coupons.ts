@@ -1,9 +1,9 @@
-import { and, asc, eq, gt, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, isNull, lt, lte, or, sql, TransactionRollbackError, type SQL } from 'drizzle-orm';
 import type { Database } from '../../../db/client';
-import { coupons } from '../../../db/schema';
+import { couponBalances, coupons, couponSpends } from '../../../db/schema';
 import type { CouponStore } from '../coupon/store';
 import { discountTermsOf, durationOf, type Coupon } from '../coupon/types';
-import { conflict, Dec, type CouponId, type Currency, type Scope } from '../types';
+import { conflict, Dec, type CouponId, type Currency, type CustomerId, type Scope } from '../types';
 
 /**
  * Coupons on PostgreSQL (a server or PGlite). Every query starts from `inScope`, so none
@@ -32,8 +32,9 @@ const toCoupon = (r: Row): Coupon => ({
     percentOff: r.percentOff === null ? null : new Dec(r.percentOff).toFixed(),
     amountOff: r.amountOff,
     currency: r.currency as Currency | null,
+    carryOver: r.carryOver,
   }),
-  ...durationOf({ duration: r.duration, durationPeriods: r.durationPeriods }),
+  ...durationOf({ duration: r.duration, durationPeriods: r.durationPeriods, durationInMonths: r.durationInMonths }),
   expiresAt: r.expiresAt,
   maxRedemptions: r.maxRedemptions,
   timesRedeemed: r.timesRedeemed,
@@ -55,6 +56,8 @@ const couponRow = (s: Scope, c: Coupon): typeof coupons.$inferInsert => ({
   currency: c.currency,
   duration: c.duration,
   durationPeriods: c.durationPeriods,
+  durationInMonths: c.durationInMonths,
+  carryOver: c.carryOver,
   expiresAt: c.expiresAt,
   maxRedemptions: c.maxRedemptions,
   timesRedeemed: c.timesRedeemed,
@@ -126,6 +129,65 @@ export function createPostgresCouponStore(db: Database): CouponStore {
         )
         .returning({ id: coupons.id });
       return r.length === 1;
+    },
+    async balance(s, customerId, couponId) {
+      const [r] = await db
+        .select()
+        .from(couponBalances)
+        .where(
+          and(
+            eq(couponBalances.tenantId, s.tenantId),
+            eq(couponBalances.appId, s.appId),
+            eq(couponBalances.customerId, customerId),
+            eq(couponBalances.couponId, couponId),
+          ),
+        );
+      return r
+        ? { customerId: r.customerId as CustomerId, couponId: r.couponId as CouponId, currency: r.currency as Currency, amountRemaining: r.amountRemaining, updatedAt: r.updatedAt }
+        : null;
+    },
+    async spend(s, sp) {
+      const key = and(
+        eq(couponBalances.tenantId, s.tenantId),
+        eq(couponBalances.appId, s.appId),
+        eq(couponBalances.customerId, sp.customerId),
+        eq(couponBalances.couponId, sp.couponId),
+      );
+      // A transaction of its own (a savepoint inside the finalization's): the spend row
+      // and the balance's decrement are written together or not at all.
+      try {
+        return await db.transaction(async (tx) => {
+          // The invoice's spend first: a concurrent finalization of the same invoice waits
+          // here on the key, then finds it and spends nothing more.
+          const [recorded] = await tx
+            .insert(couponSpends)
+            .values({ tenantId: s.tenantId, appId: s.appId, invoiceId: sp.invoiceId, customerId: sp.customerId, couponId: sp.couponId, amount: sp.amount, createdAt: sp.at })
+            .onConflictDoNothing()
+            .returning({ invoiceId: couponSpends.invoiceId });
+          if (!recorded) {
+            const [done] = await tx
+              .select()
+              .from(couponSpends)
+              .where(and(eq(couponSpends.tenantId, s.tenantId), eq(couponSpends.appId, s.appId), eq(couponSpends.invoiceId, sp.invoiceId)));
+            return !!done && done.couponId === sp.couponId && done.amount === sp.amount;
+          }
+          await tx
+            .insert(couponBalances)
+            .values({ tenantId: s.tenantId, appId: s.appId, customerId: sp.customerId, couponId: sp.couponId, currency: sp.currency, amountRemaining: sp.initial, updatedAt: sp.at })
+            .onConflictDoNothing();
+          // The row lock queues concurrent spends; each re-checks what the previous one left.
+          const taken = await tx
+            .update(couponBalances)
+            .set({ amountRemaining: sql`${couponBalances.amountRemaining} - ${sp.amount}`, updatedAt: sp.at })
+            .where(and(key, gte(couponBalances.amountRemaining, sp.amount)))
+            .returning({ left: couponBalances.amountRemaining });
+          if (taken.length === 0) tx.rollback();
+          return true;
+        });
+      } catch (e) {
+        if (e instanceof TransactionRollbackError) return false;
+        throw e;
+      }
     },
     async release(s, id) {
       const r = await db

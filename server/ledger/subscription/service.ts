@@ -206,7 +206,7 @@ export class SubscriptionService {
       const plan = await this.plan(scope, sub);
       const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
       const credits = prorate ? feesChanged(advanceLines(plan, sub.quantity, sub.priceOverrides, period), [], period, now, plan.currency) : [];
-      const { couponId, used } = await this.deps.cycle.coupon(scope, sub);
+      const { couponId, used } = await this.deps.cycle.coupon(scope, sub, now);
       entry = {
         key: `cancel:${now.toISOString()}`,
         reason: 'subscription_cancel',
@@ -370,7 +370,7 @@ export class SubscriptionService {
       return { entry, after: { planId: next.id, quantity } satisfies Partial<Subscription> };
     }
     const fresh = nthPeriod(at, next.interval, 0);
-    const { couponId, used } = await this.deps.cycle.coupon(scope, sub);
+    const { couponId, used } = await this.deps.cycle.coupon(scope, sub, at);
     const entry: OutboxInvoice = {
       key,
       reason: 'subscription_update',

@@ -5,6 +5,11 @@ import { apiKeyProcedure, router } from '../init';
 import { idOf, pageInput } from '../inputs';
 
 export const couponsRouter = router({
+  /**
+   * New terms (createCouponSchema): `durationInMonths` (repeating, counted in months from
+   * the redemption, instead of `durationPeriods`) and `carryOver` (an amount-off coupon's
+   * unused part discounts the next invoices).
+   */
   create: apiKeyProcedure
     .input(createCouponSchema)
     .mutation(({ ctx, input }) => ctx.ledger.coupons.create(ctx.scope, input)),
@@ -23,6 +28,13 @@ export const couponsRouter = router({
   archive: apiKeyProcedure
     .input(z.object({ id: idOf('coupon') }))
     .mutation(({ ctx, input }) => ctx.ledger.coupons.archive(ctx.scope, input.id)),
+  /**
+   * A subscription's coupon as it stands, or null: invoices discounted and left, the end
+   * of a durationInMonths window, what is left of a carried-over amount.
+   */
+  redemption: apiKeyProcedure
+    .input(z.object({ subscriptionId: idOf('subscription') }))
+    .query(({ ctx, input }) => ctx.ledger.coupons.redemption(ctx.scope, input.subscriptionId)),
   /** Redeems a code on a subscription (as subscriptions.applyCoupon); returns the subscription. */
   redeem: apiKeyProcedure
     .input(z.object({ subscriptionId: idOf('subscription'), code: requiredText(100) }))
