@@ -284,4 +284,5 @@ export * from './schema-portal';
 export * from './schema-events';
 export * from './schema-webhooks-out';
 export * from './schema-audit';
+export * from './schema-consume';
 export * from './schema-wallets';

@@ -34,7 +34,7 @@ return #KEYS`;
  * Clears this writer's mark (field w:<token>, n − 1) and bumps the version. A mark that
  * is gone (the key expired, Redis restarted) is not taken from anybody else's count.
  */
-const DROP_MARK = `
+export const DROP_MARK = `
 local function dropMark(k, token)
   if redis.call('HDEL', k, 'w:' .. token) == 0 then return false end
   if tonumber(redis.call('HINCRBY', k, 'n', -1)) < 0 then redis.call('HSET', k, 'n', 0) end

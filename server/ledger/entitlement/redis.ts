@@ -251,12 +251,33 @@ export class RedisEntitlements {
     if (this.#ownsClient) await quit(this.#client);
   }
 
+  /**
+   * Runs a script of another part (entitlements.consume's, consume-scripts.ts) on the
+   * command connection; undefined when Redis is unavailable (the outage is noted).
+   */
+  runScript(script: { lua: string; sha: string }, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    return this.#call(() => this.#evalScript(script, keys, ...args));
+  }
+
+  /** Runs commands on the client if Redis is up; undefined when it is unavailable. */
+  command<T>(fn: (client: Redis) => Promise<T>): Promise<T | undefined> {
+    return this.#call(() => fn(this.#client));
+  }
+
+  /** A counter changed elsewhere while Redis could not be told: cleared once it is back. */
+  unsynced(key: string): void {
+    this.#remember(key);
+  }
+
   #script(name: keyof typeof SCRIPTS, key: string, ...args: string[]): Promise<unknown> {
     return this.#scriptKeys(name, [key], ...args);
   }
 
-  async #scriptKeys(name: keyof typeof SCRIPTS, keys: readonly string[], ...args: string[]): Promise<unknown> {
-    const s = SCRIPTS[name];
+  #scriptKeys(name: keyof typeof SCRIPTS, keys: readonly string[], ...args: string[]): Promise<unknown> {
+    return this.#evalScript(SCRIPTS[name], keys, ...args);
+  }
+
+  async #evalScript(s: { lua: string; sha: string }, keys: readonly string[], ...args: string[]): Promise<unknown> {
     try {
       return await this.#client.evalsha(s.sha, keys.length, ...keys, ...args);
     } catch (err) {

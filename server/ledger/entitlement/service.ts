@@ -20,6 +20,8 @@ import { grantsAccessAt, NO_SUBSCRIPTION, NOT_IN_PLAN } from './evaluate';
 import { usagePeriodAt } from './period';
 import { checkPayload, ThresholdAlerts } from './alerts';
 import { RedisEntitlements, type InvalidationMessage, type RedisEntitlementOptions } from './redis';
+import { Consumption, type ConsumeResult } from './consume';
+import { ConsumeDrain, RedisConsumption, type ConsumeRedisOptions } from './consume-redis';
 import {
   DEFAULT_CACHE,
   DEFAULT_SOFT_LIMIT_RATIO,
@@ -42,6 +44,8 @@ export interface EntitlementOptions {
   redis?: RedisEntitlementOptions;
   /** Share of a metered limit at which onSoftLimitReached fires (default 0.8). */
   softLimitRatio?: number;
+  /** `consume` with Redis: how long answers are kept for replays, how often pending streams are drained. */
+  consume?: ConsumeRedisOptions;
 }
 
 /** Attempts at a clean usage read on a miss before the entry is cached with a short refresh. */
@@ -90,6 +94,9 @@ export class EntitlementService {
   readonly #source: CommittedUsage;
   readonly #softRatio: number;
   readonly #alerts: ThresholdAlerts;
+  readonly #consumption: Consumption;
+  /** With Redis: writes consumptions accepted by Redis to the store. */
+  readonly #drain: ConsumeDrain | null;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -111,6 +118,19 @@ export class EntitlementService {
     const store = storeUsage(ctx);
     this.#source = this.#redis ? redisUsage(this.#redis, store) : store;
     this.#alerts = new ThresholdAlerts(ctx, this.#redis, this.#softRatio);
+    this.#drain = this.#redis ? new ConsumeDrain(ctx, this.#redis, options.consume) : null;
+    this.#consumption = new Consumption(
+      ctx,
+      {
+        entry: (scope, customerId) => this.#entry(scope, customerId),
+        recorded: (scope, e) => {
+          this.#touch(scope, [e]);
+          this.#onBuffered(scope, e);
+        },
+      },
+      this.#redis ? new RedisConsumption(ctx, this.#redis, options.consume) : null,
+      this.#drain,
+    );
 
     const redis = this.#redis;
     meter.observe({
@@ -165,6 +185,21 @@ export class EntitlementService {
     return this.#entry(scope, customerId).then((e) => this.#answer(e, featureKey, performance.now() - started));
   }
 
+  /**
+   * Checks a metered feature's limit and records the usage in one atomic step (see
+   * consume.ts): `{ allowed, limit, used, remaining, reason, recorded, replayed }`, `used`
+   * and `remaining` after this consumption when it is allowed. The same idempotency key
+   * again answers the first answer and records nothing.
+   */
+  consume(scope: Scope, input: unknown): Promise<ConsumeResult> {
+    return this.#consumption.consume(scope, input);
+  }
+
+  /** With Redis: resolves once the consumptions accepted so far by this process are in the store. */
+  async consumptionsWritten(): Promise<void> {
+    await this.#drain?.settled();
+  }
+
   /** Every feature of the customer's plan with its usage, limit and answer. */
   async summary(scope: Scope, customerId: string): Promise<UsageSummary> {
     const entry = await this.#entry(scope, customerId);
@@ -201,6 +236,7 @@ export class EntitlementService {
   }
 
   async close(): Promise<void> {
+    await this.#drain?.close();
     await this.#redis?.close();
   }
 

@@ -11,6 +11,7 @@ import { createMemoryEventStore } from './memory-events';
 import { ScopedTable } from './memory-table';
 import { createMemoryTaxRateStore } from './memory-tax';
 import { createMemoryUsageStore } from './memory-usage';
+import { createMemoryConsumptionStore } from './memory-consume';
 import { createMemoryWalletStore } from './memory-wallets';
 import type { Store } from './store';
 
@@ -135,6 +136,7 @@ export function createMemoryStore(): Store {
       },
     },
     usage,
+    consumptions: createMemoryConsumptionStore(usage),
     coupons: createMemoryCouponStore(),
     taxRates: createMemoryTaxRateStore(),
     payments: createMemoryPaymentStore(),

@@ -15,6 +15,7 @@ import { createPostgresInvoiceStore } from './postgres-invoices';
 import { createPostgresPaymentStore } from './postgres-payments';
 import { createPostgresTaxRateStore } from './postgres-tax';
 import { createPostgresUsageStore } from './postgres-usage';
+import { createPostgresConsumptionStore } from './postgres-consume';
 import { createPostgresWalletStore } from './postgres-wallets';
 import type { Store } from './store';
 
@@ -330,6 +331,7 @@ function postgresStoreOn(db: Database, atomic: Store['atomic']): Store {
       },
     },
     usage: createPostgresUsageStore(db),
+    consumptions: createPostgresConsumptionStore(db, atomic),
     coupons: createPostgresCouponStore(db),
     taxRates: createPostgresTaxRateStore(db),
     payments: createPostgresPaymentStore(db),
@@ -348,4 +350,3 @@ function postgresStoreOn(db: Database, atomic: Store['atomic']): Store {
     },
   };
 }
-

@@ -1,6 +1,7 @@
 import type { BillingStore } from '../billing/store';
 import type { CouponStore } from '../coupon/store';
 import type { CustomerStore } from '../customer/store';
+import type { ConsumptionStore } from '../entitlement/consume-store';
 import type { EventStore } from '../events/types';
 import type { InvoiceStore } from '../invoice/store';
 import type { UsageStore } from '../meter/store';
@@ -22,6 +23,8 @@ export interface Store {
   readonly plans: PlanStore;
   readonly subscriptions: SubscriptionStore;
   readonly usage: UsageStore;
+  /** entitlements.consume: answers by idempotency key, and a lock per customer and feature. */
+  readonly consumptions: ConsumptionStore;
   readonly coupons: CouponStore;
   readonly taxRates: TaxRateStore;
   readonly invoices: InvoiceStore;
