@@ -263,6 +263,19 @@ describe.each(storeFactories())('coupon terms on $name', (factory) => {
       expect((await ledger.coupons.get(scope, c.id)).timesRedeemed).toBe(0);
     });
 
+    it('the subscription\'s currency decides, not the plan\'s main one: a plan in USD also priced 28.00 EUR, for a EUR customer, refuses a USD coupon and takes a EUR one (5.00 off 28.00)', async () => {
+      const { ledger, scope, coupon } = await setup();
+      const both = await ledger.plans.create(scope, { ...basic, key: 'both', currencyPrices: [{ currency: 'EUR', basePrice: 2800 }] });
+      const eu = await ledger.customers.create(scope, { email: 'e@example.com', name: 'Eu', currency: 'EUR' });
+      await coupon({ code: 'FIVEUSD', amountOff: 500, currency: 'USD', duration: 'once' });
+      await coupon({ code: 'FIVEEUR', amountOff: 500, currency: 'EUR', duration: 'once' });
+      const err = await rejectsWith(ledger.subscriptions.create(scope, { customerId: eu.id, planId: both.id, couponCode: 'FIVEUSD' }), 'invalid');
+      expect(err.message).toBe('coupon FIVEUSD takes USD off and cannot apply to a EUR subscription');
+      const sub = await ledger.subscriptions.create(scope, { customerId: eu.id, planId: both.id, couponCode: 'FIVEEUR' });
+      const [first] = (await ledger.invoices.listByCustomer(scope, eu.id)).items;
+      expect(first).toMatchObject({ subscriptionId: sub.id, currency: 'EUR', subtotal: 2800, discount: 500, total: 2300 });
+    });
+
     it('applied to a running EUR subscription it is refused the same way; the subscription keeps no coupon; a percentage applies in any currency', async () => {
       const { ledger, scope, plans, customer, coupon, runTo, invoices } = await setup();
       const c = await coupon({ code: 'TENUSD', amountOff: 1000, currency: 'USD', duration: 'forever' });
