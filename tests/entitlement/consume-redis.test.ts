@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type DatabaseHandle } from '@/db/client';
+import { createLedger, createPostgresStore, ManualClock, silentLogger, type Ledger, type Store } from '@/server/ledger';
+import { eventually, ownRedisServer, testRedisUrl } from '../support/redis';
+import { uniqueScope } from '../support/stores';
+
+/**
+ * entitlements.consume with Redis: two instances on one database and one Redis consume
+ * through one Lua script against the shared usage counter. The counter starts from the
+ * store's usage, survives nothing it should not (a flush, a new period), and every
+ * allowed consumption reaches the store exactly once. PostgreSQL at TEST_DATABASE_URL
+ * when set, else PGlite; Redis at TEST_REDIS_URL or the local default.
+ */
+const redisUrl = await testRedisUrl();
+const T0 = new Date('2025-03-10T12:00:00.000Z');
+/** As in redis.test.ts: a healthy but busy Redis must not be taken for an outage. */
+const COMMAND_TIMEOUT_MS = 10_000;
+
+describe.skipIf(!redisUrl)('entitlements.consume with Redis', () => {
+  let database: DatabaseHandle;
+  let store: Store;
+  let admin: Redis;
+  const engines: Ledger[] = [];
+
+  beforeAll(async () => {
+    database = await openDatabase(process.env.TEST_DATABASE_URL ? { url: process.env.TEST_DATABASE_URL } : { dataDir: 'memory://' });
+    store = createPostgresStore(database.db);
+    admin = new Redis(redisUrl!);
+  });
+  afterAll(async () => {
+    for (const e of engines) await e.shutdown();
+    await database.close();
+    admin.disconnect();
+  });
+
+  async function instance(clock: ManualClock, channel: string, url = redisUrl!) {
+    const ledger = await createLedger({
+      store,
+      clock,
+      logger: silentLogger,
+      meter: { flushIntervalMs: 60_000 },
+      entitlements: { redis: { url, channel, refreshMs: 100, commandTimeoutMs: COMMAND_TIMEOUT_MS }, consume: { drainIntervalMs: 200 } },
+    });
+    engines.push(ledger);
+    await ledger.entitlements.whenReady();
+    return ledger;
+  }
+
+  async function world(url = redisUrl!) {
+    const clock = new ManualClock(T0);
+    const channel = `ledger:test:${randomBytes(4).toString('hex')}`;
+    const a = await instance(clock, channel, url);
+    const b = await instance(clock, channel, url);
+    const scope = uniqueScope();
+    const plan = await a.plans.create(scope, {
+      key: 'p',
+      name: 'P',
+      currency: 'USD',
+      interval: { unit: 'month' },
+      features: [{ key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'sum', limit: 1_000 }],
+    });
+    const customer = await a.customers.create(scope, { email: 'r@example.com', name: 'R' });
+    const sub = await a.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
+    const consume = (on: Ledger, idempotencyKey: string, quantity: number = 1) =>
+      on.entitlements.consume(scope, { customerId: customer.id, featureKey: 'api_calls', quantity, idempotencyKey });
+    const stored = (from = sub.currentPeriodStart, to = sub.currentPeriodEnd) =>
+      store.usage.aggregate(scope, { customerId: customer.id, featureKey: 'api_calls', aggregation: 'sum', from, to });
+    /** Everything of this scope in Redis, as a FLUSHALL would leave it (other tests' keys stay). */
+    const flush = async () => {
+      const keys = await admin.keys(`ledger:*${scope.tenantId}*`);
+      if (keys.length) await admin.del(...keys);
+    };
+    return { a, b, clock, scope, customerId: customer.id, sub, consume, stored, flush };
+  }
+
+  it('50 parallel consumers on two instances against a limit of 1,000: exactly 1,000 allowed, and 1,000 stored once drained', async () => {
+    const { a, b, scope, customerId, consume, stored } = await world();
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, async (_, w) => {
+        const on = w % 2 === 0 ? a : b;
+        const mine = [];
+        for (let i = 0; i < 25; i++) mine.push(await consume(on, `w${w}-${i}`));
+        return mine;
+      }),
+    );
+    const allowed = answers.flat().filter((x) => x.allowed);
+    expect(allowed).toHaveLength(1_000);
+    expect(allowed.map((x) => x.used).sort((x, y) => x! - y!)).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
+    expect(await eventually(stored, (v) => v === '1000')).toBe('1000');
+    // The counter agrees with the store; both instances' checks see it.
+    expect((await eventually(() => b.entitled(scope, customerId, 'api_calls'), (r) => r.used === 1_000)).used).toBe(1_000);
+    expect(await consume(a, 'one-more')).toMatchObject({ allowed: false, used: 1_000, remaining: 0 });
+    expect(await stored()).toBe('1000');
+  });
+
+  it('the counter starts from the usage already stored: 400 metered, 700 denied, 600 allowed', async () => {
+    const { a, b, customerId, scope, consume, stored } = await world();
+    await a.meter.meterDurable(scope, [{ idempotencyKey: 'm', customerId, featureKey: 'api_calls', quantity: 400, timestamp: T0.toISOString() }]);
+    expect(await consume(b, 'c700', 700)).toMatchObject({ allowed: false, used: 400, remaining: 600 });
+    expect(await consume(b, 'c600', 600)).toMatchObject({ allowed: true, used: 1_000, remaining: 0 });
+    expect(await eventually(stored, (v) => v === '1000')).toBe('1000');
+  });
+
+  it('a key replayed on another instance answers the first answer; after Redis lost everything, from the store, and the counter is warmed up again', async () => {
+    const { a, b, consume, stored, flush } = await world();
+    const first = await consume(a, 'order-1', 990);
+    expect(first).toMatchObject({ allowed: true, used: 990, remaining: 10, replayed: false });
+    expect(await consume(b, 'order-1', 990)).toEqual({ ...first, replayed: true });
+    expect(await eventually(stored, (v) => v === '990')).toBe('990');
+    await a.entitlements.consumptionsWritten();
+    await b.entitlements.consumptionsWritten();
+    await flush();
+    expect(await consume(b, 'order-1', 990)).toEqual({ ...first, replayed: true });
+    expect(await consume(a, 'order-2', 11)).toMatchObject({ allowed: false, used: 990 });
+    expect(await consume(a, 'order-3', 10)).toMatchObject({ allowed: true, used: 1_000 });
+    expect(await eventually(stored, (v) => v === '1000')).toBe('1000');
+  });
+
+  it('a new period starts a new counter: the limit applies again, the old period keeps its 1,000', async () => {
+    const { a, clock, sub, consume, stored } = await world();
+    expect(await consume(a, 'march', 1_000)).toMatchObject({ allowed: true, used: 1_000 });
+    clock.set('2025-04-10T12:00:00.000Z');
+    expect(await consume(a, 'april', 300)).toMatchObject({ allowed: true, used: 300, remaining: 700 });
+    expect(await eventually(stored, (v) => v === '1000')).toBe('1000');
+    expect(await eventually(() => stored(sub.currentPeriodEnd, new Date('2025-05-10T12:00:00.000Z')), (v) => v === '300')).toBe('300');
+  });
+
+  it('Redis down: consumption falls back to the store lock, and the counter is recomputed when Redis is back', async () => {
+    const server = await ownRedisServer();
+    try {
+      const { a, consume, stored } = await world(server.url);
+      expect(await consume(a, 'before', 100)).toMatchObject({ allowed: true, used: 100 });
+      await eventually(stored, (v) => v === '100');
+      await server.stop();
+      expect(await consume(a, 'during', 850)).toMatchObject({ allowed: true, used: 950 });
+      expect(await stored()).toBe('950');
+      await server.start();
+      // The restarted Redis is empty (no persistence): its counter is warmed up from the store.
+      const after = await eventually(() => consume(a, `after-${Math.random()}`, 60), (r) => r.reason === 'limit_reached');
+      expect(after).toMatchObject({ allowed: false, used: 950, remaining: 50 });
+      expect(await consume(a, 'last', 50)).toMatchObject({ allowed: true, used: 1_000 });
+      expect(await eventually(stored, (v) => v === '1000')).toBe('1000');
+    } finally {
+      await server.stop();
+    }
+  });
+});
