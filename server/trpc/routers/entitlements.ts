@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { requiredText } from '../../ledger';
+import { consumeSchema } from '../../ledger/entitlement/consume';
 import { apiKeyProcedure, router } from '../init';
 import { idOf } from '../inputs';
 
@@ -11,4 +12,12 @@ export const entitlementsRouter = router({
   check: apiKeyProcedure
     .input(z.object({ customerId: idOf('customer'), featureKey }))
     .query(({ ctx, input }) => ctx.ledger.entitled(ctx.scope, input.customerId, input.featureKey)),
+  /**
+   * Checks a metered limit and records the usage in one atomic step:
+   * `{ allowed, limit, used, remaining, reason, recorded, replayed }`. The same
+   * idempotency key again answers the first answer and records nothing.
+   */
+  consume: apiKeyProcedure
+    .input(consumeSchema)
+    .mutation(({ ctx, input }) => ctx.ledger.entitlements.consume(ctx.scope, input)),
 });
