@@ -4,7 +4,10 @@ import { checkCurrencyPrices, planCurrencies, pricesIn } from '@/server/ledger/p
 import { createPlanSchema, type CreatePlanInput, type Plan } from '@/server/ledger/plan/types';
 import { upcomingInvoice } from '@/server/ledger/invoice/upcoming';
 import { format, money } from '@/server/ledger/types';
+import { createCaller } from '@/server/trpc/root';
 import { rejectsWith } from '../support/engine';
+import { codeOf, portalContext } from '../support/trpc';
+import { createMemoryStore } from '@/server/ledger/store/memory';
 import { storeFactories, uniqueScope, useStore } from '../support/stores';
 
 /**
@@ -287,5 +290,60 @@ describe.each(storeFactories())('multi-currency on $name', (factory) => {
     await rejectsWith(ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id, quantity: 3, couponCode: 'USD5' }), 'invalid');
     await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id, quantity: 3, couponCode: 'JPY500' });
     expect((await invoices())[0]).toMatchObject({ currency: 'JPY', subtotal: 6000, discount: 500, total: 5500 });
+  });
+});
+
+describe.each(storeFactories())('the portal in the customer\'s currency on $name', (factory) => {
+  const store = useStore(factory, { beforeAll, afterAll });
+
+  async function setup(customerCurrency: string | null) {
+    const clock = new ManualClock(T0);
+    const ledger = await createLedger({ store: store(), clock, logger: silentLogger });
+    const scope = uniqueScope();
+    await ledger.scopes.register(scope, 'test');
+    const plan = await ledger.plans.create(scope, global);
+    await ledger.plans.create(scope, usdOnly);
+    const customer = await ledger.customers.create(scope, { email: 'k@example.com', name: 'Kenji', currency: customerCurrency, collectionMethod: 'send_invoice' });
+    const portal = createCaller({ ledger, auth: { kind: 'portal', scope, portal: portalContext(scope, customer.id, 'owner') } });
+    return { ledger, clock, scope, plan, customer, portal };
+  }
+
+  it('a JPY customer\'s plans page lists the plans offered in JPY at their JPY prices (3000 JPY, 1500 a seat); the USD-only plan is not offered', async () => {
+    const { portal } = await setup('JPY');
+    const { plans } = await portal.accountPlans.list();
+    expect(plans.map((p) => [p.key, p.basePrice, p.currency])).toEqual([['global', 3000, 'JPY']]);
+    expect(plans[0]!.features.find((f) => f.key === 'seats')!.text).toBe('1 seat included, ¥1,500 a seat above that');
+  });
+
+  it('with no currency, every plan in its main currency; once subscribed, the subscription\'s currency', async () => {
+    const { portal, ledger, scope, plan, customer } = await setup(null);
+    expect((await portal.accountPlans.list()).plans.map((p) => [p.key, p.basePrice, p.currency])).toEqual([['local', 1000, 'USD'], ['global', 2000, 'USD']]);
+    await ledger.customers.update(scope, customer.id, { currency: 'KWD' });
+    await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id, quantity: 2 });
+    const after = await portal.accountPlans.list();
+    expect(after.plans.map((p) => [p.key, p.basePrice, p.currency, p.current])).toEqual([['global', 6125, 'KWD', true]]);
+    // Cancelling now (Jan 30 10:00, 16 of 31 days left) credits 16/31 of 6.125 + 3.075 KWD: 3161 + 1587 fils.
+    const now = new Date('2025-01-30T10:00:00.000Z');
+    (ledger.clock as ManualClock).set(now);
+    expect(await portal.accountPlans.previewCancel()).toMatchObject({ credit: 3161 + 1587, currency: 'KWD' });
+  });
+});
+
+describe('the API (tRPC) on memory', () => {
+  it('plans.create takes the currency prices, customers.create and update a currency; a bad one is BAD_REQUEST and changes nothing', async () => {
+    const ledger = await createLedger({ store: createMemoryStore(), clock: new ManualClock(T0), logger: silentLogger });
+    const scope = uniqueScope();
+    const api = createCaller({ ledger, auth: { kind: 'api_key', scope, keyId: 'key_h6' } });
+    const plan = await api.plans.create(global);
+    expect(planCurrencies(plan)).toEqual(['USD', 'EUR', 'JPY', 'KWD']);
+    const c = await api.customers.create({ email: 'e@example.com', name: 'Eve', currency: 'eur' });
+    expect(c.currency).toBe('EUR');
+    expect(await codeOf(api.customers.update({ id: c.id, patch: { currency: 'EURO' } }))).toBe('BAD_REQUEST');
+    expect(await codeOf(api.plans.update({ id: plan.id, patch: { currencyPrices: [{ currency: 'GBP', basePrice: 1600 }] } }))).toBe('BAD_REQUEST');
+    expect((await api.customers.get({ id: c.id })).currency).toBe('EUR');
+    expect((await api.plans.getByKey({ key: 'global' })).version).toBe(1);
+    const sub = await api.subscriptions.create({ customerId: c.id, planId: plan.id });
+    expect(sub.currency).toBe('EUR');
+    expect(await api.invoices.preview({ subscriptionId: sub.id })).toMatchObject({ currency: 'EUR', total: 1800 });
   });
 });

@@ -119,3 +119,12 @@ export function subscriptionCurrency(customer: { id: string; currency: Currency 
   }
   return cur;
 }
+
+/**
+ * A pricing table for one customer: the plans offered in `currency`, each priced in it;
+ * with no currency (a customer that has none yet), every plan in its main currency.
+ */
+export function plansIn(plans: readonly Plan[], currency: Currency | string | null | undefined): Plan[] {
+  if (currency === null || currency === undefined) return [...plans];
+  return plans.filter((p) => offersCurrency(p, currency)).map((p) => pricesIn(p, currency));
+}

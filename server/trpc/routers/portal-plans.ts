@@ -4,6 +4,7 @@ import { conflict, invalid, requiredText, type Ledger, type Plan, type Scope, ty
 import { advanceLines } from '../../ledger/invoice/build';
 import { feesChanged } from '../../ledger/subscription/changes';
 import { nthPeriod } from '../../ledger/subscription/period';
+import { plansIn, pricesIn } from '../../ledger/plan/currency-prices';
 import { canManageBilling, type PortalContext } from '../../portal/session';
 import { CANCEL_REASONS, invoicePreview, losses, planCard, subscriptionCard, type InvoicePreview } from '../../portal/views/plans';
 import { portalBillingProcedure, portalProcedure, router } from '../init';
@@ -63,13 +64,15 @@ export const accountPlansRouter = router({
    */
   list: portalProcedure.query(async ({ ctx }) => {
     const { ledger, scope } = ctx;
-    const [plans, sub] = await Promise.all([ledger.plans.list(scope, { limit: 100 }), liveSubscription(ledger, ctx.portal)]);
+    const [plans, sub, customer] = await Promise.all([ledger.plans.list(scope, { limit: 100 }), liveSubscription(ledger, ctx.portal), ledger.customers.get(scope, ctx.portal.customerId)]);
+    // Multi-currency: prices in the subscription's currency, else the customer's; plans not offered in it are not listed.
+    const currency = sub?.currency ?? customer.currency;
     const [current, pending] = await Promise.all([
-      sub ? ledger.plans.get(scope, sub.planId) : null,
-      sub?.pendingChange ? ledger.plans.get(scope, sub.pendingChange.planId) : null,
+      sub ? ledger.plans.get(scope, sub.planId).then((p) => pricesIn(p, currency)) : null,
+      sub?.pendingChange ? ledger.plans.get(scope, sub.pendingChange.planId).then((p) => pricesIn(p, currency)) : null,
     ]);
     // Cheapest first, as a pricing table reads (then by name, for plans of one price).
-    const active = plans.items.filter((p) => p.status === 'active').sort((a, b) => a.basePrice - b.basePrice || a.name.localeCompare(b.name));
+    const active = plansIn(plans.items, currency).filter((p) => p.status === 'active').sort((a, b) => a.basePrice - b.basePrice || a.name.localeCompare(b.name));
     return {
       plans: active.map((p) => planCard(p, sub, current)),
       subscription: sub && current ? subscriptionCard(sub, current, pending) : null,
@@ -88,8 +91,8 @@ export const accountPlansRouter = router({
   previewChange: portalProcedure.input(z.object({ planKey: planKey.optional(), quantity: seats.optional() }).strict()).query(async ({ ctx, input }) => {
     const { ledger, scope } = ctx;
     const sub = await requireLive(ledger, ctx.portal);
-    const current = await ledger.plans.get(scope, sub.planId);
-    const next = input.planKey ? await planForSale(ledger, scope, input.planKey) : current;
+    const current = pricesIn(await ledger.plans.get(scope, sub.planId), sub.currency);
+    const next = input.planKey ? pricesIn(await planForSale(ledger, scope, input.planKey), sub.currency) : current;
     const quantity = input.quantity ?? sub.quantity;
     // A seat change alone is made at once (changeSeats), so its preview is "now" too.
     const seatsOnly = next.id === current.id;
@@ -150,7 +153,7 @@ export const accountPlansRouter = router({
   previewCancel: portalProcedure.query(async ({ ctx }) => {
     const { ledger, scope } = ctx;
     const sub = await requireLive(ledger, ctx.portal);
-    const plan = await ledger.plans.get(scope, sub.planId);
+    const plan = pricesIn(await ledger.plans.get(scope, sub.planId), sub.currency);
     const now = ledger.now(scope, sub.customerId);
     const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
     const credits = sub.status === 'trialing' ? [] : feesChanged(advanceLines(plan, sub.quantity, sub.priceOverrides, period), [], period, now, plan.currency);

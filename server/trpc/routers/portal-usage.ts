@@ -4,6 +4,7 @@ import type { Invoice, InvoiceLine, Ledger, Scope, Subscription, UsageSeries } f
 import type { PortalContext } from '../../portal/session';
 import { choosePeriod, usagePeriods, usagePeriodView, type UsagePeriodChoice, type UsagePeriodView } from '../../portal/views/usage';
 import { portalProcedure, router } from '../init';
+import { pricesIn } from '../../ledger/plan/currency-prices';
 
 /**
  * The /portal/usage page's reads, mounted as `accountUsage`: the periods the customer
@@ -59,7 +60,7 @@ async function pricingLines(ledger: Ledger, scope: Scope, b: CustomerBilling, ch
     .filter((i) => i.subscriptionId === sub.id && i.status !== 'void' && i.basis.usage && i.periodStart >= choice.start && i.periodEnd <= sub.unbilledFrom && i.periodStart < i.periodEnd)
     .flatMap((i) => i.lines);
   if (choice.trial || !(sub.unbilledFrom < asOf)) return earlier;
-  const plan = await ledger.plans.get(scope, sub.planId);
+  const plan = pricesIn(await ledger.plans.get(scope, sub.planId), sub.currency);
   const upcoming = await ledger.invoices.compute(
     scope,
     sub.customerId,
@@ -115,7 +116,7 @@ export const accountUsageRouter = router({
     const now = ledger.now(scope, customerId);
     // The current period is counted up to now; an ended one to its end.
     const asOf = choice.current ? new Date(Math.max(choice.start.getTime(), Math.min(now.getTime(), choice.end.getTime()))) : choice.end;
-    const plan = await ledger.plans.get(scope, choice.planId);
+    const plan = pricesIn(await ledger.plans.get(scope, choice.planId), b.subs.find((s) => s.id === choice.subscriptionId)?.currency);
     const metered = plan.features.flatMap((f) => (f.kind === 'metered' ? [f] : []));
     const counted = choice.start < asOf;
     const [totals, series, lines] = await Promise.all([

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defaultMerchantName, isLedgerError, notFound, numberedPageSchema, type Invoice, type Ledger, type Scope, type Subscription } from '../../ledger';
 import { upcomingInvoice } from '../../ledger/invoice/upcoming';
+import { pricesIn } from '../../ledger/plan/currency-prices';
 import { canManageBilling, type PortalContext } from '../../portal/session';
 import { invoiceDetail, invoicePageView, isPayable } from '../../portal/views/invoices';
 import { overviewView, type UpcomingInvoice } from '../../portal/views/overview';
@@ -106,7 +107,7 @@ export const accountRouter = router({
     const live = usage.subscriptionId ? await ledger.subscriptions.get(scope, usage.subscriptionId) : null;
     const sub = live ?? (await lastEnded(ledger, scope, customerId));
     const [plan, upcoming] = await Promise.all([
-      sub ? ledger.plans.get(scope, sub.planId) : null,
+      sub ? ledger.plans.get(scope, sub.planId).then((p) => pricesIn(p, sub.currency)) : null,
       // An ended subscription has no next invoice (the view shows none for it either).
       live && live.status !== 'canceled' ? nextInvoice(ledger, scope, live) : null,
     ]);
