@@ -14,11 +14,13 @@ import { accountRouter } from './routers/portal';
 import { accountPlansRouter } from './routers/portal-plans';
 import { accountBillingRouter } from './routers/portal-billing';
 import { accountUsageRouter } from './routers/portal-usage';
+import { accountCreditsRouter } from './routers/portal-credits';
 import { refundsRouter } from './routers/refunds';
 import { subscriptionsRouter } from './routers/subscriptions';
 import { taxRatesRouter } from './routers/tax-rates';
 import { testClocksRouter } from './routers/test-clocks';
 import { usageRouter } from './routers/usage';
+import { walletsRouter } from './routers/wallets';
 import { webhookEndpointsRouter } from './routers/webhook-endpoints';
 
 export const appRouter = router({
@@ -38,6 +40,7 @@ export const appRouter = router({
   events: eventsRouter,
   audit: auditRouter,
   webhookEndpoints: webhookEndpointsRouter,
+  wallets: walletsRouter,
   // The portal's sign-in and access (portal.createSession, portal.me, portal.members.*).
   portal: portalAccessRouter,
   // The portal's pages' reads (account.overview, account.invoices.list/get): the session's customer only.
@@ -45,6 +48,7 @@ export const appRouter = router({
   accountPlans: accountPlansRouter,
   accountBilling: accountBillingRouter,
   accountUsage: accountUsageRouter,
+  accountCredits: accountCreditsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -19,6 +19,7 @@ const NAV: NavItem[] = [
   { label: 'Overview', href: '/portal' },
   { label: 'Plans', href: '/portal/plans' },
   { label: 'Usage', href: '/portal/usage' },
+  { label: 'Credits', href: '/portal/credits' },
   { label: 'Invoices', href: '/portal/invoices' },
   { label: 'Billing', href: '/portal/billing' },
 ];
