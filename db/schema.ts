@@ -85,6 +85,8 @@ export const plans = pgTable(
     features: jsonb('features').$type<unknown[]>().notNull(),
     /** Multi-currency: the prices in each currency besides `currency` (validated like features). */
     currencyPrices: jsonb('currency_prices').$type<unknown[]>().notNull().default([]),
+    /** Minimum spend per period in minor units, before discounts and taxes; null: none. */
+    minimumCommitment: bigint('minimum_commitment', { mode: 'number' }),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
@@ -286,3 +288,4 @@ export * from './schema-webhooks-out';
 export * from './schema-audit';
 export * from './schema-consume';
 export * from './schema-wallets';
+export * from './schema-scope-settings';

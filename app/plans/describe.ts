@@ -25,7 +25,7 @@ export function planPriceText(plan: Plan): string {
   return format(money(plan.basePrice, plan.currency));
 }
 
-function tierLines(price: Extract<Price, { tiers: unknown }>, cur: Currency, unit: string): string[] {
+function tierLines(price: Extract<Price, { model: 'graduated' | 'volume' }>, cur: Currency, unit: string): string[] {
   let from = 1;
   return price.tiers.map((t) => {
     const range = t.upTo === null ? `${count(from)} and above` : `${count(from)}–${count(t.upTo)}`;
@@ -68,6 +68,12 @@ export function describeFeature(f: Feature, cur: Currency): FeatureDescription {
       case 'volume':
         parts.push(`${then}volume pricing (all units at the tier reached)`);
         tiers = tierLines(p, cur, unit);
+        break;
+      case 'percentage':
+        parts.push(`${p.rate}% of each transaction${p.fixedFee ? ` + ${format(money(p.fixedFee, cur))}` : ''}`);
+        break;
+      case 'graduated_percentage':
+        parts.push(`${then}graduated percentage, from ${p.tiers[0]!.rate}%`);
         break;
     }
   }

@@ -87,7 +87,8 @@ export {
 } from './billing/test-clocks';
 export type { DueWork, OnClock } from './billing/store';
 export { ScopeModes } from './scope/service';
-export { SCOPE_MODES, type ScopeMode, type ScopeStore } from './scope/store';
+export { SCOPE_MODES, type ScopeMode, type ScopeSettings, type ScopeStore } from './scope/store';
+export { DEFAULT_SCOPE_SETTINGS, ScopeSettingsService, scopeSettingsSchema, type ScopeSettingsInput } from './scope/settings';
 export type { ChangePreview } from './subscription/service';
 export { HostedLinks, HOSTED_KINDS, HOSTED_LINK_INVALID, HOSTED_PATHS, HOSTED_TTL_S, type HostedClaims, type HostedKind, type HostedOptions } from './payment/hosted';
 export { HostedPages, defaultMerchantName, type HostedInvoice, type HostedPayment } from './payment/hosted-pages';

@@ -29,6 +29,7 @@ import { PlanService } from './plan/service';
 import type { Plugin } from './plugin/hooks';
 import { PluginRegistry } from './plugin/registry';
 import { ScopeModes } from './scope/service';
+import { ScopeSettingsService } from './scope/settings';
 import { createMemoryStore } from './store/memory';
 import type { Store } from './store/store';
 import { SubscriptionService } from './subscription/service';
@@ -163,6 +164,8 @@ export interface Ledger {
   readonly testClocks: TestClocks;
   /** Scopes' modes: `register(scope, 'live' | 'test')`, `mode(scope)` (unregistered: live). */
   readonly scopes: ScopeModes;
+  /** A scope's billing settings: `get(scope)`, `update(scope, { roundingMode })` (half_away_from_zero | half_even). */
+  readonly settings: ScopeSettingsService;
   /** The time of a customer's objects (its test clock's, if it is on one), else the real time. */
   now(scope: Scope, customerId?: string | null): Date;
   readonly meter: MeterService;
@@ -296,6 +299,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
     testClocks,
     scopes,
     now: (scope, customerId) => testClocks.now(scope, customerId),
+    settings: new ScopeSettingsService(ctx),
     meter,
     usage: new UsageReads(ctx.store.usage),
     entitlements,

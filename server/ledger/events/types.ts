@@ -37,6 +37,8 @@ export const EVENT_TYPES = [
   'payment.failed',
   /** A scope's payment settings changed (provider, retries, …): `data` has the settings, with the scope as `id`. */
   'payment_settings.updated',
+  /** A scope's billing settings changed (its rounding mode): `data` has the settings, with the scope as `id`. */
+  'scope_settings.updated',
   /** A payment method was saved for a customer (a hosted set-up, a provider's webhook). */
   'payment_method.attached',
   /** A payment method became (or stopped being) the default, or its card details changed. */

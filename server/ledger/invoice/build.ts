@@ -1,10 +1,11 @@
 import type { PricingStrategies, TaxResult } from '../extensions/types';
-import { priceQuantity } from '../plan/pricing';
-import type { Feature, Plan, Price } from '../plan/types';
+import { AMOUNT_TERMS, COUNT_TERMS, minimumTrueUp, percentageTerms, pricePercentage, priceQuantity, type PricedCharge, type TransactionTerms, type TransactionTotals } from '../plan/pricing';
+import { isPercentagePrice, type Feature, type Plan, type Price } from '../plan/types';
+import { addInterval } from '../subscription/period';
 import { prorate } from '../subscription/proration';
 import type { PriceOverrides } from '../subscription/types';
 import { taxForLine } from '../tax/calculate';
-import { money, toMajorString, type Currency, type Money } from '../types';
+import { Dec, DEFAULT_ROUNDING, format, invalid, money, toMajorString, type Currency, type Money, type RoundingMode } from '../types';
 import type { InvoiceBasis, InvoiceLine, InvoiceTaxRate } from './types';
 
 /**
@@ -17,9 +18,14 @@ import type { InvoiceBasis, InvoiceLine, InvoiceTaxRate } from './types';
  * - Metered usage is billed in arrears for the period that ended, priced by the
  *   feature's model above its included units; free during a trial.
  * - A subscription's price overrides replace the plan's base price or a feature's price.
- * - Each line's amount is rounded once (pricing.ts). The coupon's discount is computed
- *   per line and never exceeds it; tax is computed per line on (amount − discount) and
- *   rounded per line; the invoice's figures are the sums of its lines'.
+ * - Each line's amount is rounded once (pricing.ts), in the scope's rounding mode. The
+ *   coupon's discount is computed per line and never exceeds it; tax is computed per
+ *   line on (amount − discount) and rounded per line; the invoice's figures are the sums
+ *   of its lines'.
+ * - Minimums: a price's `minimum` lifts its feature's charge of a period to it with a
+ *   true-up line (`minimum:<feature>`); the plan's `minimumCommitment` lifts the period's
+ *   charges (before discounts and taxes) with "Minimum commitment true-up"
+ *   (`minimum:plan`). Both are prorated when the usage period is part of a period.
  */
 export interface Period {
   start: Date;
@@ -35,7 +41,7 @@ function line(fields: Omit<InvoiceLine, 'discount' | 'tax'>): InvoiceLine {
 }
 
 /** The in-advance fees of a plan for a period: base fee, licensed seats, flat feature fees. */
-export function advanceLines(plan: Plan, quantity: number, overrides: PriceOverrides, period: Period): InvoiceLine[] {
+export function advanceLines(plan: Plan, quantity: number, overrides: PriceOverrides, period: Period, rounding: RoundingMode = DEFAULT_ROUNDING): InvoiceLine[] {
   const lines: InvoiceLine[] = [];
   const base = basePriceOf(plan, overrides);
   if (base > 0) {
@@ -57,8 +63,12 @@ export function advanceLines(plan: Plan, quantity: number, overrides: PriceOverr
     const price = priceOf(feature, overrides);
     if (!price) continue;
     if (feature.kind === 'licensed') {
-      const priced = priceQuantity(price, String(quantity), feature.includedUnits, plan.currency);
-      if (priced.amount.amount === 0) continue; // seats within the included ones: nothing to bill
+      const priced = priceQuantity(price, String(quantity), feature.includedUnits, plan.currency, {}, rounding);
+      const minimum = chargeMinimumLine(feature, price, priced.amount.amount, '1', period, plan.currency, rounding);
+      if (priced.amount.amount === 0) {
+        if (minimum) lines.push(minimum);
+        continue; // seats within the included ones: nothing to bill
+      }
       lines.push(
         line({
           id: `license:${feature.key}`,
@@ -73,6 +83,7 @@ export function advanceLines(plan: Plan, quantity: number, overrides: PriceOverr
           ...(priced.tiers.length ? { tiers: priced.tiers } : {}),
         }),
       );
+      if (minimum) lines.push(minimum);
     } else if (feature.kind === 'metered' && price.model === 'flat') {
       lines.push(
         line({
@@ -92,28 +103,58 @@ export function advanceLines(plan: Plan, quantity: number, overrides: PriceOverr
   return lines;
 }
 
-/** Metered usage in arrears: one line per priced metered feature (flat fees are in advance). */
+/** What usageLines needs besides the usage values. */
+export interface UsageLineOptions {
+  /** The scope's rounding mode (half away from zero by default). */
+  rounding?: RoundingMode;
+  /** Percentage-priced features' transactions in the period, by feature key (usageQueries). */
+  transactions?: ReadonlyMap<string, TransactionTotals>;
+  /** The part of a full period the usage period covers (periodFraction): prorates minimums. */
+  fraction?: Dec | string;
+}
+
+/**
+ * Metered usage in arrears: one line per priced metered feature (flat fees are in
+ * advance), and after it its minimum's true-up when the charge falls short. A percentage
+ * price is priced from its transactions (options.transactions), a graduated percentage
+ * from the summed amount (the feature's value in `values`, see usageQueries).
+ */
 export function usageLines(
   plan: Plan,
   overrides: PriceOverrides,
   period: Period,
   values: ReadonlyMap<string, string>,
   strategies: PricingStrategies = {},
+  options: UsageLineOptions = {},
 ): InvoiceLine[] {
+  const rounding = options.rounding ?? DEFAULT_ROUNDING;
   const lines: InvoiceLine[] = [];
   for (const feature of plan.features) {
     if (feature.kind !== 'metered') continue;
     const price = priceOf(feature, overrides);
     if (!price || price.model === 'flat') continue;
     const used = values.get(feature.key) ?? '0';
-    const priced = priceQuantity(price, used, feature.includedUnits, plan.currency, strategies);
+    let priced: PricedCharge;
+    let description: string;
+    if (price.model === 'percentage') {
+      const totals = options.transactions?.get(feature.key);
+      if (!totals) throw invalid(`feature "${feature.key}" has a percentage price: its invoice line needs the period's transactions (usageQueries)`);
+      priced = pricePercentage(price, totals, plan.currency, rounding);
+      // "Card payments: 3 transactions, 511 USD at 2.9% + $0.30 each"
+      const fee = price.fixedFee ? ` + ${format(money(price.fixedFee, plan.currency))} each` : '';
+      description = `${feature.name}: ${totals.count} ${totals.count === '1' ? 'transaction' : 'transactions'}, ${priced.quantity} ${plan.currency} at ${price.rate}%${fee}`;
+    } else {
+      priced = priceQuantity(price, used, feature.includedUnits, plan.currency, strategies, rounding);
+      const unit = price.model === 'graduated_percentage' ? plan.currency : (feature.unitName ?? 'units');
+      description = `${feature.name}: ${used} ${unit}${feature.includedUnits ? ` (${feature.includedUnits} included)` : ''}`;
+    }
     lines.push(
       line({
         id: `usage:${feature.key}`,
         kind: 'usage',
-        description: `${feature.name}: ${used} ${feature.unitName ?? 'units'}${feature.includedUnits ? ` (${feature.includedUnits} included)` : ''}`,
+        description,
         featureKey: feature.key,
-        quantity: used,
+        quantity: priced.quantity,
         unitPrice: price.model === 'per_unit' ? price.unitPrice : null,
         amount: priced.amount.amount,
         periodStart: period.start,
@@ -121,9 +162,115 @@ export function usageLines(
         ...(priced.tiers.length ? { tiers: priced.tiers } : {}),
       }),
     );
+    const minimum = chargeMinimumLine(feature, price, priced.amount.amount, options.fraction ?? '1', period, plan.currency, rounding);
+    if (minimum) lines.push(minimum);
   }
   return lines;
 }
+
+// -- minimums, percentage charges ----------------------------------------------------
+
+/** A price's minimum per period, when its charge falls short: the true-up line. */
+function chargeMinimumLine(feature: Feature, price: Price, charged: number, fraction: Dec | string, period: Period, cur: Currency, rounding: RoundingMode): InvoiceLine | null {
+  const minimum = 'minimum' in price ? price.minimum : undefined;
+  if (minimum === undefined || minimum === 0) return null;
+  const amount = minimumTrueUp(minimum, charged, fraction, rounding);
+  if (amount === 0) return null;
+  return line({
+    id: `minimum:${feature.key}`,
+    kind: 'minimum',
+    description: `${feature.name}: minimum of ${format(money(minimum, cur))} per period, true-up`,
+    featureKey: feature.key,
+    quantity: '1',
+    unitPrice: null,
+    amount,
+    periodStart: period.start,
+    periodEnd: period.end,
+  });
+}
+
+/**
+ * The part of a full billing period that a usage period covers, for prorating minimums:
+ * (end − start) / (start + one interval − start), at most 1. A whole period gives 1; a
+ * cancellation 5 days into a 31-day month gives 5/31; a calendar month's first period
+ * from August 10 gives 22/31 (Lago's example).
+ */
+export function periodFraction(plan: Pick<Plan, 'interval'>, period: Period): Dec {
+  const span = period.end.getTime() - period.start.getTime();
+  if (span <= 0) return new Dec(0);
+  const full = addInterval(period.start, plan.interval, 1).getTime() - period.start.getTime();
+  return span >= full ? new Dec(1) : new Dec(span).div(full);
+}
+
+/**
+ * The plan's minimum commitment for the usage period, when its charges fall short: the
+ * "Minimum commitment true-up" line. What counts, before discounts and taxes (as Lago):
+ * the period's usage lines (their own minimums included) and the fees in advance that
+ * paid for the period (base fee, seats, flat feature fees, as `fees` gives them, for a
+ * whole period), prorated like the commitment. max(0, C × f − usage − fees × f), rounded
+ * once. A subscription's override replaces the plan's commitment (null removes it).
+ */
+export function commitmentLine(
+  plan: Plan,
+  overrides: PriceOverrides,
+  period: Period,
+  usage: readonly InvoiceLine[],
+  fees: readonly InvoiceLine[],
+  rounding: RoundingMode = DEFAULT_ROUNDING,
+  fraction: Dec = periodFraction(plan, period),
+): InvoiceLine | null {
+  const commitment = overrides.minimumCommitment !== undefined ? overrides.minimumCommitment : (plan.minimumCommitment ?? null);
+  if (commitment === null || commitment === 0) return null;
+  const feesTotal = fees.reduce((a, l) => a + l.amount, 0);
+  const charged = fraction.times(feesTotal).plus(usage.reduce((a, l) => a + l.amount, 0));
+  const amount = minimumTrueUp(commitment, charged, fraction, rounding);
+  if (amount === 0) return null;
+  return line({
+    id: 'minimum:plan',
+    kind: 'minimum',
+    description: 'Minimum commitment true-up',
+    featureKey: null,
+    quantity: '1',
+    unitPrice: null,
+    amount,
+    periodStart: period.start,
+    periodEnd: period.end,
+  });
+}
+
+/** One read of the usage store that usageLines needs for a feature. */
+export interface ChargeQuery {
+  featureKey: string;
+  /** `value`: the feature's usage value; the rest fill its transaction totals. */
+  reads: 'value' | keyof TransactionTotals;
+  transactions: TransactionTerms;
+}
+
+/**
+ * The transaction sums a plan's percentage-priced features need (the usage store answers
+ * them per event, in SQL): for a percentage price its count, summed amount and charge;
+ * for a graduated percentage the summed amount, which is its usage value.
+ */
+export function chargeQueries(plan: Plan, overrides: PriceOverrides): ChargeQuery[] {
+  const out: ChargeQuery[] = [];
+  for (const feature of plan.features) {
+    if (feature.kind !== 'metered' || feature.aggregator !== undefined) continue;
+    const price = priceOf(feature, overrides);
+    if (!isPercentagePrice(price)) continue;
+    const property = feature.amountProperty;
+    if (!property) throw invalid(`feature "${feature.key}" has a ${price.model} price but no amountProperty to read transaction amounts from`);
+    if (price.model === 'graduated_percentage') {
+      out.push({ featureKey: feature.key, reads: 'value', transactions: AMOUNT_TERMS(property) });
+    } else {
+      out.push({ featureKey: feature.key, reads: 'count', transactions: COUNT_TERMS(property) });
+      out.push({ featureKey: feature.key, reads: 'amount', transactions: AMOUNT_TERMS(property) });
+      out.push({ featureKey: feature.key, reads: 'charge', transactions: percentageTerms(price, property, plan.currency) });
+    }
+  }
+  return out;
+}
+
+// -- end of minimums, percentage charges ---------------------------------------------
 
 /**
  * A mid-period change of in-advance fees at `at`: for every old fee a credit for the part

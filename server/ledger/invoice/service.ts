@@ -27,7 +27,10 @@ import {
   type Scope,
 } from '../types';
 import type { OnClock } from '../billing/store';
-import { advanceLines, discountLines, figuresOf, invoicePeriod, usageLines } from './build';
+import { advanceLines, chargeQueries, commitmentLine, discountLines, figuresOf, invoicePeriod, periodFraction, usageLines } from './build';
+import { DEFAULT_SCOPE_SETTINGS } from '../scope/settings';
+import type { TransactionTotals } from '../plan/pricing';
+import type { PriceOverrides } from '../subscription/types';
 import { sendOnly, type CollectionReport, type InvoiceCollector } from './collector';
 import { numberedPageSchema, pageWindow, type NumberedPage, type NumberedPageInput } from './listing';
 import type { CollectionExpectation, CollectionPatch, Numbering } from './store';
@@ -256,16 +259,24 @@ export class InvoiceService {
     };
 
     const lines = [];
+    const { roundingMode: rounding } = (await this.ctx.store.scopes.settings(scope)) ?? DEFAULT_SCOPE_SETTINGS;
     if (basis.usage) {
       const plan = await planOf(basis.usage.planId);
       if (!basis.usage.trial && basis.usage.end > basis.usage.start) {
-        const values = await this.usageValues(scope, customerId, plan, basis.usage.start, basis.usage.end);
-        lines.push(...usageLines(plan, basis.usage.overrides, basis.usage, values, this.extensions.strategies));
+        const { values, transactions } = await this.usageValues(scope, customerId, plan, basis.usage.start, basis.usage.end, basis.usage.overrides);
+        const fraction = periodFraction(plan, basis.usage);
+        const usage = usageLines(plan, basis.usage.overrides, basis.usage, values, this.extensions.strategies, { rounding, transactions, fraction });
+        lines.push(...usage);
+        // The minimum commitment counts the fees that paid for this period too: at the
+        // seats the invoice's fees in advance carry on, when they are of the same plan.
+        const seats = basis.advance?.planId === basis.usage.planId ? basis.advance.quantity : 0;
+        const trueUp = commitmentLine(plan, basis.usage.overrides, basis.usage, usage, advanceLines(plan, seats, basis.usage.overrides, basis.usage, rounding), rounding, fraction);
+        if (trueUp) lines.push(trueUp);
       }
     }
     if (basis.advance) {
       const plan = await planOf(basis.advance.planId);
-      lines.push(...advanceLines(plan, basis.advance.quantity, basis.advance.overrides, basis.advance));
+      lines.push(...advanceLines(plan, basis.advance.quantity, basis.advance.overrides, basis.advance, rounding));
     }
     lines.push(...basis.prorations);
     if (!basis.usage && !basis.advance && basis.prorations.length === 0) throw invalid('an invoice needs fees, usage or prorations to bill');
@@ -295,19 +306,27 @@ export class InvoiceService {
    * round trip; a feature with a custom aggregator from the window's raw events (one
    * read per such feature: see UsageAggregator for the cost).
    */
-  private async usageValues(scope: Scope, customerId: Subscription['customerId'], plan: Plan, from: Date, to: Date) {
+  private async usageValues(scope: Scope, customerId: Subscription['customerId'], plan: Plan, from: Date, to: Date, overrides: PriceOverrides = {}) {
     const metered = plan.features.filter((f): f is Extract<Feature, { kind: 'metered' }> => f.kind === 'metered');
     const builtIn = metered.filter((f) => f.aggregator === undefined);
-    const values = await this.ctx.store.usage.aggregateMany(
-      scope,
-      builtIn.map((f) => ({ customerId, featureKey: f.key, aggregation: f.aggregation, from, to })),
-    );
+    // Percentage prices' per-event sums ride in the same statement (chargeQueries).
+    const charges = chargeQueries(plan, overrides);
+    const values = await this.ctx.store.usage.aggregateMany(scope, [
+      ...builtIn.map((f) => ({ customerId, featureKey: f.key, aggregation: f.aggregation, from, to })),
+      ...charges.map((c) => ({ customerId, featureKey: c.featureKey, aggregation: 'sum' as const, from, to, transactions: c.transactions })),
+    ]);
     const out = new Map(builtIn.map((f, i) => [f.key, values[i]!]));
+    const transactions = new Map<string, TransactionTotals>();
+    charges.forEach((c, i) => {
+      const v = values[builtIn.length + i]!;
+      if (c.reads === 'value') out.set(c.featureKey, v);
+      else transactions.set(c.featureKey, { ...(transactions.get(c.featureKey) ?? { count: '0', amount: '0', charge: '0' }), [c.reads]: v });
+    });
     for (const f of metered) {
       if (f.aggregator === undefined) continue;
       out.set(f.key, await this.customAggregate(scope, customerId, f, f.aggregator, from, to));
     }
-    return out;
+    return { values: out, transactions };
   }
 
   private async customAggregate(scope: Scope, customerId: Subscription['customerId'], feature: Feature, name: string, from: Date, to: Date): Promise<string> {

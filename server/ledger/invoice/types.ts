@@ -36,7 +36,7 @@ export const TRANSITIONS: Record<InvoiceStatus, readonly InvoiceStatus[]> = {
  */
 export type BillingReason = 'subscription_create' | 'subscription_cycle' | 'subscription_update' | 'subscription_cancel' | 'wallet_top_up';
 
-export type LineKind = 'base_fee' | 'license' | 'flat_fee' | 'usage' | 'proration' | 'credits';
+export type LineKind = 'base_fee' | 'license' | 'flat_fee' | 'usage' | 'proration' | 'credits' | 'minimum';
 
 export interface InvoiceLine {
   /** Stable within the invoice: "usage:api_calls", "license:seats", "proration:3". */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Aggregation } from '../plan/types';
+import type { TransactionTerms } from '../plan/pricing';
 import { boundedRecord, idSchema, instant, requiredText, text, type CustomerId, type EventId } from '../types';
 
 /**
@@ -129,6 +130,13 @@ export interface UsageQuery {
   /** Half-open [from, to). */
   from: Date;
   to: Date;
+  /**
+   * Percentage charges: instead of `aggregation`, the sum over the window's events of
+   * clamp(a × rate + fixed, min, max), a being the event's amount property (a decimal in
+   * major units; anything else counts as 0). Read from the raw events, per event, in the
+   * store (SQL on PostgreSQL): the invoice reads the sum, never the rows.
+   */
+  transactions?: TransactionTerms;
 }
 
 export interface MeterConfig {

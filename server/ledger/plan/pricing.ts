@@ -1,6 +1,6 @@
 import type { PricingStrategies } from '../extensions/types';
 import type { Price } from './types';
-import { Dec, exponent, fromMajor, invalid, toDecimal, type Currency, type Money } from '../types';
+import { Dec, DEFAULT_ROUNDING, exponent, fromMajor, invalid, roundToMinor, toDecimal, type Currency, type Money, type RoundingMode } from '../types';
 
 /**
  * Pricing a feature's quantity for one period: the pure math behind an invoice line.
@@ -23,6 +23,13 @@ import { Dec, exponent, fromMajor, invalid, toDecimal, type Currency, type Money
  * - package: per started package: ceil(billable / size) × packagePrice.
  * - custom: the registered pricing strategy the price names, given the billable
  *   quantity and the price's params; its exact major-unit amount is rounded here, once.
+ * - graduated_percentage (Lago's): the quantity is the period's summed transaction
+ *   amount (major units); each tier's part of it at the tier's rate %, plus the tier's
+ *   flat fee once reached: graduated tiers whose unit price is rate / 100.
+ * - percentage (Lago's): priced per transaction, so from the store's per-event sum
+ *   (pricePercentage below), never from a quantity.
+ *
+ * The rounding mode is the scope's (half away from zero unless it chose half to even).
  */
 
 /** One tier's part of a tiered charge, as an invoice shows it. */
@@ -64,6 +71,7 @@ export function priceQuantity(
   includedUnits: number,
   currency: Currency,
   strategies: PricingStrategies = {},
+  rounding: RoundingMode = DEFAULT_ROUNDING,
 ): PricedCharge {
   const measured = parseQuantity(quantity);
   if (!Number.isSafeInteger(includedUnits) || includedUnits < 0) {
@@ -82,9 +90,84 @@ export function priceQuantity(
     ...(packages === undefined ? {} : { packages: packages.toFixed() }),
     tiers,
     exactAmount: exact.toFixed(),
-    amount: fromMajor(exact, currency),
+    amount: fromMajor(exact, currency, rounding),
   };
 }
+
+// -- minimums, percentage charges ----------------------------------------------------
+
+type PercentagePrice = Extract<Price, { model: 'percentage' }>;
+
+/**
+ * What a percentage price asks of the usage store for one period, per event e with
+ * amount a(e) (major units): Σ clamp(a(e) × rate + fixed, min, max). All decimal strings
+ * in major units; min and max null when the price has none. The store computes it over
+ * the raw events in SQL (PostgreSQL's numeric is exact), so the invoice reads one figure.
+ */
+export interface TransactionTerms {
+  property: string;
+  /** A fraction: 1.2 % is "0.012". */
+  rate: string;
+  fixed: string;
+  min: string | null;
+  max: string | null;
+}
+
+export function percentageTerms(price: PercentagePrice, property: string, cur: Currency): TransactionTerms {
+  const rate = unitPrice(price.rate, 'rate');
+  const major = (minor: number | undefined, what: string) => (minor === undefined ? null : minorToMajor(feeInMinor(minor, what), cur).toFixed());
+  return {
+    property,
+    rate: rate.div(100).toFixed(),
+    fixed: major(price.fixedFee ?? 0, 'fixedFee')!,
+    min: major(price.minPerTransaction, 'minPerTransaction'),
+    max: major(price.maxPerTransaction, 'maxPerTransaction'),
+  };
+}
+
+/** The transaction count and the summed amount: the same per-event sum with other terms. */
+export const COUNT_TERMS = (property: string): TransactionTerms => ({ property, rate: '0', fixed: '1', min: null, max: null });
+export const AMOUNT_TERMS = (property: string): TransactionTerms => ({ property, rate: '1', fixed: '0', min: null, max: null });
+
+/** A period's transactions, as the store summed them (decimal strings). */
+export interface TransactionTotals {
+  /** Number of transactions (events). */
+  count: string;
+  /** Σ amounts, major units. */
+  amount: string;
+  /** Σ per-transaction charges (percentageTerms), major units, exact. */
+  charge: string;
+}
+
+/** A percentage price's charge for a period: the store's exact sum, rounded once. */
+export function pricePercentage(price: PercentagePrice, totals: TransactionTotals, currency: Currency, rounding: RoundingMode = DEFAULT_ROUNDING): PricedCharge {
+  const exact = toDecimal(totals.charge, 'transaction charge');
+  if (!exact.isFinite() || exact.lt(0)) throw invalid(`a percentage charge must be a non-negative decimal, got ${totals.charge}`);
+  return {
+    model: price.model,
+    quantity: parseQuantity(totals.amount).toFixed(),
+    includedUnits: 0,
+    billableQuantity: parseQuantity(totals.amount).toFixed(),
+    tiers: [],
+    exactAmount: exact.toFixed(),
+    amount: fromMajor(exact, currency, rounding),
+  };
+}
+
+/**
+ * The true-up that lifts a charge to its minimum, in minor units: max(0, minimum ×
+ * fraction − charged), exact, rounded once. `fraction` is the part of a full period the
+ * charge covers (1 for a whole period): a minimum of 100.00 over 22 of 31 days is owed
+ * 70.97 (7096.77… cents).
+ */
+export function minimumTrueUp(minimum: number, charged: Dec | string | number, fraction: Dec | string = '1', rounding: RoundingMode = DEFAULT_ROUNDING): number {
+  const f = toDecimal(fraction, 'period fraction');
+  if (f.lt(0) || f.gt(1)) throw invalid(`a period fraction is between 0 and 1, got ${f.toFixed()}`);
+  const short = new Dec(feeInMinor(minimum, 'minimum')).times(f).minus(toDecimal(charged, 'charged amount'));
+  return short.lte(0) ? 0 : roundToMinor(short, rounding);
+}
+
+// -- end of minimums, percentage charges ---------------------------------------------
 
 interface BillableCharge {
   exact: Dec;
@@ -116,6 +199,14 @@ export function unknownStrategy(name: string, strategies: PricingStrategies) {
 
 function priceBillable(price: Exclude<Price, CustomPrice>, billable: Dec, cur: Currency): BillableCharge {
   switch (price.model) {
+    case 'graduated_percentage':
+      return graduatedCharge(
+        price.tiers.map((t, i) => ({ upTo: t.upTo, unitPrice: unitPrice(t.rate, `tiers[${i}].rate`).div(100).toFixed(), flatFee: t.flatFee })),
+        billable,
+        cur,
+      );
+    case 'percentage':
+      throw invalid('a percentage price is charged per transaction: it is priced from the usage store\'s per-event sum (pricePercentage), not from a quantity');
     case 'flat':
       return { exact: minorToMajor(feeInMinor(price.amount, 'amount'), cur), tiers: [] };
     case 'per_unit':

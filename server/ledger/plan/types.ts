@@ -58,6 +58,73 @@ const tiers = z
     });
   });
 
+// -- minimums, percentage charges, rounding ------------------------------------------
+
+/**
+ * A minimum per charge: the least the feature's charge comes to per period, in minor
+ * units. When the priced usage falls short a true-up line bills the difference (prorated
+ * when the period is). This is how a platform minimum is expressed: a first tier's flat
+ * fee is charged only once a unit falls in the tier, so with no usage it bills nothing.
+ */
+const chargeMinimum = minorUnits.optional();
+
+/** A percentage as a decimal string: "1.2" means 1.2 %. */
+export const percentString = decimalString;
+
+/** Tier bounds of any tiered price: increasing, only the last unbounded. */
+function tierBoundIssues(ts: readonly { upTo: number | null }[], ctx: z.RefinementCtx): void {
+  ts.forEach((t, i) => {
+    const last = i === ts.length - 1;
+    if (t.upTo === null && !last) ctx.addIssue({ code: 'custom', path: [i, 'upTo'], message: 'only the last tier may be unbounded (upTo: null)' });
+    if (last && t.upTo !== null) ctx.addIssue({ code: 'custom', path: [i, 'upTo'], message: `the last tier must be unbounded (upTo: null), or amounts above ${t.upTo} have no rate` });
+    const prev = ts[i - 1];
+    if (prev && prev.upTo !== null && t.upTo !== null && t.upTo <= prev.upTo) {
+      ctx.addIssue({ code: 'custom', path: [i, 'upTo'], message: `tier bounds must increase: ${t.upTo} after ${prev.upTo}` });
+    }
+  });
+}
+
+/** A tier of a graduated percentage: amounts up to `upTo` (major units, inclusive) at `rate` %. */
+export const percentTierSchema = z.object({
+  upTo: z.number().positive().finite().nullable(),
+  rate: percentString,
+  /** Charged once when the summed amount reaches this tier (minor units). */
+  flatFee: minorUnits.default(0),
+});
+
+/**
+ * Lago's percentage charge: each transaction (usage event) costs `rate` % of its amount
+ * (the feature's `amountProperty`, major units) plus `fixedFee`, kept within
+ * [minPerTransaction, maxPerTransaction]; the period's charge is the sum, rounded once.
+ */
+const percentagePrice = z
+  .object({
+    model: z.literal('percentage'),
+    rate: percentString,
+    fixedFee: minorUnits.default(0),
+    minPerTransaction: minorUnits.optional(),
+    maxPerTransaction: minorUnits.optional(),
+    minimum: chargeMinimum,
+  })
+  .refine((p) => p.minPerTransaction === undefined || p.maxPerTransaction === undefined || p.minPerTransaction <= p.maxPerTransaction, {
+    path: ['maxPerTransaction'],
+    message: 'maxPerTransaction must not be below minPerTransaction',
+  });
+
+/** Lago's graduated percentage: the period's summed amount through tiers of rates. */
+const graduatedPercentagePrice = z.object({
+  model: z.literal('graduated_percentage'),
+  tiers: z.array(percentTierSchema).min(1, 'at least one tier').max(50).superRefine(tierBoundIssues),
+  minimum: chargeMinimum,
+});
+
+/** The price models that read a transaction amount from each event's properties. */
+export const PERCENTAGE_MODELS = ['percentage', 'graduated_percentage'] as const;
+export const isPercentagePrice = (p: { model: string } | undefined): p is Extract<Price, { model: (typeof PERCENTAGE_MODELS)[number] }> =>
+  p !== undefined && (PERCENTAGE_MODELS as readonly string[]).includes(p.model);
+
+// -- end of minimums, percentage charges, rounding ------------------------------------
+
 /** The name a pricing strategy or a usage aggregator is registered under: "p95", "my_model". */
 export const extensionName = z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/, 'lowercase, starting with a letter: "p95"');
 const strategyName = extensionName;
@@ -66,13 +133,13 @@ export const priceSchema = z.discriminatedUnion('model', [
   /** A fixed fee per period, whatever the quantity. */
   z.object({ model: z.literal('flat'), amount: minorUnits }),
   /** quantity × unitPrice. */
-  z.object({ model: z.literal('per_unit'), unitPrice: decimalString }),
+  z.object({ model: z.literal('per_unit'), unitPrice: decimalString, minimum: chargeMinimum }),
   /** Each tier's units at that tier's price (plus its flat fee once reached). */
-  z.object({ model: z.literal('graduated'), tiers }),
+  z.object({ model: z.literal('graduated'), tiers, minimum: chargeMinimum }),
   /** All units at the price of the tier the total falls in (plus that tier's flat fee). */
-  z.object({ model: z.literal('volume'), tiers }),
+  z.object({ model: z.literal('volume'), tiers, minimum: chargeMinimum }),
   /** Per started block of `size` units: 1,001 units at 1,000 per package = 2 packages. */
-  z.object({ model: z.literal('package'), size: z.number().int().positive(), packagePrice: decimalString }),
+  z.object({ model: z.literal('package'), size: z.number().int().positive(), packagePrice: decimalString, minimum: chargeMinimum }),
   /**
    * A price model of the engine's user: the pricing strategy registered under `strategy`
    * (createLedger({ pricing: { strategies } })) prices the units above the included ones,
@@ -82,7 +149,10 @@ export const priceSchema = z.discriminatedUnion('model', [
     model: z.literal('custom'),
     strategy: strategyName,
     params: z.record(z.string(), z.unknown()).default({}),
+    minimum: chargeMinimum,
   }),
+  percentagePrice,
+  graduatedPercentagePrice,
 ]);
 export type Price = z.output<typeof priceSchema>;
 
@@ -117,10 +187,25 @@ export const meteredFeatureSchema = z
     includedUnits: z.number().int().nonnegative().default(0),
     unitName: text(40).optional(),
     price: priceSchema.optional(),
+    /**
+     * The event property that carries a transaction's amount, for percentage prices
+     * ("amount"): a decimal in major units of the invoice's currency, as a number (12.5)
+     * or a string ("12.50"). An event without it, or with anything else, counts as an
+     * amount of 0 (the fixed fee and the per-transaction minimum still apply).
+     */
+    amountProperty: requiredText(100).optional(),
   })
   .refine((f) => f.aggregation !== 'unique_count' || f.uniqueProperty, {
     path: ['uniqueProperty'],
     message: 'a unique_count feature names the property it counts',
+  })
+  .refine((f) => !isPercentagePrice(f.price) || f.amountProperty, {
+    path: ['amountProperty'],
+    message: 'a percentage price reads each transaction\'s amount from an event property: name it in amountProperty ("amount")',
+  })
+  .refine((f) => f.price?.model !== 'percentage' || f.includedUnits === 0, {
+    path: ['includedUnits'],
+    message: 'a percentage price is charged per transaction: it takes no included units',
   });
 
 export const licensedFeatureSchema = z.object({
@@ -130,6 +215,9 @@ export const licensedFeatureSchema = z.object({
   /** Most seats a subscription may have; null for no cap. */
   limit: z.number().int().positive().nullable().default(null),
   price: priceSchema.optional(),
+}).refine((f) => !isPercentagePrice(f.price), {
+  path: ['price', 'model'],
+  message: 'a percentage price charges transactions: it belongs to a metered feature, not to seats',
 });
 
 export const booleanFeatureSchema = z.object({
@@ -200,6 +288,11 @@ const planFields = {
 export const createPlanSchema = z.object({
   ...planFields,
   description: planFields.description.default(''),
+  /**
+   * Minimum commitment: the least the plan's charges of a period come to, in minor units,
+   * before discounts and taxes; a shortfall is billed as a true-up line. Null: none.
+   */
+  minimumCommitment: minorUnits.nullable(),
   basePrice: planFields.basePrice.default(0),
   trialDays: planFields.trialDays.default(0),
   features: planFields.features.default([]),
@@ -230,6 +323,7 @@ export type PlanStatus = 'active' | 'archived';
 export interface Plan {
   id: PlanId;
   key: string;
+  minimumCommitment: planFields.minimumCommitment.optional(),
   /** 1, 2, 3 …: each change of price makes a new version with a new id. */
   version: number;
   /** True for the version new subscriptions get. */
@@ -243,8 +337,11 @@ export interface Plan {
   interval: Interval;
   basePrice: number;
   trialDays: number;
+    minimumCommitment: planFields.minimumCommitment,
   features: Feature[];
   metadata: Record<string, string>;
   createdAt: Date;
   updatedAt: Date;
 }
+  /** Minimum spend per period (minor units), before discounts and taxes; absent or null: none. */
+  minimumCommitment?: number | null;

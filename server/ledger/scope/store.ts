@@ -1,4 +1,4 @@
-import type { Scope } from '../types';
+import type { RoundingMode, Scope } from '../types';
 
 /**
  * Every scope is `live` or `test` (Stripe's modes); its API keys say which. Test clocks
@@ -16,4 +16,17 @@ export interface ScopeStore {
    * has (the one given, or the one it had).
    */
   register(scope: Scope, mode: ScopeMode): Promise<ScopeMode>;
+  /** The scope's billing settings as stored; null when it never set any (the defaults apply). */
+  settings(scope: Scope): Promise<ScopeSettings | null>;
+  /** Writes the scope's billing settings whole (upsert). Does not register the scope. */
+  putSettings(scope: Scope, settings: ScopeSettings): Promise<void>;
+}
+
+/**
+ * A scope's billing settings (scope_settings). `roundingMode`: how every invoice line's
+ * exact amount becomes whole minor units (money.ts): `half_away_from_zero` (the default)
+ * or `half_even`.
+ */
+export interface ScopeSettings {
+  roundingMode: RoundingMode;
 }

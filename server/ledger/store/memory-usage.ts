@@ -1,7 +1,8 @@
 import type { InsertUsageResult, UsageStore } from '../meter/store';
 import type { UsageEvent } from '../meter/types';
 import { Dec, scopeKey, type Scope } from '../types';
-import { dedupeBatch, normalizeDecimal, reportRepeats, storedUsage } from './usage-shared';
+import { AMOUNT_PATTERN, dedupeBatch, normalizeDecimal, reportRepeats, storedUsage } from './usage-shared';
+import type { TransactionTerms } from '../plan/pricing';
 
 /**
  * Usage in memory: the reference the SQL store is tested against. Events are kept per
@@ -78,6 +79,7 @@ export function createMemoryUsageStore(): UsageStore & { forgetCustomers(scope: 
         const at = r.event.timestamp.getTime();
         return at >= from && at < to;
       });
+      if (q.transactions) return transactionSum(rows.map((r) => r.event), q.transactions);
       switch (q.aggregation) {
         case 'sum':
           return rows.reduce((acc, r) => acc.plus(r.event.quantity), new Dec(0)).toFixed();
@@ -99,4 +101,30 @@ export function createMemoryUsageStore(): UsageStore & { forgetCustomers(scope: 
       }
     },
   };
+}
+
+const amountPattern = new RegExp(AMOUNT_PATTERN);
+
+/**
+ * An event's amount as the SQL store reads it: the property's text (a number as JSON
+ * writes it, as jsonb gives it back), if it is a non-negative decimal; else 0.
+ */
+function amountOf(e: UsageEvent, property: string): Dec {
+  const v = Object.hasOwn(e.properties, property) ? e.properties[property] : undefined;
+  const text = typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? new Dec(JSON.stringify(v)).toFixed() : null;
+  return text !== null && amountPattern.test(text) ? new Dec(text) : new Dec(0);
+}
+
+/** Σ clamp(a × rate + fixed, min, max) over the events: the SQL store's transactionSum. */
+function transactionSum(events: readonly UsageEvent[], t: TransactionTerms): string {
+  const rate = new Dec(t.rate);
+  const fixed = new Dec(t.fixed);
+  let total = new Dec(0);
+  for (const e of events) {
+    let charge = amountOf(e, t.property).times(rate).plus(fixed);
+    if (t.min !== null) charge = Dec.max(charge, t.min);
+    if (t.max !== null) charge = Dec.min(charge, t.max);
+    total = total.plus(charge);
+  }
+  return total.toFixed();
 }

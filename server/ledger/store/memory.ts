@@ -1,7 +1,7 @@
 import type { Customer } from '../customer/types';
 import type { Plan } from '../plan/types';
 import type { Subscription } from '../subscription/types';
-import type { ScopeMode } from '../scope/store';
+import type { ScopeMode, ScopeSettings } from '../scope/store';
 import { conflict, scopeKey } from '../types';
 import { createMemoryCouponStore } from './memory-coupons';
 import { createMemoryBillingStore } from './memory-billing';
@@ -25,6 +25,7 @@ export function createMemoryStore(): Store {
   const { store: invoices, all: invoiceRows, forgetCustomers: forgetInvoices } = createMemoryInvoiceStore(clockOf);
   const usage = createMemoryUsageStore();
   const modes = new Map<string, ScopeMode>();
+  const scopeSettings = new Map<string, ScopeSettings>();
 
   return {
     kind: 'memory',
@@ -158,6 +159,13 @@ export function createMemoryStore(): Store {
         const k = scopeKey(scope);
         if (!modes.has(k)) modes.set(k, mode);
         return modes.get(k)!;
+      },
+      async settings(scope) {
+        const s = scopeSettings.get(scopeKey(scope));
+        return s ? { ...s } : null;
+      },
+      async putSettings(scope, settings) {
+        scopeSettings.set(scopeKey(scope), { ...settings });
       },
     },
   };

@@ -1,7 +1,7 @@
 import type { Database } from '../../../db/client';
 import type { UsageQuery } from '../meter/types';
 import type { Scope } from '../types';
-import { splitRange, type MsRange } from './usage-shared';
+import { AMOUNT_PATTERN, splitRange, type MsRange } from './usage-shared';
 
 /**
  * The usage read: every aggregate asked for, in one statement. Built as SQL text with
@@ -39,6 +39,14 @@ export function aggregateStatement(s: Scope, queries: readonly UsageQuery[]): { 
   let tenant = '';
   let app = '';
   const columns = queries.map((q, i) => {
+    if (q.transactions) {
+      if (!(q.from < q.to)) return `null as v${i}`;
+      if (!tenant) {
+        tenant = p(s.tenantId);
+        app = p(s.appId);
+      }
+      return `(${transactionSum(q, tenant, app, p)}) as v${i}`;
+    }
     const { hours, edges } = splitRange(q.from, q.to);
     if (!hours && edges.length === 0) return `null as v${i}`;
     if (!tenant) {
@@ -93,4 +101,24 @@ export function aggregateStatement(s: Scope, queries: readonly UsageQuery[]): { 
     return `(${query}) as v${i}`;
   });
   return { text: `select ${columns.join(', ')}`, params };
+}
+
+/**
+ * A percentage charge's per-event sum: Σ clamp(a × rate + fixed, min, max) over the raw
+ * events of the window (through usage_events_series_ts_idx), exact in numeric. A null
+ * min or max drops out: PostgreSQL's greatest and least ignore nulls.
+ */
+function transactionSum(q: UsageQuery, tenant: string, app: string, p: (v: unknown) => string): string {
+  const t = q.transactions!;
+  const customer = p(q.customerId);
+  const feature = p(q.featureKey);
+  const prop = p(t.property);
+  const amount = `case when e.properties ->> ${prop} ~ '${AMOUNT_PATTERN}' then (e.properties ->> ${prop})::numeric else 0 end`;
+  const charge = `least(greatest(${amount} * ${p(t.rate)}::numeric + ${p(t.fixed)}::numeric, ${p(t.min)}::numeric), ${p(t.max)}::numeric)`;
+  return (
+    `select coalesce(sum(${charge}), 0)::text from usage_events e` +
+    ` where e.series = hashtextextended(${tenant} || '|' || ${app} || '|' || ${customer} || '|' || ${feature}, 0)` +
+    ` and e.tenant_id = ${tenant} and e.app_id = ${app} and e.customer_id = ${customer} and e.feature_key = ${feature}` +
+    ` and e.timestamp >= ${p(iso(q.from.getTime()))}::timestamptz and e.timestamp < ${p(iso(q.to.getTime()))}::timestamptz`
+  );
 }

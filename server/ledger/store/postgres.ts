@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, lte, ne, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client';
-import { customers, plans, scopes, subscriptions } from '../../../db/schema';
+import { customers, plans, scopeSettings, scopes, subscriptions } from '../../../db/schema';
 import type { Customer } from '../customer/types';
 import { currencyPriceSetSchema, featureInputSchema, type Feature, type Interval, type IntervalUnit, type Plan } from '../plan/types';
 import type { OutboxInvoice, PendingChange, PriceOverrides, Subscription, SubscriptionDiscount } from '../subscription/types';
@@ -77,6 +77,8 @@ const toPlan = (r: typeof plans.$inferSelect): Plan => ({
   currencyPrices: (r.currencyPrices ?? []).map((c) => currencyPriceSetSchema.parse(c)),
   metadata: r.metadata,
   createdAt: r.createdAt,
+  // Absent when none, as the plan was given (createPlanSchema leaves it out).
+  ...(r.minimumCommitment === null ? {} : { minimumCommitment: r.minimumCommitment }),
   updatedAt: r.updatedAt,
 });
 
@@ -100,6 +102,7 @@ const planRow = (s: Scope, p: Plan): typeof plans.$inferInsert => ({
   createdAt: p.createdAt,
   updatedAt: p.updatedAt,
 });
+  minimumCommitment: p.minimumCommitment ?? null,
 
 /** JSON columns hold dates as strings. */
 const reviveDiscount = (d: SubscriptionDiscount): SubscriptionDiscount => ({ ...d, appliedAt: new Date(d.appliedAt) });
@@ -350,3 +353,11 @@ function postgresStoreOn(db: Database, atomic: Store['atomic']): Store {
     },
   };
 }
+      async settings(s) {
+        const [r] = await db.select({ roundingMode: scopeSettings.roundingMode }).from(scopeSettings).where(inScope(scopeSettings, s));
+        return r ?? null;
+      },
+      async putSettings(s, settings) {
+        const row = { ...s, roundingMode: settings.roundingMode, updatedAt: new Date() };
+        await db.insert(scopeSettings).values(row).onConflictDoUpdate({ target: [scopeSettings.tenantId, scopeSettings.appId], set: { roundingMode: row.roundingMode, updatedAt: row.updatedAt } });
+      },

@@ -8,6 +8,13 @@ import { Dec, invalid } from '../types';
  */
 export const HOUR_MS = 3_600_000;
 
+/**
+ * A transaction's amount as both stores read it from an event's property (percentage
+ * charges): a non-negative decimal, a JSON number or a string such as "12.50", else 0.
+ * One pattern, used by PostgreSQL's `~` and by the memory store's RegExp.
+ */
+export const AMOUNT_PATTERN = '^[0-9]{1,18}([.][0-9]+)?$';
+
 /** Most events one insertEvents call takes: `seq` is batch number × this + position. */
 export const MAX_EVENTS_PER_INSERT = 1_000_000;
 

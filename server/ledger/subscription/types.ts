@@ -90,6 +90,8 @@ export const priceOverridesSchema = z
     features: boundedRecord(priceSchema, { keys: 100, keyLength: 63 }).optional(),
   })
   .strict();
+  /** Replaces the plan's minimum commitment (minor units per period); null: none. */
+  minimumCommitment?: number | null;
 
 export const createSubscriptionSchema = z.object({
   customerId: requiredText(100),
@@ -109,6 +111,7 @@ export type CreateSubscriptionInput = z.input<typeof createSubscriptionSchema>;
 export const CANCELLATION_FEEDBACK = ['customer_service', 'low_quality', 'missing_features', 'other', 'switched_service', 'too_complex', 'too_expensive', 'unused'] as const;
 export type CancellationFeedback = (typeof CANCELLATION_FEEDBACK)[number];
 
+    minimumCommitment: minorUnits.nullable().optional(),
 export const cancelSchema = z.object({
   /** `now` ends it at once; `period_end` lets it run to the end of the paid period. */
   at: z.enum(['now', 'period_end']).default('period_end'),

@@ -10,6 +10,10 @@ import { invalid } from './errors';
  * quantity, a percentage) becomes money, it is rounded once, to the currency's minor
  * unit, half away from zero ("half-up" for positive amounts): 0.125 USD -> 0.13,
  * -0.125 USD -> -0.13. `roundToMinor` is the one place that does it.
+ *
+ * A scope may choose half to even instead (banker's rounding: 0.125 -> 0.12, 0.135 ->
+ * 0.14) for its invoice lines' amounts: the `RoundingMode` given to `roundToMinor`,
+ * `fromMajor` and `multiply`. Only exact ties differ; every other amount rounds the same.
  */
 export interface Money {
   readonly amount: number; // integer minor units
@@ -87,24 +91,37 @@ export function sum(cur: Currency, items: readonly Money[]): Money {
   return items.reduce(add, zero(cur));
 }
 
-/** Rounds a decimal count of minor units to an integer: half away from zero. */
-export function roundToMinor(minorUnits: Dec): number {
-  return checkMinor(minorUnits.toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber());
+/** How an exact amount becomes whole minor units at a tie: Ledger's default, or banker's. */
+export const ROUNDING_MODES = ['half_away_from_zero', 'half_even'] as const;
+export type RoundingMode = (typeof ROUNDING_MODES)[number];
+export const DEFAULT_ROUNDING: RoundingMode = 'half_away_from_zero';
+
+// decimal.js's ROUND_HALF_UP rounds ties away from zero (-0.5 -> -1), as its docs say.
+const DECIMAL_ROUNDING: Record<RoundingMode, Decimal.Rounding> = {
+  half_away_from_zero: Decimal.ROUND_HALF_UP,
+  half_even: Decimal.ROUND_HALF_EVEN,
+};
+
+/** Rounds a decimal count of minor units to an integer: half away from zero unless told. */
+export function roundToMinor(minorUnits: Dec, mode: RoundingMode = DEFAULT_ROUNDING): number {
+  const rounding = DECIMAL_ROUNDING[mode];
+  if (rounding === undefined) throw invalid(`unknown rounding mode "${mode}": expected ${ROUNDING_MODES.join(' or ')}`);
+  return checkMinor(minorUnits.toDecimalPlaces(0, rounding).toNumber());
 }
 
 /** `a × factor`, with the factor exact (a string like "0.0645" or a Decimal). */
-export function multiply(a: Money, factor: string | number | Dec): Money {
+export function multiply(a: Money, factor: string | number | Dec, mode: RoundingMode = DEFAULT_ROUNDING): Money {
   const f = toDecimal(factor, 'factor');
-  return { amount: roundToMinor(new Dec(a.amount).times(f)), currency: a.currency };
+  return { amount: roundToMinor(new Dec(a.amount).times(f), mode), currency: a.currency };
 }
 
 /**
  * Converts a price in major units (e.g. a unit price of "0.0004" USD) times a quantity
  * into money, rounding once at the end: 1,234,567 × 0.0004 USD = 493.8268 -> 493.83.
  */
-export function fromMajor(major: string | number | Dec, cur: Currency): Money {
+export function fromMajor(major: string | number | Dec, cur: Currency, mode: RoundingMode = DEFAULT_ROUNDING): Money {
   const d = toDecimal(major, 'amount');
-  return { amount: roundToMinor(d.times(new Dec(10).pow(exponent(cur)))), currency: cur };
+  return { amount: roundToMinor(d.times(new Dec(10).pow(exponent(cur))), mode), currency: cur };
 }
 
 /** Money as an exact decimal string in major units: 5399 USD -> "53.99". */

@@ -230,6 +230,10 @@ export function priceWords(price: Price | undefined, included: number, unit: str
     case 'custom':
       // A pricing strategy of the merchant's own (an extension point): named, not described.
       return `Priced by ${price.strategy}${above}`;
+    case 'percentage':
+      return `${price.rate}% of each transaction${price.fixedFee ? ` + ${moneyText(price.fixedFee, currency)}` : ''}`;
+    case 'graduated_percentage':
+      return `Graduated percentage, from ${price.tiers[0]!.rate}% of the amount${above}`;
   }
 }
 
