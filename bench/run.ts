@@ -23,6 +23,7 @@ const suites: [string, () => Promise<void>][] = [
   ['engine', () => benchEngine(url, smoke ? 200 : 5_000)],
   ['meter', () => benchMeterDurable(url, smoke)],
   ['entitlements', () => benchEntitlements(url, smoke)],
+  ['consume', async () => (await import('./consume')).benchConsume(url, smoke)],
   ['metrics', () => benchMetrics(url, smoke)],
   ['usage', () => benchUsageRead(url, smoke)],
   ['http', () => benchHttp(url, smoke)],

@@ -1,6 +1,6 @@
 import type { EngineContext } from '../context';
 import type { UsageEvent } from '../meter/types';
-import { errorSummary, scope as scopeOf, type CustomerId, type EventId, type Scope } from '../types';
+import { errorSummary, LedgerError, scope as scopeOf, type CustomerId, type EventId, type Scope } from '../types';
 import { allowedAnswer, checkSamePayload, consumedEvent, deniedAnswer, limitOf, type ConsumeResult, type Consuming } from './consume';
 import { CONSUME_SCRIPTS } from './consume-scripts';
 import type { StoredConsumption } from './consume-store';
@@ -69,8 +69,8 @@ interface Pending {
   ps: number;
 }
 
-/** Most consumptions waited for in a row while a counter cannot be set from the store. */
-const WARM_ATTEMPTS = 200;
+/** Attempts at setting a counter from the store (~5 s of waiting) before the caller is told to retry. */
+const WARM_ATTEMPTS = 120;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RedisConsumption {
@@ -128,9 +128,13 @@ export class RedisConsumption {
           const replay = await this.#warmUp(c, key);
           if (replay) return replay;
           // Not set: writes of this counter are in flight (their events not in the store
-          // yet). They settle within a drain; wait a little and try again.
+          // yet). They settle within a drain; wait a little and try again. Never fall back
+          // to the store's lock while Redis is up: other instances consume through Redis,
+          // and the two would not see each other.
+          if (attempt >= WARM_ATTEMPTS) {
+            throw new LedgerError('limit_exceeded', `the usage counter of "${c.feature.key}" is being rebuilt while writes of it are still pending; retry shortly`);
+          }
           if (attempt > 1) await sleep(Math.min(50, attempt * 5));
-          if (attempt >= WARM_ATTEMPTS) return undefined;
           break;
         }
         default:
