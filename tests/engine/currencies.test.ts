@@ -347,3 +347,38 @@ describe('the API (tRPC) on memory', () => {
     expect(await api.invoices.preview({ subscriptionId: sub.id })).toMatchObject({ currency: 'EUR', total: 1800 });
   });
 });
+
+describe('custom prices in other currencies (memory)', () => {
+  it("a custom strategy checks each currency's params: a EUR price of a negative rate is refused, a JPY one priced by the strategy in JPY", async () => {
+    // "flat_rate": billable × params.rate, in the currency asked.
+    const flatRate = {
+      price: ({ billable, params }: { billable: import('@/server/ledger/types').Dec; params: Record<string, unknown> }) => billable.times(String(params.rate)),
+      validate: (params: Record<string, unknown>) => (Number(params.rate) >= 0 ? null : 'rate must not be negative'),
+    };
+    const clock = new ManualClock(T0);
+    const ledger = await createLedger({ store: createMemoryStore(), clock, logger: silentLogger, pricing: { strategies: { flat_rate: flatRate } } });
+    const scope = uniqueScope();
+    const base: CreatePlanInput = {
+      key: 'gpu',
+      name: 'GPU',
+      currency: 'USD',
+      interval: { unit: 'month' },
+      features: [{ key: 'gpu_s', name: 'GPU seconds', kind: 'metered', aggregation: 'sum', price: { model: 'custom', strategy: 'flat_rate', params: { rate: '0.01' } } }],
+    };
+    const refused = await rejectsWith(
+      ledger.plans.create(scope, { ...base, currencyPrices: [{ currency: 'EUR', features: { gpu_s: { model: 'custom', strategy: 'flat_rate', params: { rate: '-1' } } } }] }),
+      'invalid',
+    );
+    expect(refused.message).toBe('feature "gpu_s": rate must not be negative');
+    const plan = await ledger.plans.create(scope, { ...base, currencyPrices: [{ currency: 'JPY', features: { gpu_s: { model: 'custom', strategy: 'flat_rate', params: { rate: '1.5' } } } }] });
+    const customer = await ledger.customers.create(scope, { email: 'g@example.com', name: 'G', currency: 'JPY' });
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
+    clock.set('2025-01-20T00:00:00Z');
+    await ledger.meter.meterDurable(scope, [{ idempotencyKey: 'g1', customerId: customer.id, featureKey: 'gpu_s', quantity: 1001, timestamp: clock.now().toISOString() }]);
+    clock.set('2025-01-21T00:00:00Z');
+    // 1,001 s × 1.5 JPY = 1501.5 -> 1502 JPY (rounded once, half away from zero).
+    const preview = (await upcomingInvoice({ billing: ledger.billing, invoices: ledger.invoices, now: (s, c) => ledger.now(s, c) }, scope, sub)).invoice;
+    expect(preview.lines.map((l) => [l.id, l.amount])).toEqual([['usage:gpu_s', 1502]]);
+    expect(preview.currency).toBe('JPY');
+  });
+});

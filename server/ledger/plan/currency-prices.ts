@@ -51,7 +51,7 @@ export function notOffered(plan: Pick<Plan, 'key' | 'currency' | 'currencyPrices
 }
 
 /** A plan's fields that the currency sets are checked against. */
-type PricedPlan = Pick<Plan, 'currency' | 'currencyPrices'> & { features: readonly PlanFeature[] };
+type PricedPlan<F extends PlanFeature = PlanFeature> = Pick<Plan, 'currency' | 'currencyPrices'> & { features: readonly F[] };
 type PlanFeature = { key: string; kind: Feature['kind']; price?: Price };
 
 /**
@@ -63,9 +63,10 @@ type PlanFeature = { key: string; kind: Feature['kind']; price?: Price };
  * - each price has the main price's model and shape: the same tier bounds, package
  *   size or custom strategy; only the amounts differ.
  * Amounts are whole minor units of their own currency (the schema refuses fractions):
- * 3000 JPY is 3000, 20.00 USD is 2000, 6.125 KWD is 6125.
+ * 3000 JPY is 3000, 20.00 USD is 2000, 6.125 KWD is 6125. `checkPrices` (the plan
+ * service's check of custom strategies' params) is run on each currency's prices.
  */
-export function checkCurrencyPrices(plan: PricedPlan): void {
+export function checkCurrencyPrices<F extends PlanFeature>(plan: PricedPlan<F>, checkPrices?: (features: F[]) => void): void {
   const issues: FieldIssue[] = [];
   const priced = plan.features.filter((f) => f.kind !== 'boolean' && f.price);
   const seen = new Set<string>([plan.currency]);
@@ -89,6 +90,12 @@ export function checkCurrencyPrices(plan: PricedPlan): void {
   if (issues.length > 0) {
     const shown = issues.slice(0, 10).map((x) => `${x.path}: ${x.message}`).join('; ');
     throw invalid(`invalid currency prices: ${shown}${issues.length > 10 ? ` (and ${issues.length - 10} more)` : ''}`, issues);
+  }
+  // The plan's own checks of prices (a custom strategy's params) run on each currency's prices too.
+  if (checkPrices) {
+    for (const set of plan.currencyPrices ?? []) {
+      checkPrices(plan.features.map((f) => (f.kind !== 'boolean' && f.price && set.features[f.key] ? { ...f, price: set.features[f.key] } : f)));
+    }
   }
 }
 

@@ -57,7 +57,7 @@ export class PlanService {
   async create(scope: Scope, input: CreatePlanInput): Promise<Plan> {
     const data = parseInput(createPlanSchema, input, 'plan');
     this.checkExtensions(data.features);
-    checkCurrencyPrices(data);
+    checkCurrencyPrices(data, (fs) => this.checkExtensions(fs));
     const now = this.ctx.now(scope);
     const plan: Plan = {
       ...data,
@@ -120,7 +120,7 @@ export class PlanService {
       ? data.features.map((f) => ({ ...f, id: featureIds.get(f.key) ?? newId('feature') }) as Feature)
       : old.features;
     const candidate: Plan = { ...old, ...data, features, updatedAt: now };
-    checkCurrencyPrices(candidate);
+    checkCurrencyPrices(candidate, (fs) => this.checkExtensions(fs));
     const pricesChanged = priced.some((k) =>
       k === 'features'
         ? canonical(withoutIds(features)) !== canonical(withoutIds(old.features))
