@@ -16,6 +16,7 @@ import { accountBillingRouter } from './routers/portal-billing';
 import { accountUsageRouter } from './routers/portal-usage';
 import { accountCreditsRouter } from './routers/portal-credits';
 import { refundsRouter } from './routers/refunds';
+import { settingsRouter } from './routers/settings';
 import { subscriptionsRouter } from './routers/subscriptions';
 import { taxRatesRouter } from './routers/tax-rates';
 import { testClocksRouter } from './routers/test-clocks';
@@ -41,6 +42,8 @@ export const appRouter = router({
   audit: auditRouter,
   webhookEndpoints: webhookEndpointsRouter,
   wallets: walletsRouter,
+  // The scope's billing settings (settings.get, settings.update: the rounding mode).
+  settings: settingsRouter,
   // The portal's sign-in and access (portal.createSession, portal.me, portal.members.*).
   portal: portalAccessRouter,
   // The portal's pages' reads (account.overview, account.invoices.list/get): the session's customer only.
