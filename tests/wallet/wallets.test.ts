@@ -88,6 +88,19 @@ describe.each(storeFactories())('prepaid credit wallets on $name', (factory) => 
     expect(await entries()).toEqual([['top_up', 2500, 2500]]);
   });
 
+  it('a credit note of 10.00 on a paid 25.00 top-up takes back 10.00 of its credits: 15.00 left', async () => {
+    const { ledger, scope, customer, wallet, entries, balance } = await setup();
+    await ledger.payments.sandbox.attachCard(scope, customer.id, { number: VISA, expMonth: 12, expYear: 2030 });
+    const inv = await ledger.wallets.topUp(scope, { walletId: wallet.id, amount: 2500 });
+    expect(await balance()).toBe(2500);
+    await ledger.invoices.createCreditNote(scope, inv.id, { amount: 1000, reason: 'order_change' });
+    expect(await balance()).toBe(1500);
+    expect(await entries()).toEqual([
+      ['reversal', -1000, 1500],
+      ['top_up', 2500, 2500],
+    ]);
+  });
+
   it('a top-up of a customer with no card waits, sent, until it is paid: then 40.00 of credits', async () => {
     const { ledger, scope, customer, wallet, balance } = await setup();
     const inv = await ledger.wallets.topUp(scope, { walletId: wallet.id, amount: 4000 });

@@ -72,6 +72,17 @@ export class WalletDraft {
     this.#entry('use', -amount, at, `Invoice ${invoiceNumber ?? invoiceId}`, g, invoiceId);
   }
 
+  /** Takes back up to `amount` of a grant's remaining credits (a credit note on its top-up); returns how many. */
+  reverse(grant: WalletGrant, amount: number, invoiceId: InvoiceId, description: string, at: Date): number {
+    const g = this.#grants.get(grant.id)!;
+    const taken = Math.min(amount, g.remaining);
+    if (taken <= 0) return 0;
+    this.#grants.set(g.id, { ...g, remaining: g.remaining - taken });
+    this.#touched.add(g.id);
+    this.#entry('reversal', -taken, at, description, g, invoiceId);
+    return taken;
+  }
+
   #expire(g: WalletGrant): void {
     const at = g.expiresAt!;
     this.#grants.set(g.id, { ...g, remaining: 0, expiredAt: at });

@@ -381,9 +381,14 @@ export class WalletService {
     return (await this.invoices.finalizeDraft(scope, stored.invoice.id)).invoice;
   }
 
-  /** In the transaction of every change with events: top-up invoices just paid get their credits. */
+  /**
+   * In the transaction of every change with events: top-up invoices just paid get their
+   * credits; a credit note on a paid top-up takes back as many of its credits as are
+   * left (those already used stay used: the note's money is the rest).
+   */
   async #grantPaidTopUps(scope: Scope, events: readonly LedgerEvent[]): Promise<void> {
     for (const e of events) {
+      if (e.type === 'credit_note.created') await this.#reverseTopUp(scope, e.data as unknown as { invoiceId: InvoiceId; number: string; amount: number; createdAt: string });
       if (e.type !== 'invoice.paid' || e.data.billingReason !== TOP_UP_REASON) continue;
       const inv = e.data as unknown as { id: InvoiceId; number: string | null; subscriptionId: string; total: number; credited: number; paidAt: string | null; customerId: CustomerId };
       // What was paid for: a credit note may have taken some (or all) of it back.
@@ -408,5 +413,15 @@ export class WalletService {
       });
     }
   }
-}
 
+  async #reverseTopUp(scope: Scope, note: { invoiceId: InvoiceId; number: string; amount: number; createdAt: string }): Promise<void> {
+    const inv = await this.ctx.store.invoices.get(scope, note.invoiceId);
+    if (!inv || inv.billingReason !== TOP_UP_REASON || inv.status !== 'paid') return; // unpaid: its grant will be the total less the note
+    const walletId = parseId('wallet', inv.subscriptionId);
+    const at = new Date(note.createdAt);
+    await this.#change(scope, walletId, at, async (draft) => {
+      const bought = draft.grants.find((g) => g.key === `top_up:${inv.id}`);
+      if (bought) draft.reverse(bought, note.amount, inv.id, `Credit note ${note.number}`, at);
+    });
+  }
+}

@@ -91,7 +91,8 @@ export interface WalletGrant {
   createdAt: Date;
 }
 
-export const ENTRY_TYPES = ['grant', 'top_up', 'use', 'expiry'] as const;
+/** `reversal`: bought credits taken back by a credit note on their top-up invoice (the money goes back instead). */
+export const ENTRY_TYPES = ['grant', 'top_up', 'use', 'expiry', 'reversal'] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 
 export interface WalletEntry {

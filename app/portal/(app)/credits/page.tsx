@@ -17,6 +17,7 @@ const ENTRY_WORDS: Record<CreditsOverview['entries'][number]['type'], { label: s
   grant: { label: 'Granted', tone: 'info' },
   use: { label: 'Used', tone: 'neutral' },
   expiry: { label: 'Expired', tone: 'warning' },
+  reversal: { label: 'Refunded', tone: 'neutral' },
 };
 
 /** Credits are minor units: a signed amount of money, "+$25.00" / "−$12.40". */
