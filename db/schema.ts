@@ -48,6 +48,8 @@ export const customers = pgTable(
     daysUntilDue: integer('days_until_due'),
     /** Multi-currency: the currency its subscriptions are priced in (ISO 4217); null until set or fixed by its first subscription. */
     currency: text('currency'),
+    /** The customer's IANA time zone; null: UTC. Calendar billing's boundaries are midnight there. */
+    timeZone: text('time_zone'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
@@ -83,10 +85,14 @@ export const plans = pgTable(
     trialDays: integer('trial_days').notNull(),
     // Validated by the engine's zod schema on the way in and on the way out.
     features: jsonb('features').$type<unknown[]>().notNull(),
-    /** Multi-currency: the prices in each currency besides `currency` (validated like features). */
-    currencyPrices: jsonb('currency_prices').$type<unknown[]>().notNull().default([]),
     /** Minimum spend per period in minor units, before discounts and taxes; null: none. */
     minimumCommitment: bigint('minimum_commitment', { mode: 'number' }),
+    /** Multi-currency: the prices in each currency besides `currency` (validated like features). */
+    currencyPrices: jsonb('currency_prices').$type<unknown[]>().notNull().default([]),
+    /** anniversary or calendar periods for new subscriptions. */
+    billingCycle: text('billing_cycle').$type<'anniversary' | 'calendar'>().notNull().default('anniversary'),
+    /** How changes away from the plan take effect (validated by the engine); null: the defaults. */
+    changeRules: jsonb('change_rules'),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
@@ -116,6 +122,12 @@ export const subscriptions = pgTable(
     currentPeriodStart: ts('current_period_start').notNull(),
     currentPeriodEnd: ts('current_period_end').notNull(),
     cancelAtPeriodEnd: boolean('cancel_at_period_end').notNull().default(false),
+    /** anniversary or calendar periods, chosen at creation. */
+    billingCycle: text('billing_cycle').$type<'anniversary' | 'calendar'>().notNull().default('anniversary'),
+    /** The IANA zone of a calendar subscription's boundaries (the customer's at creation); null: UTC. */
+    timeZone: text('time_zone'),
+    /** Proration lines waiting for the next invoice (prorationBehavior create_prorations). */
+    pendingProrations: jsonb('pending_prorations').notNull().default([]),
     canceledAt: ts('canceled_at'),
     endedAt: ts('ended_at'),
     /** Usage from here on is not billed yet: the period start, or the last mid-period change. */
@@ -286,6 +298,6 @@ export * from './schema-portal';
 export * from './schema-events';
 export * from './schema-webhooks-out';
 export * from './schema-audit';
+export * from './schema-scope-settings';
 export * from './schema-consume';
 export * from './schema-wallets';
-export * from './schema-scope-settings';

@@ -76,7 +76,7 @@ describe.each(auditFactories())('audit trail on $name', (factory) => {
   it('in the change\'s transaction: a change that fails after its write leaves no entry; an entry that cannot be written undoes the change', async () => {
     const s = uniqueScope();
     const before = (await api(s).audit.list()).items.length;
-    const c = { id: newId('customer'), externalId: 'x-1', email: 'x@example.com', name: 'X', country: null, region: null, address: null, taxStatus: 'taxable' as const, taxId: null, metadata: {}, testClockId: null, collectionMethod: null, daysUntilDue: null, currency: null, createdAt: T0, updatedAt: T0 };
+    const c = { id: newId('customer'), externalId: 'x-1', email: 'x@example.com', name: 'X', country: null, region: null, address: null, taxStatus: 'taxable' as const, taxId: null, metadata: {}, testClockId: null, collectionMethod: null, daysUntilDue: null, currency: null, timeZone: null, createdAt: T0, updatedAt: T0 };
     await expect(
       ledger.events.atomic(s, async (record) => {
         await stores.store.customers.insert(s, c);

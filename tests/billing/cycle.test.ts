@@ -245,7 +245,7 @@ describe.each(storeFactories())('billing on $name', (factory) => {
       const { ledger, clock, scope, customer, basic, plus, invoices } = await twoPlans();
       const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plus.id });
       clock.set('2025-04-10T00:00:00Z');
-      expect(await ledger.subscriptions.previewChange(scope, sub.id, { planId: basic.id })).toEqual({ effective: 'period_end', upgrade: false, invoice: null });
+      expect(await ledger.subscriptions.previewChange(scope, sub.id, { planId: basic.id })).toEqual({ effective: 'period_end', upgrade: false, invoice: null, prorationsBilled: null });
       const scheduled = await ledger.subscriptions.changePlan(scope, sub.id, { planId: basic.id });
       expect(scheduled).toMatchObject({ planId: plus.id, pendingChange: { planId: basic.id, quantity: 1 } });
       expect(await invoices()).toHaveLength(1);

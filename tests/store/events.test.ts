@@ -104,7 +104,7 @@ describe.each(storeFactories())('event log on the $name store', (factory) => {
     const log = new EventLog(store(), new ManualClock(AT), silentLogger);
     const committed: string[] = [];
     log.onCommitted((_s, events) => committed.push(...events.map((e) => e.type)));
-    const customer = { id: newId('customer'), externalId: null, email: 'a@example.com', name: 'A', country: null, region: null, address: null, taxStatus: 'taxable' as const, taxId: null, metadata: {}, testClockId: null, collectionMethod: null, daysUntilDue: null, currency: null, createdAt: AT, updatedAt: AT };
+    const customer = { id: newId('customer'), externalId: null, email: 'a@example.com', name: 'A', country: null, region: null, address: null, taxStatus: 'taxable' as const, taxId: null, metadata: {}, testClockId: null, collectionMethod: null, daysUntilDue: null, currency: null, timeZone: null, createdAt: AT, updatedAt: AT };
     await withRequest({ actor: { type: 'portal_user', id: 'usr_1', email: 'a@example.com' }, requestId: 'r-9', ip: null }, () =>
       log.atomic(s, async (record) => {
         await store().customers.insert(s, customer);
@@ -121,7 +121,7 @@ describe.each(storeFactories())('event log on the $name store', (factory) => {
     const log = new EventLog(store(), new ManualClock(AT), silentLogger);
     const committed: string[] = [];
     log.onCommitted((_s, events) => committed.push(...events.map((e) => e.type)));
-    const customer = { id: newId('customer'), externalId: 'ext-1', email: 'a@example.com', name: 'A', country: null, region: null, address: null, taxStatus: 'taxable' as const, taxId: null, metadata: {}, testClockId: null, collectionMethod: null, daysUntilDue: null, currency: null, createdAt: AT, updatedAt: AT };
+    const customer = { id: newId('customer'), externalId: 'ext-1', email: 'a@example.com', name: 'A', country: null, region: null, address: null, taxStatus: 'taxable' as const, taxId: null, metadata: {}, testClockId: null, collectionMethod: null, daysUntilDue: null, currency: null, timeZone: null, createdAt: AT, updatedAt: AT };
     await expect(
       log.atomic(s, async (record) => {
         await store().customers.insert(s, customer);
@@ -136,7 +136,7 @@ describe.each(storeFactories())('event log on the $name store', (factory) => {
 
   it('EventLog.atomic: concurrent changes each keep their own transaction', async () => {
     const log = new EventLog(store(), new ManualClock(AT), silentLogger);
-    const make = (i: number) => ({ id: newId('customer'), externalId: `c-${i}`, email: `${i}@example.com`, name: `C${i}`, country: null, region: null, address: null, taxStatus: 'taxable' as const, taxId: null, metadata: {}, testClockId: null, collectionMethod: null, daysUntilDue: null, currency: null, createdAt: AT, updatedAt: AT });
+    const make = (i: number) => ({ id: newId('customer'), externalId: `c-${i}`, email: `${i}@example.com`, name: `C${i}`, country: null, region: null, address: null, taxStatus: 'taxable' as const, taxId: null, metadata: {}, testClockId: null, collectionMethod: null, daysUntilDue: null, currency: null, timeZone: null, createdAt: AT, updatedAt: AT });
     const results = await Promise.allSettled(
       Array.from({ length: 8 }, (_, i) =>
         log.atomic(s, async (record) => {

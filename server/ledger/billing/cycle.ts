@@ -11,6 +11,9 @@ import { canonicalJson } from '../types';
 import { z } from 'zod';
 import type { ScopeModes } from '../scope/service';
 import { addInterval } from '../subscription/period';
+import { periodFrom } from '../subscription/calendar';
+import { periodFees } from '../subscription/fees';
+import { pricesIn } from '../plan/currency-prices';
 import { idSchema, instant, parseInput } from '../types';
 import type { OnClock } from './store';
 import type { TestClock, TestClocks } from './test-clocks';
@@ -221,7 +224,9 @@ export class BillingCycle {
         anchor = sub.currentPeriodEnd;
       }
       let ends = 0;
-      for (let end = sub.currentPeriodEnd; end <= to; end = periodFor(anchor, interval, end).end) {
+      const after = (end: Date) =>
+        sub.billingCycle === 'calendar' ? periodFrom(end, interval, 'calendar', sub.timeZone).period.end : periodFor(anchor, interval, end).end;
+      for (let end = sub.currentPeriodEnd; end <= to; end = after(end)) {
         ends++;
         if (ends > MAX_PERIODS_PER_ADVANCE || total + ends > MAX_TOTAL_PERIODS_PER_ADVANCE) break; // past a bound: enough counted
         if (sub.cancelAtPeriodEnd) break;
@@ -269,8 +274,8 @@ export class BillingCycle {
       return {
         reason: 'subscription_cancel' as const,
         key: `period:${boundary.toISOString()}`,
-        basis: { advance: null, usage, prorations: [], couponId } satisfies InvoiceBasis,
-        after: { status: 'canceled', endedAt: boundary, cancelAtPeriodEnd: false, unbilledFrom: boundary } satisfies Partial<Subscription>,
+        basis: { advance: null, usage, prorations: sub.pendingProrations, couponId } satisfies InvoiceBasis,
+        after: { status: 'canceled', endedAt: boundary, cancelAtPeriodEnd: false, unbilledFrom: boundary, pendingProrations: [] } satisfies Partial<Subscription>,
         plan,
         nextPlan: plan,
         used,
@@ -283,14 +288,24 @@ export class BillingCycle {
     // (then anchored at this boundary).
     const sameInterval = nextPlan.interval.unit === plan.interval.unit && nextPlan.interval.count === plan.interval.count;
     const anchor = sub.status === 'trialing' || !sameInterval ? boundary : sub.billingAnchor;
-    const period = anchor === boundary ? nthPeriod(boundary, nextPlan.interval, 0) : periodFor(anchor, nextPlan.interval, boundary);
+    // Calendar billing: to the next calendar boundary (a whole calendar period from a
+    // boundary; a trial's end starts a short one, its fees prorated: periodFees).
+    const entered =
+      sub.billingCycle === 'calendar'
+        ? periodFrom(boundary, nextPlan.interval, 'calendar', sub.timeZone)
+        : { period: anchor === boundary ? nthPeriod(boundary, nextPlan.interval, 0) : periodFor(anchor, nextPlan.interval, boundary), full: null };
+    const period = entered.period;
+    const fees = entered.full
+      ? periodFees(pricesIn(nextPlan, sub.currency ?? nextPlan.currency), quantity, sub.priceOverrides, { period, full: entered.full }, sub.timeZone)
+      : { advance: { planId: nextPlan.id, quantity, overrides: sub.priceOverrides, start: period.start, end: period.end }, prorations: [] };
     return {
       reason: 'subscription_cycle' as const,
       key: `period:${boundary.toISOString()}`,
       basis: {
-        advance: { planId: nextPlan.id, quantity, overrides: sub.priceOverrides, start: period.start, end: period.end },
+        advance: fees.advance,
         usage,
-        prorations: [],
+        // Lines kept from the period's changes (create_prorations) come with it.
+        prorations: [...fees.prorations, ...sub.pendingProrations],
         couponId,
       } satisfies InvoiceBasis,
       after: {
@@ -300,6 +315,7 @@ export class BillingCycle {
         planId: nextPlan.id,
         quantity,
         pendingChange: null,
+        pendingProrations: [],
         billingAnchor: anchor,
         currentPeriodStart: period.start,
         currentPeriodEnd: period.end,
@@ -352,7 +368,7 @@ export class BillingCycle {
     const sub = start;
     const boundary = sub.currentPeriodEnd;
     const next = await this.nextInvoice(scope, sub);
-    const billsNothing = !next.basis.advance && next.basis.usage.trial;
+    const billsNothing = !next.basis.advance && next.basis.usage.trial && next.basis.prorations.length === 0;
     if (!billsNothing) {
       const { invoice, created } = await this.invoices.create(scope, sub, next.reason, next.key, boundary, next.basis);
       if (created) report.invoicesCreated++;
@@ -396,7 +412,7 @@ export class BillingCycle {
     }
     if (period.end > await this.ctx.customerNow(scope, sub.customerId)) throw invalid(`the period ends at ${period.end.toISOString()}: it has not ended yet`);
     const next = await this.nextInvoice(scope, sub);
-    if (!next.basis.advance && next.basis.usage.trial) throw illegalState(`a trial that ends with the subscription bills nothing`);
+    if (!next.basis.advance && next.basis.usage.trial && next.basis.prorations.length === 0) throw illegalState(`a trial that ends with the subscription bills nothing`);
     return (await this.invoices.create(scope, sub, next.reason, next.key, period.end, next.basis)).invoice;
   }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { COLLECTION_METHODS, type CollectionMethod } from '../payment/types';
+import { timeZoneSchema } from '../subscription/calendar';
 import { countryCode, idSchema, isCurrency, metadataSchema, requiredText, text, type Currency, type CustomerId } from '../types';
 
 /** A customer of a tenant's app: who subscribes, is billed and pays. */
@@ -42,6 +43,11 @@ export interface Customer {
    * here, as Stripe fixes a customer's currency at its first subscription.
    */
   currency: Currency | null;
+  /**
+   * The customer's IANA time zone ("America/New_York"); null: UTC. Calendar billing puts
+   * the boundaries of the customer's subscriptions made from then on at midnight there.
+   */
+  timeZone: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -78,6 +84,7 @@ const fields = {
     .toUpperCase()
     .refine(isCurrency, { message: 'unknown currency: expected an ISO 4217 code such as USD' })
     .transform((c) => c as Currency),
+  timeZone: timeZoneSchema,
 };
 
 export const createCustomerSchema = z.object({
@@ -93,6 +100,7 @@ export const createCustomerSchema = z.object({
   collectionMethod: fields.collectionMethod.nullable().default(null),
   daysUntilDue: fields.daysUntilDue.nullable().default(null),
   currency: fields.currency.nullable().default(null),
+  timeZone: fields.timeZone.nullable().default(null),
   /** A test clock of the scope (`clk_…`) to create the customer on; test scopes only. */
   testClockId: idSchema('testClock').nullable().default(null),
 });
@@ -112,6 +120,7 @@ export const updateCustomerSchema = z
     collectionMethod: fields.collectionMethod.nullable(),
     daysUntilDue: fields.daysUntilDue.nullable(),
     currency: fields.currency.nullable(),
+    timeZone: fields.timeZone.nullable(),
   })
   .partial()
   .strict();

@@ -1,5 +1,6 @@
 import type { Interval } from '../plan/types';
 import { periodFor, type BillingPeriod } from '../subscription/period';
+import { calendarPeriodFor } from '../subscription/calendar';
 import type { Subscription } from '../subscription/types';
 
 /**
@@ -11,7 +12,7 @@ import type { Subscription } from '../subscription/types';
  * - before the subscription began: null (the instant belongs to no period of it).
  */
 export function usagePeriodAt(
-  sub: Pick<Subscription, 'trialStart' | 'trialEnd' | 'billingAnchor'>,
+  sub: Pick<Subscription, 'trialStart' | 'trialEnd' | 'billingAnchor'> & Partial<Pick<Subscription, 'billingCycle' | 'timeZone'>>,
   interval: Interval,
   at: Date,
 ): BillingPeriod | null {
@@ -20,5 +21,10 @@ export function usagePeriodAt(
     return t >= sub.trialStart.getTime() ? { start: sub.trialStart, end: sub.trialEnd } : null;
   }
   if (t < sub.billingAnchor.getTime()) return null;
+  if (sub.billingCycle === 'calendar') {
+    // Calendar billing: the calendar period, the first one cut at the start (subscription/calendar.ts).
+    const p = calendarPeriodFor(at, interval, sub.timeZone ?? null);
+    return p.start < sub.billingAnchor ? { start: sub.billingAnchor, end: p.end } : p;
+  }
   return periodFor(sub.billingAnchor, interval, at);
 }

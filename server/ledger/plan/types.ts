@@ -260,13 +260,45 @@ export const currencyPriceSetSchema = z
   .strict();
 export type CurrencyPriceSet = z.output<typeof currencyPriceSetSchema>;
 
+/**
+ * Periods and proration: how a change away from a plan takes effect, per direction (an
+ * upgrade raises the in-advance fees of the period, subscription/changes.ts). `when`:
+ * `immediately` or `at_renewal`; `proration`: `prorate` (credit and charge the rest of
+ * the period) or `full` (credit the old fees and charge the new ones for the whole
+ * period). Defaults: upgrades immediately and prorated, downgrades at renewal.
+ */
+const changeRuleSchema = (when: 'immediately' | 'at_renewal') =>
+  z
+    .object({
+      when: z.enum(['immediately', 'at_renewal']).default(when),
+      proration: z.enum(['prorate', 'full']).default('prorate'),
+    })
+    .strict();
+export const changeRulesSchema = z
+  .object({
+    upgrade: changeRuleSchema('immediately').default({ when: 'immediately', proration: 'prorate' }),
+    downgrade: changeRuleSchema('at_renewal').default({ when: 'at_renewal', proration: 'prorate' }),
+  })
+  .strict();
+export type ChangeRules = z.output<typeof changeRulesSchema>;
+export const DEFAULT_CHANGE_RULES: ChangeRules = { upgrade: { when: 'immediately', proration: 'prorate' }, downgrade: { when: 'at_renewal', proration: 'prorate' } };
+
 const planFields = {
   key: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase slug: "pro"'),
   name: requiredText(120, { trim: true }),
   description: text(2000),
   currency: currencySchema,
+  /**
+   * Minimum commitment: the least the plan's charges of a period come to, in minor units,
+   * before discounts and taxes; a shortfall is billed as a true-up line. Null: none.
+   */
+  minimumCommitment: minorUnits.nullable(),
   /** Multi-currency: the prices in each currency offered besides `currency` (at most 20). */
   currencyPrices: z.array(currencyPriceSetSchema).max(20),
+  /** Periods and proration: `calendar` aligns periods to the calendar (subscription/calendar.ts). */
+  billingCycle: z.enum(['anniversary', 'calendar']),
+  /** Periods and proration: how changes away from this plan take effect; null: the defaults. */
+  changeRules: changeRulesSchema.nullable(),
   interval: intervalSchema,
   /** The plan's own fee per interval, billed in advance (minor units). */
   basePrice: minorUnits,
@@ -288,15 +320,13 @@ const planFields = {
 export const createPlanSchema = z.object({
   ...planFields,
   description: planFields.description.default(''),
-  /**
-   * Minimum commitment: the least the plan's charges of a period come to, in minor units,
-   * before discounts and taxes; a shortfall is billed as a true-up line. Null: none.
-   */
-  minimumCommitment: minorUnits.nullable(),
   basePrice: planFields.basePrice.default(0),
   trialDays: planFields.trialDays.default(0),
   features: planFields.features.default([]),
+  minimumCommitment: planFields.minimumCommitment.optional(),
   currencyPrices: planFields.currencyPrices.default([]),
+  billingCycle: planFields.billingCycle.default('anniversary'),
+  changeRules: planFields.changeRules.default(null),
   metadata: planFields.metadata.default({}),
 });
 export type CreatePlanInput = z.input<typeof createPlanSchema>;
@@ -307,7 +337,10 @@ export const updatePlanSchema = z
     name: planFields.name,
     description: planFields.description,
     currency: planFields.currency,
+    minimumCommitment: planFields.minimumCommitment,
     currencyPrices: planFields.currencyPrices,
+    billingCycle: planFields.billingCycle,
+    changeRules: planFields.changeRules,
     interval: planFields.interval,
     basePrice: planFields.basePrice,
     trialDays: planFields.trialDays,
@@ -323,7 +356,6 @@ export type PlanStatus = 'active' | 'archived';
 export interface Plan {
   id: PlanId;
   key: string;
-  minimumCommitment: planFields.minimumCommitment.optional(),
   /** 1, 2, 3 …: each change of price makes a new version with a new id. */
   version: number;
   /** True for the version new subscriptions get. */
@@ -332,16 +364,19 @@ export interface Plan {
   name: string;
   description: string;
   currency: Currency;
+  /** Minimum spend per period (minor units), before discounts and taxes; absent or null: none. */
+  minimumCommitment?: number | null;
   /** Multi-currency: prices in other currencies (absent or empty: `currency` only). Read through pricesIn. */
   currencyPrices?: CurrencyPriceSet[];
+  /** Periods and proration: anniversary (absent: the default) or calendar periods. */
+  billingCycle?: 'anniversary' | 'calendar';
+  /** Periods and proration: how changes away from this plan take effect (absent or null: the defaults). */
+  changeRules?: ChangeRules | null;
   interval: Interval;
   basePrice: number;
   trialDays: number;
-    minimumCommitment: planFields.minimumCommitment,
   features: Feature[];
   metadata: Record<string, string>;
   createdAt: Date;
   updatedAt: Date;
 }
-  /** Minimum spend per period (minor units), before discounts and taxes; absent or null: none. */
-  minimumCommitment?: number | null;

@@ -8,7 +8,7 @@ import type { CouponId, Currency, CustomerId, InvoiceId, Scope, SubscriptionId }
 import { customerOnClock } from './postgres-billing';
 
 /** JSON columns hold dates as ISO strings: back to Dates. */
-const reviveLine = (l: InvoiceLine): InvoiceLine => ({ ...l, periodStart: new Date(l.periodStart), periodEnd: new Date(l.periodEnd) });
+export const reviveLine = (l: InvoiceLine): InvoiceLine => ({ ...l, periodStart: new Date(l.periodStart), periodEnd: new Date(l.periodEnd) });
 export function reviveBasis(b: InvoiceBasis): InvoiceBasis {
   return {
     advance: b.advance && { ...b.advance, start: new Date(b.advance.start), end: new Date(b.advance.end) },

@@ -3,9 +3,10 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client';
 import { customers, plans, scopeSettings, scopes, subscriptions } from '../../../db/schema';
 import type { Customer } from '../customer/types';
-import { currencyPriceSetSchema, featureInputSchema, type Feature, type Interval, type IntervalUnit, type Plan } from '../plan/types';
+import { changeRulesSchema, currencyPriceSetSchema, featureInputSchema, type Feature, type Interval, type IntervalUnit, type Plan } from '../plan/types';
 import type { OutboxInvoice, PendingChange, PriceOverrides, Subscription, SubscriptionDiscount } from '../subscription/types';
-import { reviveBasis } from './postgres-invoices';
+import { reviveBasis, reviveLine } from './postgres-invoices';
+import type { InvoiceLine } from '../invoice/types';
 import { conflict, notFound, type Currency, type CustomerId, type FeatureId, type PlanId, type Scope, type SubscriptionId, type TestClockId } from '../types';
 import { createPostgresBillingStore, customerOnClock } from './postgres-billing';
 import { createPostgresCouponStore } from './postgres-coupons';
@@ -15,8 +16,8 @@ import { createPostgresInvoiceStore } from './postgres-invoices';
 import { createPostgresPaymentStore } from './postgres-payments';
 import { createPostgresTaxRateStore } from './postgres-tax';
 import { createPostgresUsageStore } from './postgres-usage';
-import { createPostgresConsumptionStore } from './postgres-consume';
 import { createPostgresWalletStore } from './postgres-wallets';
+import { createPostgresConsumptionStore } from './postgres-consume';
 import type { Store } from './store';
 
 /**
@@ -52,6 +53,7 @@ const toCustomer = (r: typeof customers.$inferSelect): Customer => ({
   collectionMethod: r.collectionMethod ?? null,
   daysUntilDue: r.daysUntilDue ?? null,
   currency: (r.currency as Currency | null) ?? null,
+  timeZone: r.timeZone ?? null,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
@@ -74,11 +76,13 @@ const toPlan = (r: typeof plans.$inferSelect): Plan => ({
   features: (r.features as { id: string }[]).map(
     (f) => ({ ...featureInputSchema.parse(f), id: f.id as FeatureId }) as Feature,
   ),
-  currencyPrices: (r.currencyPrices ?? []).map((c) => currencyPriceSetSchema.parse(c)),
-  metadata: r.metadata,
-  createdAt: r.createdAt,
   // Absent when none, as the plan was given (createPlanSchema leaves it out).
   ...(r.minimumCommitment === null ? {} : { minimumCommitment: r.minimumCommitment }),
+  currencyPrices: (r.currencyPrices ?? []).map((c) => currencyPriceSetSchema.parse(c)),
+  billingCycle: r.billingCycle,
+  changeRules: r.changeRules ? changeRulesSchema.parse(r.changeRules) : null,
+  metadata: r.metadata,
+  createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
 
@@ -97,12 +101,14 @@ const planRow = (s: Scope, p: Plan): typeof plans.$inferInsert => ({
   basePrice: p.basePrice,
   trialDays: p.trialDays,
   features: p.features,
+  minimumCommitment: p.minimumCommitment ?? null,
   currencyPrices: p.currencyPrices ?? [],
+  billingCycle: p.billingCycle ?? 'anniversary',
+  changeRules: p.changeRules ?? null,
   metadata: p.metadata,
   createdAt: p.createdAt,
   updatedAt: p.updatedAt,
 });
-  minimumCommitment: p.minimumCommitment ?? null,
 
 /** JSON columns hold dates as strings. */
 const reviveDiscount = (d: SubscriptionDiscount): SubscriptionDiscount => ({ ...d, appliedAt: new Date(d.appliedAt) });
@@ -120,6 +126,9 @@ const toSubscription = (r: typeof subscriptions.$inferSelect): Subscription => (
   currentPeriodStart: r.currentPeriodStart,
   currentPeriodEnd: r.currentPeriodEnd,
   cancelAtPeriodEnd: r.cancelAtPeriodEnd,
+  billingCycle: r.billingCycle,
+  timeZone: r.timeZone ?? null,
+  pendingProrations: (r.pendingProrations as InvoiceLine[]).map(reviveLine),
   canceledAt: r.canceledAt,
   endedAt: r.endedAt,
   unbilledFrom: r.unbilledFrom,
@@ -350,9 +359,6 @@ function postgresStoreOn(db: Database, atomic: Store['atomic']): Store {
         const [r] = await db.select({ mode: scopes.mode }).from(scopes).where(inScope(scopes, s));
         return r!.mode;
       },
-    },
-  };
-}
       async settings(s) {
         const [r] = await db.select({ roundingMode: scopeSettings.roundingMode }).from(scopeSettings).where(inScope(scopeSettings, s));
         return r ?? null;
@@ -361,3 +367,7 @@ function postgresStoreOn(db: Database, atomic: Store['atomic']): Store {
         const row = { ...s, roundingMode: settings.roundingMode, updatedAt: new Date() };
         await db.insert(scopeSettings).values(row).onConflictDoUpdate({ target: [scopeSettings.tenantId, scopeSettings.appId], set: { roundingMode: row.roundingMode, updatedAt: row.updatedAt } });
       },
+    },
+  };
+}
+

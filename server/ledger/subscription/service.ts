@@ -24,7 +24,10 @@ import { feesChanged, isUpgrade } from './changes';
 import { advanceLines } from '../invoice/build';
 import { offersCurrency, planCurrencies, pricesIn, subscriptionCurrency } from '../plan/currency-prices';
 import { adoptCurrency } from '../customer/currency';
-import { nthPeriod } from './period';
+import { calendarPeriodFor, periodFrom } from './calendar';
+import type { BillingPeriod } from './period';
+import { DEFAULT_CHANGE_RULES } from '../plan/types';
+import { creditsAfterCoupon, periodFees, renumber } from './fees';
 import {
   cancelSchema,
   changePlanSchema,
@@ -36,6 +39,7 @@ import {
   type CreateSubscriptionInput,
   type OutboxInvoice,
   type PriceOverrides,
+  type ProrationBehavior,
   type Subscription,
 } from './types';
 
@@ -51,8 +55,13 @@ export interface SubscriptionDeps {
 export interface ChangePreview {
   effective: 'now' | 'period_end';
   upgrade: boolean;
-  /** For a change made now: the invoice it would make (prorations, usage so far). */
+  /**
+   * For a change made now: the invoice it would make (prorations, usage so far); with
+   * `create_prorations`, what the lines kept for the next invoice come to.
+   */
   invoice: Awaited<ReturnType<InvoiceService['compute']>> | null;
+  /** When the change's proration lines are billed: `now`, at the `next_invoice`, or null (none). */
+  prorationsBilled: 'now' | 'next_invoice' | null;
 }
 
 /**
@@ -94,7 +103,12 @@ export class SubscriptionService {
     const trialEnd = trialDays > 0 ? new Date(now.getTime() + trialDays * DAY_MS) : null;
     // During a trial the period is the trial; paid periods are counted from its end.
     const anchor = trialEnd ?? now;
-    const first = trialEnd ? { start: now, end: trialEnd } : nthPeriod(anchor, plan.interval, 0);
+    // Calendar billing: the first paid period runs to the next calendar boundary in the
+    // customer's time zone, its fees prorated (periodFees).
+    const billingCycle = data.billingCycle ?? plan.billingCycle ?? 'anniversary';
+    const timeZone = billingCycle === 'calendar' ? (customer.timeZone ?? null) : null;
+    const firstPaid = periodFrom(anchor, plan.interval, billingCycle, timeZone);
+    const first = trialEnd ? { start: now, end: trialEnd } : firstPaid.period;
     const coupon = data.couponCode
       ? await this.deps.coupons.redeem(scope, data.couponCode, { planKey: plan.key, currency, at: now, customerId, planId: plan.id })
       : null;
@@ -111,6 +125,9 @@ export class SubscriptionService {
       currentPeriodStart: first.start,
       currentPeriodEnd: first.end,
       cancelAtPeriodEnd: false,
+      billingCycle,
+      timeZone,
+      pendingProrations: [],
       canceledAt: null,
       endedAt: null,
       unbilledFrom: first.start,
@@ -132,9 +149,8 @@ export class SubscriptionService {
           reason: 'subscription_create',
           issueAt: now,
           basis: {
-            advance: { planId: plan.id, quantity: sub.quantity, overrides: sub.priceOverrides, start: first.start, end: first.end },
+            ...periodFees(pricesIn(plan, currency), sub.quantity, sub.priceOverrides, firstPaid, timeZone),
             usage: null,
-            prorations: [],
             couponId: sub.discount?.couponId ?? null,
           },
         },
@@ -205,7 +221,11 @@ export class SubscriptionService {
     if (sub.status !== 'trialing') {
       const plan = await this.plan(scope, sub);
       const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
-      const credits = prorate ? feesChanged(advanceLines(plan, sub.quantity, sub.priceOverrides, period), [], period, now, plan.currency) : [];
+      let credits = prorate ? feesChanged(advanceLines(plan, sub.quantity, sub.priceOverrides, period), [], pricedPeriod(sub, plan), now, plan.currency) : [];
+      const paidWith = credits.length > 0 ? await this.periodCoupon(scope, sub) : null;
+      if (paidWith) credits = creditsAfterCoupon(credits, paidWith.percentOff, plan.currency);
+      // Proration lines kept for the next invoice (create_prorations): this is the last one.
+      credits = renumber([...sub.pendingProrations, ...credits], 0);
       const { couponId, used } = await this.deps.cycle.coupon(scope, sub, now);
       entry = {
         key: `cancel:${now.toISOString()}`,
@@ -218,7 +238,7 @@ export class SubscriptionService {
           couponId,
         },
       };
-      Object.assign(ending, { unbilledFrom: now, discount: used && sub.discount ? { ...sub.discount, periodsApplied: sub.discount.periodsApplied + 1 } : sub.discount });
+      Object.assign(ending, { unbilledFrom: now, pendingProrations: [], discount: used && sub.discount ? { ...sub.discount, periodsApplied: sub.discount.periodsApplied + 1 } : sub.discount });
     }
     const ended = await this.withInvoice(scope, sub, ending, entry);
     await this.ctx.plugins.emit('onSubscriptionCanceled', scope, ended);
@@ -266,11 +286,18 @@ export class SubscriptionService {
 
   /** What changing plan (and seats) would do now, without doing it. */
   async previewChange(scope: Scope, id: string, input: ChangePlanInput): Promise<ChangePreview> {
-    const { sub, plan, next, quantity, effective, upgrade, data } = await this.planChange(scope, id, input);
-    if (effective === 'period_end' || sub.status === 'trialing') return { effective, upgrade, invoice: null };
+    const { sub, plan, next, quantity, effective, upgrade, how } = await this.planChange(scope, id, input);
+    if (effective === 'period_end' || sub.status === 'trialing') return { effective, upgrade, invoice: null, prorationsBilled: null };
     const now = await this.ctx.customerNow(scope, sub.customerId);
-    const { entry } = await this.changeOf(scope, sub, plan, next, quantity, now, data.prorate);
-    return { effective, upgrade, invoice: entry ? await this.deps.invoices.compute(scope, sub.customerId, plan.currency, entry.basis, now) : null };
+    const { entry, held } = await this.changeOf(scope, sub, plan, next, quantity, now, how);
+    // create_prorations: what the lines kept for the next invoice come to, as an invoice would show them.
+    const basis = entry?.basis ?? (held.length > 0 ? { advance: null, usage: null, prorations: held, couponId: null } : null);
+    return {
+      effective,
+      upgrade,
+      invoice: basis ? await this.deps.invoices.compute(scope, sub.customerId, plan.currency, basis, now) : null,
+      prorationsBilled: entry ? 'now' : held.length > 0 ? 'next_invoice' : null,
+    };
   }
 
   /**
@@ -284,7 +311,7 @@ export class SubscriptionService {
    * and nothing is billed.
    */
   async changePlan(scope: Scope, id: string, input: ChangePlanInput): Promise<Subscription> {
-    const { sub, plan, next, quantity, effective, data } = await this.planChange(scope, id, input);
+    const { sub, plan, next, quantity, effective, how } = await this.planChange(scope, id, input);
     const now = await this.ctx.customerNow(scope, sub.customerId);
     if (sub.status === 'trialing') {
       const changed = await this.save(scope, sub, { planId: next.id, quantity, updatedAt: now });
@@ -294,7 +321,7 @@ export class SubscriptionService {
     if (effective === 'period_end') {
       return this.save(scope, sub, { pendingChange: { planId: next.id, quantity }, updatedAt: now });
     }
-    const { entry, after } = await this.changeOf(scope, sub, plan, next, quantity, now, data.prorate);
+    const { entry, after } = await this.changeOf(scope, sub, plan, next, quantity, now, how);
     const changed = await this.withInvoice(scope, sub, { ...after, pendingChange: null, updatedAt: now }, entry);
     await this.ctx.plugins.emit('onSubscriptionChanged', scope, changed, plan, next);
     return changed;
@@ -320,7 +347,9 @@ export class SubscriptionService {
     if (sub.status === 'trialing' || data.quantity === sub.quantity) {
       return this.save(scope, sub, { quantity: data.quantity, pendingChange, updatedAt: now });
     }
-    const { entry, after } = await this.changeOf(scope, sub, plan, plan, data.quantity, now, data.prorate);
+    // Seats change at once, prorated by seconds; the plan's changeRules govern plan changes only.
+    const how: ChangeHow = { behavior: prorationBehaviorOf(data), proration: 'prorate' };
+    const { entry, after } = await this.changeOf(scope, sub, plan, plan, data.quantity, now, how);
     return this.withInvoice(scope, sub, { ...after, pendingChange, updatedAt: now }, entry);
   }
 
@@ -347,38 +376,63 @@ export class SubscriptionService {
     checkOverrides(next, sub.priceOverrides);
     const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
     const upgrade = isUpgrade(plan, sub.quantity, next, quantity, sub.priceOverrides, period);
-    const effective: 'now' | 'period_end' = upgrade || data.downgradeAt === 'now' ? 'now' : 'period_end';
-    return { sub, plan, next, quantity, effective, upgrade, data };
+    // The rules of the plan being left, unless the change says when.
+    const rule = (plan.changeRules ?? DEFAULT_CHANGE_RULES)[upgrade ? 'upgrade' : 'downgrade'];
+    const asked = upgrade ? data.upgradeAt : data.downgradeAt;
+    const effective: 'now' | 'period_end' = asked ?? (rule.when === 'immediately' ? 'now' : 'period_end');
+    const how: ChangeHow = { behavior: prorationBehaviorOf(data), proration: rule.proration };
+    return { sub, plan, next, quantity, effective, upgrade, how };
   }
 
   /**
    * The invoice a change made at `at` owes, and the subscription after it. Same interval:
-   * the fees that change, prorated for the rest of the period; usage waits for the
-   * period end. Another interval: the period ends now (its usage billed at the old
-   * plan's prices, the unused fees credited) and a new one starts (its fees in full,
-   * with the coupon if it applies).
+   * the fees that change, prorated for the rest of the period (`full`: for all of it);
+   * usage waits for the period end. The lines are invoiced at once (`always_invoice`,
+   * with any kept from earlier changes), kept for the next invoice (`create_prorations`:
+   * `held`), or not made (`none`). Another interval: the period ends now (its usage billed
+   * at the old plan's prices, the unused fees credited) and a new one starts (its fees in
+   * full, or to the calendar boundary, prorated; with the coupon if it applies).
+   *
+   * Proration counts seconds of the period the fees were priced for: the current period,
+   * or for a calendar subscription's short first period the calendar period around it.
+   * A percent-off coupon that discounted the period's fees discounts its prorations.
    */
-  private async changeOf(scope: Scope, sub: Subscription, plan: Plan, next: Plan, quantity: number, at: Date, prorate: boolean) {
+  private async changeOf(scope: Scope, sub: Subscription, plan: Plan, next: Plan, quantity: number, at: Date, how: ChangeHow) {
     const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
+    const priced = pricedPeriod(sub, plan);
+    const from = how.proration === 'full' ? period.start : at;
     const oldFees = advanceLines(plan, sub.quantity, sub.priceOverrides, period);
     const sameInterval = next.interval.unit === plan.interval.unit && next.interval.count === plan.interval.count;
     const key = `update:${sub.version}`;
+    const discounted = async (lines: InvoiceLine[]) => {
+      const paidWith = lines.length > 0 ? await this.periodCoupon(scope, sub) : null;
+      return { lines: paidWith ? creditsAfterCoupon(lines, paidWith.percentOff, plan.currency) : lines, couponId: paidWith?.id ?? null };
+    };
+    const none: InvoiceLine[] = [];
     if (sameInterval) {
-      const prorations: InvoiceLine[] = prorate ? feesChanged(oldFees, advanceLines(next, quantity, sub.priceOverrides, period), period, at, plan.currency) : [];
+      if (how.behavior === 'none') return { entry: null, held: none, after: { planId: next.id, quantity } satisfies Partial<Subscription> };
+      const made = await discounted(feesChanged(oldFees, advanceLines(next, quantity, sub.priceOverrides, period), priced, from, plan.currency));
+      if (how.behavior === 'create_prorations') {
+        const held = renumber(made.lines, sub.pendingProrations.length);
+        return { entry: null, held, after: { planId: next.id, quantity, pendingProrations: [...sub.pendingProrations, ...held] } satisfies Partial<Subscription> };
+      }
+      const prorations = renumber([...sub.pendingProrations, ...made.lines], 0);
       const entry: OutboxInvoice | null =
-        prorations.length > 0 ? { key, reason: 'subscription_update', issueAt: at, basis: { advance: null, usage: null, prorations, couponId: null } } : null;
-      return { entry, after: { planId: next.id, quantity } satisfies Partial<Subscription> };
+        prorations.length > 0 ? { key, reason: 'subscription_update', issueAt: at, basis: { advance: null, usage: null, prorations, couponId: made.couponId } } : null;
+      return { entry, held: none, after: { planId: next.id, quantity, pendingProrations: [] } satisfies Partial<Subscription> };
     }
-    const fresh = nthPeriod(at, next.interval, 0);
+    const entered = periodFrom(at, next.interval, sub.billingCycle, sub.timeZone);
+    const fees = periodFees(next, quantity, sub.priceOverrides, entered, sub.timeZone);
+    const credits = how.behavior === 'none' ? none : (await discounted(feesChanged(oldFees, [], priced, from, plan.currency))).lines;
     const { couponId, used } = await this.deps.cycle.coupon(scope, sub, at);
     const entry: OutboxInvoice = {
       key,
       reason: 'subscription_update',
       issueAt: at,
       basis: {
-        advance: { planId: next.id, quantity, overrides: sub.priceOverrides, start: fresh.start, end: fresh.end },
+        advance: fees.advance,
         usage: { planId: plan.id, overrides: sub.priceOverrides, start: sub.unbilledFrom, end: at, trial: false },
-        prorations: prorate ? feesChanged(oldFees, [], period, at, plan.currency) : [],
+        prorations: [...fees.prorations, ...renumber([...sub.pendingProrations, ...credits], 0)],
         couponId,
       },
     };
@@ -386,12 +440,30 @@ export class SubscriptionService {
       planId: next.id,
       quantity,
       billingAnchor: at,
-      currentPeriodStart: fresh.start,
-      currentPeriodEnd: fresh.end,
+      currentPeriodStart: entered.period.start,
+      currentPeriodEnd: entered.period.end,
       unbilledFrom: at,
+      pendingProrations: [],
       discount: used && sub.discount ? { ...sub.discount, periodsApplied: sub.discount.periodsApplied + 1 } : sub.discount,
     };
-    return { entry, after };
+    return { entry, held: none, after };
+  }
+
+  /**
+   * The percent-off coupon that discounted the current period's fees (the invoice that
+   * billed them shows a discount on a fee line starting with the period), if any: the
+   * period's prorations are discounted by it too, as Stripe does. An amount-off coupon
+   * took its fixed amount off that invoice already and is not taken again.
+   */
+  private async periodCoupon(scope: Scope, sub: Subscription): Promise<{ id: CouponId; percentOff: string } | null> {
+    const start = sub.currentPeriodStart.getTime();
+    const feeKinds = new Set(['base_fee', 'license', 'flat_fee']);
+    const billed = (await this.ctx.store.invoices.listBySubscription(scope, sub.id)).find(
+      (inv) => inv.status !== 'void' && inv.couponId !== null && inv.lines.some((l) => feeKinds.has(l.kind) && l.periodStart.getTime() === start && l.discount > 0),
+    );
+    if (!billed?.couponId) return null;
+    const coupon = await this.ctx.store.coupons.get(scope, billed.couponId);
+    return coupon && coupon.percentOff !== null ? { id: billed.couponId, percentOff: coupon.percentOff } : null;
   }
 
   /**
@@ -461,4 +533,28 @@ function checkOverrides(plan: Plan, overrides: PriceOverrides): void {
       ]);
     }
   }
+}
+
+/** How a change bills the rest of the period: when its lines are invoiced, and how much they come to. */
+interface ChangeHow {
+  behavior: ProrationBehavior;
+  /** `prorate`: the rest of the period, by seconds; `full`: all of the current period. */
+  proration: 'prorate' | 'full';
+}
+
+/** `prorationBehavior` when given; else `prorate: false` is `none`, and the default invoices at once (the behaviour before the option). */
+function prorationBehaviorOf(data: { prorate: boolean; prorationBehavior?: ProrationBehavior | undefined }): ProrationBehavior {
+  return data.prorationBehavior ?? (data.prorate ? 'always_invoice' : 'none');
+}
+
+/**
+ * The period the current fees were priced for, which mid-period changes prorate over:
+ * the current period, or for a calendar subscription the calendar period around it (its
+ * short first period paid 22/31 of August: a change on August 20 credits 12/31).
+ */
+function pricedPeriod(sub: Subscription, plan: Plan): BillingPeriod {
+  const current = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
+  if (sub.billingCycle !== 'calendar') return current;
+  const full = calendarPeriodFor(sub.currentPeriodStart, plan.interval, sub.timeZone);
+  return full.end.getTime() === current.end.getTime() ? full : current;
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { minorUnits, priceSchema, type Price } from '../plan/types';
 import { boundedRecord, metadataSchema, requiredText, text } from '../types';
-import type { BillingReason, InvoiceBasis } from '../invoice/types';
+import type { BillingReason, InvoiceBasis, InvoiceLine } from '../invoice/types';
+import { BILLING_CYCLES, type BillingCycleKind } from './calendar';
 import type { CouponId, Currency, CustomerId, PlanId, SubscriptionId } from '../types';
 
 /**
@@ -28,8 +29,24 @@ export interface Subscription {
   quantity: number;
   trialStart: Date | null;
   trialEnd: Date | null;
-  /** Periods are counted from here (the start, or the end of the trial). */
+  /**
+   * Periods are counted from here (the start, or the end of the trial). Calendar billing:
+   * where paid service began; its periods follow the calendar (billingCycle).
+   */
   billingAnchor: Date;
+  /**
+   * `anniversary` (default): periods of a whole interval from the anchor instant.
+   * `calendar`: periods on calendar boundaries (the 1st of the month, Monday, January 1) in
+   * `timeZone`, the first one prorated. Chosen at creation (the subscription's input, else
+   * the plan's), kept for the subscription's life.
+   */
+  billingCycle: BillingCycleKind;
+  /**
+   * The IANA zone whose calendar a calendar subscription follows: the customer's at the
+   * subscription's creation (null: UTC), kept so that a later change of the customer's
+   * zone never moves a boundary already billed (no overlap, no gap).
+   */
+  timeZone: string | null;
   /** The current period, half-open: [currentPeriodStart, currentPeriodEnd). */
   currentPeriodStart: Date;
   currentPeriodEnd: Date;
@@ -49,6 +66,12 @@ export interface Subscription {
    * conditional update, then made (once, by key) and removed.
    */
   outbox: OutboxInvoice[];
+  /**
+   * Proration lines of changes made with `prorationBehavior: 'create_prorations'`, waiting
+   * for the subscription's next invoice (its renewal, its cancellation, a change that
+   * invoices at once), which takes them and empties this.
+   */
+  pendingProrations: InvoiceLine[];
   /** Raised by every write; the billing cycle writes only if it has not moved. */
   version: number;
   metadata: Record<string, string>;
@@ -67,6 +90,8 @@ export interface SubscriptionDiscount {
 export interface PriceOverrides {
   /** Replaces the plan's base price (minor units per period). */
   basePrice?: number;
+  /** Replaces the plan's minimum commitment (minor units per period); null: none. */
+  minimumCommitment?: number | null;
   /** Replaces a feature's price, by feature key. */
   features?: Record<string, Price>;
 }
@@ -86,12 +111,11 @@ export interface PendingChange {
 export const priceOverridesSchema = z
   .object({
     basePrice: minorUnits.optional(),
+    minimumCommitment: minorUnits.nullable().optional(),
     /** By feature key; at most 100 (a plan has at most 100 features). */
     features: boundedRecord(priceSchema, { keys: 100, keyLength: 63 }).optional(),
   })
   .strict();
-  /** Replaces the plan's minimum commitment (minor units per period); null: none. */
-  minimumCommitment?: number | null;
 
 export const createSubscriptionSchema = z.object({
   customerId: requiredText(100),
@@ -103,6 +127,8 @@ export const createSubscriptionSchema = z.object({
   couponCode: requiredText(100).optional(),
   /** Prices that replace the plan's for this subscriber. */
   priceOverrides: priceOverridesSchema.default({}),
+  /** `anniversary` or `calendar`; the plan's billingCycle when omitted (anniversary by default). */
+  billingCycle: z.enum(BILLING_CYCLES).optional(),
   metadata: metadataSchema.default({}),
 });
 export type CreateSubscriptionInput = z.input<typeof createSubscriptionSchema>;
@@ -111,7 +137,6 @@ export type CreateSubscriptionInput = z.input<typeof createSubscriptionSchema>;
 export const CANCELLATION_FEEDBACK = ['customer_service', 'low_quality', 'missing_features', 'other', 'switched_service', 'too_complex', 'too_expensive', 'unused'] as const;
 export type CancellationFeedback = (typeof CANCELLATION_FEEDBACK)[number];
 
-    minimumCommitment: minorUnits.nullable().optional(),
 export const cancelSchema = z.object({
   /** `now` ends it at once; `period_end` lets it run to the end of the paid period. */
   at: z.enum(['now', 'period_end']).default('period_end'),
@@ -129,22 +154,41 @@ export const cancelSchema = z.object({
 });
 export type CancelInput = z.input<typeof cancelSchema>;
 
+/**
+ * What a mid-period change bills for the rest of the period, as Stripe's
+ * `proration_behavior`: `always_invoice` (the default, Ledger's behaviour before the
+ * option existed) invoices the proration lines at once; `create_prorations` keeps them
+ * for the subscription's next invoice; `none` bills no credit and no charge for the rest
+ * of the period.
+ */
+export const PRORATION_BEHAVIORS = ['always_invoice', 'create_prorations', 'none'] as const;
+export type ProrationBehavior = (typeof PRORATION_BEHAVIORS)[number];
+
 export const changePlanSchema = z.object({
   planId: requiredText(100),
   /** Seats on the new plan; the current quantity when omitted. */
   quantity: z.number().int().min(1).max(1_000_000).optional(),
   /**
-   * When a downgrade (lower in-advance fees) takes effect: `period_end` (default) or
-   * `now`. Upgrades always take effect at once.
+   * When a downgrade (lower in-advance fees) takes effect: `period_end` or `now`. When
+   * omitted, the current plan's `changeRules.downgrade.when` (default: at the period end).
    */
-  downgradeAt: z.enum(['now', 'period_end']).default('period_end'),
-  /** Credit and charge the rest of the period (default true). */
+  downgradeAt: z.enum(['now', 'period_end']).optional(),
+  /**
+   * When an upgrade takes effect: `now` or `period_end`. When omitted, the current plan's
+   * `changeRules.upgrade.when` (default: at once).
+   */
+  upgradeAt: z.enum(['now', 'period_end']).optional(),
+  /** Credit and charge the rest of the period (default true); `false` is `prorationBehavior: 'none'`. */
   prorate: z.boolean().default(true),
+  /** Overrides `prorate` when given. */
+  prorationBehavior: z.enum(PRORATION_BEHAVIORS).optional(),
 });
 export type ChangePlanInput = z.input<typeof changePlanSchema>;
 
 export const changeSeatsSchema = z.object({
   quantity: z.number().int().min(1).max(1_000_000),
   prorate: z.boolean().default(true),
+  /** Overrides `prorate` when given (see changePlanSchema). */
+  prorationBehavior: z.enum(PRORATION_BEHAVIORS).optional(),
 });
 export type ChangeSeatsInput = z.input<typeof changeSeatsSchema>;
