@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chargeQueries, commitmentLine, periodFraction, usageLines } from '@/server/ledger/invoice/build';
+import { chargeQueries, commitmentIn, commitmentLine, periodFraction, usageLines } from '@/server/ledger/invoice/build';
 import { minimumTrueUp, percentageTerms, pricePercentage, priceQuantity } from '@/server/ledger/plan/pricing';
 import { createPlanSchema, featureInputSchema, priceSchema, type Feature, type FeatureInput, type Plan, type Price } from '@/server/ledger/plan/types';
 import { currency, newId } from '@/server/ledger/types';
@@ -164,5 +164,14 @@ describe('minimums', () => {
     const five = { start: march.start, end: new Date('2025-03-06T00:00:00Z') };
     expect(commitmentLine(p, {}, five, usage, fees)).toBeNull();
     expect(commitmentLine(p, {}, five, [], fees)?.amount).toBe(1290);
+  });
+
+  it('multi-currency: a 100.00 USD commitment is not read as 100.00 EUR; in EUR it is what the EUR set states, else none', () => {
+    const main = plan([], { minimumCommitment: 10000, currencyPrices: [{ currency: currency('EUR'), basePrice: 0, features: {} }] });
+    const inEur = { ...main, currency: currency('EUR') };
+    expect(commitmentIn(main, main).minimumCommitment).toBe(10000);
+    expect(commitmentIn(inEur, main).minimumCommitment).toBeNull();
+    const stated = { ...main, currencyPrices: [{ currency: currency('EUR'), basePrice: 0, features: {}, minimumCommitment: 9000 }] } as Plan;
+    expect(commitmentIn(inEur, stated).minimumCommitment).toBe(9000);
   });
 });

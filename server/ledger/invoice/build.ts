@@ -238,6 +238,18 @@ export function commitmentLine(
   });
 }
 
+/**
+ * Multi-currency: a plan's minimum commitment is an amount in its main currency. Priced
+ * in another currency (pricesIn) it applies only as that currency's set states it
+ * (`minimumCommitment` in the set, minor units of that currency); a set that states
+ * none has no commitment, never the main currency's number read as another currency's.
+ */
+export function commitmentIn(priced: Plan, main: Plan): Plan {
+  if (priced.currency === main.currency) return priced;
+  const set = (main.currencyPrices ?? []).find((c) => c.currency === priced.currency) as { minimumCommitment?: number | null } | undefined;
+  return { ...priced, minimumCommitment: set?.minimumCommitment ?? null };
+}
+
 /** One read of the usage store that usageLines needs for a feature. */
 export interface ChargeQuery {
   featureKey: string;

@@ -27,7 +27,7 @@ import {
   type Scope,
 } from '../types';
 import type { OnClock } from '../billing/store';
-import { advanceLines, chargeQueries, commitmentLine, discountLines, figuresOf, invoicePeriod, periodFraction, usageLines } from './build';
+import { advanceLines, chargeQueries, commitmentIn, commitmentLine, discountLines, figuresOf, invoicePeriod, periodFraction, usageLines } from './build';
 import { DEFAULT_SCOPE_SETTINGS } from '../scope/settings';
 import type { TransactionTotals } from '../plan/pricing';
 import type { PriceOverrides } from '../subscription/types';
@@ -253,7 +253,7 @@ export class InvoiceService {
       if (!p) {
         const found = await this.ctx.store.plans.get(scope, id);
         if (!found) throw notFound('plan', id);
-        plans.set(id, (p = pricesIn(found, currency))); // multi-currency: the invoice's currency's prices
+        plans.set(id, (p = commitmentIn(pricesIn(found, currency), found))); // multi-currency: the invoice's currency's prices
       }
       return p;
     };
