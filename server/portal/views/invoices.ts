@@ -120,6 +120,8 @@ export interface InvoiceDetail extends InvoiceRow {
   tax: { amount: number; label: string; inclusive: boolean } | null;
   taxNote: string | null;
   creditApplied: number;
+  /** Prepaid credits of the customer's wallet that paid part of it. */
+  walletApplied: number;
   credited: number;
   creditNotes: { id: string; number: string; date: Date; amount: number; reason: string; memo: string }[];
   payments: PaymentView[];
@@ -169,6 +171,7 @@ export function invoiceDetail(input: { invoice: Invoice; creditNotes: readonly C
     tax: inv.taxRate ? { amount: inv.tax, label: `${inv.taxRate.displayName} ${inv.taxRate.percentage} %`, inclusive: inv.taxInclusive } : null,
     taxNote: inv.taxNote,
     creditApplied: inv.creditApplied,
+    walletApplied: inv.walletApplied ?? 0,
     credited: inv.credited,
     creditNotes: input.creditNotes.map((n) => ({ id: n.id, number: n.number, date: n.createdAt, amount: n.amount, reason: REASONS[n.reason] ?? n.reason, memo: n.memo })),
     payments: [...input.payments]

@@ -126,6 +126,7 @@ export default async function InvoicePage({ params }: { params: Promise<{ id: st
             {inv.tax && <Total label={`${inv.tax.label}${inv.tax.inclusive ? ' (included)' : ''}`} amount={inv.tax.amount} currency={cur} />}
             <Total label="Total" amount={inv.total} currency={cur} strong />
             {inv.creditApplied > 0 && <Total label="Credit from your balance" amount={-inv.creditApplied} currency={cur} />}
+            {inv.walletApplied > 0 && <Total label="Prepaid credits" amount={-inv.walletApplied} currency={cur} />}
             {inv.credited > 0 && <Total label="Credit notes" amount={-inv.credited} currency={cur} />}
             <div className="flex items-baseline justify-between gap-4 border-t border-slate-900 pt-2 text-base font-semibold text-slate-900">
               <dt>Amount due</dt>
@@ -228,10 +229,10 @@ export default async function InvoicePage({ params }: { params: Promise<{ id: st
  * balance or by credit notes), the total less those credits. Its amount due is 0 once
  * paid, which is not what the headline should say ("$0.00 paid").
  */
-function amountPaid(inv: { payments: { status: string; amount: number }[]; total: number; creditApplied: number; credited: number }): number {
+function amountPaid(inv: { payments: { status: string; amount: number }[]; total: number; creditApplied: number; walletApplied: number; credited: number }): number {
   const paidByCard = inv.payments.filter((p) => p.status === 'succeeded');
   if (paidByCard.length > 0) return paidByCard.reduce((sum, p) => sum + p.amount, 0);
-  return Math.max(0, inv.total - inv.creditApplied - inv.credited);
+  return Math.max(0, inv.total - inv.creditApplied - inv.walletApplied - inv.credited);
 }
 
 /**
