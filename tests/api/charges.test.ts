@@ -75,3 +75,16 @@ describe('settings', () => {
     expect(await api(scope('acme', 'other')).settings.get()).toEqual({ roundingMode: 'half_away_from_zero' });
   });
 });
+
+describe('plans.update and the commitment', () => {
+  it('a new commitment makes a new version; null removes it (the plan reads as one created without)', async () => {
+    const s = scope('acme', 'commitment');
+    const v1 = await api(s).plans.create({ key: 'base', name: 'Base', currency: 'USD', interval: { unit: 'month' }, minimumCommitment: 5000 });
+    const v2 = await api(s).plans.update({ id: v1.id, patch: { minimumCommitment: 7500 } });
+    expect([v2.version, v2.minimumCommitment]).toEqual([2, 7500]);
+    const v3 = await api(s).plans.update({ id: v2.id, patch: { minimumCommitment: null } });
+    expect(v3.version).toBe(3);
+    expect(v3.minimumCommitment ?? null).toBeNull();
+    expect(await api(s).plans.get({ id: v3.id })).toEqual(v3);
+  });
+});

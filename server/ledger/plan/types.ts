@@ -337,7 +337,8 @@ export const updatePlanSchema = z
     name: planFields.name,
     description: planFields.description,
     currency: planFields.currency,
-    minimumCommitment: planFields.minimumCommitment,
+    // null removes the commitment: stored as absent, as a plan created without one.
+    minimumCommitment: planFields.minimumCommitment.transform((v) => v ?? undefined),
     currencyPrices: planFields.currencyPrices,
     billingCycle: planFields.billingCycle,
     changeRules: planFields.changeRules,
