@@ -173,6 +173,17 @@ describe.each(storeFactories())('prepaid credit wallets on $name', (factory) => 
     ]);
   });
 
+  it('the scheduler finds a scope whose only work is a wallet\'s expiry (live scopes run the cycle when something is due)', async () => {
+    const { ledger, scope, wallet, clock } = await setup();
+    await ledger.wallets.grant(scope, { walletId: wallet.id, amount: 3000, expiresAt: '2025-02-01T00:00:00Z' });
+    const due = async (at: string) => (await ledger.store.billing.dueWork(new Date(at), 10_000)).filter((w) => w.scope.tenantId === scope.tenantId);
+    expect(await due('2025-01-31T23:59:59Z')).toEqual([]);
+    expect(await due('2025-02-01T00:00:00Z')).toEqual([{ scope, testClockId: null }]);
+    clock.set('2025-02-01T00:00:00Z');
+    await ledger.runBillingCycle(scope);
+    expect(await due('2025-02-01T00:00:00Z')).toEqual([]);
+  });
+
   it('two invoices of 50.00 finalizing at once share 60.00 of credits: 60.00 used in all, never more', async () => {
     const { ledger, scope, customer, wallet, balance } = await setup();
     await ledger.wallets.grant(scope, { walletId: wallet.id, amount: 6000 });

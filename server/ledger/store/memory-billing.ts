@@ -11,6 +11,8 @@ export function createMemoryBillingStore(sources: {
   customers: ScopedTable<Customer>;
   subscriptions: ScopedTable<Subscription>;
   invoices: () => Iterable<[Scope, Invoice]>;
+  /** Wallets with credits expiring or recurring grants: when (wallet/store.ts). */
+  wallets?: () => Iterable<[Scope, { customerId: string; nextDueAt: Date | null }]>;
   /** Deletes everything else the customers have (invoices, credit notes, usage). */
   forgetCustomers: (scope: Scope, ids: ReadonlySet<string>) => void;
 }): BillingStore {
@@ -38,6 +40,7 @@ export function createMemoryBillingStore(sources: {
         if (i.status === 'open' && i.nextPaymentAttemptAt) note(scope, i.customerId, i.nextPaymentAttemptAt);
         if (i.status === 'open' && i.collectionMethod === 'send_invoice' && !i.pastDueAt && i.dueAt) note(scope, i.customerId, i.dueAt);
       }
+      for (const [scope, w] of sources.wallets?.() ?? []) if (w.nextDueAt) note(scope, w.customerId, w.nextDueAt);
       return [...found.values()].slice(0, limit);
     },
     async allTestClocks() {

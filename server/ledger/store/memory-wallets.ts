@@ -9,7 +9,7 @@ import { ScopedTable } from './memory-table';
  * memory store has no transactions: a change's work may await), so changes of one wallet
  * run one after the other, as under the SQL store's row lock.
  */
-export function createMemoryWalletStore(clockOf: (scope: Scope, customerId: string) => string | null): WalletStore {
+export function createMemoryWalletStore(clockOf: (scope: Scope, customerId: string) => string | null): WalletStore & { all(): Iterable<[Scope, Wallet]> } {
   const wallets = new ScopedTable<Wallet>();
   const grants = new ScopedTable<WalletGrant>();
   const entries = new ScopedTable<WalletEntry>();
@@ -27,6 +27,8 @@ export function createMemoryWalletStore(clockOf: (scope: Scope, customerId: stri
   };
 
   return {
+    /** Every wallet of every scope (the billing scheduler's search of due scopes). */
+    all: () => wallets.all(),
     async insertOnce(scope, w) {
       const existing = wallets.find(scope, (r) => r.customerId === w.customerId && r.currency === w.currency)[0];
       if (existing) return { wallet: existing, created: false };

@@ -24,6 +24,7 @@ export function createMemoryStore(): Store {
     !on || clockOf(scope, customerId) === on.testClockId;
   const { store: invoices, all: invoiceRows, forgetCustomers: forgetInvoices } = createMemoryInvoiceStore(clockOf);
   const usage = createMemoryUsageStore();
+  const wallets = createMemoryWalletStore(clockOf);
   const modes = new Map<string, ScopeMode>();
   const scopeSettings = new Map<string, ScopeSettings>();
 
@@ -32,7 +33,7 @@ export function createMemoryStore(): Store {
     // Writes apply as they come: a failure midway keeps the writes before it (tests only).
     atomic: (work) => work(),
     events: createMemoryEventStore(),
-    wallets: createMemoryWalletStore(clockOf),
+    wallets,
     customers: {
       async insert(scope, c) {
         if (c.externalId !== null && customers.find(scope, (r) => r.externalId === c.externalId).length) {
@@ -146,6 +147,7 @@ export function createMemoryStore(): Store {
       customers,
       subscriptions: subs,
       invoices: () => invoiceRows(),
+      wallets: () => wallets.all(),
       forgetCustomers: (scope, ids) => {
         forgetInvoices(scope, ids);
         usage.forgetCustomers(scope, ids);

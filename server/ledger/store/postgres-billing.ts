@@ -50,6 +50,9 @@ export function createPostgresBillingStore(db: Database): BillingStore {
             union all
             select tenant_id, app_id, customer_id, due_at from invoices
               where status = 'open' and past_due_at is null and collection_method = 'send_invoice' and due_at is not null
+            union all
+            -- Prepaid credits expiring, recurring grants (wallets_due_idx).
+            select tenant_id, app_id, customer_id, next_due_at from wallets where next_due_at is not null
           ) d
           left join customers cu on cu.tenant_id = d.tenant_id and cu.app_id = d.app_id and cu.id = d.customer_id
           left join test_clocks c on c.tenant_id = d.tenant_id and c.app_id = d.app_id and c.id = cu.test_clock_id
