@@ -257,7 +257,7 @@ describe('subscription changes and their invoices', () => {
     expect((await api(s).invoices.listByCustomer({ customerId: customer.id })).items).toHaveLength(1);
 
     const down = await api(s).subscriptions.previewChange({ id: sub.id, planId: starter.id });
-    expect(down).toEqual({ effective: 'period_end', upgrade: false, invoice: null });
+    expect(down).toEqual({ effective: 'period_end', upgrade: false, invoice: null, prorationsBilled: null });
 
     const changed = await api(s).subscriptions.changePlan({ id: sub.id, planId: business.id });
     expect(changed).toMatchObject({ planId: business.id, quantity: 3, pendingChange: null });

@@ -20,15 +20,19 @@ export const subscriptionsRouter = router({
     .input(cancelSchema.extend({ id: idOf('subscription') }))
     .mutation(({ ctx, input: { id, ...cancel } }) => ctx.ledger.subscriptions.cancel(ctx.scope, id, cancel)),
   resume: apiKeyProcedure.input(byId).mutation(({ ctx, input }) => ctx.ledger.subscriptions.resume(ctx.scope, input.id)),
-  /** Upgrades at once with proration; downgrades at the period end unless `downgradeAt: 'now'`. */
+  /**
+   * When: the current plan's changeRules (default: upgrades at once, downgrades at the
+   * period end), unless `upgradeAt`/`downgradeAt` say. How the rest of the period is
+   * billed: `prorationBehavior` (`always_invoice` by default, `create_prorations`, `none`).
+   */
   changePlan: apiKeyProcedure
     .input(planChange)
     .mutation(({ ctx, input: { id, ...change } }) => ctx.ledger.subscriptions.changePlan(ctx.scope, id, change)),
-  /** What changePlan would do now: `{ effective, upgrade, invoice }`; nothing is stored. */
+  /** What changePlan would do now: `{ effective, upgrade, invoice, prorationsBilled }`; nothing is stored. */
   previewChange: apiKeyProcedure
     .input(planChange)
     .query(({ ctx, input: { id, ...change } }) => ctx.ledger.subscriptions.previewChange(ctx.scope, id, change)),
-  /** Seats now, the licensed fees prorated for the rest of the period. */
+  /** Seats now, the licensed fees prorated for the rest of the period (`prorationBehavior` as changePlan). */
   changeSeats: apiKeyProcedure
     .input(changeSeatsSchema.extend({ id: idOf('subscription') }))
     .mutation(({ ctx, input: { id, ...seats } }) => ctx.ledger.subscriptions.changeSeats(ctx.scope, id, seats)),
