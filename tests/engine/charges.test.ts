@@ -134,6 +134,24 @@ describe.each(storeFactories())('charges on $name', (factory) => {
     expect(inv.total).toBe(10000);
   });
 
+  it('calendar billing, Lago’s example: 50.00 a month with a 100.00 commitment from August 10 bills 35.48 for August; on September 1 the true-up is (100.00 − 50.00) × 22/31 = 35.48', async () => {
+    const clock = new ManualClock('2025-08-10T14:00:00Z');
+    const ledger = await createLedger({ store: store(), clock, logger: silentLogger, invoices: { finalizeGraceMs: HOUR } });
+    const scope = uniqueScope();
+    const plan = await ledger.plans.create(scope, usagePlan({ basePrice: 5000, minimumCommitment: 10000, billingCycle: 'calendar' }));
+    const customer = await ledger.customers.create(scope, { email: 'c@example.com', name: 'Cal' });
+    await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
+    clock.set('2025-09-01T00:00:00Z');
+    await ledger.billing.run(scope);
+    const all = (await ledger.invoices.listByCustomer(scope, customer.id, { limit: 10 })).items.sort((x, y) => x.issueAt.getTime() - y.issueAt.getTime());
+    expect(all.map((i) => i.total)).toEqual([3548, 3548 + 5000]);
+    expect(lines(all[1]!)).toEqual([
+      ['usage:calls', 0],
+      ['minimum:plan', 3548],
+      ['base_fee:plan', 5000],
+    ]);
+  });
+
   it('a subscription’s override of the commitment (50.00) wins: 20,000 calls and the fee reach it, no true-up', async () => {
     const { event, periodEnd } = await setup(usagePlan({ basePrice: 2000, minimumCommitment: 10000 }), { priceOverrides: { minimumCommitment: 5000 } });
     await event('calls', {}, '2025-02-01T00:00:00Z', 20000);

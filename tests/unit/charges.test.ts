@@ -121,6 +121,12 @@ describe('minimums', () => {
     expect(periodFraction(monthly, march).toFixed()).toBe('1');
     expect(periodFraction(monthly, { start: march.start, end: new Date('2025-03-06T00:00:00Z') }).times(31).toDecimalPlaces(20).toFixed()).toBe('5');
     expect(periodFraction(monthly, { start: new Date('2025-08-10T00:00:00Z'), end: new Date('2025-09-01T00:00:00Z') }).times(31).toDecimalPlaces(20).toFixed()).toBe('22');
+    // Calendar billing counts the start day whole, as its prorated fees do: from 14:00 on Aug 10 still 22/31.
+    expect(periodFraction(monthly, { start: new Date('2025-08-10T14:00:00Z'), end: new Date('2025-09-01T00:00:00Z') }).times(31).toDecimalPlaces(20).toFixed()).toBe('22');
+    // In the customer's zone: New York's September starts at 04:00Z; from Aug 10 (local) 22/31.
+    expect(periodFraction(monthly, { start: new Date('2025-08-10T16:00:00Z'), end: new Date('2025-09-01T04:00:00Z') }, 'America/New_York').times(31).toDecimalPlaces(20).toFixed()).toBe('22');
+    // A short period that does not end on a boundary counts seconds: 2.5 of 31 days.
+    expect(periodFraction(monthly, { start: new Date('2025-03-10T00:00:00Z'), end: new Date('2025-03-12T12:00:00Z') }).times(62).toDecimalPlaces(20).toFixed()).toBe('5');
   });
 
   it('a platform minimum as a first tier’s flat fee bills nothing without usage; the price’s `minimum` bills it: a 50.00 true-up line', () => {
@@ -171,7 +177,7 @@ describe('minimums', () => {
     const inEur = { ...main, currency: currency('EUR') };
     expect(commitmentIn(main, main).minimumCommitment).toBe(10000);
     expect(commitmentIn(inEur, main).minimumCommitment).toBeNull();
-    const stated = { ...main, currencyPrices: [{ currency: currency('EUR'), basePrice: 0, features: {}, minimumCommitment: 9000 }] } as Plan;
+    const stated = { ...main, currencyPrices: [{ currency: currency('EUR'), basePrice: 0, features: {}, minimumCommitment: 9000 }] } as unknown as Plan;
     expect(commitmentIn(inEur, stated).minimumCommitment).toBe(9000);
   });
 });

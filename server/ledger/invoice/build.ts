@@ -1,6 +1,7 @@
 import type { PricingStrategies, TaxResult } from '../extensions/types';
 import { AMOUNT_TERMS, COUNT_TERMS, minimumTrueUp, percentageTerms, pricePercentage, priceQuantity, type PricedCharge, type TransactionTerms, type TransactionTotals } from '../plan/pricing';
 import { isPercentagePrice, type Feature, type Plan, type Price } from '../plan/types';
+import { calendarPeriodFor, calendarShare } from '../subscription/calendar';
 import { addInterval } from '../subscription/period';
 import { prorate } from '../subscription/proration';
 import type { PriceOverrides } from '../subscription/types';
@@ -190,14 +191,22 @@ function chargeMinimumLine(feature: Feature, price: Price, charged: number, frac
 }
 
 /**
- * The part of a full billing period that a usage period covers, for prorating minimums:
- * (end − start) / (start + one interval − start), at most 1. A whole period gives 1; a
- * cancellation 5 days into a 31-day month gives 5/31; a calendar month's first period
- * from August 10 gives 22/31 (Lago's example).
+ * The part of a full billing period that a usage period covers, for prorating minimums.
+ * - A period that ends on a calendar boundary of the customer's zone (calendar billing's
+ *   first, short period; UTC without a zone) counts local days, the start day included,
+ *   as its fees were prorated (calendarShare, Lago's rule): from August 10 it is 22/31.
+ * - Any other short period counts seconds against one interval from its start: a
+ *   cancellation 5 days into a 31-day month is 5/31.
+ * A whole period gives 1; never more.
  */
-export function periodFraction(plan: Pick<Plan, 'interval'>, period: Period): Dec {
+export function periodFraction(plan: Pick<Plan, 'interval'>, period: Period, timeZone: string | null = null): Dec {
   const span = period.end.getTime() - period.start.getTime();
   if (span <= 0) return new Dec(0);
+  const calendar = calendarPeriodFor(new Date(period.end.getTime() - 1), plan.interval, timeZone);
+  if (calendar.end.getTime() === period.end.getTime() && calendar.start.getTime() <= period.start.getTime()) {
+    const { part, whole } = calendarShare(period.start, calendar, timeZone);
+    return part >= whole ? new Dec(1) : new Dec(part).div(whole);
+  }
   const full = addInterval(period.start, plan.interval, 1).getTime() - period.start.getTime();
   return span >= full ? new Dec(1) : new Dec(span).div(full);
 }

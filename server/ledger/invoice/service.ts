@@ -264,7 +264,7 @@ export class InvoiceService {
       const plan = await planOf(basis.usage.planId);
       if (!basis.usage.trial && basis.usage.end > basis.usage.start) {
         const { values, transactions } = await this.usageValues(scope, customerId, plan, basis.usage.start, basis.usage.end, basis.usage.overrides);
-        const fraction = periodFraction(plan, basis.usage);
+        const fraction = periodFraction(plan, basis.usage, customer.timeZone ?? null);
         const usage = usageLines(plan, basis.usage.overrides, basis.usage, values, this.extensions.strategies, { rounding, transactions, fraction });
         lines.push(...usage);
         // The minimum commitment counts the fees that paid for this period too: at the
