@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, ManualClock, silentLogger, type CreatePlanInput, type Invoice } from '@/server/ledger';
+import { upcomingInvoice } from '@/server/ledger/invoice/upcoming';
 import { rejectsWith } from '../support/engine';
 import { storeFactories, uniqueScope, useStore } from '../support/stores';
 
@@ -37,7 +38,7 @@ describe.each(storeFactories())('charges on $name', (factory) => {
       const all = (await ledger.invoices.listByCustomer(scope, customer.id, { limit: 10 })).items;
       return all.find((i) => i.issueAt.getTime() === END.getTime())!;
     };
-    return { ledger, scope, plan: p, customer, event, periodEnd };
+    return { ledger, clock, scope, plan: p, customer, event, periodEnd };
   }
   const lines = (inv: Invoice) => inv.lines.map((l) => [l.id, l.amount]);
 
@@ -132,6 +133,19 @@ describe.each(storeFactories())('charges on $name', (factory) => {
     ]);
     expect(inv.lines.find((l) => l.id === 'minimum:plan')).toMatchObject({ description: 'Minimum commitment true-up', periodStart: T0, periodEnd: END });
     expect(inv.total).toBe(10000);
+  });
+
+  it('the upcoming invoice mid-period shows the whole period’s commitment: 5,000 calls (10.00) so far leave a 70.00 true-up, not a part of it', async () => {
+    const { ledger, clock, scope, customer, event } = await setup(usagePlan({ basePrice: 2000, minimumCommitment: 10000 }));
+    await event('calls', {}, '2025-02-01T00:00:00Z', 5000);
+    clock.set('2025-02-01T01:00:00Z');
+    const sub = (await ledger.subscriptions.listByCustomer(scope, customer.id)).items[0]!;
+    const preview = (await upcomingInvoice({ billing: ledger.billing, invoices: ledger.invoices, now: (s, c) => ledger.now(s, c) }, scope, sub)).invoice;
+    expect(preview.lines.map((l) => [l.id, l.amount])).toEqual([
+      ['usage:calls', 1000],
+      ['minimum:plan', 7000],
+      ['base_fee:plan', 2000],
+    ]);
   });
 
   it('calendar billing, Lago’s example: 50.00 a month with a 100.00 commitment from August 10 bills 35.48 for August; on September 1 the true-up is (100.00 − 50.00) × 22/31 = 35.48', async () => {

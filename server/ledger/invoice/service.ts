@@ -264,7 +264,11 @@ export class InvoiceService {
       const plan = await planOf(basis.usage.planId);
       if (!basis.usage.trial && basis.usage.end > basis.usage.start) {
         const { values, transactions } = await this.usageValues(scope, customerId, plan, basis.usage.start, basis.usage.end, basis.usage.overrides);
-        const fraction = periodFraction(plan, basis.usage, customer.timeZone ?? null);
+        // Minimums are prorated by the part of a period the usage period is. A preview
+        // (upcoming.ts) reads usage up to now for an invoice issued at the period end:
+        // its minimums are the period's, not the part elapsed.
+        const owedTo = issueAt > basis.usage.end ? issueAt : basis.usage.end;
+        const fraction = periodFraction(plan, { start: basis.usage.start, end: owedTo }, customer.timeZone ?? null);
         const usage = usageLines(plan, basis.usage.overrides, basis.usage, values, this.extensions.strategies, { rounding, transactions, fraction });
         lines.push(...usage);
         // The minimum commitment counts the fees that paid for this period too: at the
