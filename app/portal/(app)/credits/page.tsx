@@ -1,4 +1,5 @@
-import { buttonPrimary } from '../../_components/buttons';
+import Link from 'next/link';
+import { buttonPrimary, textLink } from '../../_components/buttons';
 import { AlertBanner } from '../../_components/alert-banner';
 import { Card } from '../../_components/card';
 import { DateTime } from '../../_components/date-time';
@@ -47,7 +48,13 @@ function Activity({ o }: { o: CreditsOverview }) {
             <div className="min-w-0">
               <div className="flex flex-wrap items-center gap-2">
                 <StatusBadge status={w} />
-                <span className="truncate text-sm text-slate-900">{e.description}</span>
+                {e.invoiceId ? (
+                  <Link href={`/portal/invoices/${e.invoiceId}`} className={`truncate text-sm ${textLink}`}>
+                    {e.description}
+                  </Link>
+                ) : (
+                  <span className="truncate text-sm text-slate-900">{e.description}</span>
+                )}
               </div>
               <p className="mt-1 text-xs text-slate-500">
                 <DateTime value={e.createdAt} style="datetime" />
@@ -104,55 +111,54 @@ export default async function CreditsPage({ searchParams }: { searchParams: Prom
           Invoice {p.number} for <Money amount={p.amountDue} currency={cur} />: its credits are added once it is paid.
         </AlertBanner>
       ))}
+      {/* Phones: the balance, buying, then the activity; wide screens: buying beside both. */}
       <div className="grid items-start gap-6 lg:grid-cols-5">
-        <div className="space-y-6 lg:col-span-3">
-          <Card title="Credit balance" titleId="balance-title">
-            <p className="text-4xl font-semibold tracking-tight text-slate-900" data-testid="credit-balance">
-              <Money amount={o.balance} currency={cur} />
-            </p>
-            <p className="mt-1 text-sm text-slate-600">
-              {o.balance.toLocaleString('en-US')} credits · used automatically on your next invoices in {cur}
-            </p>
-            {o.grants.length > 0 && (
-              <ul className="mt-5 divide-y divide-slate-100 border-t border-slate-100" aria-label="Credits in your balance" data-testid="credit-grants">
-                {o.grants.map((g) => (
-                  <li key={g.id} className="flex items-start justify-between gap-4 py-3">
-                    <div className="min-w-0">
-                      <p className="truncate text-sm font-medium text-slate-900">{g.description}</p>
-                      <p className="mt-0.5 text-xs text-slate-500">
-                        {g.expiresAt ? (
-                          <>
-                            Expires <DateTime value={g.expiresAt} />
-                          </>
-                        ) : (
-                          'Never expires'
-                        )}
-                        {g.featureKeys && ` · for ${g.featureKeys.join(', ')} only`}
-                      </p>
-                    </div>
-                    <p className="shrink-0 text-right text-sm text-slate-900">
-                      <Money amount={g.remaining} currency={cur} />
-                      {g.remaining !== g.amount && (
-                        <span className="block text-xs text-slate-500">
-                          of <Money amount={g.amount} currency={cur} />
-                        </span>
+        <Card title="Credit balance" titleId="balance-title" className="lg:col-span-3">
+          <p className="text-4xl font-semibold tracking-tight text-slate-900" data-testid="credit-balance">
+            <Money amount={o.balance} currency={cur} />
+          </p>
+          <p className="mt-1 text-sm text-slate-600">
+            {o.balance.toLocaleString('en-US')} credits · used automatically on your next invoices in {cur}
+          </p>
+          {o.grants.length > 0 && (
+            <ul className="mt-5 divide-y divide-slate-100 border-t border-slate-100" aria-label="Credits in your balance" data-testid="credit-grants">
+              {o.grants.map((g) => (
+                <li key={g.id} className="flex items-start justify-between gap-4 py-3">
+                  <div className="min-w-0">
+                    <p className="truncate text-sm font-medium text-slate-900">{g.description}</p>
+                    <p className="mt-0.5 text-xs text-slate-500">
+                      {g.expiresAt ? (
+                        <>
+                          Expires <DateTime value={g.expiresAt} />
+                        </>
+                      ) : (
+                        'Never expires'
                       )}
+                      {g.featureKeys && ` · for ${g.featureKeys.join(', ')} only`}
                     </p>
-                  </li>
-                ))}
-              </ul>
-            )}
-          </Card>
-          <Card title="Activity" titleId="activity-title" padded={false}>
-            <Activity o={o} />
-          </Card>
-        </div>
-        <Card title="Buy credits" titleId="buy-title" className="lg:col-span-2">
+                  </div>
+                  <p className="shrink-0 text-right text-sm text-slate-900">
+                    <Money amount={g.remaining} currency={cur} />
+                    {g.remaining !== g.amount && (
+                      <span className="block text-xs text-slate-500">
+                        of <Money amount={g.amount} currency={cur} />
+                      </span>
+                    )}
+                  </p>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+        <Card title="Buy credits" titleId="buy-title" className="lg:col-span-2 lg:row-span-2">
           {o.canManageBilling ? (
             <TopUpForm currency={cur} hasCard={o.hasDefaultCard} />
           ) : (
             <p className="text-sm text-slate-600">Buying credits needs billing rights: ask an owner or a billing user.</p>
           )}
+        </Card>
+        <Card title="Activity" titleId="activity-title" padded={false} className="lg:col-span-3">
+          <Activity o={o} />
         </Card>
       </div>
     </div>
