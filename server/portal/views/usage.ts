@@ -285,7 +285,8 @@ function meteredView(input: UsagePeriodInput, f: Extract<Feature, { kind: 'meter
     exact: b.value,
   }));
   const price = priceOf(f, choice.overrides);
-  const lines = input.usageLines.filter((l) => l.kind === 'usage' && l.featureKey === f.key);
+  // A feature's cost includes its minimum's true-up (a `minimum` line naming the feature).
+  const lines = input.usageLines.filter((l) => (l.kind === 'usage' || l.kind === 'minimum') && l.featureKey === f.key);
   const priceText = priceWords(price, included, unit, plan.currency);
   let cost: CostView;
   if (!price) cost = { amount: null, currency: plan.currency, basis: 'included', priceText };
