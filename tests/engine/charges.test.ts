@@ -84,6 +84,33 @@ describe.each(storeFactories())('charges on $name', (factory) => {
     expect(lines(await periodEnd())).toEqual([['usage:transfers', 580]]);
   });
 
+  const freePlan = (price: Record<string, unknown>): CreatePlanInput => ({
+    key: 'transfers',
+    name: 'Transfers',
+    currency: 'USD',
+    interval: { unit: 'month' },
+    features: [{ key: 'transfers', name: 'Bank transfers', kind: 'metered', aggregation: 'count', amountProperty: 'amount', price: { model: 'percentage', rate: '1.2', fixedFee: 10, ...price } as never }],
+  });
+
+  it('Lago’s documented example, the first 3 transactions or 500.00 free: 200, 100 and 100 are free, the 4th of 50 costs 0.10 + 1.2 % × 50 = 0.70', async () => {
+    const { event, periodEnd } = await setup(freePlan({ freeTransactions: 3, freeAmount: 50000 }));
+    for (const [i, amount] of [200, 100, 100, 50].entries()) await event('transfers', { amount }, new Date(Date.parse('2025-02-01T00:00:00Z') + i * 60_000));
+    expect(lines(await periodEnd())).toEqual([['usage:transfers', 70]]);
+  });
+
+  it('free amount 500.00 only: 200 free, 400 charged on the 100 above it (1.30), the next 100 in full (1.30): 2.60', async () => {
+    const { event, periodEnd } = await setup(freePlan({ freeAmount: 50000 }));
+    for (const [i, amount] of [200, 400, 100].entries()) await event('transfers', { amount }, new Date(Date.parse('2025-02-01T00:00:00Z') + i * 60_000));
+    expect(lines(await periodEnd())).toEqual([['usage:transfers', 260]]);
+  });
+
+  it('free units follow the transactions’ time, not their arrival: with 1 free, 10.00 on Feb 1 (sent second) is free and 100.00 on Feb 2 costs 1.30', async () => {
+    const { event, periodEnd } = await setup(freePlan({ freeTransactions: 1 }));
+    await event('transfers', { amount: 100 }, '2025-02-02T00:00:00Z');
+    await event('transfers', { amount: 10 }, '2025-02-01T00:00:00Z');
+    expect(lines(await periodEnd())).toEqual([['usage:transfers', 130]]);
+  });
+
   it('graduated percentage with Lago’s tiers: transactions of 500, 550 and 4,000 in the month cost 591.00', async () => {
     const { event, periodEnd } = await setup({
       key: 'fintech',

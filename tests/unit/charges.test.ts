@@ -57,6 +57,8 @@ describe('percentage prices (Lago’s percentage and graduated percentage)', () 
   it('a percentage price’s terms for the store: 2.9 % + 0.30, at least 0.50, at most 5.00 per transaction, in major units', () => {
     const p = price({ model: 'percentage', rate: '2.9', fixedFee: 30, minPerTransaction: 50, maxPerTransaction: 500 });
     expect(percentageTerms(p as Extract<Price, { model: 'percentage' }>, 'amount', USD)).toEqual({ property: 'amount', rate: '0.029', fixed: '0.3', min: '0.5', max: '5' });
+    const free = price({ model: 'percentage', rate: '1.2', fixedFee: 10, freeTransactions: 3, freeAmount: 50000 });
+    expect(percentageTerms(free as Extract<Price, { model: 'percentage' }>, 'amount', USD)).toMatchObject({ freeTransactions: '3', freeAmount: '500' });
     // No min or max: null, so the store's clamp drops out.
     const bare = price({ model: 'percentage', rate: '1.2' });
     expect(percentageTerms(bare as Extract<Price, { model: 'percentage' }>, 'amount', USD)).toEqual({ property: 'amount', rate: '0.012', fixed: '0', min: null, max: null });

@@ -111,6 +111,14 @@ export interface TransactionTerms {
   fixed: string;
   min: string | null;
   max: string | null;
+  /**
+   * Free units, in the period's order of transactions (timestamp, then arrival): the
+   * first `freeTransactions` (a whole number) and the first `freeAmount` (major units),
+   * each when given, cost nothing; the transaction that crosses freeAmount is charged on
+   * the part above it. Absent: none.
+   */
+  freeTransactions?: string | null;
+  freeAmount?: string | null;
 }
 
 export function percentageTerms(price: PercentagePrice, property: string, cur: Currency): TransactionTerms {
@@ -122,6 +130,9 @@ export function percentageTerms(price: PercentagePrice, property: string, cur: C
     fixed: major(price.fixedFee ?? 0, 'fixedFee')!,
     min: major(price.minPerTransaction, 'minPerTransaction'),
     max: major(price.maxPerTransaction, 'maxPerTransaction'),
+    ...(price.freeTransactions !== undefined || price.freeAmount !== undefined
+      ? { freeTransactions: price.freeTransactions === undefined ? null : String(price.freeTransactions), freeAmount: major(price.freeAmount, 'freeAmount') }
+      : {}),
   };
 }
 

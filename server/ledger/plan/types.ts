@@ -96,6 +96,10 @@ export const percentTierSchema = z.object({
  * Lago's percentage charge: each transaction (usage event) costs `rate` % of its amount
  * (the feature's `amountProperty`, major units) plus `fixedFee`, kept within
  * [minPerTransaction, maxPerTransaction]; the period's charge is the sum, rounded once.
+ * Free units (Lago's), in the period's order of transactions: while a transaction is
+ * among the first `freeTransactions` and the running amount stays within `freeAmount`
+ * (each when set), it costs nothing; the one that crosses `freeAmount` pays on the part
+ * above it.
  */
 const percentagePrice = z
   .object({
@@ -104,6 +108,10 @@ const percentagePrice = z
     fixedFee: minorUnits.default(0),
     minPerTransaction: minorUnits.optional(),
     maxPerTransaction: minorUnits.optional(),
+    /** The period's first N transactions are free (Lago's free_units_per_events). */
+    freeTransactions: z.number().int().positive().max(1_000_000_000).optional(),
+    /** The period's first amount of transactions is free, minor units (Lago's free_units_per_total_aggregation). */
+    freeAmount: minorUnits.optional(),
     minimum: chargeMinimum,
   })
   .refine((p) => p.minPerTransaction === undefined || p.maxPerTransaction === undefined || p.minPerTransaction <= p.maxPerTransaction, {

@@ -79,7 +79,11 @@ export function createMemoryUsageStore(): UsageStore & { forgetCustomers(scope: 
         const at = r.event.timestamp.getTime();
         return at >= from && at < to;
       });
-      if (q.transactions) return transactionSum(rows.map((r) => r.event), q.transactions);
+      if (q.transactions) {
+        // In the period's order of transactions (timestamp, then arrival), as free units count them.
+        const ordered = [...rows].sort((a, b) => a.event.timestamp.getTime() - b.event.timestamp.getTime() || a.seq - b.seq);
+        return transactionSum(ordered.map((r) => r.event), q.transactions);
+      }
       switch (q.aggregation) {
         case 'sum':
           return rows.reduce((acc, r) => acc.plus(r.event.quantity), new Dec(0)).toFixed();
@@ -115,13 +119,36 @@ function amountOf(e: UsageEvent, property: string): Dec {
   return text !== null && amountPattern.test(text) ? new Dec(text) : new Dec(0);
 }
 
-/** Σ clamp(a × rate + fixed, min, max) over the events: the SQL store's transactionSum. */
+/**
+ * Σ clamp(a × rate + fixed, min, max) over the events, in order: the SQL store's
+ * transactionSum. With free units, a transaction among the first freeTransactions (when
+ * set) is free while the running amount stays within freeAmount (when set); the one
+ * that crosses freeAmount is charged on the part above it; any later one in full.
+ */
 function transactionSum(events: readonly UsageEvent[], t: TransactionTerms): string {
   const rate = new Dec(t.rate);
   const fixed = new Dec(t.fixed);
+  const freeN = t.freeTransactions == null ? null : new Dec(t.freeTransactions);
+  const freeAmount = t.freeAmount == null ? null : new Dec(t.freeAmount);
+  const anyFree = freeN !== null || freeAmount !== null;
   let total = new Dec(0);
+  let before = new Dec(0);
+  let i = 0;
   for (const e of events) {
-    let charge = amountOf(e, t.property).times(rate).plus(fixed);
+    const a = amountOf(e, t.property);
+    i += 1;
+    let charged: Dec | null = a; // null: free
+    if (anyFree && !(freeN !== null && freeN.lt(i))) {
+      if (freeAmount === null) charged = null;
+      else {
+        const left = freeAmount.minus(before);
+        if (left.gte(a)) charged = null;
+        else if (left.gt(0)) charged = a.minus(left);
+      }
+    }
+    before = before.plus(a);
+    if (charged === null) continue;
+    let charge = charged.times(rate).plus(fixed);
     if (t.min !== null) charge = Dec.max(charge, t.min);
     if (t.max !== null) charge = Dec.min(charge, t.max);
     total = total.plus(charge);

@@ -106,7 +106,10 @@ export function aggregateStatement(s: Scope, queries: readonly UsageQuery[]): { 
 /**
  * A percentage charge's per-event sum: Σ clamp(a × rate + fixed, min, max) over the raw
  * events of the window (through usage_events_series_ts_idx), exact in numeric. A null
- * min or max drops out: PostgreSQL's greatest and least ignore nulls.
+ * min or max drops out: PostgreSQL's greatest and least ignore nulls. With free units,
+ * the events are taken in order (timestamp, then seq: arrival) with their running
+ * amount, and each is free, charged on the part above the free amount, or charged whole
+ * (the memory store's transactionSum, step for step).
  */
 function transactionSum(q: UsageQuery, tenant: string, app: string, p: (v: unknown) => string): string {
   const t = q.transactions!;
@@ -114,11 +117,28 @@ function transactionSum(q: UsageQuery, tenant: string, app: string, p: (v: unkno
   const feature = p(q.featureKey);
   const prop = p(t.property);
   const amount = `case when e.properties ->> ${prop} ~ '${AMOUNT_PATTERN}' then (e.properties ->> ${prop})::numeric else 0 end`;
-  const charge = `least(greatest(${amount} * ${p(t.rate)}::numeric + ${p(t.fixed)}::numeric, ${p(t.min)}::numeric), ${p(t.max)}::numeric)`;
-  return (
-    `select coalesce(sum(${charge}), 0)::text from usage_events e` +
+  const charge = (v: string) => `least(greatest(${v} * ${p(t.rate)}::numeric + ${p(t.fixed)}::numeric, ${p(t.min)}::numeric), ${p(t.max)}::numeric)`;
+  const events =
+    ` from usage_events e` +
     ` where e.series = hashtextextended(${tenant} || '|' || ${app} || '|' || ${customer} || '|' || ${feature}, 0)` +
     ` and e.tenant_id = ${tenant} and e.app_id = ${app} and e.customer_id = ${customer} and e.feature_key = ${feature}` +
-    ` and e.timestamp >= ${p(iso(q.from.getTime()))}::timestamptz and e.timestamp < ${p(iso(q.to.getTime()))}::timestamptz`
+    ` and e.timestamp >= ${p(iso(q.from.getTime()))}::timestamptz and e.timestamp < ${p(iso(q.to.getTime()))}::timestamptz`;
+  const freeTransactions = t.freeTransactions ?? null;
+  const freeAmount = t.freeAmount ?? null;
+  if (freeTransactions === null && freeAmount === null) return `select coalesce(sum(${charge(amount)}), 0)::text${events}`;
+  const n = p(freeTransactions);
+  const fa = p(freeAmount);
+  // v: the part of the transaction charged, null when it is free.
+  const charged =
+    `case when ${n}::bigint is not null and x.i > ${n}::bigint then x.a` +
+    ` when ${fa}::numeric is null then null` +
+    ` when ${fa}::numeric - x.before >= x.a then null` +
+    ` when ${fa}::numeric - x.before > 0 then x.a - (${fa}::numeric - x.before)` +
+    ` else x.a end`;
+  return (
+    `select coalesce(sum(${charge('c.v')}), 0)::text from (` +
+    `select ${charged} as v from (` +
+    `select y.a, row_number() over w as i, sum(y.a) over w - y.a as before from (select ${amount} as a, e.timestamp as ts, e.seq${events}) y` +
+    ` window w as (order by y.ts, y.seq rows between unbounded preceding and current row)) x) c where c.v is not null`
   );
 }
