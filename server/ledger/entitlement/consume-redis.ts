@@ -41,9 +41,14 @@ export interface ConsumeRedisOptions {
   replayTtlMs?: number;
   /** How often every pending stream is drained (leftovers of other instances), in ms (default 1,000). */
   drainIntervalMs?: number;
+  /**
+   * How long after a consumption this instance drains its stream, in ms (default 10):
+   * the consumptions of that while go to the store in one transaction (group commit).
+   */
+  drainDelayMs?: number;
 }
 
-export const CONSUME_DEFAULTS = { replayTtlMs: 86_400_000, drainIntervalMs: 1_000 } as const;
+export const CONSUME_DEFAULTS = { replayTtlMs: 86_400_000, drainIntervalMs: 1_000, drainDelayMs: 10 } as const;
 
 const STREAMS = 'ledger:consume:streams';
 const streamOf = (s: Scope) => `ledger:consume:pending:${s.tenantId}:${s.appId}`;
@@ -72,6 +77,17 @@ interface Pending {
 /** Attempts at setting a counter from the store (~5 s of waiting) before the caller is told to retry. */
 const WARM_ATTEMPTS = 120;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** splitDecimal, remembered: limits and quantities repeat (1, 1,000), and decimal.js is not free on the hot path. */
+const splits = new Map<string, [string, string]>();
+function split(value: string): [string, string] {
+  let s = splits.get(value);
+  if (s === undefined) {
+    if (splits.size >= 1_000) splits.clear();
+    splits.set(value, (s = splitDecimal(value)));
+  }
+  return s;
+}
 
 export class RedisConsumption {
   readonly replayTtlMs: number;
@@ -106,8 +122,8 @@ export class RedisConsumption {
       ck: key,
       ps: c.period.start.getTime(),
     };
-    const [qi, qf] = splitDecimal(c.delta);
-    const [li, lf] = limit === null ? ['', ''] : splitDecimal(limit);
+    const [qi, qf] = split(c.delta);
+    const [li, lf] = limit === null ? ['', ''] : split(limit);
     const keys = [key, answerKey(c.scope, c.idempotencyKey), streamOf(c.scope), STREAMS];
     const args = [qi, qf, li, lf, JSON.stringify(pending), tokenOf(c.idempotencyKey), String(this.redis.counterTtlMs), String(this.replayTtlMs)];
     for (let attempt = 1; ; attempt++) {
@@ -120,9 +136,11 @@ export class RedisConsumption {
         case 'denied':
           return deniedAnswer(joinDecimal(r[1]!, r[2]!), limit!);
         case 'replay': {
-          const prior = JSON.parse(r[1]!) as Pending;
+          // "i f payload": the usage after the first consumption, and what it was.
+          const [i, f] = r[1]!.split(' ', 2) as [string, string];
+          const prior = JSON.parse(r[1]!.slice(i.length + f.length + 2)) as Pending;
           checkSamePayload({ ...c, featureKey: c.feature.key }, { customerId: prior.c, featureKey: prior.f, quantity: prior.q });
-          return allowedAnswer(joinDecimal(r[2]!, r[3]!), prior.l, true);
+          return allowedAnswer(joinDecimal(i, f), prior.l, true);
         }
         case 'cold': {
           const replay = await this.#warmUp(c, key);
@@ -184,6 +202,7 @@ export class RedisConsumption {
  */
 export class ConsumeDrain {
   readonly #intervalMs: number;
+  readonly #delayMs: number;
   /** Streams to drain on the next round. */
   readonly #scheduled = new Set<string>();
   #running: Promise<void> | null = null;
@@ -198,18 +217,19 @@ export class ConsumeDrain {
     options: ConsumeRedisOptions = {},
   ) {
     this.#intervalMs = options.drainIntervalMs ?? CONSUME_DEFAULTS.drainIntervalMs;
+    this.#delayMs = options.drainDelayMs ?? CONSUME_DEFAULTS.drainDelayMs;
     this.#timer = setInterval(() => void this.#sweep(), this.#intervalMs);
     this.#timer.unref?.();
   }
 
-  /** Drains the scope's stream soon (on the next turn, so consumptions arriving together share a write). */
+  /** Drains the scope's stream soon (after `drainDelayMs`: consumptions of that while share a write). */
   schedule(scope: Scope): void {
     this.#scheduled.add(streamOf(scope));
     if (this.#running) {
       this.#again = true;
       return;
     }
-    this.#running = new Promise<void>((r) => setImmediate(r)).then(() => this.#loop());
+    this.#running = new Promise<void>((r) => setTimeout(r, this.#delayMs)).then(() => this.#loop());
   }
 
   /** Resolves when everything scheduled so far is drained (tests, shutdown). */
@@ -310,11 +330,11 @@ export class ConsumeDrain {
     for (const p of batch) {
       if (!stored.has(p.k)) this.ctx.logger.warn('a consumption\'s idempotency key belonged to another usage event: not recorded', { idempotencyKey: p.k });
     }
-    await Promise.all(
-      batch.map((p) => {
-        const [i, f] = splitDecimal(p.d);
-        return this.redis.runScript(CONSUME_SCRIPTS.settle, [p.ck], [tokenOf(p.k), stored.has(p.k) ? '0' : '1', i, f]);
-      }),
+    // One script for the batch: its marks cleared in one round trip.
+    await this.redis.runScript(
+      CONSUME_SCRIPTS.settle,
+      batch.map((p) => p.ck),
+      batch.flatMap((p) => [tokenOf(p.k), stored.has(p.k) ? '0' : '1', ...splitDecimal(p.d)]),
     );
     const committed = events.filter((e) => stored.has(e.idempotencyKey));
     if (committed.length > 0) void this.ctx.plugins.emit('onUsageIngested', scope, committed);

@@ -19,18 +19,18 @@ import { DROP_MARK } from './counter-scripts';
  * ARGV: 1 quantity i, 2 quantity f, 3 limit i ('' for none), 4 limit f, 5 the payload
  * (JSON: event and answer facts), 6 the writer's token, 7 counter ttl ms, 8 answer ttl ms.
  *
- * Answers {'replay', payload, i, f} when the key was consumed before (nothing changes);
+ * Answers {'replay', 'i f payload'} when the key was consumed before (nothing changes);
  * {'cold'} when the counter has no value (the caller computes it from the store, sets it
  * with the init script and calls again); {'denied', i, f} with the usage as it is;
  * {'allowed', i, f} with the usage after this consumption, which is then added to the
  * counter, marked in flight (w:<token>, n + 1: nobody recomputes the counter from the
  * store while the event is not in it yet), appended to the stream, and its answer kept.
- * The counter's expiry is pushed out to the full ttl, so it cannot expire while an
- * event of it waits in the stream.
+ * The counter's expiry is pushed out to the full ttl once less than half of it is left,
+ * so it cannot expire while an event of it waits in the stream.
  */
 const CONSUME_LUA = `
-local prior = redis.call('HMGET', KEYS[2], 'p', 'i', 'f')
-if prior[1] then return {'replay', prior[1], prior[2], prior[3]} end
+local prior = redis.call('GET', KEYS[2])
+if prior then return {'replay', prior} end
 local k = KEYS[1]
 local cur = redis.call('HMGET', k, 'i', 'f')
 if not cur[1] then return {'cold'} end
@@ -56,39 +56,40 @@ end
 local now = redis.call('HMGET', k, 'i', 'f')
 redis.call('HINCRBY', k, 'g', 1)
 if redis.call('HSETNX', k, 'w:' .. ARGV[6], 1) == 1 then redis.call('HINCRBY', k, 'n', 1) end
-if redis.call('PTTL', k) < tonumber(ARGV[7]) then redis.call('PEXPIRE', k, ARGV[7]) end
-redis.call('HSET', KEYS[2], 'p', ARGV[5], 'i', now[1], 'f', now[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[8])
+if redis.call('PTTL', k) < tonumber(ARGV[7]) / 2 then redis.call('PEXPIRE', k, ARGV[7]) end
+redis.call('SET', KEYS[2], now[1] .. ' ' .. now[2] .. ' ' .. ARGV[5], 'PX', ARGV[8])
 redis.call('XADD', KEYS[3], '*', 'e', ARGV[5], 'i', now[1], 'f', now[2])
 redis.call('SADD', KEYS[4], KEYS[3])
 return {'allowed', now[1], now[2]}`;
 
 /**
- * KEYS[1] the usage counter; ARGV 1 the writer's token, 2 '1' when the event was not
- * stored (its key belonged to another event: take its quantity back out), 3 quantity i,
- * 4 quantity f. Run by the drainer once the event is in the store: clears its mark and
- * bumps the version. A mark that is gone (the counter was lost and set again from the
- * store meanwhile) means nobody can tell whether the value has the event: the value is
+ * KEYS: the usage counters of a drained batch, one per event (repeats allowed); ARGV, four
+ * per key: the writer's token, '1' when the event was not stored (its key belonged to
+ * another event: its quantity is taken back out), quantity i, quantity f. Run by the
+ * drainer once the batch is in the store: clears each event's mark and bumps the
+ * version. A mark that is gone (the counter was lost and set again from the store
+ * meanwhile) means nobody can tell whether the value has the event: the value is
  * cleared, and the next reader computes it from the store, which has it now.
  */
 const SETTLE_LUA = `${DROP_MARK}
-local k = KEYS[1]
-if redis.call('EXISTS', k) == 0 then return 0 end
-redis.call('HINCRBY', k, 'g', 1)
-if not dropMark(k, ARGV[1]) then
-  redis.call('HDEL', k, 'i', 'f')
-  return 1
-end
-if ARGV[2] == '1' and redis.call('HEXISTS', k, 'i') == 1 then
-  if ARGV[3] ~= '0' then redis.call('HINCRBY', k, 'i', '-' .. ARGV[3]) end
-  local f = tonumber(redis.call('HGET', k, 'f') or '0')
-  if ARGV[4] ~= '0' then f = redis.call('HINCRBY', k, 'f', '-' .. ARGV[4]) end
-  if f < 0 then
-    redis.call('HINCRBY', k, 'f', 1000000000000)
-    redis.call('HINCRBY', k, 'i', -1)
+for n, k in ipairs(KEYS) do
+  local a = (n - 1) * 4
+  if redis.call('EXISTS', k) == 1 then
+    redis.call('HINCRBY', k, 'g', 1)
+    if not dropMark(k, ARGV[a + 1]) then
+      redis.call('HDEL', k, 'i', 'f')
+    elseif ARGV[a + 2] == '1' and redis.call('HEXISTS', k, 'i') == 1 then
+      if ARGV[a + 3] ~= '0' then redis.call('HINCRBY', k, 'i', '-' .. ARGV[a + 3]) end
+      local f = tonumber(redis.call('HGET', k, 'f') or '0')
+      if ARGV[a + 4] ~= '0' then f = redis.call('HINCRBY', k, 'f', '-' .. ARGV[a + 4]) end
+      if f < 0 then
+        redis.call('HINCRBY', k, 'f', 1000000000000)
+        redis.call('HINCRBY', k, 'i', -1)
+      end
+    end
   end
 end
-return 1`;
+return #KEYS`;
 
 /** KEYS[1] a drain lock; ARGV[1] its holder. Releases it only if still held by that holder. */
 const UNLOCK_LUA = `

@@ -88,12 +88,20 @@ export interface ConsumeHost {
 
 const toNumber = (d: string) => Number(d);
 
+/** limit − used, never below 0, exact (plain arithmetic when both are safe integers). */
+function remainingOf(limit: string, used: string): string {
+  const l = Number(limit);
+  const u = Number(used);
+  if (Number.isSafeInteger(l) && Number.isSafeInteger(u)) return String(Math.max(0, l - u));
+  return Dec.max(0, new Dec(limit).minus(used)).toFixed();
+}
+
 /** The answer of a consumption that went through, or of its replay. */
 export function allowedAnswer(used: string, limit: string | null, replayed: boolean): ConsumeResult {
   if (limit === null) {
     return Object.freeze({ allowed: true, limit: null, used: toNumber(used), remaining: null, reason: 'unlimited', recorded: true, replayed });
   }
-  const remaining = Dec.max(0, new Dec(limit).minus(used)).toFixed();
+  const remaining = remainingOf(limit, used);
   return Object.freeze({
     allowed: true,
     limit: toNumber(limit),
@@ -106,7 +114,7 @@ export function allowedAnswer(used: string, limit: string | null, replayed: bool
 }
 
 export function deniedAnswer(used: string, limit: string): ConsumeResult {
-  const remaining = Dec.max(0, new Dec(limit).minus(used)).toFixed();
+  const remaining = remainingOf(limit, used);
   return Object.freeze({
     allowed: false,
     limit: toNumber(limit),

@@ -15,6 +15,7 @@ export function splitDecimal(value: string): [string, string] {
 
 /** The inverse of splitDecimal: "12", "500000000000" → "12.5". */
 export function joinDecimal(i: string, f: string): string {
+  if (f === '0') return i; // whole units, the common case: no decimal arithmetic
   return new Dec(i).plus(new Dec(f).div(FRACTION)).toFixed();
 }
 
