@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { conflict, invalid, requiredText, type Ledger, type Plan, type Scope, type Subscription } from '../../ledger';
 import { advanceLines } from '../../ledger/invoice/build';
 import { feesChanged } from '../../ledger/subscription/changes';
-import { nthPeriod } from '../../ledger/subscription/period';
+import { periodFrom } from '../../ledger/subscription/calendar';
 import { plansIn, pricesIn } from '../../ledger/plan/currency-prices';
 import { canManageBilling, type PortalContext } from '../../portal/session';
 import { CANCEL_REASONS, invoicePreview, losses, planCard, subscriptionCard, type InvoicePreview } from '../../portal/views/plans';
@@ -44,7 +44,7 @@ async function planForSale(ledger: Ledger, scope: Scope, key: string): Promise<P
  * after `from`, taxed as the customer is (usage and coupons come on top, and are said so).
  */
 async function nextInvoiceOf(ledger: Ledger, scope: Scope, sub: Subscription, plan: Plan, quantity: number, from: Date): Promise<{ at: Date; invoice: InvoicePreview | null }> {
-  const period = nthPeriod(from, plan.interval, 0);
+  const period = periodFrom(from, plan.interval, sub.billingCycle, sub.timeZone).period;
   if (advanceLines(plan, quantity, sub.priceOverrides, period).length === 0) return { at: from, invoice: null };
   const computed = await ledger.invoices.compute(
     scope,
@@ -100,7 +100,7 @@ export const accountPlansRouter = router({
     const trial = sub.status === 'trialing';
     const sameInterval = next.interval.unit === current.interval.unit && next.interval.count === current.interval.count;
     // A change of interval made now starts a new period now; otherwise the next invoice comes at the period end.
-    const nextFrom = p.effective === 'now' && !trial && !sameInterval ? nthPeriod(ledger.now(scope, sub.customerId), next.interval, 0).end : sub.currentPeriodEnd;
+    const nextFrom = p.effective === 'now' && !trial && !sameInterval ? periodFrom(ledger.now(scope, sub.customerId), next.interval, sub.billingCycle, sub.timeZone).period.end : sub.currentPeriodEnd;
     const following = await nextInvoiceOf(ledger, scope, sub, next, quantity, nextFrom);
     return {
       plan: { key: next.key, name: next.name },
