@@ -127,3 +127,11 @@ describe('usage periods of calendar subscriptions (entitlements)', () => {
     expect(iso(usagePeriodAt(sub, month, at('2025-09-01T00:00:00Z'))!)).toEqual(['2025-09-01T00:00:00.000Z', '2025-10-01T00:00:00.000Z']);
   });
 });
+
+describe('a daily calendar plan', () => {
+  it('its first, partial day is billed in full (one of one day), by `advance`', () => {
+    const plan = { id: 'pln_d' as PlanId, name: 'Daily', currency: currency('USD'), basePrice: 100, features: [] } as unknown as Plan;
+    const fees = periodFees(plan, 1, {}, periodFrom(at('2025-08-10T15:00:00Z'), { unit: 'day', count: 1 }, 'calendar', null), null);
+    expect(fees).toEqual({ advance: { planId: 'pln_d', quantity: 1, overrides: {}, start: at('2025-08-10T15:00:00Z'), end: at('2025-08-11T00:00:00Z') }, prorations: [] });
+  });
+});

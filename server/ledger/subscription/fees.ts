@@ -23,12 +23,12 @@ export function periodFees(
   timeZone: string | null,
 ): Pick<InvoiceBasis, 'advance' | 'prorations'> {
   const { period, full } = entered;
-  if (period.start.getTime() <= full.start.getTime() && period.end.getTime() === full.end.getTime()) {
-    return { advance: { planId: plan.id, quantity, overrides, start: period.start, end: period.end }, prorations: [] };
-  }
-  const { part, whole } = calendarShare(period.start, full, timeZone);
+  const whole = period.start.getTime() <= full.start.getTime() && period.end.getTime() === full.end.getTime();
+  // A daily plan's first day is one of one day: in full, like any period that starts on its first day.
+  const { part, whole: days } = whole ? { part: 1, whole: 1 } : calendarShare(period.start, full, timeZone);
+  if (part >= days) return { advance: { planId: plan.id, quantity, overrides, start: period.start, end: period.end }, prorations: [] };
   const lines = advanceLines(plan, quantity, overrides, period)
-    .map((l) => ({ ...l, amount: share(l.amount, part, whole), description: `${l.description} (${part} of ${whole} days)` }))
+    .map((l) => ({ ...l, amount: share(l.amount, part, days), description: `${l.description} (${part} of ${days} days)` }))
     .filter((l) => l.amount !== 0);
   return { advance: null, prorations: lines };
 }
