@@ -93,6 +93,10 @@ describe.each(storeFactories())('wallet procedures on $name', (factory) => {
     expect(await codeOf(as(c.id).topUp({ amount: 99 }))).toBe('BAD_REQUEST');
     // With a default card now: charged at once.
     expect(await as(c.id).topUp({ amount: 1000 })).toMatchObject({ paid: true, payUrl: null });
-    expect((await as(c.id).overview()).balance).toBe(3500);
+    const latest = await as(c.id).overview();
+    expect(latest.balance).toBe(3500);
+    expect(latest.entries.map((e) => [e.type, e.amount, e.balanceAfter])).toEqual([['top_up', 1000, 3500], ['top_up', 2500, 2500]]);
+    // Older activity: the page after the newest entry.
+    expect((await as(c.id).ledger({ cursor: latest.entries[0]!.id })).entries.map((e) => e.amount)).toEqual([2500]);
   });
 });

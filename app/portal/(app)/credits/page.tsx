@@ -31,8 +31,10 @@ function Signed({ amount, currency }: { amount: number; currency: string }) {
   );
 }
 
-function Activity({ o }: { o: CreditsOverview }) {
-  if (o.entries.length === 0) {
+type Entries = Pick<CreditsOverview, 'entries' | 'nextCursor' | 'currency'>;
+
+function Activity({ o, older }: { o: Entries; older: boolean }) {
+  if (o.entries.length === 0 && !older) {
     return (
       <EmptyState title="No credit activity yet">
         Credits you buy or are given show here, and so does every invoice they pay.
@@ -69,6 +71,22 @@ function Activity({ o }: { o: CreditsOverview }) {
           </li>
         );
       })}
+      {(o.nextCursor || older) && (
+        <li className="flex justify-between gap-4 px-5 py-3 text-sm sm:px-6">
+          {older ? (
+            <Link href="/portal/credits" className={textLink}>
+              Latest activity
+            </Link>
+          ) : (
+            <span />
+          )}
+          {o.nextCursor && (
+            <Link href={`/portal/credits?before=${encodeURIComponent(o.nextCursor)}`} className={textLink} data-testid="older-activity">
+              Older activity
+            </Link>
+          )}
+        </li>
+      )}
     </ul>
   );
 }
@@ -80,7 +98,11 @@ function Activity({ o }: { o: CreditsOverview }) {
  */
 export default async function CreditsPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const q = await searchParams;
-  const o = await (await creditsApi()).overview();
+  const api = await creditsApi();
+  const o = await api.overview();
+  // ?before=<entry id>: an older page of the activity (the cursor is only compared with this customer's entries).
+  const before = typeof q.before === 'string' && /^wle_[0-9a-z]{26}$/.test(q.before) ? q.before : null;
+  const activity: Entries = before ? { ...(await api.ledger({ cursor: before })), currency: o.currency } : o;
   const cur = o.currency;
   return (
     <div className="space-y-6">
@@ -158,7 +180,7 @@ export default async function CreditsPage({ searchParams }: { searchParams: Prom
           )}
         </Card>
         <Card title="Activity" titleId="activity-title" padded={false} className="lg:col-span-3">
-          <Activity o={o} />
+          <Activity o={activity} older={before !== null} />
         </Card>
       </div>
     </div>
