@@ -382,3 +382,51 @@ describe('custom prices in other currencies (memory)', () => {
     expect(preview.currency).toBe('JPY');
   });
 });
+
+describe.each(storeFactories())('minimums in other currencies on $name', (factory) => {
+  const store = useStore(factory, { beforeAll, afterAll });
+  const commit: CreatePlanInput = {
+    key: 'commit',
+    name: 'Commit',
+    currency: 'USD',
+    interval: { unit: 'month' },
+    basePrice: 2000,
+    minimumCommitment: 10000,
+    features: [{ key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'sum', price: { model: 'per_unit', unitPrice: '0.002', minimum: 500 } }],
+    currencyPrices: [{ currency: 'JPY', basePrice: 3000, minimumCommitment: 15000, features: { api_calls: { model: 'per_unit', unitPrice: '0.3', minimum: 750 } } }],
+  };
+
+  it('a commitment and a per-charge minimum are stated in every currency, or the plan is refused', async () => {
+    const ledger = await createLedger({ store: store(), clock: new ManualClock(T0), logger: silentLogger });
+    const scope = uniqueScope();
+    const e = await rejectsWith(
+      ledger.plans.create(scope, { ...commit, currencyPrices: [{ currency: 'JPY', basePrice: 3000, features: { api_calls: { model: 'per_unit', unitPrice: '0.3' } } }] }),
+      'invalid',
+    );
+    expect(e.issues.map((i) => [i.path, i.message])).toEqual([
+      ['currencyPrices.0.features.api_calls', 'feature "api_calls" in JPY: the main currency\'s price has a minimum: state it in this currency too'],
+      ['currencyPrices.0.minimumCommitment', 'the plan has a minimum commitment and needs one in JPY'],
+    ]);
+    await rejectsWith(ledger.plans.getByKey(scope, 'commit'), 'not_found');
+  });
+
+  it('a JPY subscription with no usage: the 750 JPY minimum of API calls and the 15000 JPY commitment less its 3000 fee and that 750 (11250 JPY), never the USD numbers', async () => {
+    const clock = new ManualClock(T0);
+    const ledger = await createLedger({ store: store(), clock, logger: silentLogger, invoices: { finalizeGraceMs: HOUR } });
+    const scope = uniqueScope();
+    const plan = await ledger.plans.create(scope, commit);
+    expect(pricesIn(plan, 'JPY').minimumCommitment).toBe(15000);
+    const customer = await ledger.customers.create(scope, { email: 'm@example.com', name: 'M', currency: 'JPY' });
+    await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
+    clock.set('2025-02-15T10:00:00Z');
+    await ledger.billing.run(scope);
+    const [, cycle] = (await ledger.invoices.listByCustomer(scope, customer.id)).items.sort((a, b) => a.issueAt.getTime() - b.issueAt.getTime());
+    expect(cycle!.currency).toBe('JPY');
+    expect(cycle!.lines.map((l) => [l.description, l.amount])).toEqual([
+      ['API calls: 0 units', 0],
+      ['API calls: minimum of ¥750 per period, true-up', 750],
+      ['Minimum commitment true-up', 11250],
+      ['Commit plan', 3000],
+    ]);
+  });
+});

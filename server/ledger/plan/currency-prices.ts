@@ -34,10 +34,13 @@ export function pricesIn(plan: Plan, currency: Currency | string | null | undefi
   if (currency === null || currency === undefined || currency === plan.currency) return plan;
   const set = (plan.currencyPrices ?? []).find((s) => s.currency === currency);
   if (!set) throw notOffered(plan, currency);
+  // A commitment is an amount of one currency: in another, the set's (never the main one's number).
+  const commitment = set.minimumCommitment ?? null;
   return {
     ...plan,
     currency: set.currency,
     basePrice: set.basePrice,
+    ...(commitment !== null || (plan.minimumCommitment ?? null) !== null ? { minimumCommitment: commitment } : {}),
     features: plan.features.map((f) => (f.kind !== 'boolean' && f.price ? ({ ...f, price: set.features[f.key] ?? f.price } as Feature) : f)),
   };
 }
@@ -51,7 +54,7 @@ export function notOffered(plan: Pick<Plan, 'key' | 'currency' | 'currencyPrices
 }
 
 /** A plan's fields that the currency sets are checked against. */
-type PricedPlan<F extends PlanFeature = PlanFeature> = Pick<Plan, 'currency' | 'currencyPrices'> & { features: readonly F[] };
+type PricedPlan<F extends PlanFeature = PlanFeature> = Pick<Plan, 'currency' | 'currencyPrices' | 'minimumCommitment'> & { features: readonly F[] };
 type PlanFeature = { key: string; kind: Feature['kind']; price?: Price };
 
 /**
@@ -61,7 +64,9 @@ type PlanFeature = { key: string; kind: Feature['kind']; price?: Price };
  * - each set prices every priced feature of the plan, and nothing else (a feature
  *   without a price in the main currency is free in every currency);
  * - each price has the main price's model and shape: the same tier bounds, package
- *   size or custom strategy; only the amounts differ.
+ *   size or custom strategy, and a minimum (per charge, per transaction) where the main
+ *   price has one; only the amounts differ;
+ * - a plan with a minimum commitment states it in every currency (and one without, in none).
  * Amounts are whole minor units of their own currency (the schema refuses fractions):
  * 3000 JPY is 3000, 20.00 USD is 2000, 6.125 KWD is 6125. `checkPrices` (the plan
  * service's check of custom strategies' params) is run on each currency's prices.
@@ -83,6 +88,13 @@ export function checkCurrencyPrices<F extends PlanFeature>(plan: PricedPlan<F>, 
         if (why) issues.push({ path: `${at}.features.${f.key}`, message: `feature "${f.key}" in ${set.currency}: ${why}` });
       }
     }
+    const committed = (plan.minimumCommitment ?? null) !== null;
+    if (committed !== ((set.minimumCommitment ?? null) !== null)) {
+      issues.push({
+        path: `${at}.minimumCommitment`,
+        message: committed ? `the plan has a minimum commitment and needs one in ${set.currency}` : `the plan has no minimum commitment in its main currency`,
+      });
+    }
     for (const key of Object.keys(set.features)) {
       if (!priced.some((f) => f.key === key)) issues.push({ path: `${at}.features.${key}`, message: `the plan has no priced feature "${key}"` });
     }
@@ -102,12 +114,20 @@ export function checkCurrencyPrices<F extends PlanFeature>(plan: PricedPlan<F>, 
 /** Why `other` is not the same kind of price as `main` (only its amounts may differ), or null. */
 function shapeDiffers(main: Price, other: Price): string | null {
   if (main.model !== other.model) return `the price model is "${main.model}" in the main currency, not "${other.model}"`;
+  // Unit tiers are counts of units, the same in every currency (a graduated percentage's
+  // bounds are amounts of money, so they differ by currency).
   if ((main.model === 'graduated' || main.model === 'volume') && (other.model === 'graduated' || other.model === 'volume')) {
-    const bounds = (p: typeof main) => p.tiers.map((t) => (t.upTo === null ? '∞' : String(t.upTo))).join(', ');
+    const bounds = (p: { tiers: readonly { upTo: number | null }[] }) => p.tiers.map((t) => (t.upTo === null ? '∞' : String(t.upTo))).join(', ');
     if (bounds(main) !== bounds(other)) return `tiers up to ${bounds(other)}; the main currency's are up to ${bounds(main)}`;
   }
   if (main.model === 'package' && other.model === 'package' && main.size !== other.size) return `packages of ${other.size}; the main currency's are of ${main.size}`;
   if (main.model === 'custom' && other.model === 'custom' && main.strategy !== other.strategy) return `strategy "${other.strategy}"; the main currency's is "${main.strategy}"`;
+  // A minimum per charge (or per transaction) is an amount: stated in every currency or in none.
+  for (const key of ['minimum', 'minPerTransaction', 'maxPerTransaction'] as const) {
+    const a = (main as Record<string, unknown>)[key] !== undefined;
+    const b = (other as Record<string, unknown>)[key] !== undefined;
+    if (a !== b) return a ? `the main currency's price has a ${key}: state it in this currency too` : `a ${key} the main currency's price does not have`;
+  }
   return null;
 }
 

@@ -264,6 +264,8 @@ export const currencyPriceSetSchema = z
     currency: currencySchema,
     basePrice: minorUnits.default(0),
     features: boundedRecord(priceSchema, { keys: 100, keyLength: 63 }).default({}),
+    /** The plan's minimum commitment in this currency: stated in every set when the plan has one. */
+    minimumCommitment: minorUnits.nullable().optional(),
   })
   .strict();
 export type CurrencyPriceSet = z.output<typeof currencyPriceSetSchema>;
