@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openDatabase } from '../db/client';
-import { createLedger, createPostgresStore, createPostgresWebhookOutStore, scope, silentLogger } from '../server/ledger';
+import { createLedger, createPostgresStore, scope, silentLogger } from '../server/ledger';
 import { report } from './report';
 
 /**
@@ -24,7 +24,7 @@ export async function benchWebhooksOut(url: string, smoke: boolean): Promise<voi
   const ledger = await createLedger({
     store: createPostgresStore(database.db),
     logger: silentLogger,
-    webhooksOut: { store: createPostgresWebhookOutStore(database.db), guard: { allowHttp: true, allowPrivate: true }, perEndpoint: PER_ENDPOINT },
+    webhooksOut: { guard: { allowHttp: true, allowPrivate: true }, perEndpoint: PER_ENDPOINT },
   });
   try {
     // The worker reads every scope: the other benchmarks' events are fanned out first, untimed.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { openDatabase, type DatabaseHandle } from '../db/client';
-import { createLedger, createPostgresAuditedStores, createPostgresWebhookOutStore, scope, type Ledger, type LedgerOptions, type Scope } from './ledger';
+import { createLedger, createPostgresAuditedStores, scope, type Ledger, type LedgerOptions, type Scope } from './ledger';
 import { closeRateLimiter } from './http/rate-limit';
 import { createMetricsPlugin, type MetricsPlugin } from './plugins/metrics/plugin';
 import { recordDependencyError, recordWebhookDelivery } from './plugins/metrics/recorder';
@@ -45,9 +45,10 @@ export async function createRuntime(env: Env): Promise<Runtime> {
     // The hosted pages' signed links (app/pay, app/sandbox/…).
     hosted: { secret: env.LEDGER_HOSTED_SECRET, baseUrl: env.LEDGER_PUBLIC_URL ?? `http://localhost:${env.PORT}` },
     events: { retentionDays: env.LEDGER_EVENTS_RETENTION_DAYS },
-    // Outbound webhooks: endpoints and messages in the database (started by boot.ts).
+    // Outbound webhooks: endpoints and messages in the database, on the store's own
+    // transactions (started by boot.ts).
     // Deliveries are counted by the metrics plugin (a no-op while metrics are off).
-    webhooksOut: { store: createPostgresWebhookOutStore(database.db), onAttempt: recordWebhookDelivery },
+    webhooksOut: { onAttempt: recordWebhookDelivery },
   });
   if (metrics) {
     metrics.attach(ledger);

@@ -2,7 +2,7 @@ import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { apiKeys, scopes } from '../../db/schema';
-import { conflict, newId, scopeSchema, type ApiKeyId, type Scope } from '../ledger';
+import { conflict, createPostgresAuditStore, currentRequest, entryOf, newId, scopeSchema, type ApiKeyId, type AuditInput, type Scope } from '../ledger';
 import { splitApiKey, type ScopeMode } from './api-key-format';
 
 /**
@@ -13,6 +13,17 @@ import { splitApiKey, type ScopeMode } from './api-key-format';
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const random62 = (n: number) => Array.from({ length: n }, () => BASE62[randomInt(62)]).join('');
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/**
+ * Keys are made and revoked by the operator (`npm run apikey`, or the running app's admin
+ * routes it calls), outside any API request: the audit trail names them so.
+ */
+const OPERATOR = { actor: { type: 'system' as const, id: 'operator' }, requestId: null, ip: null };
+
+/** The key's audit entry, in the transaction that writes it (never the key or its hash). */
+async function audit(tx: Database, scope: Scope, input: AuditInput, at: Date): Promise<void> {
+  await createPostgresAuditStore(tx).append(scope, [entryOf(input, currentRequest() ?? OPERATOR, at)]);
+}
 
 export interface ApiKeyInfo {
   id: ApiKeyId;
@@ -57,6 +68,8 @@ export async function createApiKey(db: Database, scope: Scope, name: string, opt
       createdAt: new Date(),
     };
     await tx.insert(apiKeys).values(row);
+    const after = { id: row.id, name, prefix: row.prefix, mode, revokedAt: null };
+    await audit(tx as unknown as Database, scope, { action: 'api_key.created', entityId: row.id, before: null, after }, row.createdAt);
     return { id: row.id, name, prefix: row.prefix, scope, mode, createdAt: row.createdAt, key };
   });
 }
@@ -136,12 +149,17 @@ export function onApiKeyRevoked(db: Database, listener: (id: string) => void): v
  */
 export async function revokeApiKey(db: Database, scope: Scope, id: string): Promise<boolean> {
   const revoked = await db.transaction(async (tx) => {
+    const at = new Date();
     const r = await tx
       .update(apiKeys)
-      .set({ revokedAt: new Date() })
+      .set({ revokedAt: at })
       .where(and(eq(apiKeys.tenantId, scope.tenantId), eq(apiKeys.appId, scope.appId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-      .returning({ id: apiKeys.id });
-    if (r.length === 1) await tx.execute(sql`select pg_notify(${API_KEY_REVOCATIONS}, ${id})`);
+      .returning({ id: apiKeys.id, name: apiKeys.name, prefix: apiKeys.prefix });
+    if (r.length === 1) {
+      const { name, prefix } = r[0]!;
+      await audit(tx as unknown as Database, scope, { action: 'api_key.revoked', entityId: id, before: { id, name, prefix, revokedAt: null }, after: { id, name, prefix, revokedAt: at.toISOString() } }, at);
+      await tx.execute(sql`select pg_notify(${API_KEY_REVOCATIONS}, ${id})`);
+    }
     return r.length === 1;
   });
   if (revoked) for (const listener of revocationListeners.get(db) ?? []) listener(id);

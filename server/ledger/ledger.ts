@@ -218,6 +218,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   const meter = new MeterService(ctx, options.meter);
   const entitlements = new EntitlementService(ctx, meter, options.entitlements);
   // Customers deleted with their test clock: their usage is refused and their entries dropped.
+  testClocks.recordWith(ctx.events);
   testClocks.onCustomersDeleted((scope, ids) => {
     meter.forgetCustomers(scope, ids);
     for (const id of ids) void entitlements.invalidate(scope, id);
@@ -275,7 +276,7 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   const paymentMethods = new PaymentMethods(ctx, payments, providers);
   const hosted = new HostedPages(ctx, links, invoices, payments, paymentMethods, webhooks, providers, options.hosted?.merchantName);
   const { store: webhooksOutStore, ...webhooksOutOptions } = options.webhooksOut ?? {};
-  const webhooksOut = new OutboundWebhooks(ctx, webhooksOutStore ?? createMemoryWebhookOutStore(store.events), webhooksOutOptions);
+  const webhooksOut = new OutboundWebhooks(ctx, webhooksOutStore ?? store.webhooksOut ?? createMemoryWebhookOutStore(store.events), webhooksOutOptions);
   await ctx.plugins.emit('onInit');
   let stopped: Promise<void> | null = null;
   return {

@@ -18,11 +18,13 @@ const event = (over: Partial<LedgerEvent>): LedgerEvent => ({
 
 describe('audit entries from events', () => {
   it('an update lists each changed field with its value before and after; a creation every field, before null', () => {
-    expect(changesOf({ name: 'B', plan: 'pro', seats: 3 }, { name: 'A', seats: 1 }, false)).toEqual({ name: { before: 'A', after: 'B' }, seats: { before: 1, after: 3 } });
-    expect(changesOf({ id: 'x', name: 'A' }, null, true)).toEqual({ id: { before: null, after: 'x' }, name: { before: null, after: 'A' } });
+    expect(changesOf({ name: 'B', plan: 'pro', seats: 3 }, { name: 'A', seats: 1 }, 'update')).toEqual({ name: { before: 'A', after: 'B' }, seats: { before: 1, after: 3 } });
+    expect(changesOf({ id: 'x', name: 'A' }, null, 'creation')).toEqual({ id: { before: null, after: 'x' }, name: { before: null, after: 'A' } });
     // A field the update removed reads as null after.
-    expect(changesOf({ id: 'x' }, { memo: 'old' }, false)).toEqual({ memo: { before: 'old', after: null } });
-    expect(changesOf({ id: 'x' }, null, false)).toEqual({});
+    expect(changesOf({ id: 'x' }, { memo: 'old' }, 'update')).toEqual({ memo: { before: 'old', after: null } });
+    expect(changesOf({ id: 'x' }, null, 'update')).toEqual({});
+    // A deletion: every field as it was, after null.
+    expect(changesOf({ id: 'x', name: 'A' }, null, 'deletion')).toEqual({ id: { before: 'x', after: null }, name: { before: 'A', after: null } });
   });
 
   it('entity type from the action; actor, request id, IP, time and event id from the event', () => {

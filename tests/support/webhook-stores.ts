@@ -4,7 +4,6 @@ import { openDatabase } from '../../db/client';
 import { createMemoryStore } from '../../server/ledger/store/memory';
 import { createMemoryWebhookOutStore } from '../../server/ledger/store/memory-webhook-endpoints';
 import { createPostgresStore } from '../../server/ledger/store/postgres';
-import { createPostgresWebhookOutStore } from '../../server/ledger/store/postgres-webhook-endpoints';
 import type { Store } from '../../server/ledger/store/store';
 import type { WebhookOutStore } from '../../server/ledger/webhooks-out/types';
 
@@ -40,7 +39,8 @@ export function webhookStoreFactories(env: Record<string, string | undefined> = 
       name: 'pglite',
       open: async () => {
         const handle = await openDatabase({ dataDir: 'memory://' });
-        return { name: 'pglite', store: createPostgresStore(handle.db), webhooksOut: createPostgresWebhookOutStore(handle.db), close: () => handle.close() };
+        const store = createPostgresStore(handle.db);
+        return { name: 'pglite', store, webhooksOut: store.webhooksOut!, close: () => handle.close() };
       },
     },
   ];
@@ -51,10 +51,12 @@ export function webhookStoreFactories(env: Record<string, string | undefined> = 
       open: async () => {
         const { url: own, drop } = await freshDatabase(url);
         const handle = await openDatabase({ url: own });
+        const store = createPostgresStore(handle.db);
         return {
           name: 'postgres',
-          store: createPostgresStore(handle.db),
-          webhooksOut: createPostgresWebhookOutStore(handle.db),
+          store,
+          // The store's own: on its transactions, as the app has it.
+          webhooksOut: store.webhooksOut!,
           close: async () => {
             await handle.close();
             await drop();

@@ -8,7 +8,7 @@
  * LEDGER_WEBHOOKS_ALLOW_PRIVATE=1 comes from the test (the receiver is on 127.0.0.1).
  */
 import { openDatabase } from '../../db/client';
-import { createLedger, createPostgresStore, createPostgresWebhookOutStore, silentLogger } from '../../server/ledger';
+import { createLedger, createPostgresStore, silentLogger } from '../../server/ledger';
 
 const [db] = process.argv.slice(2) as [string];
 const database = await openDatabase(db.startsWith('postgres') ? { url: db } : { dataDir: db });
@@ -18,7 +18,7 @@ const ledger = await createLedger({
   // A timeout far beyond the test's: the process is killed while it waits.
   // The message made by the fan-out is leased for two timeouts and 30 s (20.5 minutes):
   // the test's next engine comes 30 minutes later by its clock.
-  webhooksOut: { store: createPostgresWebhookOutStore(database.db), timeoutMs: 600_000, leaseMs: 60_000 },
+  webhooksOut: { timeoutMs: 600_000, leaseMs: 60_000 },
 });
 console.log('DELIVERING');
 const report = await ledger.webhooksOut.runOnce();

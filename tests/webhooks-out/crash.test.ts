@@ -5,7 +5,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '@/db/client';
-import { createLedger, createPostgresStore, createPostgresWebhookOutStore, ManualClock, scope, silentLogger } from '@/server/ledger';
+import { createLedger, createPostgresStore, ManualClock, scope, silentLogger } from '@/server/ledger';
 import { startReceiver, type Receiver } from '../support/webhook-receiver';
 import { freshDatabase } from '../support/webhook-stores';
 
@@ -49,7 +49,7 @@ async function engine(db: string, clock?: ManualClock) {
   const ledger = await createLedger({
     store: createPostgresStore(database.db),
     logger: silentLogger,
-    webhooksOut: { store: createPostgresWebhookOutStore(database.db), guard: { allowHttp: true, allowPrivate: true } },
+    webhooksOut: { guard: { allowHttp: true, allowPrivate: true } },
     ...(clock ? { clock } : {}),
   });
   return {

@@ -17,15 +17,18 @@ export const entityTypeOf = (action: string): string => action.slice(0, action.l
 
 /**
  * The changed fields of an event: for an update, each field of `previous` with its value
- * before and after; for a creation (no `previous`), every field, before null. An update
- * that changed no field but its state (an event with nothing in `previous`) lists none.
+ * before and after; for a creation (no `previous`), every field, before null; for a
+ * deletion, every field as it was, after null. An update that changed no field but its
+ * state (an event with nothing in `previous`) lists none.
  */
-export function changesOf(data: Record<string, unknown>, previous: Record<string, unknown> | null, isCreation: boolean): Record<string, FieldChange> {
+export function changesOf(data: Record<string, unknown>, previous: Record<string, unknown> | null, kind: 'creation' | 'deletion' | 'update'): Record<string, FieldChange> {
   const changes: Record<string, FieldChange> = {};
   if (previous) {
     for (const [field, before] of Object.entries(previous)) changes[field] = { before, after: data[field] ?? null };
-  } else if (isCreation) {
+  } else if (kind === 'creation') {
     for (const [field, after] of Object.entries(data)) changes[field] = { before: null, after };
+  } else if (kind === 'deletion') {
+    for (const [field, before] of Object.entries(data)) changes[field] = { before, after: null };
   }
   return changes;
 }
@@ -64,6 +67,9 @@ export function entryOf(input: AuditInput, request: RequestContext | null, at: D
   };
 }
 
+const kindOf = (type: string): 'creation' | 'deletion' | 'update' =>
+  type.endsWith('.created') || type.endsWith('.attached') ? 'creation' : type.endsWith('.deleted') ? 'deletion' : 'update';
+
 /** The entries of a change's events: one per event that names a write. */
 export function entriesOf(events: readonly LedgerEvent[]): AuditEntry[] {
   return events
@@ -74,7 +80,7 @@ export function entriesOf(events: readonly LedgerEvent[]): AuditEntry[] {
       action: e.type,
       entityType: entityTypeOf(e.type),
       entityId: e.objectId,
-      changes: changesOf(e.data, e.previous, e.type.endsWith('.created') || e.type.endsWith('.attached')),
+      changes: changesOf(e.data, e.previous, kindOf(e.type)),
       requestId: e.request?.requestId ?? null,
       ip: e.request?.ip ?? null,
       eventId: e.id,

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { CustomerStore } from '../customer/store';
+import type { EventLog } from '../events/log';
 import type { ScopeModes } from '../scope/service';
 import {
   findById,
@@ -96,6 +97,8 @@ export class TestClocks {
   readonly #onNoClock = new LRUCache<string, true>({ max: 100_000 });
   /** Told of customers deleted with their clock (here, or seen gone by a reload). */
   readonly #deletedListeners: ((scope: Scope, ids: readonly CustomerId[]) => void)[] = [];
+  /** Where a clock's creation, moves and deletion are recorded (the engine sets it once its log exists). */
+  #events: EventLog | null = null;
 
   constructor(
     private readonly store: BillingStore,
@@ -104,6 +107,20 @@ export class TestClocks {
     private readonly reloadMs = 5_000,
     private readonly customers: Pick<CustomerStore, 'get'> | null = null,
   ) {}
+
+  /**
+   * Records every write of a clock (`test_clock.created`, `.advanced`, `.deleted`) in the
+   * event log, with the write: the audit trail and outbound webhooks see them. The engine
+   * calls it after building its log, which needs this service's time first.
+   */
+  recordWith(events: EventLog): void {
+    this.#events = events;
+  }
+
+  /** Runs a clock's write with its event when there is a log; the write alone otherwise. */
+  #write<T>(scope: Scope, work: (record: Parameters<Parameters<EventLog['atomic']>[1]>[0]) => Promise<T>): Promise<T> {
+    return this.#events ? this.#events.atomic(scope, work) : work(() => {});
+  }
 
   /** Registers a listener for customers deleted with their clock (caches forget them). */
   onCustomersDeleted(listener: (scope: Scope, ids: readonly CustomerId[]) => void): void {
@@ -232,7 +249,10 @@ export class TestClocks {
     }
     const real = this.clock.now();
     const clock: TestClock = { id: newId('testClock'), name, now: at ?? real, createdAt: real, updatedAt: real };
-    await this.store.insertTestClock(scope, clock);
+    await this.#write(scope, async (record) => {
+      await this.store.insertTestClock(scope, clock);
+      record({ type: 'test_clock.created', object: clock, customerId: null });
+    });
     this.#change((s) => s.clocks.set(clockKey(scope, clock.id), { tenantId: scope.tenantId, appId: scope.appId, id: clock.id, nowMs: clock.now.getTime() }));
     return clock;
   }
@@ -260,7 +280,14 @@ export class TestClocks {
     let clockId: TestClockId | null = null;
     const customers = await findById('testClock', id, async (cid) => {
       clockId = cid;
-      return this.store.deleteTestClock(scope, cid);
+      // Read first (reads stay out of a transaction): the event is the clock as it was.
+      const before = this.#events ? await this.store.getTestClock(scope, cid) : null;
+      return this.#write(scope, async (record) => {
+        const deleted = await this.store.deleteTestClock(scope, cid);
+        const object = { ...before!, customersDeleted: deleted };
+        if (deleted && before) record({ type: 'test_clock.deleted', object, customerId: null });
+        return deleted;
+      });
     });
     const gone = clockId as unknown as TestClockId;
     this.#change((s) => {
@@ -298,7 +325,13 @@ export class TestClocks {
 
   /** Moves the clock forward to `to` (never back); used by the billing cycle, step by step. */
   async move(scope: Scope, id: TestClockId, to: Date): Promise<TestClock> {
-    const clock = await this.store.moveTestClock(scope, id, to, this.clock.now());
+    // Read first (reads stay out of a transaction): the event says where the clock was.
+    const before = this.#events ? await this.store.getTestClock(scope, id) : null;
+    const clock = await this.#write(scope, async (record) => {
+      const moved = await this.store.moveTestClock(scope, id, to, this.clock.now());
+      if (moved && before && moved.now.getTime() !== before.now.getTime()) record({ type: 'test_clock.advanced', object: moved, before, customerId: null });
+      return moved;
+    });
     if (!clock) throw notFound('test clock', id);
     this.#seen(scope, clock);
     return clock;

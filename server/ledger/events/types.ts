@@ -54,8 +54,19 @@ export const EVENT_TYPES = [
   'usage.quota_exceeded',
   /** Metered usage reached 80 % of a limit. Best effort, as quota_exceeded. */
   'usage.soft_limit_reached',
+  'webhook_endpoint.created',
+  /** URL, description, filter or enabled flag changed. */
+  'webhook_endpoint.updated',
+  /** A new signing secret (the old one signs for 24 more hours); neither is in the event. */
+  'webhook_endpoint.secret_rotated',
+  'webhook_endpoint.deleted',
   /** An outbound webhook endpoint was disabled (410 Gone, or failing for 5 days). */
   'webhook_endpoint.disabled',
+  'test_clock.created',
+  /** A test clock moved forward (once per step of an advance): `data.now` is its new time, `previous.now` the old. */
+  'test_clock.advanced',
+  /** Deleted, with the customers on it. */
+  'test_clock.deleted',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -2,7 +2,7 @@ import type { EventStore, LedgerEvent } from '../events/types';
 import { scopeKey, type Scope } from '../types';
 import {
   endpointKey,
-  takesType,
+  receives,
   type ClaimedDelivery,
   type WebhookAttempt,
   type WebhookDelivery,
@@ -58,11 +58,10 @@ export function createMemoryWebhookOutStore(events: EventStore): WebhookOutStore
       r.attempts = r.attempts.filter((a) => a.endpointId !== id);
       return true;
     },
-    async disableEndpoint(scope, id, reason, at, event) {
+    async disableEndpoint(scope, id, reason, at) {
       const e = scopes.get(scopeKey(scope))?.endpoints.get(id);
       if (!e?.enabled) return false;
       Object.assign(e, { enabled: false, disabledReason: reason, updatedAt: at });
-      await events.append(scope, [event]);
       return true;
     },
     async fanOut(limit, at, makeDelivery) {
@@ -75,7 +74,7 @@ export function createMemoryWebhookOutStore(events: EventStore): WebhookOutStore
         const fresh: LedgerEvent[] = (await events.list(r.scope, {}, { limit: 1_000_000 })).filter((e) => !r.dispatched.has(e.id)).reverse();
         for (const event of fresh.slice(0, limit - eventCount)) {
           for (const endpoint of r.endpoints.values()) {
-            if (!endpoint.enabled || !takesType(endpoint, event.type) || endpoint.createdAt > event.createdAt) continue;
+            if (!endpoint.enabled || !receives(endpoint, event)) continue;
             const d = makeDelivery(event, endpoint, r.scope);
             r.deliveries.set(d.id, d);
             deliveryCount++;

@@ -6,14 +6,13 @@ import type { EventType } from '../events/types';
 import type { Scope } from '../types';
 import { scopeKey } from '../types';
 import {
-  takesType,
+  receives,
   type ClaimedDelivery,
   type WebhookAttempt,
   type WebhookDelivery,
   type WebhookEndpointRecord,
   type WebhookOutStore,
 } from '../webhooks-out/types';
-import { createPostgresEventStore } from './postgres-events';
 import { rowsOf } from './rows';
 import { toEvent } from './postgres-events';
 
@@ -194,18 +193,13 @@ export function createPostgresWebhookOutStore(db: Database): WebhookOutStore {
         return gone.length > 0;
       });
     },
-    async disableEndpoint(s, id, reason, at, event) {
-      return db.transaction(async (tx) => {
-        const done = await tx
-          .update(webhookEndpoints)
-          .set({ enabled: false, disabledReason: reason, updatedAt: at })
-          .where(inScope(webhookEndpoints, s, eq(webhookEndpoints.id, id), eq(webhookEndpoints.enabled, true)))
-          .returning({ id: webhookEndpoints.id });
-        if (done.length === 0) return false;
-        // The event log's own append, on this transaction: the disable and its event commit together.
-        await createPostgresEventStore(tx as unknown as Database).append(s, [event]);
-        return true;
-      });
+    async disableEndpoint(s, id, reason, at) {
+      const done = await db
+        .update(webhookEndpoints)
+        .set({ enabled: false, disabledReason: reason, updatedAt: at })
+        .where(inScope(webhookEndpoints, s, eq(webhookEndpoints.id, id), eq(webhookEndpoints.enabled, true)))
+        .returning({ id: webhookEndpoints.id });
+      return done.length > 0;
     },
     async fanOut(limit, at, makeDelivery) {
       return db.transaction(async (tx) => {
@@ -239,7 +233,7 @@ export function createPostgresWebhookOutStore(db: Database): WebhookOutStore {
         for (const r of batch) {
           const event = toEvent(r);
           for (const endpoint of byScope.get(scopeKey(r)) ?? []) {
-            if (!takesType(endpoint, event.type) || endpoint.createdAt > event.createdAt) continue;
+            if (!receives(endpoint, event)) continue;
             const scope = { tenantId: r.tenantId, appId: r.appId };
             const delivery = makeDelivery(event, endpoint, scope);
             rows.push({ ...scope, ...delivery });

@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, lte, ne, sql, type SQL } from 'drizzle-orm';
+import { createPostgresWebhookOutStore } from './postgres-webhook-endpoints';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { Database } from '../../../db/client';
 import { customers, plans, scopeSettings, scopes, subscriptions } from '../../../db/schema';
@@ -177,6 +178,7 @@ function postgresStoreOn(db: Database, atomic: Store['atomic']): Store {
     atomic,
     events: createPostgresEventStore(db),
     wallets: createPostgresWalletStore(db, atomic),
+    webhooksOut: createPostgresWebhookOutStore(db),
     customers: {
       async insert(s, c) {
         await db

@@ -1,4 +1,5 @@
 import type { BillingStore } from '../billing/store';
+import type { WebhookOutStore } from '../webhooks-out/types';
 import type { CouponStore } from '../coupon/store';
 import type { CustomerStore } from '../customer/store';
 import type { ConsumptionStore } from '../entitlement/consume-store';
@@ -34,6 +35,12 @@ export interface Store {
   readonly events: EventStore;
   /** Prepaid credit wallets (server/ledger/wallet). */
   readonly wallets: WalletStore;
+  /**
+   * Outbound webhooks' endpoints and messages, on the same database and transactions, so
+   * an endpoint's change and its event commit together (createLedger uses it unless told
+   * otherwise).
+   */
+  readonly webhooksOut?: WebhookOutStore;
   /**
    * Runs `work` in one transaction: the store calls it makes commit together or not at
    * all (the memory store applies them as they come). Nested calls join the outer one.

@@ -53,7 +53,7 @@ export class OutboundWebhooks {
     options: OutboundWebhookOptions = {},
   ) {
     this.guard = options.guard ?? targetGuardFromEnv();
-    this.worker = new DeliveryWorker(store, ctx.clock, ctx.logger, this.guard, options);
+    this.worker = new DeliveryWorker(store, ctx.events, ctx.clock, ctx.logger, this.guard, options);
     // Committed events wake a started worker; the log stays the source of truth.
     ctx.events.onCommitted(() => this.worker.wake());
   }
@@ -80,7 +80,10 @@ export class OutboundWebhooks {
       previousSecret: null,
       previousSecretExpiresAt: null,
     };
-    await this.store.insertEndpoint(scope, record);
+    await this.ctx.events.atomic(scope, async (recordEvent) => {
+      await this.store.insertEndpoint(scope, record);
+      recordEvent({ type: 'webhook_endpoint.created', object: endpointView(record), customerId: null });
+    });
     return { endpoint: endpointView(record), secret: record.secret };
   }
 
@@ -106,14 +109,21 @@ export class OutboundWebhooks {
     };
     if (p.enabled === true && !current.enabled) Object.assign(next, { enabled: true, disabledReason: null, failingSince: null });
     if (p.enabled === false && current.enabled) Object.assign(next, { enabled: false, disabledReason: 'manual' });
-    if (!(await this.store.updateEndpoint(scope, next))) throw notFound('webhook endpoint', id);
+    await this.ctx.events.atomic(scope, async (record) => {
+      if (!(await this.store.updateEndpoint(scope, next))) throw notFound('webhook endpoint', id);
+      record({ type: 'webhook_endpoint.updated', object: endpointView(next), before: endpointView(current), customerId: null });
+    });
     if (next.enabled && !current.enabled) this.worker.wake(); // its pending messages are due again
     return endpointView(next);
   }
 
   /** Deletes an endpoint with its messages and attempts. */
   async delete(scope: Scope, id: string): Promise<{ id: string; deleted: true }> {
-    if (!(await this.store.deleteEndpoint(scope, id))) throw notFound('webhook endpoint', id);
+    const current = await this.#endpoint(scope, id);
+    await this.ctx.events.atomic(scope, async (record) => {
+      if (!(await this.store.deleteEndpoint(scope, id))) throw notFound('webhook endpoint', id);
+      record({ type: 'webhook_endpoint.deleted', object: endpointView(current), customerId: null });
+    });
     return { id, deleted: true };
   }
 
@@ -128,7 +138,12 @@ export class OutboundWebhooks {
       previousSecretExpiresAt: new Date(now.getTime() + PREVIOUS_SECRET_TTL_MS),
       updatedAt: now,
     };
-    if (!(await this.store.updateEndpoint(scope, next))) throw notFound('webhook endpoint', id);
+    await this.ctx.events.atomic(scope, async (record) => {
+      if (!(await this.store.updateEndpoint(scope, next))) throw notFound('webhook endpoint', id);
+      // The secrets are never in an event; the old one's expiry says a rotation happened.
+      const view = (e: WebhookEndpointRecord) => ({ ...endpointView(e), previousSecretExpiresAt: e.previousSecretExpiresAt });
+      record({ type: 'webhook_endpoint.secret_rotated', object: view(next), before: view(current), customerId: null });
+    });
     return { endpoint: endpointView(next), secret: next.secret };
   }
 

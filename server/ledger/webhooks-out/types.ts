@@ -93,10 +93,10 @@ export interface WebhookOutStore {
   /** Deletes it with its messages and attempts; false when it was not there. */
   deleteEndpoint(scope: Scope, id: string): Promise<boolean>;
   /**
-   * Disables an enabled endpoint and appends `event` (webhook_endpoint.disabled) in one
-   * transaction; false (and no event) when it was already disabled or gone.
+   * Disables an enabled endpoint; false when it was already disabled or gone (the worker
+   * records its event in the same transaction, through the event log).
    */
-  disableEndpoint(scope: Scope, id: string, reason: DisabledReason, at: Date, event: LedgerEvent): Promise<boolean>;
+  disableEndpoint(scope: Scope, id: string, reason: DisabledReason, at: Date): Promise<boolean>;
   /**
    * The fan-out, in one transaction: up to `limit` events not yet dispatched, oldest
    * first, in every scope (rows locked with skip locked, so instances share the work);
@@ -148,6 +148,13 @@ export const endpointKey = (scope: Scope, endpointId: string): string => `${scop
 
 /** Whether an endpoint takes an event type. */
 export const takesType = (e: Pick<WebhookEndpoint, 'eventTypes'>, type: string): boolean => e.eventTypes === null || (e.eventTypes as string[]).includes(type);
+
+/**
+ * Whether the fan-out makes a message of `event` for `endpoint`: enabled, a type it takes,
+ * made since the endpoint was (never its past), and not the endpoint's own creation.
+ */
+export const receives = (endpoint: Pick<WebhookEndpointRecord, 'id' | 'eventTypes' | 'createdAt'>, event: Pick<LedgerEvent, 'type' | 'objectId' | 'createdAt'>): boolean =>
+  takesType(endpoint, event.type) && endpoint.createdAt <= event.createdAt && !(event.type === 'webhook_endpoint.created' && event.objectId === endpoint.id);
 
 /** The public view of a stored endpoint. */
 export function endpointView(e: WebhookEndpointRecord): WebhookEndpoint {

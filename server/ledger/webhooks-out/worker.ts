@@ -1,6 +1,6 @@
-import { changedFields, toJson } from '../events/diff';
+import type { EventLog } from '../events/log';
 import type { LedgerEvent } from '../events/types';
-import { errorSummary, newId, type Clock, type EventId, type Logger, type Scope } from '../types';
+import { errorSummary, newId, type Clock, type Logger, type Scope } from '../types';
 import { postWebhook } from './sender';
 import { DISABLE_AFTER_FAILING_MS, nextAttemptAfterFailure } from './schedule';
 import { signedHeaders } from './signing';
@@ -97,6 +97,7 @@ export class DeliveryWorker {
 
   constructor(
     private readonly store: WebhookOutStore,
+    private readonly events: EventLog,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly guard: TargetGuard,
@@ -393,18 +394,12 @@ export class DeliveryWorker {
   async disable(scope: Scope, endpoint: WebhookEndpointRecord, reason: DisabledReason, at: Date): Promise<boolean> {
     const before = endpointView(endpoint);
     const after = { ...before, enabled: false, disabledReason: reason, updatedAt: at };
-    const data = toJson(after);
-    const event: LedgerEvent = {
-      id: newId('event') as EventId,
-      type: 'webhook_endpoint.disabled',
-      objectId: endpoint.id,
-      customerId: null,
-      data,
-      previous: changedFields(toJson(before), data),
-      request: null,
-      createdAt: at,
-    };
-    const done = await this.store.disableEndpoint(scope, endpoint.id, reason, at, event);
+    // Through the event log, so the audit trail has it too (the system's doing).
+    const done = await this.events.atomic(scope, async (record) => {
+      const changed = await this.store.disableEndpoint(scope, endpoint.id, reason, at);
+      if (changed) record({ type: 'webhook_endpoint.disabled', object: after, before, customerId: null });
+      return changed;
+    });
     if (done) {
       this.logger.warn('outbound webhooks: endpoint disabled', { tenantId: scope.tenantId, appId: scope.appId, endpointId: endpoint.id, reason });
       this.wake(); // its event goes to the scope's other endpoints
