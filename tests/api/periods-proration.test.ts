@@ -78,6 +78,10 @@ describe('periods and proration through tRPC', () => {
     expect((await api(s).subscriptions.get({ id: sub.id })).planId).toBe(basic.id);
     const changed = await api(s).subscriptions.changePlan({ id: sub.id, planId: plus.id, upgradeAt: 'now', prorationBehavior: 'create_prorations' });
     expect(changed.pendingProrations.map((l) => l.amount)).toEqual([-516, 1032]);
+    // The upcoming invoice (September 10) shows them: 20.00 − 5.16 + 10.32 = 25.16.
+    const upcoming = await api(s).invoices.preview({ subscriptionId: sub.id });
+    expect(upcoming!.lines.filter((l) => l.kind !== 'usage').map((l) => [l.kind, l.amount])).toEqual([['base_fee', 2000], ['proration', -516], ['proration', 1032]]);
+    expect(upcoming!.total).toBe(2516);
     const seats = await api(s).subscriptions.changeSeats({ id: sub.id, quantity: 2, prorationBehavior: 'none' });
     expect(seats.quantity).toBe(2);
   });
