@@ -150,7 +150,13 @@ export class EntitlementService {
     });
     ctx.changes.onSubscriptionWritten((scope, sub) => void this.invalidate(scope, sub.customerId));
     const evict = (scope: Scope, plan: Plan) => void this.#plans.delete(keyOf(scope, plan.id));
-    ctx.plugins.registerFirst({ name: 'ledger:entitlements', onPlanUpdated: (scope, old) => evict(scope, old), onPlanArchived: evict });
+    ctx.plugins.registerFirst({
+      name: 'ledger:entitlements',
+      // A new plan may meter a new feature key: consume's catalog of them reads again.
+      onPlanCreated: (scope) => this.#consumption.forgetFeatures(scope),
+      onPlanUpdated: (scope, old) => evict(scope, old),
+      onPlanArchived: evict,
+    });
   }
 
   /** Customers whose usage is being read (diagnostics: zero when no fill or refresh runs). */
