@@ -73,6 +73,8 @@ export const webhookDeliveries = pgTable(
     // The worker's search across tenants: pending messages whose time has come.
     index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
     index('webhook_deliveries_endpoint_idx').on(t.tenantId, t.appId, t.endpointId, t.createdAt),
+    // The retention purge, across tenants: settled messages, oldest first.
+    index('webhook_deliveries_settled_idx').on(t.createdAt).where(sql`status <> 'pending'`),
   ],
 );
 
@@ -99,5 +101,7 @@ export const webhookAttempts = pgTable(
   (t) => [
     primaryKey({ name: 'webhook_attempts_pkey', columns: [t.tenantId, t.appId, t.id] }),
     index('webhook_attempts_endpoint_idx').on(t.tenantId, t.appId, t.endpointId, t.id),
+    // The retention purge deletes a message's attempts with it.
+    index('webhook_attempts_delivery_idx').on(t.tenantId, t.appId, t.deliveryId),
   ],
 );

@@ -106,6 +106,12 @@ export function startBillingSchedule(rt: Pick<Runtime, 'ledger'>, intervalMs: nu
         logger.error('billing schedule: could not delete expired events', { error: describe(e) });
       }
       try {
+        const n = await rt.ledger.webhooksOut.purgeExpired();
+        if (n > 0) logger.info('billing schedule: settled webhook messages deleted', { count: n, retentionDays: rt.ledger.webhooksOut.retentionDays });
+      } catch (e) {
+        logger.error('billing schedule: could not delete settled webhook messages', { error: describe(e) });
+      }
+      try {
         const n = await rt.ledger.audit.purgeExpired(); // the audit trail's one delete path: entries past its retention
         if (n > 0) logger.info('billing schedule: expired audit entries deleted', { count: n, retentionDays: rt.ledger.audit.retentionDays });
       } catch (e) {

@@ -48,6 +48,8 @@ export const envSchema = z
     LEDGER_EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     /** How many days the audit trail keeps its entries (audit.list); older ones are purged hourly. */
     LEDGER_AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+    /** How many days delivered (or abandoned) outbound webhook messages and their attempts are kept. */
+    LEDGER_WEBHOOKS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     /** Requests (tRPC: calls) per API key per window; 0 turns the limit off. */
     LEDGER_RATE_LIMIT_PER_KEY: z.coerce.number().int().min(0).default(1_000),
     LEDGER_RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).max(86_400).default(1),

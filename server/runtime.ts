@@ -48,7 +48,7 @@ export async function createRuntime(env: Env): Promise<Runtime> {
     // Outbound webhooks: endpoints and messages in the database, on the store's own
     // transactions (started by boot.ts).
     // Deliveries are counted by the metrics plugin (a no-op while metrics are off).
-    webhooksOut: { onAttempt: recordWebhookDelivery },
+    webhooksOut: { onAttempt: recordWebhookDelivery, retentionDays: env.LEDGER_WEBHOOKS_RETENTION_DAYS },
   });
   if (metrics) {
     metrics.attach(ledger);

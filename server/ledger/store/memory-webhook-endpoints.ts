@@ -130,6 +130,19 @@ export function createMemoryWebhookOutStore(events: EventStore): WebhookOutStore
         if (e) e.failingSince = failingSince;
       }
     },
+    async purge(before, limit) {
+      let n = 0;
+      for (const r of scopes.values()) {
+        for (const [k, d] of r.deliveries) {
+          if (n >= limit) return n;
+          if (d.status === 'pending' || d.createdAt >= before) continue;
+          r.deliveries.delete(k);
+          r.attempts = r.attempts.filter((a) => a.deliveryId !== d.id);
+          n++;
+        }
+      }
+      return n;
+    },
     async nextDueAt() {
       let soonest: Date | null = null;
       for (const r of scopes.values()) {

@@ -355,6 +355,20 @@ export function createPostgresWebhookOutStore(db: Database): WebhookOutStore {
         where e.tenant_id = latest.tenant_id and e.app_id = latest.app_id and e.id = latest.endpoint_id
           and (e.failing_since is null) <> (latest.failing_since is null)`);
     },
+    async purge(before, limit) {
+      // Oldest first by webhook_deliveries_settled_idx, in batches (one run never holds a long lock).
+      const gone = await db.execute(sql`
+        with gone as (
+          delete from webhook_deliveries where (tenant_id, app_id, id) in (
+            select tenant_id, app_id, id from webhook_deliveries
+            where status <> 'pending' and created_at < ${tsParam(before)} order by created_at limit ${limit}
+          ) returning tenant_id, app_id, id
+        ), attempts as (
+          delete from webhook_attempts a using gone where a.tenant_id = gone.tenant_id and a.app_id = gone.app_id and a.delivery_id = gone.id
+        )
+        select count(*)::int as n from gone`);
+      return Number(rowsOf<{ n: number }>(gone)[0]?.n ?? 0);
+    },
     async nextDueAt() {
       const [r] = await db
         .select({ at: webhookDeliveries.nextAttemptAt })

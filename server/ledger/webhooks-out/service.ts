@@ -13,7 +13,11 @@ export interface OutboundWebhookOptions extends DeliveryWorkerOptions {
   store?: WebhookOutStore;
   /** The SSRF guard; from LEDGER_WEBHOOKS_ALLOW_PRIVATE and NODE_ENV when omitted. */
   guard?: TargetGuard;
+  /** Days a settled message (delivered or given up) and its attempts are kept (default 30). */
+  retentionDays?: number;
 }
+
+export const DEFAULT_WEBHOOK_RETENTION_DAYS = 30;
 
 /** Endpoints a scope may have. */
 export const MAX_ENDPOINTS_PER_SCOPE = 20;
@@ -46,6 +50,7 @@ export interface EndpointWithSecret {
 export class OutboundWebhooks {
   readonly worker: DeliveryWorker;
   readonly guard: TargetGuard;
+  readonly retentionDays: number;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -53,6 +58,7 @@ export class OutboundWebhooks {
     options: OutboundWebhookOptions = {},
   ) {
     this.guard = options.guard ?? targetGuardFromEnv();
+    this.retentionDays = options.retentionDays ?? DEFAULT_WEBHOOK_RETENTION_DAYS;
     this.worker = new DeliveryWorker(store, ctx.events, ctx.clock, ctx.logger, this.guard, options);
     // Committed events wake a started worker; the log stays the source of truth.
     ctx.events.onCommitted(() => this.worker.wake());
@@ -206,6 +212,21 @@ export class OutboundWebhooks {
     const replayed = await this.store.requeue(scope, { endpointId, failedSince: since }, this.ctx.clock.now());
     if (replayed) this.worker.wake();
     return { replayed };
+  }
+
+  /**
+   * Deletes every scope's settled messages (delivered, or failed for good) older than the
+   * retention, with their attempts, in batches; how many went. Pending messages stay,
+   * however old. The billing schedule runs it hourly.
+   */
+  async purgeExpired(batch = 1_000): Promise<number> {
+    const before = new Date(this.ctx.clock.now().getTime() - this.retentionDays * 86_400_000);
+    let total = 0;
+    for (;;) {
+      const n = await this.store.purge(before, batch);
+      total += n;
+      if (n < batch) return total;
+    }
   }
 
   /** One full pass of the worker, awaited: the event log fanned out, every due message sent. */

@@ -126,6 +126,11 @@ export interface WebhookOutStore {
   recordAttempts(batch: readonly { scope: Scope; outcome: AttemptOutcome }[]): Promise<void>;
   /** The soonest next attempt of a pending message in any scope (the retry timer). */
   nextDueAt(): Promise<Date | null>;
+  /**
+   * Deletes up to `limit` settled messages (succeeded or failed, never pending) of every
+   * scope made before `before`, with their attempts; how many messages went.
+   */
+  purge(before: Date, limit: number): Promise<number>;
   /** An endpoint's attempts, newest first; `cursor` is the last attempt id of the page before. */
   listAttempts(scope: Scope, endpointId: string, page: { limit: number; cursor?: string }): Promise<WebhookAttempt[]>;
   /** Back to pending now, at the schedule's start (lease released): the ids given, or an endpoint's failed ones made since a time. */
