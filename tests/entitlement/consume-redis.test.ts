@@ -35,24 +35,27 @@ describe.skipIf(!redisUrl)('entitlements.consume with Redis', () => {
     admin.disconnect();
   });
 
-  async function instance(clock: ManualClock, channel: string, url = redisUrl!) {
+  async function instance(clock: ManualClock, channel: string, url = redisUrl!, opts: { on?: Store; drainDelayMs?: number; drainIntervalMs?: number } = {}) {
     const ledger = await createLedger({
-      store,
+      store: opts.on ?? store,
       clock,
       logger: silentLogger,
       meter: { flushIntervalMs: 60_000 },
-      entitlements: { redis: { url, channel, refreshMs: 100, commandTimeoutMs: COMMAND_TIMEOUT_MS }, consume: { drainIntervalMs: 200 } },
+      entitlements: {
+        redis: { url, channel, refreshMs: 100, commandTimeoutMs: COMMAND_TIMEOUT_MS },
+        consume: { drainIntervalMs: opts.drainIntervalMs ?? 200, drainDelayMs: opts.drainDelayMs },
+      },
     });
     engines.push(ledger);
     await ledger.entitlements.whenReady();
     return ledger;
   }
 
-  async function world(url = redisUrl!) {
+  async function world(url = redisUrl!, aOpts: Parameters<typeof instance>[3] = {}) {
     const clock = new ManualClock(T0);
     const channel = `ledger:test:${randomBytes(4).toString('hex')}`;
-    const a = await instance(clock, channel, url);
-    const b = await instance(clock, channel, url);
+    const a = await instance(clock, channel, url, aOpts);
+    const b = await instance(clock, channel, url, { on: aOpts.on });
     const scope = uniqueScope();
     const plan = await a.plans.create(scope, {
       key: 'p',
@@ -125,6 +128,37 @@ describe.skipIf(!redisUrl)('entitlements.consume with Redis', () => {
     expect(await consume(a, 'april', 300)).toMatchObject({ allowed: true, used: 300, remaining: 700 });
     expect(await eventually(stored, (v) => v === '1000')).toBe('1000');
     expect(await eventually(() => stored(sub.currentPeriodEnd, new Date('2025-05-10T12:00:00.000Z')), (v) => v === '300')).toBe('300');
+  });
+
+  it('allowed consumptions are not lost when the store refuses writes: they wait in Redis, counted, and are written once it takes them', async () => {
+    let failing = false;
+    const flaky: Store = {
+      ...store,
+      usage: {
+        ...store.usage,
+        insertEvents: (s, e) => (failing ? Promise.reject(new Error('connection reset')) : store.usage.insertEvents(s, e)),
+      },
+    };
+    // Any instance drains any pending stream: the earlier tests' instances would write these.
+    for (const e of engines.splice(0)) await e.shutdown();
+    const { a, consume, stored } = await world(redisUrl!, { on: flaky }); // both instances on it
+    await consume(a, 'warm', 1); // the counter set while the store reads
+    await eventually(stored, (v) => v === '1');
+    failing = true;
+    expect(await consume(a, 'held-1', 600)).toMatchObject({ allowed: true, used: 601 });
+    expect(await consume(a, 'held-2', 400)).toMatchObject({ allowed: false, used: 601, remaining: 399 });
+    await new Promise((r) => setTimeout(r, 500)); // drains tried and failed
+    expect(await stored()).toBe('1');
+    failing = false;
+    expect(await eventually(stored, (v) => v === '601')).toBe('601');
+    expect(await consume(a, 'held-1', 600)).toMatchObject({ allowed: true, used: 601, replayed: true });
+  });
+
+  it('an instance that dies with consumptions not yet written: another instance drains them', async () => {
+    // `a` never drains on its own (as if it died right after answering); `b` sweeps.
+    const { a, consume, stored } = await world(redisUrl!, { drainDelayMs: 3_600_000, drainIntervalMs: 3_600_000 });
+    expect(await consume(a, 'orphan', 250)).toMatchObject({ allowed: true, used: 250 });
+    expect(await eventually(stored, (v) => v === '250')).toBe('250');
   });
 
   it('Redis down: consumption falls back to the store lock, and the counter is recomputed when Redis is back', async () => {

@@ -208,6 +208,8 @@ export class ConsumeDrain {
   #running: Promise<void> | null = null;
   #again = false;
   #timer: ReturnType<typeof setInterval> | null = null;
+  /** A drain asked for, waiting out `drainDelayMs`. */
+  #delay: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
   readonly #holder = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
 
@@ -229,12 +231,24 @@ export class ConsumeDrain {
       this.#again = true;
       return;
     }
-    this.#running = new Promise<void>((r) => setTimeout(r, this.#delayMs)).then(() => this.#loop());
+    this.#delay ??= setTimeout(() => {
+      this.#delay = null;
+      this.#start();
+    }, this.#delayMs);
   }
 
-  /** Resolves when everything scheduled so far is drained (tests, shutdown). */
+  /** Resolves when everything scheduled so far is drained, at once (tests, shutdown). */
   async settled(): Promise<void> {
+    if (this.#delay) {
+      clearTimeout(this.#delay);
+      this.#delay = null;
+      this.#start();
+    }
     while (this.#running) await this.#running;
+  }
+
+  #start(): void {
+    this.#running ??= this.#loop();
   }
 
   async #loop(): Promise<void> {
@@ -256,7 +270,7 @@ export class ConsumeDrain {
     const streams = await this.redis.command((c) => c.smembers(STREAMS));
     if (!streams || streams.length === 0) return;
     for (const s of streams) this.#scheduled.add(s);
-    this.#running = this.#loop();
+    this.#start();
   }
 
   async #drain(stream: string): Promise<void> {
