@@ -62,7 +62,7 @@ describe.skipIf(!redisUrl)('entitlements.consume with Redis', () => {
       name: 'P',
       currency: 'USD',
       interval: { unit: 'month' },
-      features: [{ key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'sum', limit: 1_000 }],
+      features: [{ key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'sum', limit: 1_000, price: { model: 'per_unit', unitPrice: '0.05' } }],
     });
     const customer = await a.customers.create(scope, { email: 'r@example.com', name: 'R' });
     const sub = await a.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
@@ -96,6 +96,19 @@ describe.skipIf(!redisUrl)('entitlements.consume with Redis', () => {
     expect((await eventually(() => b.entitled(scope, customerId, 'api_calls'), (r) => r.used === 1_000)).used).toBe(1_000);
     expect(await consume(a, 'one-more')).toMatchObject({ allowed: false, used: 1_000, remaining: 0 });
     expect(await stored()).toBe('1000');
+  });
+
+  it('the invoice of the period bills exactly what was consumed through Redis: 1,000 × 0.05 = 50.00', async () => {
+    const { a, b, clock, scope, customerId, consume, stored } = await world();
+    await Promise.all(Array.from({ length: 1_100 }, (_, i) => consume(i % 2 ? a : b, `inv-${i}`)));
+    await a.entitlements.consumptionsWritten();
+    await b.entitlements.consumptionsWritten();
+    expect(await eventually(stored, (v) => v === '1000')).toBe('1000');
+    clock.set('2025-04-10T12:00:00.000Z');
+    await a.billing.run(scope);
+    const { items } = await a.invoices.listByCustomer(scope, customerId, { limit: 10 });
+    const cycle = items.find((i) => i.billingReason === 'subscription_cycle')!;
+    expect(cycle.lines.find((l) => l.id === 'usage:api_calls')).toMatchObject({ quantity: '1000', amount: 5_000 });
   });
 
   it('the counter starts from the usage already stored: 400 metered, 700 denied, 600 allowed', async () => {
