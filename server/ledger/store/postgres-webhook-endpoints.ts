@@ -247,7 +247,7 @@ export function createPostgresWebhookOutStore(db: Database): WebhookOutStore {
             await tx.execute(sql`
               insert into webhook_deliveries (tenant_id, app_id, id, endpoint_id, event_id, event_type, payload, status, attempts, retry_step, next_attempt_at, locked_until, created_at)
               select tenant_id, app_id, id, endpoint_id, event_id, event_type, payload, 'pending', 0, 0, next_attempt_at, locked_until, created_at
-              from jsonb_to_recordset(${JSON.stringify(rows.map(deliveryRow))}::jsonb) as x(tenant_id text, app_id text, id text, endpoint_id text, event_id text,
+              from json_to_recordset(${JSON.stringify(rows.map(deliveryRow))}::json) as x(tenant_id text, app_id text, id text, endpoint_id text, event_id text,
                 event_type text, payload text, next_attempt_at timestamptz, locked_until timestamptz, created_at timestamptz)
               on conflict do nothing
               returning id`),
@@ -339,7 +339,7 @@ export function createPostgresWebhookOutStore(db: Database): WebhookOutStore {
       await db.execute(sql`
         with cfg as (select set_config('synchronous_commit', 'off', true)),
         v as (
-          select x.* from cfg, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(tenant_id text, app_id text, id text, delivery_id text, endpoint_id text,
+          select x.* from cfg, json_to_recordset(${JSON.stringify(rows)}::json) as x(tenant_id text, app_id text, id text, delivery_id text, endpoint_id text,
             event_type text, status text, response_code int, latency_ms int, response_body text, error text, attempted_at timestamptz,
             d_status text, retry_step int, next_attempt_at timestamptz, last_code int, failing_since timestamptz)
         ), attempt as (
