@@ -259,6 +259,9 @@ export class ConsumeDrain {
         this.#scheduled.clear();
         for (const s of streams) await this.#drain(s);
       } while (this.#again || this.#scheduled.size > 0);
+    } catch (err) {
+      // Whatever it was, the entries are still in their stream: the next sweep tries again.
+      this.ctx.logger.error('draining pending consumptions failed', errorSummary(err));
     } finally {
       this.#running = null;
     }
@@ -344,12 +347,14 @@ export class ConsumeDrain {
     for (const p of batch) {
       if (!stored.has(p.k)) this.ctx.logger.warn('a consumption\'s idempotency key belonged to another usage event: not recorded', { idempotencyKey: p.k });
     }
-    // One script for the batch: its marks cleared in one round trip.
-    await this.redis.runScript(
+    // One script for the batch: its marks cleared in one round trip. If Redis cannot be
+    // told, its counters are cleared once it is back (marks left would block their rebuild).
+    const settled = await this.redis.runScript(
       CONSUME_SCRIPTS.settle,
       batch.map((p) => p.ck),
-      batch.flatMap((p) => [tokenOf(p.k), stored.has(p.k) ? '0' : '1', ...splitDecimal(p.d)]),
+      batch.flatMap((p) => [tokenOf(p.k), stored.has(p.k) ? '0' : '1', ...split(p.d)]),
     );
+    if (settled === undefined) for (const p of batch) this.redis.unsynced(p.ck);
     const committed = events.filter((e) => stored.has(e.idempotencyKey));
     if (committed.length > 0) void this.ctx.plugins.emit('onUsageIngested', scope, committed);
     return true;
