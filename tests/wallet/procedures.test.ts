@@ -91,8 +91,12 @@ describe.each(storeFactories())('wallet procedures on $name', (factory) => {
     expect(after.entries.map((e) => [e.type, e.amount, e.balanceAfter])).toEqual([['top_up', 2500, 2500]]);
     expect(await codeOf(as(c.id, 'member').topUp({ amount: 2500 }))).toBe('FORBIDDEN');
     expect(await codeOf(as(c.id).topUp({ amount: 99 }))).toBe('BAD_REQUEST');
-    // With a default card now: charged at once.
-    expect(await as(c.id).topUp({ amount: 1000 })).toMatchObject({ paid: true, payUrl: null });
+    // With a default card now: charged at once. The form sent twice (its one key): bought once.
+    const requestKey = '3f1c2a9e-7b4d-4c1a-9e2f-5d6b7a8c9d0e';
+    const once = await as(c.id).topUp({ amount: 1000, requestKey });
+    expect(once).toMatchObject({ paid: true, payUrl: null });
+    expect((await as(c.id).topUp({ amount: 1000, requestKey })).invoiceId).toBe(once.invoiceId);
+    expect(await codeOf(as(c.id).topUp({ amount: 1000, requestKey: 'not-a-uuid' }))).toBe('BAD_REQUEST');
     const latest = await as(c.id).overview();
     expect(latest.balance).toBe(3500);
     expect(latest.entries.map((e) => [e.type, e.amount, e.balanceAfter])).toEqual([['top_up', 1000, 3500], ['top_up', 2500, 2500]]);

@@ -58,6 +58,8 @@ function localPath(url: string): string {
 const topUpInput = z
   .object({
     amount: z.number().int().min(100, 'at least 100 credits').max(Math.min(MAX_CREDITS, 10_000_000), 'at most 10,000,000 credits'),
+    /** The form's own key (one per page shown): a form sent twice makes one top-up, charged once. */
+    requestKey: z.string().uuid().optional(),
   })
   .strict();
 
@@ -117,7 +119,7 @@ export const accountCreditsRouter = router({
     const customerId = ctx.portal.customerId;
     const currency = await walletCurrency(ctx.ledger, scope, customerId);
     const { wallet } = await ctx.ledger.wallets.create(scope, { customerId, currency });
-    const invoice = await ctx.ledger.wallets.topUp(scope, { walletId: wallet.id, amount: input.amount });
+    const invoice = await ctx.ledger.wallets.topUp(scope, { walletId: wallet.id, amount: input.amount, ...(input.requestKey ? { idempotencyKey: `portal:${input.requestKey}` } : {}) });
     const paid = (await ctx.ledger.invoices.get(scope, invoice.id)).status === 'paid';
     const payUrl = paid ? null : `${localPath(await ctx.ledger.hosted.invoiceUrl(scope, invoice.id))}?return=%2Fportal%2Fcredits`;
     return { invoiceId: invoice.id, amount: input.amount, currency, paid, payUrl };

@@ -14,10 +14,11 @@ export type TopUpState = { error: string | null; at: number };
 
 export async function buyCredits(_prev: TopUpState, form: FormData): Promise<TopUpState> {
   const amount = Number(form.get('amount'));
+  const requestKey = String(form.get('requestKey') ?? '') || undefined;
   if (!Number.isSafeInteger(amount) || amount <= 0) return { error: 'Choose an amount of credits to buy.', at: Date.now() };
   let to: string;
   try {
-    const r = await (await creditsApi()).topUp({ amount });
+    const r = await (await creditsApi()).topUp({ amount, ...(requestKey ? { requestKey } : {}) });
     to = r.payUrl ?? '/portal/credits?topup=paid';
   } catch (e) {
     if (e instanceof TRPCError && e.code === 'BAD_REQUEST') return { error: 'That amount cannot be bought here: choose between 1.00 and 100,000.00.', at: Date.now() };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Link from 'next/link';
 import { buttonPrimary, textLink } from '../../_components/buttons';
 import { AlertBanner } from '../../_components/alert-banner';
@@ -19,6 +20,7 @@ const ENTRY_WORDS: Record<CreditsOverview['entries'][number]['type'], { label: s
   use: { label: 'Used', tone: 'neutral' },
   expiry: { label: 'Expired', tone: 'warning' },
   reversal: { label: 'Refunded', tone: 'neutral' },
+  restore: { label: 'Given back', tone: 'info' },
 };
 
 /** Credits are minor units: a signed amount of money, "+$25.00" / "−$12.40". */
@@ -174,7 +176,7 @@ export default async function CreditsPage({ searchParams }: { searchParams: Prom
         </Card>
         <Card title="Buy credits" titleId="buy-title" className="lg:col-span-2 lg:row-span-2">
           {o.canManageBilling ? (
-            <TopUpForm currency={cur} hasCard={o.hasDefaultCard} />
+            <TopUpForm currency={cur} hasCard={o.hasDefaultCard} requestKey={randomUUID()} />
           ) : (
             <p className="text-sm text-slate-600">Buying credits needs billing rights: ask an owner or a billing user.</p>
           )}

@@ -16,7 +16,7 @@ const exponentOf = (currency: string) => new Intl.NumberFormat('en-US', { style:
  * before anything happens ("Buy $25.00 of credits"). Credits are whole minor units, so
  * $25.00 buys 2,500 credits.
  */
-export function TopUpForm({ currency, hasCard }: { currency: string; hasCard: boolean }) {
+export function TopUpForm({ currency, hasCard, requestKey }: { currency: string; hasCard: boolean; requestKey: string }) {
   const [state, action, pending] = useActionState<TopUpState, FormData>(buyCredits, { error: null, at: 0 });
   const exp = useMemo(() => exponentOf(currency), [currency]);
   const [major, setMajor] = useState<string>('25');
@@ -73,6 +73,8 @@ export function TopUpForm({ currency, hasCard }: { currency: string; hasCard: bo
         )}
       </div>
       <input type="hidden" name="amount" value={valid ? minor : ''} />
+      {/* One key per page shown: sent twice (a double click, a resubmitted form), it buys once. */}
+      <input type="hidden" name="requestKey" value={requestKey} />
       <button type="submit" className={`${buttonPrimary} w-full`} disabled={!valid || pending} data-testid="buy-credits">
         {pending ? 'Starting…' : valid ? `Buy ${formatMoney(minor, currency)} of credits` : 'Buy credits'}
       </button>
