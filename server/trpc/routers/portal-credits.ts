@@ -11,19 +11,16 @@ import { portalBillingProcedure, portalProcedure, router } from '../init';
  * owner and billing users.
  */
 
-/** The wallet's currency: the customer's wallet if it has one, else the currency its invoices are in. */
+/** The currency of the wallet the portal shows: the one the customer is billed in. */
 async function walletCurrency(ledger: Ledger, scope: Scope, customerId: string): Promise<string> {
+  // The customer's currency (fixed by its first subscription: all its invoices are in it),
+  // then its live subscription's, then a wallet it already has, then its latest invoice's.
+  const customer = await ledger.customers.get(scope, customerId);
+  if (customer.currency) return customer.currency;
+  const live = await ledger.store.subscriptions.getLive(scope, customer.id);
+  if (live) return live.currency;
   const [first] = await ledger.wallets.listByCustomer(scope, customerId);
   if (first) return first.currency;
-  const customer = await ledger.customers.get(scope, customerId);
-  const own = (customer as { currency?: string | null }).currency;
-  if (own) return own;
-  const live = await ledger.store.subscriptions.getLive(scope, customer.id);
-  if (live) {
-    const sub = live as { currency?: string; planId: string };
-    if (sub.currency) return sub.currency;
-    return (await ledger.plans.get(scope, sub.planId)).currency;
-  }
   const [latest] = (await ledger.invoices.listByCustomer(scope, customerId, { limit: 1 })).items;
   return latest?.currency ?? 'USD';
 }
