@@ -296,7 +296,7 @@ export class BillingCycle {
         : { period: anchor === boundary ? nthPeriod(boundary, nextPlan.interval, 0) : periodFor(anchor, nextPlan.interval, boundary), full: null };
     const period = entered.period;
     const fees = entered.full
-      ? periodFees(pricesIn(nextPlan, sub.currency ?? nextPlan.currency), quantity, sub.priceOverrides, { period, full: entered.full }, sub.timeZone)
+      ? periodFees(pricesIn(nextPlan, sub.currency ?? nextPlan.currency), quantity, sub.priceOverrides, { period, full: entered.full }, sub.timeZone, (await this.ctx.store.scopes.settings(scope))?.roundingMode)
       : { advance: { planId: nextPlan.id, quantity, overrides: sub.priceOverrides, start: period.start, end: period.end }, prorations: [] };
     return {
       reason: 'subscription_cycle' as const,

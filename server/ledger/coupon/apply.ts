@@ -1,5 +1,5 @@
 import { addInterval } from '../subscription/period';
-import { invalid, money, zero, type Money } from '../types';
+import { DEFAULT_ROUNDING, invalid, money, zero, type Money, type RoundingMode } from '../types';
 import { allocateDiscount, percentOff } from './discount';
 import type { CouponDiscountTerms, CouponDuration } from './types';
 
@@ -59,13 +59,15 @@ export function couponApplies(coupon: CouponDuration, redemption: { appliedAt: D
 /**
  * Each line's discount (what is taken off, never the discounted amount), in the lines'
  * order and currency:
- * - percent off: that percentage of each positive line, rounded per line (half away from
- *   zero); zero for zero and negative (credit) lines;
+ * - percent off: that percentage of each positive line, rounded per line in the scope's
+ *   mode (half away from zero unless it chose half to even); zero for zero and negative
+ *   (credit) lines;
  * - amount off: spread over the positive lines in proportion to their amounts
- *   (`allocateDiscount`), capped at their sum, so the invoice never goes below zero.
+ *   (`allocateDiscount`), capped at their sum, so the invoice never goes below zero; the
+ *   parts add up to it exactly in either mode (the mode only breaks ties of a half).
  * All lines must share one currency, and an amount-off coupon's currency is that one.
  */
-export function couponDiscount(coupon: CouponDiscountTerms, lineAmounts: readonly Money[]): Money[] {
+export function couponDiscount(coupon: CouponDiscountTerms, lineAmounts: readonly Money[], rounding: RoundingMode = DEFAULT_ROUNDING): Money[] {
   const first = lineAmounts[0];
   if (!first) return [];
   const cur = first.currency;
@@ -75,10 +77,10 @@ export function couponDiscount(coupon: CouponDiscountTerms, lineAmounts: readonl
     }
   }
   if (coupon.percentOff !== null) {
-    return lineAmounts.map((line) => (line.amount > 0 ? percentOff(line, coupon.percentOff) : zero(cur)));
+    return lineAmounts.map((line) => (line.amount > 0 ? percentOff(line, coupon.percentOff, rounding) : zero(cur)));
   }
   if (coupon.currency !== cur) {
     throw invalid(`a coupon of ${coupon.currency} cannot discount amounts in ${cur}`);
   }
-  return allocateDiscount(lineAmounts, money(coupon.amountOff, coupon.currency));
+  return allocateDiscount(lineAmounts, money(coupon.amountOff, coupon.currency), rounding);
 }

@@ -3,7 +3,7 @@ import type { Customer } from '../customer/types';
 import type { Invoice, InvoiceLine } from '../invoice/types';
 import type { UsageEvent } from '../meter/types';
 import type { Feature, Plan } from '../plan/types';
-import type { Currency, Dec, Scope } from '../types';
+import type { Currency, Dec, RoundingMode, Scope } from '../types';
 
 /**
  * The engine's extension points (the seed's "swap any component"), each passed to
@@ -67,6 +67,8 @@ export interface TaxRequest {
   lines: readonly TaxableLine[];
   /** When the invoice is (or would be) issued. */
   issueAt: Date;
+  /** The scope's rounding mode, which the built-in calculator rounds each line's tax in. */
+  rounding: RoundingMode;
 }
 
 /**

@@ -19,10 +19,10 @@ import type { InvoiceBasis, InvoiceLine, InvoiceTaxRate } from './types';
  * - Metered usage is billed in arrears for the period that ended, priced by the
  *   feature's model above its included units; free during a trial.
  * - A subscription's price overrides replace the plan's base price or a feature's price.
- * - Each line's amount is rounded once (pricing.ts), in the scope's rounding mode. The
- *   coupon's discount is computed per line and never exceeds it; tax is computed per
- *   line on (amount − discount) and rounded per line; the invoice's figures are the sums
- *   of its lines'.
+ * - Each line's amount is rounded once (pricing.ts, proration.ts), in the scope's
+ *   rounding mode. The coupon's discount is computed per line and never exceeds it; tax
+ *   is computed per line on (amount − discount) and rounded per line, both in the same
+ *   mode; the invoice's figures are the sums of its lines'.
  * - Minimums: a price's `minimum` lifts its feature's charge of a period to it with a
  *   true-up line (`minimum:<feature>`); the plan's `minimumCommitment` lifts the period's
  *   charges (before discounts and taxes) with "Minimum commitment true-up"
@@ -296,10 +296,18 @@ export function chargeQueries(plan: Plan, overrides: PriceOverrides): ChargeQuer
 /**
  * A mid-period change of in-advance fees at `at`: for every old fee a credit for the part
  * of the period left, for every new fee a charge for it, each prorated by seconds and
- * rounded on its own (proration.ts). Stripe's example: 10 → 20 USD at mid-period gives
- * −5.00 and +10.00, net +5.00.
+ * rounded on its own in the scope's mode (proration.ts). Stripe's example: 10 → 20 USD at
+ * mid-period gives −5.00 and +10.00, net +5.00.
  */
-export function prorationLinesFor(oldFees: readonly InvoiceLine[], newFees: readonly InvoiceLine[], period: Period, at: Date, currency: Currency, startIndex = 0): InvoiceLine[] {
+export function prorationLinesFor(
+  oldFees: readonly InvoiceLine[],
+  newFees: readonly InvoiceLine[],
+  period: Period,
+  at: Date,
+  currency: Currency,
+  startIndex = 0,
+  rounding: RoundingMode = DEFAULT_ROUNDING,
+): InvoiceLine[] {
   const out: InvoiceLine[] = [];
   let i = startIndex;
   const remaining = { start: at < period.start ? period.start : at, end: period.end };
@@ -308,7 +316,7 @@ export function prorationLinesFor(oldFees: readonly InvoiceLine[], newFees: read
     [newFees, 1, 'Remaining time on'],
   ] as const) {
     for (const fee of fees) {
-      const amount = prorate(money(sign * fee.amount, currency), period, at).amount;
+      const amount = prorate(money(sign * fee.amount, currency), period, at, rounding).amount;
       if (amount === 0) continue;
       out.push(
         line({
@@ -365,18 +373,19 @@ export interface InvoiceFigures {
  * Discounts and taxes the lines and sums them. `discountOf` gives each line's discount
  * from the positive lines' amounts (a coupon); credits (negative lines) are never
  * discounted. total = subtotal − discount + tax, or subtotal − discount when the rate is
- * inclusive (the tax is inside the prices).
+ * inclusive (the tax is inside the prices). Each line's tax is rounded in `rounding`.
  */
 export function finishLines(
   currency: Currency,
   lines: readonly InvoiceLine[],
   discountOf: ((amounts: Money[]) => Money[]) | null,
   tax: TaxChoice,
+  rounding: RoundingMode = DEFAULT_ROUNDING,
 ): InvoiceFigures {
   const discounted = discountLines(currency, lines, discountOf);
   const rate = tax.rate;
   return figuresOf(discounted, {
-    lines: discounted.map((l) => ({ id: l.id, tax: rate ? taxForLine(money(l.amount - l.discount, currency), rate).tax.amount : 0 })),
+    lines: discounted.map((l) => ({ id: l.id, tax: rate ? taxForLine(money(l.amount - l.discount, currency), rate, rounding).tax.amount : 0 })),
     inclusive: rate?.inclusive ?? false,
   });
 }

@@ -24,6 +24,7 @@ import {
   type Page,
   type PageInput,
   type PlanId,
+  type RoundingMode,
   type Scope,
 } from '../types';
 import type { OnClock } from '../billing/store';
@@ -287,11 +288,11 @@ export class InvoiceService {
 
     // A carried-over coupon amount discounts by what is left of it (coupon/balance.ts).
     const coupon = basis.couponId ? await couponForInvoice(this.ctx, scope, customerId, basis.couponId) : null;
-    const discounted = discountLines(currency, lines, coupon ? (amounts) => couponDiscount(coupon as Coupon, amounts) : null);
+    const discounted = discountLines(currency, lines, coupon ? (amounts) => couponDiscount(coupon as Coupon, amounts, rounding) : null);
     // Prepaid credits bought (a top-up) are not taxed: the invoices they pay are.
     const tax = lines.every((l) => l.kind === 'credits')
       ? { lines: discounted.map((l) => ({ id: l.id, tax: 0 })), inclusive: false, rate: null, note: 'Prepaid credits: taxed on the invoices they pay' }
-      : await this.taxOf(scope, customer, currency, discounted, issueAt);
+      : await this.taxOf(scope, customer, currency, discounted, issueAt, rounding);
     const figures = figuresOf(discounted, tax);
     const period = invoicePeriod(basis, issueAt);
     return {
@@ -350,11 +351,12 @@ export class InvoiceService {
    * checked: one whole number of minor units per line, in the lines' order; an answer
    * that does not fit refuses the invoice (nothing is written).
    */
-  private async taxOf(scope: Scope, customer: Customer, currency: Currency, lines: readonly Invoice['lines'][number][], issueAt: Date): Promise<TaxResult> {
+  private async taxOf(scope: Scope, customer: Customer, currency: Currency, lines: readonly Invoice['lines'][number][], issueAt: Date, rounding: RoundingMode): Promise<TaxResult> {
     const result = await this.extensions.taxCalculator.calculate(scope, {
       customer,
       currency,
       issueAt,
+      rounding,
       lines: lines.map((l) => ({ id: l.id, kind: l.kind, description: l.description, featureKey: l.featureKey, quantity: l.quantity, amount: l.amount - l.discount })),
     });
     const bad = (why: string) => invalid(`the tax calculator's answer cannot tax this invoice: ${why}`);

@@ -1,7 +1,7 @@
 import { advanceLines, prorationLinesFor } from '../invoice/build';
 import type { InvoiceLine } from '../invoice/types';
 import type { Plan } from '../plan/types';
-import type { Currency } from '../types';
+import type { Currency, RoundingMode } from '../types';
 import type { BillingPeriod } from './period';
 import type { PriceOverrides } from './types';
 
@@ -35,9 +35,10 @@ export function feesChanged(
   period: BillingPeriod,
   at: Date,
   currency: Currency,
+  rounding?: RoundingMode,
 ): InvoiceLine[] {
   const same = (a: InvoiceLine, b: InvoiceLine) => a.id === b.id && a.amount === b.amount && a.description === b.description;
   const gone = oldFees.filter((o) => !newFees.some((n) => same(o, n)));
   const added = newFees.filter((n) => !oldFees.some((o) => same(o, n)));
-  return prorationLinesFor(gone, added, period, at, currency);
+  return prorationLinesFor(gone, added, period, at, currency, 0, rounding);
 }

@@ -1,5 +1,5 @@
 import type { BillingPeriod } from './period';
-import { Dec, add, invalid, roundToMinor, type Money } from '../types';
+import { Dec, DEFAULT_ROUNDING, add, invalid, roundToMinor, type Money, type RoundingMode } from '../types';
 
 /**
  * Proration by seconds, for fees billed in advance that change mid-period.
@@ -35,7 +35,9 @@ export function prorationFactor(period: Pick<BillingPeriod, 'start' | 'end'>, at
 }
 
 /**
- * amount × factor, rounded once, half away from zero.
+ * amount × factor, rounded once in the scope's mode (half away from zero unless it chose
+ * half to even): 2.25 for 1 day of 30 is exactly 7.5 cents, 8 by default and 8 (even)
+ * in half to even; 2.55 for 1 of 30 days is 8.5 cents: 9 or 8.
  *
  * Computed as amount × remaining ÷ period rather than `multiply(amount, factor)`: the
  * factor is often a repeating decimal (5/6 = 0.8333…), and multiplying by its 40-digit
@@ -43,10 +45,10 @@ export function prorationFactor(period: Pick<BillingPeriod, 'start' | 'end'>, at
  * which must round to 33, but 300 × 0.10833…3 is 32.4999… and would round to 32. One
  * division at the end is exact whenever the result is a half.
  */
-export function prorate(amount: Money, period: Pick<BillingPeriod, 'start' | 'end'>, at: Date): Money {
+export function prorate(amount: Money, period: Pick<BillingPeriod, 'start' | 'end'>, at: Date, rounding: RoundingMode = DEFAULT_ROUNDING): Money {
   const { periodSeconds, remainingSeconds } = prorationSeconds(period, at);
   const minor = new Dec(amount.amount).times(remainingSeconds).div(periodSeconds);
-  return { amount: roundToMinor(minor), currency: amount.currency };
+  return { amount: roundToMinor(minor, rounding), currency: amount.currency };
 }
 
 /** What a mid-period change of an in-advance fee adds to the next invoice. */
@@ -63,9 +65,10 @@ export interface ProrationLines {
 
 /**
  * Each line is rounded on its own, as it appears on the invoice. The credit is the
- * rounding of −old × factor; half away from zero is symmetric, so it is exactly minus
- * the charge the old fee would get, and an upgrade followed by a downgrade back at the
- * same instant nets exactly zero. Stripe's example: 10 → 20 USD at mid-period gives a
+ * rounding of −old × factor; both rounding modes are symmetric (round(−x) = −round(x):
+ * −8.5 → −9 half away from zero, −8 half to even), so it is exactly minus the charge the
+ * old fee would get, and an upgrade followed by a downgrade back at the same instant nets
+ * exactly zero in either mode. Stripe's example: 10 → 20 USD at mid-period gives a
  * credit of −5.00, a charge of 10.00, net +5.00.
  */
 export function prorationLines(
@@ -73,9 +76,10 @@ export function prorationLines(
   newAmount: Money,
   period: Pick<BillingPeriod, 'start' | 'end'>,
   at: Date,
+  rounding: RoundingMode = DEFAULT_ROUNDING,
 ): ProrationLines {
-  const credit = prorate({ amount: -oldAmount.amount, currency: oldAmount.currency }, period, at);
-  const charge = prorate(newAmount, period, at);
+  const credit = prorate({ amount: -oldAmount.amount, currency: oldAmount.currency }, period, at, rounding);
+  const charge = prorate(newAmount, period, at, rounding);
   return { credit, charge, net: add(credit, charge), ...prorationSeconds(period, at) };
 }
 

@@ -149,7 +149,7 @@ export class SubscriptionService {
           reason: 'subscription_create',
           issueAt: now,
           basis: {
-            ...periodFees(pricesIn(plan, currency), sub.quantity, sub.priceOverrides, firstPaid, timeZone),
+            ...periodFees(pricesIn(plan, currency), sub.quantity, sub.priceOverrides, firstPaid, timeZone, (await this.ctx.store.scopes.settings(scope))?.roundingMode),
             usage: null,
             couponId: sub.discount?.couponId ?? null,
           },
@@ -401,17 +401,18 @@ export class SubscriptionService {
     const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
     const priced = pricedPeriod(sub, plan);
     const from = how.proration === 'full' ? period.start : at;
-    const oldFees = advanceLines(plan, sub.quantity, sub.priceOverrides, period);
+    const rounding = (await this.ctx.store.scopes.settings(scope))?.roundingMode; // the scope's, for every line of the change
+    const oldFees = advanceLines(plan, sub.quantity, sub.priceOverrides, period, rounding);
     const sameInterval = next.interval.unit === plan.interval.unit && next.interval.count === plan.interval.count;
     const key = `update:${sub.version}`;
     const discounted = async (lines: InvoiceLine[]) => {
       const paidWith = lines.length > 0 ? await this.periodCoupon(scope, sub) : null;
-      return { lines: paidWith ? creditsAfterCoupon(lines, paidWith.percentOff, plan.currency) : lines, couponId: paidWith?.id ?? null };
+      return { lines: paidWith ? creditsAfterCoupon(lines, paidWith.percentOff, plan.currency, rounding) : lines, couponId: paidWith?.id ?? null };
     };
     const none: InvoiceLine[] = [];
     if (sameInterval) {
       if (how.behavior === 'none') return { entry: null, held: none, after: { planId: next.id, quantity } satisfies Partial<Subscription> };
-      const made = await discounted(feesChanged(oldFees, advanceLines(next, quantity, sub.priceOverrides, period), priced, from, plan.currency));
+      const made = await discounted(feesChanged(oldFees, advanceLines(next, quantity, sub.priceOverrides, period, rounding), priced, from, plan.currency, rounding));
       if (how.behavior === 'create_prorations') {
         const held = renumber(made.lines, sub.pendingProrations.length);
         return { entry: null, held, after: { planId: next.id, quantity, pendingProrations: [...sub.pendingProrations, ...held] } satisfies Partial<Subscription> };
@@ -422,8 +423,8 @@ export class SubscriptionService {
       return { entry, held: none, after: { planId: next.id, quantity, pendingProrations: [] } satisfies Partial<Subscription> };
     }
     const entered = periodFrom(at, next.interval, sub.billingCycle, sub.timeZone);
-    const fees = periodFees(next, quantity, sub.priceOverrides, entered, sub.timeZone);
-    const credits = how.behavior === 'none' ? none : (await discounted(feesChanged(oldFees, [], priced, from, plan.currency))).lines;
+    const fees = periodFees(next, quantity, sub.priceOverrides, entered, sub.timeZone, rounding);
+    const credits = how.behavior === 'none' ? none : (await discounted(feesChanged(oldFees, [], priced, from, plan.currency, rounding))).lines;
     const { couponId, used } = await this.deps.cycle.coupon(scope, sub, at);
     const entry: OutboxInvoice = {
       key,

@@ -1,9 +1,11 @@
-import { Dec, add, invalid, roundToMinor, subtract, sum, toDecimal, type Currency, type Money } from '../types';
+import { Dec, DEFAULT_ROUNDING, add, invalid, roundToMinor, subtract, sum, toDecimal, type Currency, type Money, type RoundingMode } from '../types';
 
 /**
- * Tax per invoice line. Each line's tax is rounded on its own, once, half away from
- * zero; the invoice's tax is the sum of the rounded line taxes (as Stripe does: line
- * taxes of exactly 0.0645 and 0.7265 become 0.06 and 0.73, invoice tax 0.79).
+ * Tax per invoice line. Each line's tax is rounded on its own, once, in the scope's
+ * rounding mode (half away from zero unless it chose half to even); the invoice's tax is
+ * the sum of the rounded line taxes (as Stripe does: line taxes of exactly 0.0645 and
+ * 0.7265 become 0.06 and 0.73, invoice tax 0.79). Only exact ties of half a minor unit
+ * differ between the modes: 10 % of 1.25 is 12.5 cents, 13 or 12.
  * A credit line (negative amount) gets exactly the negative of the tax its positive
  * amount would get.
  */
@@ -28,12 +30,12 @@ export interface LineTax {
  * amount × pct / (100 + pct) so only one division happens before the rounding;
  * net = amount − tax; total = amount.
  */
-export function taxForLine(amount: Money, rate: TaxRate): LineTax {
+export function taxForLine(amount: Money, rate: TaxRate, rounding: RoundingMode = DEFAULT_ROUNDING): LineTax {
   const pct = percentage(rate.percentage);
   const exact = rate.inclusive
     ? new Dec(amount.amount).times(pct).div(pct.plus(100))
     : new Dec(amount.amount).times(pct).div(100);
-  const tax: Money = { amount: roundToMinor(exact), currency: amount.currency };
+  const tax: Money = { amount: roundToMinor(exact, rounding), currency: amount.currency };
   return rate.inclusive
     ? { tax, net: subtract(amount, tax), total: amount }
     : { tax, net: amount, total: add(amount, tax) };
@@ -52,8 +54,8 @@ export interface InvoiceTax {
   total: Money;
 }
 
-export function taxForLines(currency: Currency, lines: readonly TaxableLine[]): InvoiceTax {
-  const taxed = lines.map((l) => taxForLine(l.amount, l.rate));
+export function taxForLines(currency: Currency, lines: readonly TaxableLine[], rounding: RoundingMode = DEFAULT_ROUNDING): InvoiceTax {
+  const taxed = lines.map((l) => taxForLine(l.amount, l.rate, rounding));
   return {
     lines: taxed,
     tax: sum(currency, taxed.map((t) => t.tax)),
