@@ -221,9 +221,10 @@ export class SubscriptionService {
     if (sub.status !== 'trialing') {
       const plan = await this.plan(scope, sub);
       const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
-      let credits = prorate ? feesChanged(advanceLines(plan, sub.quantity, sub.priceOverrides, period), [], pricedPeriod(sub, plan), now, plan.currency) : [];
+      const rounding = (await this.ctx.store.scopes.settings(scope))?.roundingMode; // the scope's, for every line of the change
+      let credits = prorate ? feesChanged(advanceLines(plan, sub.quantity, sub.priceOverrides, period, rounding), [], pricedPeriod(sub, plan), now, plan.currency, rounding) : [];
       const paidWith = credits.length > 0 ? await this.periodCoupon(scope, sub) : null;
-      if (paidWith) credits = creditsAfterCoupon(credits, paidWith.percentOff, plan.currency);
+      if (paidWith) credits = creditsAfterCoupon(credits, paidWith.percentOff, plan.currency, rounding);
       // Proration lines kept for the next invoice (create_prorations): this is the last one.
       credits = renumber([...sub.pendingProrations, ...credits], 0);
       const { couponId, used } = await this.deps.cycle.coupon(scope, sub, now);
