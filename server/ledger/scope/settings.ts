@@ -17,9 +17,11 @@ export type ScopeSettingsInput = z.input<typeof scopeSettingsSchema>;
 
 /**
  * A scope's billing settings: today its rounding mode, applied wherever an invoice line's
- * amount is rounded (usage, seats, percentage charges, minimum true-ups). Read by every
- * invoice computation (one primary-key read); a change applies to drafts when they are
- * next refreshed, never to finalized invoices.
+ * amount is rounded (usage, seats, percentage charges, minimum true-ups, proration lines),
+ * and to each line's discount and tax. Read by every invoice computation and every
+ * mid-period change (one primary-key read); a change applies to drafts when they are
+ * next refreshed, never to finalized invoices, nor to proration lines already made (a
+ * change fixes them when it is made).
  */
 export class ScopeSettingsService {
   constructor(private readonly ctx: EngineContext) {}
