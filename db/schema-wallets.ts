@@ -76,7 +76,7 @@ export const walletEntries = pgTable(
     ...scope,
     id: text('id').notNull(),
     walletId: text('wallet_id').notNull(),
-    type: text('type').$type<'grant' | 'top_up' | 'use' | 'expiry' | 'reversal'>().notNull(),
+    type: text('type').$type<'grant' | 'top_up' | 'use' | 'expiry' | 'reversal' | 'restore'>().notNull(),
     /** Signed: + credits in, − credits out. */
     amount: bigint('amount', { mode: 'number' }).notNull(),
     balanceAfter: bigint('balance_after', { mode: 'number' }).notNull(),

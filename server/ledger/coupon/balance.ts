@@ -16,7 +16,8 @@ import type { Coupon } from './types';
  * computation (retryWhenBalanceMoved), which sees what is left.
  *
  * The balance is per customer and coupon: applying the same code again, or on the
- * customer's next subscription, does not refill it.
+ * customer's next subscription, does not refill it. Voiding an invoice does: what it spent
+ * goes back, once (giveBackCouponBalance).
  */
 
 /** The coupon as it discounts the customer's next invoice: a carried-over amount is what is left of it. */
@@ -68,6 +69,17 @@ export async function spendCouponBalance(
     at,
   });
   if (!spent) throw new CouponBalanceMoved(coupon.code, invoice.id);
+}
+
+/**
+ * Gives back what a voided invoice spent of its carried-over coupon amount, in the
+ * caller's transaction (the void's), once (CouponBalanceStore.giveBack). What it gives
+ * back discounts the next invoices as if the voided one had never spent it, until the
+ * coupon's duration ends. Returns the amount.
+ */
+export async function giveBackCouponBalance(ctx: EngineContext, scope: Scope, invoice: { id: InvoiceId; couponId: CouponId | null; discount: number }, at: Date): Promise<number> {
+  if (!invoice.couponId || invoice.discount <= 0) return 0; // only such an invoice spends
+  return ctx.store.coupons.giveBack(scope, invoice.id, at);
 }
 
 /**

@@ -70,4 +70,11 @@ export interface CouponBalanceStore {
    * balance is short, or the invoice spent another amount.
    */
   spend(scope: Scope, spend: CouponSpend): Promise<boolean>;
+  /**
+   * Gives a voided invoice's spend back to the balance it came from, once: the spend is
+   * removed and its amount added back in one write, so a void run twice (or two at once)
+   * gives it back once. Returns the amount given back: 0 when the invoice spent nothing,
+   * or it was given back already.
+   */
+  giveBack(scope: Scope, invoiceId: InvoiceId, at: Date): Promise<number>;
 }

@@ -1,6 +1,6 @@
 import type { EventType } from '../events/types';
 import { couponDiscount } from '../coupon/apply';
-import { couponForInvoice, retryWhenBalanceMoved, spendCouponBalance } from '../coupon/balance';
+import { couponForInvoice, giveBackCouponBalance, retryWhenBalanceMoved, spendCouponBalance } from '../coupon/balance';
 import type { Coupon } from '../coupon/types';
 import type { EngineContext } from '../context';
 import type { Customer } from '../customer/types';
@@ -68,9 +68,13 @@ function checkedNumber(n: unknown): string {
   return n;
 }
 
-/** Prepaid credits at finalization and in the billing cycle (wallet/service.ts). */
+/** Prepaid credits at finalization, in the billing cycle, and given back (wallet/service.ts). */
 export interface WalletHook {
   applyToInvoice(scope: Scope, invoice: Invoice, now: Date): Promise<Invoice>;
+  /** In the void's transaction: every credit the voided invoice still holds goes back. */
+  giveBackVoided(scope: Scope, invoice: Invoice, now: Date): Promise<number>;
+  /** In the credit note's transaction: the credits the note gives back (wallet/give-back.ts). */
+  giveBackCredited(scope: Scope, invoice: Invoice, note: CreditNote, refunded: boolean): Promise<number>;
   due(scope: Scope, now: Date, on: OnClock | undefined): Promise<void>;
   nextDue(scope: Scope, to: Date, on: OnClock | undefined): Promise<Date | null>;
 }
@@ -506,9 +510,27 @@ export class InvoiceService {
     return this.ctx.store.invoices.listPastDue(scope, at, limit, on);
   }
 
+  /**
+   * open or uncollectible → void. What the invoice took is given back in the void's
+   * transaction, once (the move is conditional: of two voids at once, one moves it and
+   * the other is `illegal_state`): its spend of a carried-over coupon amount goes back to
+   * the balance (coupon/balance.ts), the prepaid credits it holds to their grants
+   * (wallet/give-back.ts). The customer's credit balance needs nothing: a void invoice's
+   * `creditApplied` no longer counts (availableCredit).
+   */
   async void(scope: Scope, id: string, input: { reason?: string } = {}): Promise<Invoice> {
     const { reason } = parseInput(voidSchema, input, 'void');
-    const inv = await this.move(scope, id, 'void', (now) => ({ voidedAt: now, voidReason: reason, amountDue: 0, nextPaymentAttemptAt: null }), 'invoice.voided');
+    const inv = await this.move(
+      scope,
+      id,
+      'void',
+      (now) => ({ voidedAt: now, voidReason: reason, amountDue: 0, nextPaymentAttemptAt: null }),
+      'invoice.voided',
+      async (voided, now) => {
+        await giveBackCouponBalance(this.ctx, scope, voided, now);
+        await this.#wallets?.giveBackVoided(scope, voided, now);
+      },
+    );
     await this.ctx.plugins.emit('onInvoiceVoided', scope, inv, reason);
     return inv;
   }
@@ -525,15 +547,22 @@ export class InvoiceService {
     return inv;
   }
 
-  /** A numbered credit note lowering what an issued invoice asks for. */
-  async createCreditNote(scope: Scope, invoiceId: string, input: CreditNoteInput): Promise<{ creditNote: CreditNote; invoice: Invoice }> {
+  /**
+   * A numbered credit note lowering what an issued invoice asks for: first what is still
+   * owed, then (on an invoice prepaid credits paid) the credits, given back to the wallet
+   * in the note's transaction, then money paid (wallet/give-back.ts: creditsForNote).
+   * `refunded`: the note's money is paid back through the provider (refunds.creditNote),
+   * so it gives back no credits.
+   */
+  async createCreditNote(scope: Scope, invoiceId: string, input: CreditNoteInput, options: { refunded?: boolean } = {}): Promise<{ creditNote: CreditNote; invoice: Invoice }> {
     const data = parseInput(creditNoteSchema, input, 'credit note');
     const inv = await this.get(scope, invoiceId);
     if (!['open', 'paid', 'uncollectible'].includes(inv.status)) {
       throw illegalState(`invoice ${inv.id} is ${inv.status}: only an issued invoice (open, paid, uncollectible) takes a credit note`);
     }
-    // What the invoice charged, less earlier credit applied to it and credit notes.
-    const left = inv.total - inv.creditApplied - (inv.walletApplied ?? 0) - inv.credited;
+    // What the invoice charged, less earlier credit applied to it and credit notes. Its
+    // prepaid credits count: a note may give them back.
+    const left = inv.total - inv.creditApplied - inv.credited;
     if (data.amount > left) {
       throw invalid(`a credit note of ${data.amount} exceeds what invoice ${inv.number} has left to credit (${left})`, [
         { path: 'amount', message: `at most ${left}` },
@@ -547,7 +576,10 @@ export class InvoiceService {
         { id: newId('creditNote'), invoiceId: inv.id, customerId: inv.customerId, amount: data.amount, currency: inv.currency, reason: data.reason, memo: data.memo, createdAt },
         this.numbering(scope, 'credit_note', createdAt),
       );
-      if (issued) record({ type: 'credit_note.created', object: issued.note });
+      if (issued) {
+        record({ type: 'credit_note.created', object: issued.note });
+        await this.#wallets?.giveBackCredited(scope, issued.invoice, issued.note, options.refunded === true);
+      }
       return issued;
     });
     if (!r) throw illegalState(`invoice ${inv.id} changed meanwhile; retry`);
@@ -597,8 +629,18 @@ export class InvoiceService {
     if (inv.status !== status) throw illegalState(`cannot ${what} invoice ${inv.id}: it is ${inv.status}, not ${status}`);
   }
 
-  /** Moves the invoice to `to`; `patch` is given the time of the invoice's customer. */
-  private async move(scope: Scope, id: string, to: InvoiceStatus, patch: (now: Date) => Partial<Invoice>, event?: EventType): Promise<Invoice> {
+  /**
+   * Moves the invoice to `to`; `patch` is given the time of the invoice's customer. `also`
+   * runs in the move's transaction, only when this call moved it.
+   */
+  private async move(
+    scope: Scope,
+    id: string,
+    to: InvoiceStatus,
+    patch: (now: Date) => Partial<Invoice>,
+    event?: EventType,
+    also?: (moved: Invoice, now: Date) => Promise<void>,
+  ): Promise<Invoice> {
     const inv = await this.get(scope, id);
     const from = (Object.keys(TRANSITIONS) as InvoiceStatus[]).filter((s) => TRANSITIONS[s].includes(to) && s !== 'draft');
     if (!from.includes(inv.status)) {
@@ -608,6 +650,7 @@ export class InvoiceService {
     const moved = await this.ctx.events.atomic(scope, async (record) => {
       const m = await this.ctx.store.invoices.transition(scope, inv.id, from, { ...patch(now), status: to, updatedAt: now });
       if (m && event) record({ type: event, object: m, before: inv });
+      if (m && also) await also(m, now);
       return m;
     });
     if (!moved) throw illegalState(`invoice ${inv.id} changed meanwhile; retry`);

@@ -112,7 +112,7 @@ export class RefundService {
     }
     let made: { creditNote: CreditNote; invoice: Invoice };
     try {
-      made = await this.invoices.createCreditNote(scope, inv.id, note);
+      made = await this.invoices.createCreditNote(scope, inv.id, note, { refunded: true });
     } catch (e) {
       await this.ctx.store.payments.addRefunded(scope, payment.id, -note.amount, await now());
       throw e;

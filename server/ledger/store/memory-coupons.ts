@@ -76,6 +76,17 @@ export function createMemoryCouponStore(): CouponStore {
       spends.set(spendKey, { ...sp });
       return true;
     },
+    async giveBack(scope, invoiceId, at) {
+      const spendKey = `${scopeKey(scope)}|${invoiceId}`;
+      const sp = spends.get(spendKey);
+      if (!sp) return 0;
+      const key = balanceKey(scope, sp.customerId, sp.couponId);
+      const b = balances.get(key);
+      if (!b) throw new Error(`coupon ${sp.couponId}: invoice ${invoiceId} spent from a balance that is missing`);
+      spends.delete(spendKey);
+      balances.set(key, { ...b, amountRemaining: b.amountRemaining + sp.amount, updatedAt: at });
+      return sp.amount;
+    },
     async release(scope, id) {
       const c = rows(scope).get(id);
       if (!c) return false;

@@ -130,7 +130,8 @@ export function createMemoryInvoiceStore(clockOf: (scope: Scope, customerId: str
         ...inv,
         credited,
         // A paid invoice owes nothing whatever its credit notes say (they are refunded or settled out of band).
-        amountDue: inv.status === 'paid' ? 0 : Math.max(0, inv.total - inv.creditApplied - credited),
+        // Otherwise the note lowers what is owed; beyond it, it gives back prepaid credits (wallet/give-back.ts).
+        amountDue: inv.status === 'paid' ? 0 : Math.max(0, inv.amountDue - note.amount),
         updatedAt: note.createdAt,
       };
       invoices.put(scope, updated);

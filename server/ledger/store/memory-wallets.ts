@@ -59,6 +59,8 @@ export function createMemoryWalletStore(clockOf: (scope: Scope, customerId: stri
           wallet,
           grants: live,
           hasGrant: async (key) => grants.find(scope, (g) => g.walletId === id && g.key === key).length > 0,
+          invoiceEntries: async (invoiceId) => entries.find(scope, (e) => e.walletId === id && e.invoiceId === invoiceId).sort((a, b) => (a.id < b.id ? -1 : 1)),
+          grantsById: async (ids) => grants.find(scope, (g) => g.walletId === id && ids.includes(g.id)),
         });
         if (change) {
           // Checked before anything is written, as the SQL store's constraints would refuse it.

@@ -189,6 +189,32 @@ export function createPostgresCouponStore(db: Database): CouponStore {
         throw e;
       }
     },
+    async giveBack(s, invoiceId, at) {
+      // One transaction (a savepoint inside the void's): the spend's row is deleted and its
+      // amount added back together. Of two voids at once, one deletes the row; the other
+      // waits on it, then finds nothing to give back.
+      return db.transaction(async (tx) => {
+        const [spent] = await tx
+          .delete(couponSpends)
+          .where(and(eq(couponSpends.tenantId, s.tenantId), eq(couponSpends.appId, s.appId), eq(couponSpends.invoiceId, invoiceId)))
+          .returning();
+        if (!spent) return 0;
+        const back = await tx
+          .update(couponBalances)
+          .set({ amountRemaining: sql`${couponBalances.amountRemaining} + ${spent.amount}`, updatedAt: at })
+          .where(
+            and(
+              eq(couponBalances.tenantId, s.tenantId),
+              eq(couponBalances.appId, s.appId),
+              eq(couponBalances.customerId, spent.customerId),
+              eq(couponBalances.couponId, spent.couponId),
+            ),
+          )
+          .returning({ left: couponBalances.amountRemaining });
+        if (back.length === 0) throw new Error(`coupon ${spent.couponId}: invoice ${invoiceId} spent from a balance that is missing`);
+        return spent.amount;
+      });
+    },
     async release(s, id) {
       const r = await db
         .update(coupons)

@@ -310,7 +310,8 @@ export function createPostgresInvoiceStore(db: Database): InvoiceStore {
           .set({
             credited: sql`${invoices.credited} + ${note.amount}`,
             // A paid invoice owes nothing whatever its credit notes say (they are refunded or settled out of band).
-            amountDue: sql`case when ${invoices.status} = 'paid' then 0 else greatest(0, ${invoices.total} - ${invoices.creditApplied} - ${invoices.credited} - ${note.amount}) end`,
+            // Otherwise the note lowers what is owed; beyond it, it gives back prepaid credits (wallet/give-back.ts).
+            amountDue: sql`case when ${invoices.status} = 'paid' then 0 else greatest(0, ${invoices.amountDue} - ${note.amount}) end`,
             updatedAt: note.createdAt,
           })
           .where(

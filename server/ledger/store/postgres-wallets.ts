@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNotNull, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, lt, lte, type SQL } from 'drizzle-orm';
 import type { Database } from '../../../db/client';
 import { walletEntries, walletGrants, wallets } from '../../../db/schema';
 import type { Currency, CustomerId, InvoiceId, Scope } from '../types';
@@ -120,6 +120,20 @@ export function createPostgresWalletStore(db: Database, atomic: Store['atomic'])
               .where(inScope(walletGrants, s, eq(walletGrants.walletId, id), eq(walletGrants.key, key)));
             return !!g;
           },
+          // The wallet's entries, filtered: wallet_entries_wallet_idx finds the wallet's rows
+          // (a void or a credit note on a credit-paid invoice reads them once).
+          invoiceEntries: async (invoiceId) =>
+            (
+              await db
+                .select()
+                .from(walletEntries)
+                .where(inScope(walletEntries, s, eq(walletEntries.walletId, id), eq(walletEntries.invoiceId, invoiceId)))
+                .orderBy(asc(walletEntries.id))
+            ).map(toEntry),
+          grantsById: async (ids) =>
+            ids.length === 0
+              ? []
+              : (await db.select().from(walletGrants).where(inScope(walletGrants, s, eq(walletGrants.walletId, id), inArray(walletGrants.id, [...ids])))).map(toGrant),
         });
         if (change) {
           if (change.newGrants.length) await db.insert(walletGrants).values(change.newGrants.map((g) => ({ ...s, ...g })));

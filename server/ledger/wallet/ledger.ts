@@ -83,6 +83,24 @@ export class WalletDraft {
     return taken;
   }
 
+  /**
+   * Gives back `amount` credits an invoice used to the grant they came from (a void, a
+   * credit note: give-back.ts), so they keep that grant's expiry, priority and features.
+   * A grant past its expiry at `at` takes them and loses them at once (a `restore` then an
+   * `expiry`, both at `at`): given back, credits never outlive their grant.
+   */
+  restore(grant: WalletGrant, amount: number, invoiceId: InvoiceId, description: string, at: Date): void {
+    const g = this.#grants.get(grant.id) ?? grant;
+    if (amount <= 0 || g.remaining + amount > g.amount) throw new Error(`wallet grant ${g.id}: cannot give back ${amount} (${g.remaining} of ${g.amount} left)`);
+    this.#entry('restore', amount, at, description, g, invoiceId);
+    if (g.expiredAt !== null || (g.expiresAt !== null && g.expiresAt <= at)) {
+      this.#entry('expiry', -amount, at, `${g.description}: expired`, g, null);
+      return;
+    }
+    this.#grants.set(g.id, { ...g, remaining: g.remaining + amount });
+    this.#touched.add(g.id);
+  }
+
   #expire(g: WalletGrant): void {
     const at = g.expiresAt!;
     this.#grants.set(g.id, { ...g, remaining: 0, expiredAt: at });

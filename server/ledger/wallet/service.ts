@@ -2,7 +2,7 @@ import type { OnClock } from '../billing/store';
 import type { EngineContext } from '../context';
 import type { LedgerEvent } from '../events/types';
 import type { InvoiceService } from '../invoice/service';
-import type { Invoice, InvoiceLine } from '../invoice/types';
+import type { CreditNote, Invoice, InvoiceLine } from '../invoice/types';
 import {
   conflict,
   findById,
@@ -21,7 +21,9 @@ import {
   type SubscriptionId,
 } from '../types';
 import { allocate, byUseOrder, isLive } from './allocate';
+import { creditsForNote, heldByGrant, lastUsedFirst } from './give-back';
 import { WalletDraft } from './ledger';
+import type { WalletView } from './store';
 import {
   autoTopUpSchema,
   DEFAULT_PRIORITY,
@@ -129,7 +131,7 @@ export class WalletService {
       throw invalid(`a grant's expiry must be after now (${now.toISOString()})`, [{ path: 'expiresAt', message: `after ${now.toISOString()}` }]);
     }
     const key = data.idempotencyKey ? `grant:${data.idempotencyKey}` : `grant:${newId('walletGrant')}`;
-    return this.#change(scope, wallet.id, now, async (draft, hasGrant) => {
+    return this.#change(scope, wallet.id, now, async (draft, { hasGrant }) => {
       if (await hasGrant(key)) {
         // A retry: the grant it made, if it still has credits; else the key is spent.
         const made = draft.grants.find((g) => g.key === key);
@@ -243,6 +245,48 @@ export class WalletService {
     return updated;
   }
 
+  /**
+   * A voided invoice gives back every credit it still holds (all its `walletApplied`, less
+   * what credit notes gave back), each to the grant it came from (give-back.ts), in the
+   * void's transaction. Returns how many.
+   */
+  async giveBackVoided(scope: Scope, inv: Invoice, at: Date): Promise<number> {
+    return this.#giveBack(scope, inv, at, `Invoice ${inv.number ?? inv.id} voided`, (held) => held);
+  }
+
+  /**
+   * A credit note on an invoice credits paid: the credits it gives back (creditsForNote:
+   * what is owed first, then credits, then money), in the note's transaction. `inv` is
+   * the invoice as the note left it. Returns how many.
+   */
+  async giveBackCredited(scope: Scope, inv: Invoice, note: CreditNote, refunded: boolean): Promise<number> {
+    return this.#giveBack(scope, inv, note.createdAt, `Credit note ${note.number} on invoice ${inv.number ?? inv.id}`, (held) =>
+      creditsForNote(inv, note.amount, held, refunded),
+    );
+  }
+
+  async #giveBack(scope: Scope, inv: Invoice, at: Date, description: string, howMany: (held: number) => number): Promise<number> {
+    if (!(inv.walletApplied ?? 0)) return 0;
+    const wallet = await this.ctx.store.wallets.getByCustomer(scope, inv.customerId, inv.currency);
+    if (!wallet) return 0;
+    return this.#change(scope, wallet.id, at, async (draft, view) => {
+      // Read under the wallet's lock: a give-back before this one (a credit note, a void
+      // run twice) is in these entries, so nothing is given back twice.
+      const held = heldByGrant(await view.invoiceEntries(inv.id));
+      const holding = held.reduce((a, h) => a + h.amount, 0);
+      const amount = Math.min(holding, howMany(holding));
+      if (amount <= 0) return 0;
+      const parts = lastUsedFirst(held, amount);
+      const grants = new Map((await view.grantsById(parts.map((p) => p.grantId))).map((g) => [g.id, g]));
+      for (const p of parts) {
+        const grant = grants.get(p.grantId);
+        if (!grant) throw new Error(`wallet ${wallet.id}: grant ${p.grantId} used by invoice ${inv.id} is missing`);
+        draft.restore(grant, p.amount, inv.id, description, at);
+      }
+      return amount;
+    });
+  }
+
   /** The billing cycle's wallet work at `now`: expiries and recurring grants due. */
   async due(scope: Scope, now: Date, on: OnClock | undefined): Promise<void> {
     for (let round = 0; round < 100; round++) {
@@ -297,12 +341,12 @@ export class WalletService {
     scope: Scope,
     walletId: WalletId,
     now: Date,
-    work: (draft: WalletDraft, hasGrant: (key: string) => Promise<boolean>) => Promise<T>,
+    work: (draft: WalletDraft, view: WalletView) => Promise<T>,
   ): Promise<T> {
     const r = await this.ctx.store.wallets.change(scope, walletId, async (view) => {
       const draft = new WalletDraft(view);
       draft.catchUp(now);
-      const result = await work(draft, view.hasGrant);
+      const result = await work(draft, view);
       return { change: draft.change(now), result };
     });
     if (!r) throw notFound('wallet', walletId);
@@ -397,7 +441,7 @@ export class WalletService {
       const walletId = parseId('wallet', inv.subscriptionId);
       const at = inv.paidAt ? new Date(inv.paidAt) : await this.ctx.customerNow(scope, inv.customerId);
       const key = `top_up:${inv.id}`;
-      await this.#change(scope, walletId, at, async (draft, hasGrant) => {
+      await this.#change(scope, walletId, at, async (draft, { hasGrant }) => {
         if (await hasGrant(key)) return;
         draft.add({
           key,

@@ -1,6 +1,6 @@
 import type { OnClock } from '../billing/store';
-import type { Currency, CustomerId, Scope } from '../types';
-import type { Wallet, WalletEntry, WalletGrant, WalletId } from './types';
+import type { Currency, CustomerId, InvoiceId, Scope } from '../types';
+import type { Wallet, WalletEntry, WalletGrant, WalletGrantId, WalletId } from './types';
 
 /** What one change writes to a wallet, all or nothing (WalletStore.change). */
 export interface WalletChange {
@@ -18,6 +18,10 @@ export interface WalletView {
   grants: WalletGrant[];
   /** Whether a grant with this key was ever made (a top-up paid twice grants once). */
   hasGrant(key: string): Promise<boolean>;
+  /** The wallet's entries about an invoice (its uses, what was given back of them), oldest first. */
+  invoiceEntries(invoiceId: InvoiceId): Promise<WalletEntry[]>;
+  /** The wallet's grants of these ids, used up or expired ones too. */
+  grantsById(ids: readonly WalletGrantId[]): Promise<WalletGrant[]>;
 }
 
 /**

@@ -91,8 +91,12 @@ export interface WalletGrant {
   createdAt: Date;
 }
 
-/** `reversal`: bought credits taken back by a credit note on their top-up invoice (the money goes back instead). */
-export const ENTRY_TYPES = ['grant', 'top_up', 'use', 'expiry', 'reversal'] as const;
+/**
+ * `reversal`: bought credits taken back by a credit note on their top-up invoice (the money
+ * goes back instead). `restore`: credits an invoice used, given back to the grant they came
+ * from when the invoice is voided or a credit note gives them back (wallet/give-back.ts).
+ */
+export const ENTRY_TYPES = ['grant', 'top_up', 'use', 'expiry', 'reversal', 'restore'] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 
 export interface WalletEntry {
