@@ -84,7 +84,7 @@ describe('the rules, pure (wallet/give-back.ts)', () => {
 describe.each(storeFactories())('credits given back on $name', (factory) => {
   const store = useStore(factory, { beforeAll, afterAll });
 
-  async function setup(opts: { grants?: 'welcome+seats' | 'plenty' } = {}) {
+  async function setup(opts: { grants?: 'welcome+seats' | 'plenty' | 'none' } = {}) {
     const e = await testEngine(store(), { start: JAN_1 });
     const { ledger, scope } = e;
     await ledger.scopes.register(scope, 'test');
@@ -101,7 +101,7 @@ describe.each(storeFactories())('credits given back on $name', (factory) => {
     if ((opts.grants ?? 'welcome+seats') === 'welcome+seats') {
       await ledger.wallets.grant(scope, { walletId: wallet.id, amount: 3000, expiresAt: '2025-03-01T00:00:00Z', description: 'Welcome' });
       await ledger.wallets.grant(scope, { walletId: wallet.id, amount: 2000, featureKeys: ['seats'], description: 'Seats only' });
-    } else {
+    } else if (opts.grants === 'plenty') {
       await ledger.wallets.grant(scope, { walletId: wallet.id, amount: 10000, description: 'Plenty' });
     }
     const subscribe = async () => {
@@ -233,6 +233,23 @@ describe.each(storeFactories())('credits given back on $name', (factory) => {
     await ledger.invoices.createCreditNote(scope, inv.id, { amount: 5000, reason: 'billing_error' });
     expect(await balance()).toBe(5000);
     expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ credited: 8000 });
+  });
+
+  it('bought credits come back without the money credited on their top-up since: 25.00 bought, used, 10.00 credited on the top-up; the void gives 25.00 back and takes 10.00: 15.00', async () => {
+    const { ledger, scope, wallet, subscribe, balance, entries } = await setup({ grants: 'none' });
+    const topUp = await ledger.wallets.topUp(scope, { walletId: wallet.id, amount: 2500 });
+    await ledger.invoices.markPaid(scope, topUp.id); // paid out of band: 25.00 of credits
+    const inv = await subscribe();
+    expect(inv).toMatchObject({ walletApplied: 2500, amountDue: 5500, status: 'open' });
+    // The credits were used: the note takes none back (its 10.00 is money given back).
+    await ledger.invoices.createCreditNote(scope, topUp.id, { amount: 1000, reason: 'order_change' });
+    expect(await balance()).toBe(0);
+    await ledger.invoices.void(scope, inv.id);
+    expect(await balance()).toBe(1500);
+    expect((await entries()).slice(0, 2)).toEqual([
+      ['reversal', -1000, 1500],
+      ['restore', 2500, 2500],
+    ]);
   });
 
   it('bad input changes nothing: a credit note above what is left to credit (80.00) is invalid and gives nothing back', async () => {

@@ -282,9 +282,25 @@ export class WalletService {
         const grant = grants.get(p.grantId);
         if (!grant) throw new Error(`wallet ${wallet.id}: grant ${p.grantId} used by invoice ${inv.id} is missing`);
         draft.restore(grant, p.amount, inv.id, description, at);
+        if (grant.source === 'purchased' && grant.invoiceId) await this.#retakeCreditedTopUp(scope, draft, view, grant, at);
       }
       return amount;
     });
+  }
+
+  /**
+   * Bought credits given back whose top-up was credited after it was paid, when they were
+   * used (#reverseTopUp could take nothing back: the note's money went back instead):
+   * what those notes could not take is taken now, so the customer never has both the
+   * money and the credits.
+   */
+  async #retakeCreditedTopUp(scope: Scope, draft: WalletDraft, view: WalletView, grant: WalletGrant, at: Date): Promise<void> {
+    const topUp = await this.ctx.store.invoices.get(scope, grant.invoiceId!);
+    if (!topUp) return;
+    // The grant is the total less what was credited before it was paid; the rest came after.
+    const creditedAfter = topUp.credited - (topUp.total - grant.amount);
+    const taken = -(await view.invoiceEntries(topUp.id)).filter((e) => e.type === 'reversal').reduce((a, e) => a + e.amount, 0);
+    if (creditedAfter - taken > 0) draft.reverse(grant, creditedAfter - taken, topUp.id, `Credit note on top-up ${topUp.number ?? topUp.id}`, at);
   }
 
   /** The billing cycle's wallet work at `now`: expiries and recurring grants due. */
