@@ -193,6 +193,45 @@ describe.each(storeFactories())('charges on $name', (factory) => {
     ]);
   });
 
+  it('a commitment counts the seats that paid for the period even when no fees follow it: canceled at the period end, 100.00 − 20.00 − 5 seats × 10.00 = 30.00 true-up, not 80.00', async () => {
+    const seatPlan = usagePlan({
+      basePrice: 2000,
+      minimumCommitment: 10000,
+      features: [
+        { key: 'calls', name: 'API calls', kind: 'metered', aggregation: 'sum', price: { model: 'per_unit', unitPrice: '0.002' } },
+        { key: 'seats', name: 'Seats', kind: 'licensed', price: { model: 'per_unit', unitPrice: '10' } },
+      ],
+    });
+    const clock = new ManualClock(T0);
+    const ledger = await createLedger({ store: store(), clock, logger: silentLogger, invoices: { finalizeGraceMs: HOUR } });
+    const scope = uniqueScope();
+    const plan = await ledger.plans.create(scope, seatPlan);
+    const customer = await ledger.customers.create(scope, { email: 's@example.com', name: 'Seats' });
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id, quantity: 5 });
+    await ledger.subscriptions.cancel(scope, sub.id, { at: 'period_end' });
+    clock.set(END);
+    await ledger.billing.run(scope);
+    const last = (await ledger.invoices.listByCustomer(scope, customer.id, { limit: 10 })).items.find((i) => i.issueAt.getTime() === END.getTime())!;
+    expect(lines(last)).toEqual([
+      ['usage:calls', 0],
+      ['minimum:plan', 3000],
+    ]);
+  });
+
+  it('a calendar commitment is prorated in the subscription’s time zone, fixed when it was made: the customer moving to New York later leaves September’s true-up at 35.48', async () => {
+    const clock = new ManualClock('2025-08-10T14:00:00Z');
+    const ledger = await createLedger({ store: store(), clock, logger: silentLogger, invoices: { finalizeGraceMs: HOUR } });
+    const scope = uniqueScope();
+    const plan = await ledger.plans.create(scope, usagePlan({ basePrice: 5000, minimumCommitment: 10000, billingCycle: 'calendar' }));
+    const customer = await ledger.customers.create(scope, { email: 'z@example.com', name: 'Zone' });
+    await ledger.subscriptions.create(scope, { customerId: customer.id, planId: plan.id });
+    await ledger.customers.update(scope, customer.id, { timeZone: 'America/New_York' });
+    clock.set('2025-09-01T00:00:00Z');
+    await ledger.billing.run(scope);
+    const all = (await ledger.invoices.listByCustomer(scope, customer.id, { limit: 10 })).items.sort((x, y) => x.issueAt.getTime() - y.issueAt.getTime());
+    expect(all.map((i) => i.total)).toEqual([3548, 3548 + 5000]);
+  });
+
   it('a subscription’s override of the commitment (50.00) wins: 20,000 calls and the fee reach it, no true-up', async () => {
     const { event, periodEnd } = await setup(usagePlan({ basePrice: 2000, minimumCommitment: 10000 }), { priceOverrides: { minimumCommitment: 5000 } });
     await event('calls', {}, '2025-02-01T00:00:00Z', 20000);

@@ -268,7 +268,7 @@ export class BillingCycle {
     const boundary = sub.currentPeriodEnd;
     const plan = await this.plan(scope, sub.planId);
     const { couponId, used } = await this.coupon(scope, sub);
-    const usage = { planId: plan.id, overrides: sub.priceOverrides, start: sub.unbilledFrom, end: usageTo, trial: sub.status === 'trialing' };
+    const usage = { planId: plan.id, overrides: sub.priceOverrides, start: sub.unbilledFrom, end: usageTo, trial: sub.status === 'trialing', quantity: sub.quantity, timeZone: sub.timeZone };
     if (sub.cancelAtPeriodEnd) {
       // The last period: its usage, nothing in advance (a trial's usage is free).
       return {

@@ -273,12 +273,15 @@ export class InvoiceService {
         // (upcoming.ts) reads usage up to now for an invoice issued at the period end:
         // its minimums are the period's, not the part elapsed.
         const owedTo = issueAt > basis.usage.end ? issueAt : basis.usage.end;
-        const fraction = periodFraction(plan, { start: basis.usage.start, end: owedTo }, customer.timeZone ?? null);
+        // The subscription's zone (fixed when it was made), not the customer's today.
+        const zone = basis.usage.timeZone !== undefined ? basis.usage.timeZone : (customer.timeZone ?? null);
+        const fraction = periodFraction(plan, { start: basis.usage.start, end: owedTo }, zone);
         const usage = usageLines(plan, basis.usage.overrides, basis.usage, values, this.extensions.strategies, { rounding, transactions, fraction });
         lines.push(...usage);
         // The minimum commitment counts the fees that paid for this period too: at the
-        // seats the invoice's fees in advance carry on, when they are of the same plan.
-        const seats = basis.advance?.planId === basis.usage.planId ? basis.advance.quantity : 0;
+        // seats in force in it (older invoices: the seats the fees in advance carry on,
+        // when they are of the same plan).
+        const seats = basis.usage.quantity ?? (basis.advance?.planId === basis.usage.planId ? basis.advance.quantity : 0);
         const trueUp = commitmentLine(plan, basis.usage.overrides, basis.usage, usage, advanceLines(plan, seats, basis.usage.overrides, basis.usage, rounding), rounding, fraction);
         if (trueUp) lines.push(trueUp);
       }

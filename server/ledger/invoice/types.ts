@@ -88,7 +88,17 @@ export interface InvoiceBasis {
   /** Fees billed in advance for a coming period. */
   advance: { planId: PlanId; quantity: number; overrides: PriceOverrides; start: Date; end: Date } | null;
   /** Metered usage billed in arrears (free during a trial). */
-  usage: { planId: PlanId; overrides: PriceOverrides; start: Date; end: Date; trial: boolean } | null;
+  usage: {
+    planId: PlanId;
+    overrides: PriceOverrides;
+    start: Date;
+    end: Date;
+    trial: boolean;
+    /** The seats in force in the usage period (its minimum commitment counts their fees); absent on older invoices. */
+    quantity?: number;
+    /** The subscription's time zone, which its calendar periods follow; absent on older invoices. */
+    timeZone?: string | null;
+  } | null;
   /** Proration lines, fixed when the change happened. */
   prorations: InvoiceLine[];
   /** The coupon that discounts this invoice, if it applies. */

@@ -16,6 +16,7 @@ import {
   parseId,
   parseInput,
   type CouponId,
+  type Currency,
   type Page,
   type PageInput,
   type Scope,
@@ -221,12 +222,8 @@ export class SubscriptionService {
     if (sub.status !== 'trialing') {
       const plan = await this.plan(scope, sub);
       const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
-      const rounding = (await this.ctx.store.scopes.settings(scope))?.roundingMode; // the scope's, for every line of the change
-      let credits = prorate ? feesChanged(advanceLines(plan, sub.quantity, sub.priceOverrides, period, rounding), [], pricedPeriod(sub, plan), now, plan.currency, rounding) : [];
-      const paidWith = credits.length > 0 ? await this.periodCoupon(scope, sub) : null;
-      if (paidWith) credits = creditsAfterCoupon(credits, paidWith.percentOff, plan.currency, rounding);
       // Proration lines kept for the next invoice (create_prorations): this is the last one.
-      credits = renumber([...sub.pendingProrations, ...credits], 0);
+      const credits = renumber([...sub.pendingProrations, ...(prorate ? await this.cancelCredits(scope, sub, plan, now) : [])], 0);
       const { couponId, used } = await this.deps.cycle.coupon(scope, sub, now);
       entry = {
         key: `cancel:${now.toISOString()}`,
@@ -234,7 +231,7 @@ export class SubscriptionService {
         issueAt: now,
         basis: {
           advance: null,
-          usage: { planId: plan.id, overrides: sub.priceOverrides, start: sub.unbilledFrom, end: now, trial: false },
+          usage: { planId: plan.id, overrides: sub.priceOverrides, start: sub.unbilledFrom, end: now, trial: false, quantity: sub.quantity, timeZone: sub.timeZone },
           prorations: credits,
           couponId,
         },
@@ -244,6 +241,27 @@ export class SubscriptionService {
     const ended = await this.withInvoice(scope, sub, ending, entry);
     await this.ctx.plugins.emit('onSubscriptionCanceled', scope, ended);
     return ended;
+  }
+
+  /**
+   * What cancelling now with `prorate` would credit: the unused part of the period's
+   * in-advance fees over the period they were priced for, less a percent-off coupon's
+   * share (the lines the cancellation itself writes). Nothing during a trial.
+   */
+  async previewCancel(scope: Scope, id: string): Promise<{ lines: InvoiceLine[]; credit: number; currency: Currency }> {
+    const sub = await this.current(scope, id);
+    const plan = await this.plan(scope, sub);
+    if (sub.status === 'trialing' || sub.status === 'canceled') return { lines: [], credit: 0, currency: plan.currency };
+    const lines = await this.cancelCredits(scope, sub, plan, await this.ctx.customerNow(scope, sub.customerId));
+    return { lines, credit: lines.reduce((a, l) => a - l.amount, 0), currency: plan.currency };
+  }
+
+  private async cancelCredits(scope: Scope, sub: Subscription, plan: Plan, now: Date): Promise<InvoiceLine[]> {
+    const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
+    const rounding = (await this.ctx.store.scopes.settings(scope))?.roundingMode; // the scope's, for every line of the change
+    const credits = feesChanged(advanceLines(plan, sub.quantity, sub.priceOverrides, period, rounding), [], pricedPeriod(sub, plan), now, plan.currency, rounding);
+    const paidWith = credits.length > 0 ? await this.periodCoupon(scope, sub) : null;
+    return paidWith ? creditsAfterCoupon(credits, paidWith.percentOff, plan.currency, rounding) : credits;
   }
 
   /** Withdraws a cancellation scheduled for the period end. */
@@ -433,7 +451,7 @@ export class SubscriptionService {
       issueAt: at,
       basis: {
         advance: fees.advance,
-        usage: { planId: plan.id, overrides: sub.priceOverrides, start: sub.unbilledFrom, end: at, trial: false },
+        usage: { planId: plan.id, overrides: sub.priceOverrides, start: sub.unbilledFrom, end: at, trial: false, quantity: sub.quantity, timeZone: sub.timeZone },
         prorations: [...fees.prorations, ...renumber([...sub.pendingProrations, ...credits], 0)],
         couponId,
       },

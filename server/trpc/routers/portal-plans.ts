@@ -2,7 +2,6 @@ import { TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import { conflict, invalid, requiredText, type Ledger, type Plan, type Scope, type Subscription } from '../../ledger';
 import { advanceLines } from '../../ledger/invoice/build';
-import { feesChanged } from '../../ledger/subscription/changes';
 import { periodFrom } from '../../ledger/subscription/calendar';
 import { plansIn, pricesIn } from '../../ledger/plan/currency-prices';
 import { canManageBilling, type PortalContext } from '../../portal/session';
@@ -154,10 +153,9 @@ export const accountPlansRouter = router({
     const { ledger, scope } = ctx;
     const sub = await requireLive(ledger, ctx.portal);
     const plan = pricesIn(await ledger.plans.get(scope, sub.planId), sub.currency);
-    const now = ledger.now(scope, sub.customerId);
-    const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
-    const credits = sub.status === 'trialing' ? [] : feesChanged(advanceLines(plan, sub.quantity, sub.priceOverrides, period), [], period, now, plan.currency);
-    return { credit: credits.reduce((a, l) => a - l.amount, 0), currency: plan.currency, periodEnd: sub.currentPeriodEnd, trial: sub.status === 'trialing', losses: losses(plan) };
+    // The engine's own computation of the cancellation's credits (calendar periods, coupon).
+    const { credit } = await ledger.subscriptions.previewCancel(scope, sub.id);
+    return { credit, currency: plan.currency, periodEnd: sub.currentPeriodEnd, trial: sub.status === 'trialing', losses: losses(plan) };
   }),
 
   /**
