@@ -235,16 +235,19 @@ describe.each(storeFactories())('credits given back on $name', (factory) => {
     expect(await ledger.invoices.get(scope, inv.id)).toMatchObject({ credited: 8000 });
   });
 
-  it('bought credits come back without the money credited on their top-up since: 25.00 bought, used, 10.00 credited on the top-up; the void gives 25.00 back and takes 10.00: 15.00', async () => {
+  it('a credit note on a top-up pays back only its credits still unused: 25.00 bought and used, a 10.00 note is refused (nothing changes); voided, the invoice gives the 25.00 back, and then a 10.00 note takes 10.00 of them: 15.00', async () => {
     const { ledger, scope, wallet, subscribe, balance, entries } = await setup({ grants: 'none' });
     const topUp = await ledger.wallets.topUp(scope, { walletId: wallet.id, amount: 2500 });
     await ledger.invoices.markPaid(scope, topUp.id); // paid out of band: 25.00 of credits
     const inv = await subscribe();
     expect(inv).toMatchObject({ walletApplied: 2500, amountDue: 5500, status: 'open' });
-    // The credits were used: the note takes none back (its 10.00 is money given back).
-    await ledger.invoices.createCreditNote(scope, topUp.id, { amount: 1000, reason: 'order_change' });
+    // The credits were used: paying any of the top-up back would give service for free.
+    await rejectsWith(ledger.invoices.createCreditNote(scope, topUp.id, { amount: 1000, reason: 'order_change' }), 'invalid');
+    expect(await ledger.invoices.get(scope, topUp.id)).toMatchObject({ credited: 0 });
     expect(await balance()).toBe(0);
     await ledger.invoices.void(scope, inv.id);
+    expect(await balance()).toBe(2500);
+    await ledger.invoices.createCreditNote(scope, topUp.id, { amount: 1000, reason: 'order_change' });
     expect(await balance()).toBe(1500);
     expect((await entries()).slice(0, 2)).toEqual([
       ['reversal', -1000, 1500],

@@ -75,6 +75,8 @@ export interface WalletHook {
   giveBackVoided(scope: Scope, invoice: Invoice, now: Date): Promise<number>;
   /** In the credit note's transaction: the credits the note gives back (wallet/give-back.ts). */
   giveBackCredited(scope: Scope, invoice: Invoice, note: CreditNote, refunded: boolean): Promise<number>;
+  /** A paid top-up's credits still unused: what a credit note on it may pay back; null for any other invoice. */
+  topUpCreditable(scope: Scope, invoice: Invoice): Promise<number | null>;
   due(scope: Scope, now: Date, on: OnClock | undefined): Promise<void>;
   nextDue(scope: Scope, to: Date, on: OnClock | undefined): Promise<Date | null>;
 }
@@ -565,6 +567,13 @@ export class InvoiceService {
     }
     // What the invoice charged, less earlier credit applied to it and credit notes. Its
     // prepaid credits count: a note may give them back.
+    const unused = (await this.#wallets?.topUpCreditable(scope, inv)) ?? null;
+    if (unused !== null && data.amount > unused) {
+      // Credits already used were service given: only the unused ones may be paid back.
+      throw invalid(`a credit note on top-up ${inv.number} may credit only its credits not yet used: ${unused} of ${inv.total} are left`, [
+        { path: 'amount', message: `at most ${unused}` },
+      ]);
+    }
     const left = inv.total - inv.creditApplied - inv.credited;
     if (data.amount > left) {
       throw invalid(`a credit note of ${data.amount} exceeds what invoice ${inv.number} has left to credit (${left})`, [

@@ -259,6 +259,12 @@ export class WalletService {
    * what is owed first, then credits, then money), in the note's transaction. `inv` is
    * the invoice as the note left it. Returns how many.
    */
+  async topUpCreditable(scope: Scope, inv: Invoice): Promise<number | null> {
+    if (inv.billingReason !== TOP_UP_REASON || inv.status !== 'paid') return null;
+    const grants = await this.ctx.store.wallets.liveGrants(scope, parseId('wallet', inv.subscriptionId));
+    return grants.find((g) => g.key === `top_up:${inv.id}`)?.remaining ?? 0;
+  }
+
   async giveBackCredited(scope: Scope, inv: Invoice, note: CreditNote, refunded: boolean): Promise<number> {
     return this.#giveBack(scope, inv, note.createdAt, `Credit note ${note.number} on invoice ${inv.number ?? inv.id}`, (held) =>
       creditsForNote(inv, note.amount, held, refunded),
@@ -481,6 +487,15 @@ export class WalletService {
     const at = new Date(note.createdAt);
     await this.#change(scope, walletId, at, async (draft) => {
       const bought = draft.grants.find((g) => g.key === `top_up:${inv.id}`);
+      // Credits already used were service given: a note (and a refund) may pay back only
+      // the credits still left, or the customer would keep both. Refused, the note is not
+      // made (this runs in its transaction).
+      const left = bought?.remaining ?? 0;
+      if (note.amount > left) {
+        throw invalid(`a credit note on top-up ${inv.number} may credit only its credits not yet used: ${left} of ${inv.total} are left`, [
+          { path: 'amount', message: `at most ${left}` },
+        ]);
+      }
       if (bought) draft.reverse(bought, note.amount, inv.id, `Credit note ${note.number}`, at);
     });
   }
