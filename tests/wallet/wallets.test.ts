@@ -129,6 +129,24 @@ describe.each(storeFactories())('prepaid credit wallets on $name', (factory) => 
     expect(topUps.map((i) => [i.total, i.status])).toEqual([[4500, 'paid']]);
   });
 
+  it('two invoices leaving the balance low at once start one automatic top-up, not two', async () => {
+    const { ledger, scope, customer, wallet, subscribe, balance } = await setup();
+    await ledger.payments.sandbox.attachCard(scope, customer.id, { number: VISA, expMonth: 12, expYear: 2030 });
+    await ledger.wallets.grant(scope, { walletId: wallet.id, amount: 8500 });
+    const inv = await subscribe(); // 80.00 of credits used: 5.00 left
+    expect(await balance()).toBe(500);
+    await ledger.wallets.setAutoTopUp(scope, wallet.id, { threshold: 1000, mode: 'fixed', amount: 2000 });
+    // As two finalizations would, at the same moment.
+    const [a, b] = await Promise.all([
+      ledger.wallets.autoTopUp(scope, { ...inv, id: 'inv_01h455vb4pex5vsknk084sn02q' as never }),
+      ledger.wallets.autoTopUp(scope, { ...inv, id: 'inv_01h455vb4pex5vsknk084sn02r' as never }),
+    ]);
+    expect(a!.id).toBe(b!.id);
+    const topUps = (await ledger.invoices.listByCustomer(scope, customer.id)).items.filter((i) => i.billingReason === 'wallet_top_up');
+    expect(topUps.map((i) => [i.total, i.status])).toEqual([[2000, 'paid']]);
+    expect(await balance()).toBe(2500);
+  });
+
   it('the customer credit balance is used first, then the wallet: 40.00 of balance and 40.00 of credits on 80.00', async () => {
     const { ledger, scope, customer, wallet, subscribe, balance, clock, plan } = await setup();
     // A month of Pro (80.00) canceled halfway with proration: 40.00 back as balance.

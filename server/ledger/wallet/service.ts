@@ -7,6 +7,7 @@ import {
   conflict,
   findById,
   invalid,
+  isLedgerError,
   newId,
   notFound,
   pageOf,
@@ -350,11 +351,11 @@ export class WalletService {
       this.ctx.logger.warn('an automatic top-up needs a default payment method; none is saved', { walletId: wallet.id });
       return null;
     }
-    const pending = (await this.ctx.store.invoices.listBySubscription(scope, wallet.id as unknown as SubscriptionId)).some(
-      (i) => i.key.startsWith('auto:') && (i.status === 'open' || i.status === 'draft'),
-    );
-    if (pending) return null;
-    return this.#topUp(scope, wallet, amount, `auto:${inv.id}`, 'Prepaid credits (automatic top-up)');
+    const autos = (await this.ctx.store.invoices.listBySubscription(scope, wallet.id as unknown as SubscriptionId)).filter((i) => i.key.startsWith('auto:'));
+    if (autos.some((i) => i.status === 'open' || i.status === 'draft')) return null;
+    // Keyed by its place among the wallet's automatic top-ups: two invoices finalized at
+    // once both ask for the next one, and the invoice's unique key makes it once.
+    return this.#topUp(scope, wallet, amount, `auto:${autos.length + 1}`, 'Prepaid credits (automatic top-up)');
   }
 
   // --- inside ------------------------------------------------------------------------
@@ -444,7 +445,13 @@ export class WalletService {
     });
     if (stored.created) await this.ctx.plugins.emit('onInvoiceGenerated', scope, stored.invoice);
     if (stored.invoice.status !== 'draft') return stored.invoice;
-    return (await this.invoices.finalizeDraft(scope, stored.invoice.id)).invoice;
+    try {
+      return (await this.invoices.finalizeDraft(scope, stored.invoice.id)).invoice;
+    } catch (e) {
+      // The same top-up asked for twice at once (its key): the other call finalized it.
+      if (isLedgerError(e) && e.code === 'illegal_state') return this.invoices.get(scope, stored.invoice.id);
+      throw e;
+    }
   }
 
   /**
