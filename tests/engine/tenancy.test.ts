@@ -36,6 +36,8 @@ describe.each(storeFactories())('tenant isolation through the engine ($name stor
       customer = await ledger.customers.create(a, { email: 'ada@example.com', name: 'Ada', externalId: 'crm-1' });
       plan = await ledger.plans.create(a, proPlanInput());
       sub = await ledger.subscriptions.create(a, { customerId: customer.id, planId: plan.id });
+      // Its first subscription fixed the customer's currency (USD): A as it now stands.
+      customer = await ledger.customers.get(a, customer.id);
     });
 
     async function expectAUnchanged() {

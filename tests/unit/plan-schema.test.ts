@@ -63,6 +63,10 @@ describe('a valid plan', () => {
       basePrice: 4900,
       trialDays: 0,
       metadata: {},
+      // Issue 11's options, off by default: anniversary periods, today's change rules, one currency.
+      billingCycle: 'anniversary',
+      changeRules: null,
+      currencyPrices: [],
       features: [
         {
           key: 'api_calls',
