@@ -129,6 +129,27 @@ describe.each(storeFactories())('prepaid credit wallets on $name', (factory) => 
     expect(topUps.map((i) => [i.total, i.status])).toEqual([[4500, 'paid']]);
   });
 
+  it('every movement is an event of the log and an audit entry, written with it: the wallet made, a grant, the settings changed, and the use an invoice made in its finalization', async () => {
+    const { ledger, scope, wallet, subscribe } = await setup();
+    await ledger.wallets.grant(scope, { walletId: wallet.id, amount: 9000, description: 'Launch credits' });
+    await ledger.wallets.setAutoTopUp(scope, wallet.id, { threshold: 1000, mode: 'fixed', amount: 2000 });
+    const inv = await subscribe(); // 80.00 of credits used
+    const events = (await ledger.events.list(scope, { typePrefix: 'wallet' }, { limit: 20 })).items.reverse();
+    expect(events.map((e) => [e.type, e.data.type ?? null, e.data.amount ?? null, e.data.balanceAfter ?? null])).toEqual([
+      ['wallet.created', null, null, null],
+      ['wallet_transaction.created', 'grant', 9000, 9000],
+      ['wallet.updated', null, null, null],
+      ['wallet_transaction.created', 'use', -8000, 1000],
+    ]);
+    expect(events[2]!.previous).toEqual({ autoTopUp: null });
+    expect(events[3]!.data).toMatchObject({ walletId: wallet.id, invoiceId: inv.id });
+    const audit = (await ledger.audit.list(scope, { entityType: 'wallet_transaction' }, { limit: 10 })).items;
+    expect(audit.map((a) => [a.action, a.changes.amount?.after])).toEqual([
+      ['wallet_transaction.created', -8000],
+      ['wallet_transaction.created', 9000],
+    ]);
+  });
+
   it('two invoices leaving the balance low at once start one automatic top-up, not two', async () => {
     const { ledger, scope, customer, wallet, subscribe, balance } = await setup();
     await ledger.payments.sandbox.attachCard(scope, customer.id, { number: VISA, expMonth: 12, expYear: 2030 });

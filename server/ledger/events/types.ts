@@ -62,6 +62,12 @@ export const EVENT_TYPES = [
   'webhook_endpoint.deleted',
   /** An outbound webhook endpoint was disabled (410 Gone, or failing for 5 days). */
   'webhook_endpoint.disabled',
+  /** A customer's wallet for a currency was made. */
+  'wallet.created',
+  /** Its automatic top-up or recurring grants changed. */
+  'wallet.updated',
+  /** A movement of credits (Lago's name): a grant, a top-up, a use, an expiry, a reversal or a restore, with the balance after it. */
+  'wallet_transaction.created',
   'test_clock.created',
   /** A test clock moved forward (once per step of an advance): `data.now` is its new time, `previous.now` the old. */
   'test_clock.advanced',

@@ -24,7 +24,7 @@ import {
 import { allocate, byUseOrder, isLive } from './allocate';
 import { creditsForNote, heldByGrant, lastUsedFirst } from './give-back';
 import { WalletDraft } from './ledger';
-import type { WalletView } from './store';
+import type { WalletChange, WalletView } from './store';
 import {
   autoTopUpSchema,
   DEFAULT_PRIORITY,
@@ -110,16 +110,20 @@ export class WalletService {
     const { customerId, currency } = parseInput(createWalletSchema, input, 'wallet');
     await findById('customer', customerId, (cid) => this.ctx.store.customers.get(scope, cid));
     const now = await this.ctx.customerNow(scope, customerId);
-    return this.ctx.store.wallets.insertOnce(scope, {
-      id: newId('wallet'),
-      customerId,
-      currency,
-      balance: 0,
-      autoTopUp: null,
-      recurringGrants: [],
-      nextDueAt: null,
-      createdAt: now,
-      updatedAt: now,
+    return this.ctx.events.atomic(scope, async (record) => {
+      const r = await this.ctx.store.wallets.insertOnce(scope, {
+        id: newId('wallet'),
+        customerId,
+        currency,
+        balance: 0,
+        autoTopUp: null,
+        recurringGrants: [],
+        nextDueAt: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      if (r.created) record({ type: 'wallet.created', object: r.wallet, customerId });
+      return r;
     });
   }
 
@@ -366,14 +370,29 @@ export class WalletService {
     now: Date,
     work: (draft: WalletDraft, view: WalletView) => Promise<T>,
   ): Promise<T> {
-    const r = await this.ctx.store.wallets.change(scope, walletId, async (view) => {
-      const draft = new WalletDraft(view);
-      draft.catchUp(now);
-      const result = await work(draft, view);
-      return { change: draft.change(now), result };
+    // Every movement is an event of the log (so outbound webhooks and the audit trail have
+    // it), written in the change's transaction; inside another change (an invoice's
+    // finalization, a void) it joins that one's.
+    return this.ctx.events.atomic(scope, async (record) => {
+      let made: { before: Wallet; change: WalletChange | null } | null = null;
+      const r = await this.ctx.store.wallets.change(scope, walletId, async (view) => {
+        const draft = new WalletDraft(view);
+        draft.catchUp(now);
+        const result = await work(draft, view);
+        const change = draft.change(now);
+        made = { before: view.wallet, change };
+        return { change, result };
+      });
+      if (!r) throw notFound('wallet', walletId);
+      const { before, change } = made! as { before: Wallet; change: WalletChange | null };
+      if (change) {
+        for (const entry of change.entries) record({ type: 'wallet_transaction.created', object: entry, customerId: before.customerId });
+        if (change.wallet.autoTopUp !== undefined || change.wallet.recurringGrants !== undefined) {
+          record({ type: 'wallet.updated', object: { ...before, ...change.wallet }, before, customerId: before.customerId });
+        }
+      }
+      return r.result;
     });
-    if (!r) throw notFound('wallet', walletId);
-    return r.result;
   }
 
   /**
