@@ -349,6 +349,21 @@ describe.each(storeFactories())('periods and proration on $name', (factory) => {
       expect(update!.total + back.total).toBe(0);
     });
 
+    it('held prorations keep the discount of their period: 20 % off once, an upgrade kept for May 1 bills 20.00 − 4.00 + (10.00 − 2.00) = 24.00, as always_invoice would (8.00 + 4.00 + 20.00 = 32.00 over April and May)', async () => {
+      const { ledger, scope, sub, plus, invoices, advance } = await withCoupon({ percentOff: '20', duration: 'once' });
+      await ledger.subscriptions.changePlan(scope, sub.id, { planId: plus.id, prorationBehavior: 'create_prorations' });
+      expect((await ledger.subscriptions.get(scope, sub.id)).pendingProrations.map((l) => [l.amount, l.heldDiscount ?? null])).toEqual([
+        [-400, null],
+        [1000, 200],
+      ]);
+      await advance('2025-05-01T02:00:00Z');
+      const [first, renewal] = await invoices();
+      // The once coupon is spent: the renewal's own fee is not discounted; the held charge is.
+      expect(renewal!.lines.filter((l) => l.kind !== 'usage').map((l) => [l.amount, l.discount])).toEqual([[2000, 0], [-400, 0], [1000, 200]]);
+      expect(renewal!.total).toBe(2400);
+      expect(first!.total + renewal!.total).toBe(800 + 400 + 2000);
+    });
+
     it('an amount-off coupon took its amount off the period already: prorations are not discounted again', async () => {
       const { ledger, scope, sub, plus, invoices } = await withCoupon({ amountOff: 300, currency: 'USD' });
       await ledger.subscriptions.changePlan(scope, sub.id, { planId: plus.id });

@@ -400,8 +400,9 @@ export function discountLines(
   lines: readonly InvoiceLine[],
   discountOf: ((amounts: Money[]) => Money[]) | null,
 ): InvoiceLine[] {
-  const positive = lines.map((l, i) => [l, i] as const).filter(([l]) => l.amount > 0);
-  const discounts = new Array<number>(lines.length).fill(0);
+  // Held prorations bring their own discount; the coupon spreads over the other lines.
+  const positive = lines.map((l, i) => [l, i] as const).filter(([l]) => l.amount > 0 && l.heldDiscount === undefined);
+  const discounts = lines.map((l) => (l.heldDiscount !== undefined && l.amount > 0 ? Math.min(l.amount, Math.max(0, l.heldDiscount)) : 0));
   if (discountOf && positive.length > 0) {
     const parts = discountOf(positive.map(([l]) => money(l.amount, currency)));
     positive.forEach(([l, i], k) => (discounts[i] = Math.min(l.amount, Math.max(0, parts[k]!.amount))));

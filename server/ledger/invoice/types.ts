@@ -52,6 +52,12 @@ export interface InvoiceLine {
   amount: number;
   /** Minor units taken off by the coupon (0 ≤ discount ≤ amount). */
   discount: number;
+  /**
+   * A proration held for a later invoice (`create_prorations`) keeps the discount of the
+   * period it prorates, fixed when the change was made: that invoice's own coupon does not
+   * discount it again (or fail to).
+   */
+  heldDiscount?: number;
   /** Minor units of tax on (amount − discount), rounded per line. */
   tax: number;
   /** The line's tax as a tax service named it ("CA State Tax"), when lines differ; absent with the rate table. */

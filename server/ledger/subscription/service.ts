@@ -10,6 +10,7 @@ import {
   findById,
   illegalState,
   invalid,
+  money,
   newId,
   notFound,
   pageOf,
@@ -29,6 +30,7 @@ import { calendarPeriodFor, periodFrom } from './calendar';
 import type { BillingPeriod } from './period';
 import { DEFAULT_CHANGE_RULES } from '../plan/types';
 import { creditsAfterCoupon, periodFees, renumber } from './fees';
+import { percentOff } from '../coupon/discount';
 import {
   cancelSchema,
   changePlanSchema,
@@ -426,14 +428,19 @@ export class SubscriptionService {
     const key = `update:${sub.version}`;
     const discounted = async (lines: InvoiceLine[]) => {
       const paidWith = lines.length > 0 ? await this.periodCoupon(scope, sub) : null;
-      return { lines: paidWith ? creditsAfterCoupon(lines, paidWith.percentOff, plan.currency, rounding) : lines, couponId: paidWith?.id ?? null };
+      return { lines: paidWith ? creditsAfterCoupon(lines, paidWith.percentOff, plan.currency, rounding) : lines, couponId: paidWith?.id ?? null, percent: paidWith?.percentOff ?? null };
     };
     const none: InvoiceLine[] = [];
     if (sameInterval) {
       if (how.behavior === 'none') return { entry: null, held: none, after: { planId: next.id, quantity } satisfies Partial<Subscription> };
       const made = await discounted(feesChanged(oldFees, advanceLines(next, quantity, sub.priceOverrides, period, rounding), priced, from, plan.currency, rounding));
       if (how.behavior === 'create_prorations') {
-        const held = renumber(made.lines, sub.pendingProrations.length);
+        // Each charge keeps the discount it would have had invoiced now (the period's
+        // percent-off coupon, else none), whatever coupon the invoice that bills it has.
+        const withDiscount = made.lines.map((l) =>
+          l.amount > 0 ? { ...l, heldDiscount: made.percent ? percentOff(money(l.amount, plan.currency), made.percent, rounding).amount : 0 } : l,
+        );
+        const held = renumber(withDiscount, sub.pendingProrations.length);
         return { entry: null, held, after: { planId: next.id, quantity, pendingProrations: [...sub.pendingProrations, ...held] } satisfies Partial<Subscription> };
       }
       const prorations = renumber([...sub.pendingProrations, ...made.lines], 0);
