@@ -243,6 +243,9 @@ describe.each(storeFactories())('prepaid credit wallets on $name', (factory) => 
     await rejectsWith(ledger.wallets.topUp(scope, { walletId: wallet.id, amount: 0 }), 'invalid');
     await rejectsWith(ledger.wallets.setAutoTopUp(scope, wallet.id, { threshold: 5000, mode: 'target', amount: 1000 }), 'invalid');
     await rejectsWith(ledger.wallets.create(scope, { customerId: customer.id, currency: 'XYZ' }), 'invalid');
+    // A recurring grant starting a year ago would grant twelve months at once.
+    await rejectsWith(ledger.wallets.addRecurringGrant(scope, { walletId: wallet.id, amount: 10000, startsAt: '2024-01-01T00:00:00Z' }), 'invalid');
+    expect((await ledger.wallets.get(scope, wallet.id)).recurringGrants).toEqual([]);
     expect(await entries()).toEqual([]);
     // One wallet per customer and currency.
     expect(await ledger.wallets.create(scope, { customerId: customer.id, currency: 'usd' })).toMatchObject({ created: false, wallet: { id: wallet.id } });

@@ -186,6 +186,10 @@ export class WalletService {
     const wallet = await this.get(scope, data.walletId);
     const now = await this.ctx.customerNow(scope, wallet.customerId);
     const anchor = data.startsAt ?? now;
+    // A rule starting in the past would grant every period since at once: it starts now
+    // or later (5 minutes' tolerance for a client's clock).
+    const earliest = new Date(now.getTime() - 5 * 60_000);
+    if (anchor < earliest) throw invalid(`a recurring grant starts now or later, not before ${earliest.toISOString()}`, [{ path: 'startsAt', message: `at or after ${earliest.toISOString()}` }]);
     if (data.endsAt && data.endsAt <= anchor) throw invalid('a recurring grant must end after it starts', [{ path: 'endsAt', message: `after ${anchor.toISOString()}` }]);
     if (wallet.recurringGrants.length >= 10) throw invalid('a wallet has at most 10 recurring grants');
     await this.#change(scope, wallet.id, now, async (draft) => {
