@@ -239,6 +239,8 @@ describe.each(storeFactories())('prepaid credit wallets on $name', (factory) => 
     await rejectsWith(ledger.wallets.grant(scope, { walletId: wallet.id, amount: 2.5 }), 'invalid');
     await rejectsWith(ledger.wallets.grant(scope, { walletId: wallet.id, amount: 100, expiresAt: '2024-12-31T00:00:00Z' }), 'invalid');
     await rejectsWith(ledger.wallets.grant(scope, { walletId: wallet.id, amount: 100, featureKeys: ['Not A Key'] }), 'invalid');
+    // A key no plan has (a typo of seats): credits nothing could use.
+    await rejectsWith(ledger.wallets.grant(scope, { walletId: wallet.id, amount: 100, featureKeys: ['sets'] }), 'invalid');
     await rejectsWith(ledger.wallets.grant(scope, { walletId: newId('wallet'), amount: 100 }), 'not_found');
     await rejectsWith(ledger.wallets.topUp(scope, { walletId: wallet.id, amount: 0 }), 'invalid');
     await rejectsWith(ledger.wallets.setAutoTopUp(scope, wallet.id, { threshold: 5000, mode: 'target', amount: 1000 }), 'invalid');

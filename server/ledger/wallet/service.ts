@@ -135,6 +135,7 @@ export class WalletService {
     if (data.expiresAt && data.expiresAt <= now) {
       throw invalid(`a grant's expiry must be after now (${now.toISOString()})`, [{ path: 'expiresAt', message: `after ${now.toISOString()}` }]);
     }
+    await this.#checkFeatureKeys(scope, data.featureKeys);
     const key = data.idempotencyKey ? `grant:${data.idempotencyKey}` : `grant:${newId('walletGrant')}`;
     return this.#change(scope, wallet.id, now, async (draft, { hasGrant }) => {
       if (await hasGrant(key)) {
@@ -192,6 +193,7 @@ export class WalletService {
     if (anchor < earliest) throw invalid(`a recurring grant starts now or later, not before ${earliest.toISOString()}`, [{ path: 'startsAt', message: `at or after ${earliest.toISOString()}` }]);
     if (data.endsAt && data.endsAt <= anchor) throw invalid('a recurring grant must end after it starts', [{ path: 'endsAt', message: `after ${anchor.toISOString()}` }]);
     if (wallet.recurringGrants.length >= 10) throw invalid('a wallet has at most 10 recurring grants');
+    await this.#checkFeatureKeys(scope, data.featureKeys);
     await this.#change(scope, wallet.id, now, async (draft) => {
       draft.setRules([
         ...draft.rules,
@@ -367,6 +369,27 @@ export class WalletService {
   }
 
   // --- inside ------------------------------------------------------------------------
+
+  /**
+   * Credits limited to features name features of the scope's plans (any kind, archived
+   * plans too): a misspelt key would make credits nothing could ever use.
+   */
+  async #checkFeatureKeys(scope: Scope, keys: readonly string[] | null | undefined): Promise<void> {
+    if (!keys?.length) return;
+    const known = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const rows = await this.ctx.store.plans.listLatest(scope, { limit: 100, ...(cursor ? { cursor } : {}) }, { includeArchived: true });
+      for (const plan of rows.slice(0, 100)) for (const f of plan.features) known.add(f.key);
+      cursor = rows.length > 100 ? rows[99]!.key : undefined;
+    } while (cursor);
+    const unknown = keys.filter((k) => !known.has(k));
+    if (unknown.length) {
+      throw invalid(`no plan of this scope has the feature${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}: credits limited to it could never be used`, [
+        { path: 'featureKeys', message: `unknown: ${unknown.join(', ')}` },
+      ]);
+    }
+  }
 
   async #change<T>(
     scope: Scope,
