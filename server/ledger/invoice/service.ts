@@ -238,6 +238,14 @@ export class InvoiceService {
       createdAt: now,
       updatedAt: now,
     };
+    return this.storeNew(scope, invoice);
+  }
+
+  /**
+   * Stores a new invoice once by its key (the invoice already there when another call
+   * made it first), with `invoice.created`; `onInvoiceGenerated` for the one made.
+   */
+  async storeNew(scope: Scope, invoice: Invoice): Promise<{ invoice: Invoice; created: boolean }> {
     const stored = await this.ctx.events.atomic(scope, async (record) => {
       const r = await this.ctx.store.invoices.insertOnce(scope, invoice);
       if (r.created) record({ type: 'invoice.created', object: r.invoice });

@@ -484,12 +484,7 @@ export class WalletService {
       createdAt: now,
       updatedAt: now,
     };
-    const stored = await this.ctx.events.atomic(scope, async (record) => {
-      const r = await this.ctx.store.invoices.insertOnce(scope, invoice);
-      if (r.created) record({ type: 'invoice.created', object: r.invoice });
-      return r;
-    });
-    if (stored.created) await this.ctx.plugins.emit('onInvoiceGenerated', scope, stored.invoice);
+    const stored = await this.invoices.storeNew(scope, invoice);
     if (stored.invoice.status !== 'draft') return stored.invoice;
     try {
       return (await this.invoices.finalizeDraft(scope, stored.invoice.id)).invoice;
