@@ -28,6 +28,7 @@ import {
   type Scope,
 } from '../types';
 import type { OnClock } from '../billing/store';
+import { newInvoiceState } from './draft';
 import { advanceLines, chargeQueries, commitmentIn, commitmentLine, discountLines, figuresOf, invoicePeriod, periodFraction, usageLines } from './build';
 import { DEFAULT_SCOPE_SETTINGS } from '../scope/settings';
 import type { TransactionTotals } from '../plan/pricing';
@@ -222,21 +223,8 @@ export class InvoiceService {
       credited: 0,
       amountDue: Math.max(0, content.total),
       basis,
-      customer: null,
       finalizeAt: new Date(issueAt.getTime() + (content.lines.some((l) => l.kind === 'usage') ? this.config.finalizeGraceMs : 0)),
-      finalizedAt: null,
-      paidAt: null,
-      voidedAt: null,
-      voidReason: null,
-      markedUncollectibleAt: null,
-      collectionMethod: 'charge_automatically',
-      dueAt: null,
-      pastDueAt: null,
-      attemptCount: 0,
-      nextPaymentAttemptAt: null,
-      creditRefunded: 0,
-      createdAt: now,
-      updatedAt: now,
+      ...newInvoiceState(now),
     };
     return this.storeNew(scope, invoice);
   }

@@ -2,6 +2,7 @@ import type { OnClock } from '../billing/store';
 import type { EngineContext } from '../context';
 import type { LedgerEvent } from '../events/types';
 import type { InvoiceService } from '../invoice/service';
+import { newInvoiceState } from '../invoice/draft';
 import type { CreditNote, Invoice, InvoiceLine } from '../invoice/types';
 import {
   conflict,
@@ -468,21 +469,8 @@ export class WalletService {
       taxNote: null,
       couponId: null,
       basis: { advance: null, usage: null, prorations: [line], couponId: null },
-      customer: null,
       finalizeAt: now,
-      finalizedAt: null,
-      paidAt: null,
-      voidedAt: null,
-      voidReason: null,
-      markedUncollectibleAt: null,
-      collectionMethod: 'charge_automatically',
-      dueAt: null,
-      pastDueAt: null,
-      attemptCount: 0,
-      nextPaymentAttemptAt: null,
-      creditRefunded: 0,
-      createdAt: now,
-      updatedAt: now,
+      ...newInvoiceState(now),
     };
     const stored = await this.invoices.storeNew(scope, invoice);
     if (stored.invoice.status !== 'draft') return stored.invoice;
