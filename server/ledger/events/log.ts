@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Store } from '../store/store';
 import { newId, type Clock, type Logger, type Scope } from '../types';
 import { changedFields, toJson } from './diff';
@@ -27,6 +28,13 @@ export const DEFAULT_EVENT_RETENTION_DAYS = 30;
 export class EventLog {
   readonly #listeners: EventsCommitted[] = [];
   readonly #inTransaction: EventsInTransaction[] = [];
+  /**
+   * The events of changes nested in the outermost `atomic` running here (a wallet's
+   * movement inside an invoice's finalization): announced when that one commits, from
+   * outside its transaction, never while it may still roll back (or from inside it: a
+   * listener's work started there would run on the transaction's connection).
+   */
+  readonly #nested = new AsyncLocalStorage<{ scope: Scope; events: LedgerEvent[] }[]>();
 
   constructor(
     private readonly store: Store,
@@ -55,16 +63,27 @@ export class EventLog {
    */
   async atomic<T>(scope: Scope, work: (record: EventRecorder) => Promise<T>): Promise<T> {
     let pending: LedgerEvent[] = [];
-    const result = await this.store.atomic(async () => {
-      pending = [];
-      const value = await work((input) => pending.push(this.#build(input)));
-      if (pending.length) {
-        await this.store.events.append(scope, pending);
-        for (const s of this.#inTransaction) await s(scope, pending);
-      }
-      return value;
-    });
+    const run = () =>
+      this.store.atomic(async () => {
+        pending = [];
+        const value = await work((input) => pending.push(this.#build(input)));
+        if (pending.length) {
+          await this.store.events.append(scope, pending);
+          for (const s of this.#inTransaction) await s(scope, pending);
+        }
+        return value;
+      });
+    const outer = this.#nested.getStore();
+    if (outer) {
+      // Inside another change: its commit is this one's, and it announces these events.
+      const result = await run();
+      if (pending.length) outer.push({ scope, events: pending });
+      return result;
+    }
+    const nested: { scope: Scope; events: LedgerEvent[] }[] = [];
+    const result = await this.#nested.run(nested, run);
     if (pending.length) this.#committed(scope, pending);
+    for (const n of nested) this.#committed(n.scope, n.events);
     return result;
   }
 

@@ -211,6 +211,8 @@ export class DeliveryWorker {
     })();
     fanOut.catch(() => {}); // awaited below; its failure ends the pass there
     let claiming: Promise<void> | null = null;
+    /** A claim that failed ends the pass's claims (its messages in flight finish); the pass then fails with it. */
+    let claimFailed: { error: unknown } | null = null;
     const claim = async () => {
       const capacity = CLAIM_BATCHES * this.#batch - this.#tasks.size;
       const full = [...this.#slots].filter(([, s]) => s.active + s.waiting.length >= perClaim).map(([k]) => k);
@@ -225,15 +227,22 @@ export class DeliveryWorker {
       // Claims (retries due, messages left unleased) once the fan-out is done, in
       // batches: again once half the batch is done (or nothing is in flight).
       if (!fanning && !claiming && !exhausted && ((!heldBack && this.#tasks.size <= (CLAIM_BATCHES * this.#batch) / 2) || this.#tasks.size === 0)) {
-        claiming = claim().finally(() => {
-          claiming = null;
-          wakeLoop();
-        });
+        claiming = claim()
+          .catch((error: unknown) => {
+            // Not claimed again at once: a claim failing at once would spin this loop.
+            claimFailed = { error };
+            exhausted = true;
+          })
+          .finally(() => {
+            claiming = null;
+            wakeLoop();
+          });
       }
       if (!claiming && !fanning && exhausted && this.#tasks.size === 0) break;
       await Promise.race([poked, ...(claiming ? [claiming] : [])]);
     }
     await fanOut;
+    if (claimFailed) throw (claimFailed as { error: unknown }).error;
     return report;
   }
 
