@@ -162,7 +162,11 @@ describe.each(storeFactories())('prepaid credit wallets on $name', (factory) => 
       ledger.wallets.autoTopUp(scope, { ...inv, id: 'inv_01h455vb4pex5vsknk084sn02q' as never }),
       ledger.wallets.autoTopUp(scope, { ...inv, id: 'inv_01h455vb4pex5vsknk084sn02r' as never }),
     ]);
-    expect(a!.id).toBe(b!.id);
+    // Either both asked for the same next top-up (one invoice by its key), or one saw the
+    // other's open and started none: one top-up either way.
+    const made = [a, b].filter((x) => x !== null);
+    expect(made.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(made.map((x) => x!.id)).size).toBe(1);
     const topUps = (await ledger.invoices.listByCustomer(scope, customer.id)).items.filter((i) => i.billingReason === 'wallet_top_up');
     expect(topUps.map((i) => [i.total, i.status])).toEqual([[2000, 'paid']]);
     expect(await balance()).toBe(2500);
