@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { EngineContext } from '../context';
+import { allLatestPlans } from '../plan/latest';
 import type { Feature } from '../plan/types';
 import { scopeKey, type CustomerId, type Scope } from '../types';
 
@@ -27,14 +28,9 @@ export class MeterCatalog {
     const now = Date.now();
     if (hit && now - hit.at < FEATURES_TTL_MS) return hit.byKey;
     const byKey = new Map<string, Feature>();
-    let cursor: string | undefined;
-    do {
-      const rows = await this.ctx.store.plans.listLatest(scope, { limit: 100, cursor }, { includeArchived: true });
-      for (const plan of rows.slice(0, 100)) {
-        for (const f of plan.features) if (f.kind === 'metered' && !byKey.has(f.key)) byKey.set(f.key, f);
-      }
-      cursor = rows.length > 100 ? rows[99]!.key : undefined;
-    } while (cursor);
+    for (const plan of await allLatestPlans(this.ctx.store.plans, scope)) {
+      for (const f of plan.features) if (f.kind === 'metered' && !byKey.has(f.key)) byKey.set(f.key, f);
+    }
     this.#features.set(k, { at: now, byKey });
     return byKey;
   }

@@ -3,6 +3,7 @@ import type { EngineContext } from '../context';
 import type { LedgerEvent } from '../events/types';
 import type { InvoiceService } from '../invoice/service';
 import { newInvoiceState } from '../invoice/draft';
+import { allLatestPlans } from '../plan/latest';
 import type { CreditNote, Invoice, InvoiceLine } from '../invoice/types';
 import {
   conflict,
@@ -377,13 +378,7 @@ export class WalletService {
    */
   async #checkFeatureKeys(scope: Scope, keys: readonly string[] | null | undefined): Promise<void> {
     if (!keys?.length) return;
-    const known = new Set<string>();
-    let cursor: string | undefined;
-    do {
-      const rows = await this.ctx.store.plans.listLatest(scope, { limit: 100, ...(cursor ? { cursor } : {}) }, { includeArchived: true });
-      for (const plan of rows.slice(0, 100)) for (const f of plan.features) known.add(f.key);
-      cursor = rows.length > 100 ? rows[99]!.key : undefined;
-    } while (cursor);
+    const known = new Set((await allLatestPlans(this.ctx.store.plans, scope)).flatMap((p) => p.features.map((f) => f.key)));
     const unknown = keys.filter((k) => !known.has(k));
     if (unknown.length) {
       throw invalid(`no plan of this scope has the feature${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}: credits limited to it could never be used`, [
