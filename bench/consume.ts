@@ -13,7 +13,7 @@ import { percentile, report } from './report';
  */
 const customers = 100;
 
-async function world(url: string, redisUrl: string | null) {
+async function world(url: string, redisUrl: string | null, credits = false) {
   const database = await openDatabase({ url });
   const ledger: Ledger = await createLedger({
     store: createPostgresStore(database.db),
@@ -27,12 +27,21 @@ async function world(url: string, redisUrl: string | null) {
     name: 'Usage',
     currency: 'USD',
     interval: { unit: 'month' },
-    features: [{ key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'sum', limit: 1e12 }],
+    features: [
+      credits
+        ? // Prepaid: 0.01 a call from a wallet of 1,000,000.00 (every consumption prices the period's usage).
+          { key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'sum', limitByCredits: true, price: { model: 'per_unit', unitPrice: '0.01' } }
+        : { key: 'api_calls', name: 'API calls', kind: 'metered', aggregation: 'sum', limit: 1e12 },
+    ],
   });
   const ids: string[] = [];
   for (let i = 0; i < customers; i++) {
     const c = await ledger.customers.create(s, { email: `bench${i}@example.com`, name: `Bench ${i}` });
     await ledger.subscriptions.create(s, { customerId: c.id, planId: plan.id, trialDays: 0 });
+    if (credits) {
+      const { wallet } = await ledger.wallets.create(s, { customerId: c.id, currency: 'USD' });
+      await ledger.wallets.grant(s, { walletId: wallet.id, amount: 100_000_000 });
+    }
     ids.push(c.id);
   }
   let n = 0;
@@ -48,6 +57,17 @@ async function world(url: string, redisUrl: string | null) {
       await database.close();
     },
   };
+}
+
+/** `n` consumptions one after the other: each one's latency in µs, sorted. */
+async function latencies(consume: (i: number) => Promise<unknown>, n: number): Promise<number[]> {
+  const lat: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await consume(i);
+    lat.push((performance.now() - t0) * 1000);
+  }
+  return lat.sort((a, b) => a - b);
 }
 
 /** `total` consumptions with `inFlight` at a time; consumptions per second. */
@@ -110,17 +130,30 @@ export async function benchConsume(url: string, smoke: boolean): Promise<void> {
   // The store path: a transaction with an advisory lock per customer and feature.
   const w = await world(url, null);
   try {
-    const lat: number[] = [];
-    for (let i = 0; i < (smoke ? 300 : 3_000); i++) {
-      const t0 = performance.now();
-      await w.consume(i);
-      lat.push((performance.now() - t0) * 1000);
-    }
-    lat.sort((a, b) => a - b);
+    const lat = await latencies(w.consume, smoke ? 300 : 3_000);
     report({ name: 'entitlements.consume_store_p99_us', value: percentile(lat, 99), unit: 'µs', note: `p50 ${percentile(lat, 50).toFixed(1)} µs; PostgreSQL, no Redis` });
     const perS = await throughput(w.consume, smoke ? 1_000 : 10_000, 64);
     report({ name: 'entitlements.consume_store_per_s', value: perS, unit: 'consumptions/s', note: 'one instance, PostgreSQL, 64 in flight over 100 customers' });
   } finally {
     await w.close();
+  }
+
+  // Limited by credits: the customer's lock, the period's usage priced, the wallet read.
+  const c = await world(url, null, true);
+  try {
+    const lat = await latencies(c.consume, smoke ? 200 : 2_000);
+    report({
+      name: 'entitlements.consume_credits_p99_us',
+      value: percentile(lat, 99),
+      unit: 'µs',
+      baseline: 'entitlements.consume_store_p99_us',
+      note: `p50 ${percentile(lat, 50).toFixed(1)} µs; limitByCredits, PostgreSQL`,
+    });
+    const perS = await throughput(c.consume, smoke ? 1_000 : 10_000, 64);
+    report({ name: 'entitlements.consume_credits_per_s', value: perS, unit: 'consumptions/s', note: 'one instance, 64 in flight over 100 customers' });
+    const one = await throughput(() => c.consume(0), smoke ? 200 : 1_000, 16);
+    report({ name: 'entitlements.consume_credits_one_customer_per_s', value: one, unit: 'consumptions/s', note: "16 in flight on one customer: they wait for each other (the customer's lock)" });
+  } finally {
+    await c.close();
   }
 }

@@ -38,6 +38,7 @@ import { rateTableTaxCalculator } from './tax/rate-table';
 import type { CouponValidator, InvoiceFormatter, PricingStrategies, TaxCalculator, UsageAggregators } from './extensions/types';
 import { OutboundWebhooks, type OutboundWebhookOptions } from './webhooks-out/service';
 import { createMemoryWebhookOutStore } from './store/memory-webhook-endpoints';
+import { UsageCover } from './wallet/usage-cover';
 import { WalletService } from './wallet/service';
 import { consoleLogger, invalid, systemClock, type Clock, type Logger, type Scope } from './types';
 
@@ -262,6 +263,8 @@ export async function createLedger(options: LedgerOptions = {}): Promise<Ledger>
   // Prepaid credits: used at finalization, topped up automatically after an invoice took some.
   const wallets = new WalletService(ctx, invoices);
   invoices.payWithWallets(wallets);
+  // Features limited by credits: consume checks the usage against the wallet.
+  entitlements.useCredits(new UsageCover(ctx, invoices));
   ctx.plugins.registerFirst({ name: 'ledger:wallets', onInvoiceFinalized: async (scope, inv) => void (await wallets.autoTopUp(scope, inv as Invoice)) });
   // A final invoice's credit is refunded when the scope says so, before user plugins see the invoice.
   ctx.plugins.registerFirst({

@@ -98,6 +98,38 @@ describe.skipIf(!redisUrl)('entitlements.consume with Redis', () => {
     expect(await stored()).toBe('1000');
   });
 
+  it('a feature limited by credits, on two instances: 10.00 of credits at 0.05 a call allow exactly 200, and both instances\' checks count them (the shared counter hears of the store\'s writes)', async () => {
+    const { a, b, scope, customerId } = await world();
+    const plan = await a.plans.create(scope, {
+      key: 'prepaid',
+      name: 'Prepaid',
+      currency: 'USD',
+      interval: { unit: 'month' },
+      features: [{ key: 'credits_api', name: 'API calls', kind: 'metered', aggregation: 'sum', limitByCredits: true, price: { model: 'per_unit', unitPrice: '0.05' } }],
+    });
+    const other = await a.customers.create(scope, { email: 'p@example.com', name: 'P' });
+    const { wallet } = await a.wallets.create(scope, { customerId: other.id, currency: 'USD' });
+    await a.wallets.grant(scope, { walletId: wallet.id, amount: 1_000 });
+    await a.subscriptions.create(scope, { customerId: other.id, planId: plan.id });
+    // Both instances' entries exist before the consumptions: they must hear of them.
+    expect((await b.entitled(scope, other.id, 'credits_api')).used).toBe(0);
+    expect((await a.entitled(scope, other.id, 'credits_api')).used).toBe(0);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async (_, w) => {
+        const on = w % 2 === 0 ? a : b;
+        const mine = [];
+        for (let i = 0; i < 12; i++) mine.push(await on.entitlements.consume(scope, { customerId: other.id, featureKey: 'credits_api', quantity: 1, idempotencyKey: `p${w}-${i}` }));
+        return mine;
+      }),
+    );
+    expect(answers.flat().filter((x) => x.allowed)).toHaveLength(200);
+    expect(answers.flat().filter((x) => x.reason === 'insufficient_credits')).toHaveLength(40);
+    const storedCalls = await store.usage.aggregate(scope, { customerId: other.id, featureKey: 'credits_api', aggregation: 'sum', from: T0, to: new Date('2025-04-10T12:00:00.000Z') });
+    expect(storedCalls).toBe('200');
+    for (const on of [a, b]) expect((await eventually(() => on.entitled(scope, other.id, 'credits_api'), (r) => r.used === 200)).used).toBe(200);
+    void customerId;
+  });
+
   it('the invoice of the period bills exactly what was consumed through Redis: 1,000 × 0.05 = 50.00', async () => {
     const { a, b, clock, scope, customerId, consume, stored } = await world();
     await Promise.all(Array.from({ length: 1_100 }, (_, i) => consume(i % 2 ? a : b, `inv-${i}`)));

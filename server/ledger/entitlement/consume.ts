@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import type { EngineContext } from '../context';
 import { MeterCatalog } from '../meter/catalog';
+import type { WriteOutcomeListener } from '../meter/observer';
 import type { UsageEvent } from '../meter/types';
+import type { Subscription } from '../subscription/types';
 import type { BillingPeriod } from '../subscription/period';
-import { conflict, Dec, idSchema, invalid, newId, parseInput, requiredText, type CustomerId, type Scope } from '../types';
+import { conflict, Dec, idSchema, illegalState, invalid, newId, notFound, parseInput, requiredText, type Currency, type CustomerId, type Scope, type SubscriptionId } from '../types';
 import type { StoredConsumption } from './consume-store';
 import type { ConsumeDrain, RedisConsumption } from './consume-redis';
 import type { Entry, MeteredFeature } from './entry';
@@ -34,6 +36,12 @@ import type { EntitlementResult } from './types';
  *   A feature no plan of the scope meters, a malformed or non-positive quantity, a
  *   missing key: `invalid`, nothing recorded. An unknown customer: `not_found`.
  *
+ * A feature limited by credits (`limitByCredits`) is also refused (`insufficient_credits`)
+ * when the customer's wallet cannot cover the period's usage charges with it (a
+ * CreditCover decides: wallet/usage-cover.ts). Those consumptions take a lock of the
+ * customer, not of the feature, in the store, with Redis or without: every feature's
+ * consumption spends the same credits, so they must go one at a time.
+ *
  * Two ways to be atomic:
  * - the store (PostgreSQL, PGlite, memory): a transaction holding a lock of the customer's
  *   feature reads the period's usage, and writes the event and the answer (ConsumptionStore);
@@ -63,7 +71,28 @@ export interface ConsumeResult extends EntitlementResult {
   readonly recorded: boolean;
   /** The key was consumed before: the first call's answer; nothing was recorded again. */
   readonly replayed: boolean;
+  /** A feature limited by credits, answered now (not a replay): the wallet against the usage. */
+  readonly credits?: CreditsAnswer;
 }
+
+/** The customer's credits against the usage not yet invoiced, in minor units of `currency`. */
+export interface CreditsAnswer {
+  currency: Currency;
+  /** Credits usable now (live grants, any feature's). */
+  balance: number;
+  /** What the usage not yet invoiced comes to, this consumption included (tax in, before coupons). */
+  charged: number;
+  /** The part of `charged` the credits cannot pay: 0 when allowed. */
+  shortfall: number;
+}
+
+/** Prices the usage with a consumption added and pays it from the wallet, on paper. */
+export interface CreditCover {
+  check(scope: Scope, sub: Subscription, at: Date, add: { featureKey: string; quantity: string }): Promise<CreditsAnswer>;
+}
+
+/** The lock key of a customer's consumptions limited by credits (no feature key has a '*'). */
+const CREDITS_LOCK = '*credits';
 
 /** What the consumption of one metered feature is checked against. */
 export interface Consuming {
@@ -84,6 +113,11 @@ export interface ConsumeHost {
   entry(scope: Scope, customerId: string): Promise<Entry>;
   /** Usage this process just recorded (committed, or accepted by Redis): caches count it. */
   recorded(scope: Scope, event: UsageEvent): void;
+  /**
+   * With Redis: marks the shared counters before usage is written to the store outside
+   * the meter (a consumption limited by credits), as the meter's writes do.
+   */
+  beforeWrite?(scope: Scope, events: readonly UsageEvent[]): Promise<WriteOutcomeListener | void>;
 }
 
 const toNumber = (d: string) => Number(d);
@@ -128,6 +162,20 @@ export function deniedAnswer(used: string, limit: string): ConsumeResult {
 
 const notRecorded = (r: EntitlementResult): ConsumeResult => Object.freeze({ ...r, recorded: false, replayed: false });
 
+/** Within the limit, but the credits cannot pay for it: nothing recorded. */
+function noCredits(used: string, limit: string | null, credits: CreditsAnswer): ConsumeResult {
+  return Object.freeze({
+    allowed: false,
+    limit: limit === null ? null : toNumber(limit),
+    used: toNumber(used),
+    remaining: limit === null ? null : toNumber(remainingOf(limit, used)),
+    reason: 'insufficient_credits',
+    recorded: false,
+    replayed: false,
+    credits,
+  });
+}
+
 /** A limit as an exact decimal string (limits are numbers: 1000, 0.5). */
 export const limitOf = (f: MeteredFeature): string | null => (f.limit === null ? null : new Dec(f.limit).toFixed());
 
@@ -157,6 +205,8 @@ export function checkSamePayload(c: Pick<Consuming, 'idempotencyKey' | 'customer
 export class Consumption {
   /** Which feature keys the scope meters at all: tells an unknown feature from one the plan lacks. */
   readonly #catalog: MeterCatalog;
+  /** Set by the ledger once invoices and wallets exist (they are built after entitlements). */
+  #credits: CreditCover | null = null;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -210,6 +260,8 @@ export class Consumption {
       delta: feature.aggregation === 'count' ? '1' : input.quantity,
       idempotencyKey: input.idempotencyKey,
     };
+    // Credits are spent by every feature: one lock of the customer, in the store.
+    if (feature.limitByCredits) return this.#consumeInStore(c, entry.sub.id);
     if (this.redis) {
       const answer = await this.redis.consume(c, (event) => {
         this.host.recorded(scope, event);
@@ -222,12 +274,25 @@ export class Consumption {
     return this.#consumeInStore(c);
   }
 
-  /** One transaction, holding the lock of the customer's feature: read, check, write. */
-  async #consumeInStore(c: Consuming): Promise<ConsumeResult> {
+  useCredits(cover: CreditCover): void {
+    this.#credits = cover;
+  }
+
+  /**
+   * One transaction, holding the lock of the customer's feature (of the customer, for a
+   * consumption limited by the credits of subscription `paidBy`): read, check, write.
+   */
+  async #consumeInStore(c: Consuming, paidBy?: SubscriptionId): Promise<ConsumeResult> {
     const { store } = this.ctx;
     const limit = limitOf(c.feature);
+    const cover = this.#credits;
+    if (paidBy && !cover) throw illegalState(`"${c.feature.key}" is limited by credits, and this engine has no wallets to check them against`);
+    const event = consumedEvent(c);
+    // With Redis, the shared counters must not be seeded from the store while this
+    // write is in flight (counters.ts): marked before, applied after, as the meter does.
+    const outcome = paidBy ? await this.host.beforeWrite?.(c.scope, [event]) : undefined;
     let recorded: UsageEvent | null = null;
-    const answer = await store.consumptions.locked(c.scope, c.customerId, c.feature.key, async () => {
+    const decide = async (): Promise<ConsumeResult> => {
       const prior = await store.consumptions.get(c.scope, c.idempotencyKey);
       if (prior) {
         checkSamePayload({ ...c, featureKey: c.feature.key }, prior);
@@ -242,7 +307,13 @@ export class Consumption {
       });
       const after = new Dec(used).plus(c.delta);
       if (limit !== null && after.gt(limit)) return deniedAnswer(used, limit);
-      const event = consumedEvent(c);
+      let credits: CreditsAnswer | undefined;
+      if (paidBy && cover) {
+        const sub = await store.subscriptions.get(c.scope, paidBy);
+        if (!sub) throw notFound('subscription', paidBy);
+        credits = await cover.check(c.scope, sub, c.at, { featureKey: c.feature.key, quantity: c.delta });
+        if (credits.shortfall > 0) return noCredits(used, limit, credits);
+      }
       const result = await store.usage.insertEvents(c.scope, [event]);
       if (!result.inserted.has(event.idempotencyKey)) {
         const stored = result.existing.get(event.idempotencyKey);
@@ -261,8 +332,17 @@ export class Consumption {
       };
       await store.consumptions.insert(c.scope, [row]);
       recorded = event;
-      return allowedAnswer(row.used, limit, false);
-    });
+      const answer = allowedAnswer(row.used, limit, false);
+      return credits ? Object.freeze({ ...answer, credits }) : answer;
+    };
+    let answer: ConsumeResult;
+    try {
+      answer = await store.consumptions.locked(c.scope, c.customerId, paidBy ? CREDITS_LOCK : c.feature.key, decide);
+    } catch (e) {
+      await outcome?.failed().catch(() => undefined);
+      throw e;
+    }
+    await outcome?.committed(recorded ? [recorded] : [], false);
     // Committed: this process's caches count it, plugins hear of it as of metered usage.
     if (recorded) {
       this.host.recorded(c.scope, recorded);

@@ -20,7 +20,7 @@ import { grantsAccessAt, NO_SUBSCRIPTION, NOT_IN_PLAN } from './evaluate';
 import { usagePeriodAt } from './period';
 import { checkPayload, ThresholdAlerts } from './alerts';
 import { RedisEntitlements, type InvalidationMessage, type RedisEntitlementOptions } from './redis';
-import { Consumption, type ConsumeResult } from './consume';
+import { Consumption, type ConsumeResult, type CreditCover } from './consume';
 import { ConsumeDrain, RedisConsumption, type ConsumeRedisOptions } from './consume-redis';
 import {
   DEFAULT_CACHE,
@@ -127,6 +127,7 @@ export class EntitlementService {
           this.#touch(scope, [e]);
           this.#onBuffered(scope, e);
         },
+        beforeWrite: this.#redis ? (scope, events) => beginCounterWrites(this.#redis!, scope, events, (s, id) => this.#contextOf(s, id)) : undefined,
       },
       this.#redis ? new RedisConsumption(ctx, this.#redis, options.consume) : null,
       this.#drain,
@@ -199,6 +200,11 @@ export class EntitlementService {
    */
   consume(scope: Scope, input: unknown): Promise<ConsumeResult> {
     return this.#consumption.consume(scope, input);
+  }
+
+  /** The wallets' check of features limited by credits (the ledger's, once wallets exist). */
+  useCredits(cover: CreditCover): void {
+    this.#consumption.useCredits(cover);
   }
 
   /** With Redis: resolves once the consumptions accepted so far by this process are in the store. */

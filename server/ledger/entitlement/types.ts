@@ -28,6 +28,8 @@ export type EntitlementReason =
   | 'unlimited'
   | 'within_limit'
   | 'limit_reached'
+  /** entitlements.consume of a feature limited by credits: the wallet cannot pay for it. */
+  | 'insufficient_credits'
   | 'past_due';
 
 export interface EntitlementResult {

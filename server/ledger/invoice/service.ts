@@ -10,6 +10,7 @@ import type { Subscription } from '../subscription/types';
 import type { InvoiceFormatter, PricingStrategies, TaxCalculator, TaxResult, UsageAggregators } from '../extensions/types';
 import {
   currency,
+  Dec,
   findById,
   illegalState,
   invalid,
@@ -250,37 +251,19 @@ export class InvoiceService {
   async compute(scope: Scope, customerId: Subscription['customerId'], currency: Currency, basis: InvoiceBasis, issueAt: Date): Promise<Content> {
     const customer = await this.ctx.store.customers.get(scope, customerId);
     if (!customer) throw notFound('customer', customerId);
-    const plans = new Map<PlanId, Plan>();
-    const planOf = async (id: PlanId) => {
-      let p = plans.get(id);
-      if (!p) {
-        const found = await this.ctx.store.plans.get(scope, id);
-        if (!found) throw notFound('plan', id);
-        plans.set(id, (p = commitmentIn(pricesIn(found, currency), found))); // multi-currency: the invoice's currency's prices
-      }
-      return p;
-    };
-
+    const planOf = this.#plansIn(scope, currency);
     const lines = [];
     const { roundingMode: rounding } = (await this.ctx.store.scopes.settings(scope)) ?? DEFAULT_SCOPE_SETTINGS;
     if (basis.usage) {
       const plan = await planOf(basis.usage.planId);
-      if (!basis.usage.trial && basis.usage.end > basis.usage.start) {
-        const { values, transactions } = await this.usageValues(scope, customerId, plan, basis.usage.start, basis.usage.end, basis.usage.overrides);
-        // Minimums are prorated by the part of a period the usage period is. A preview
-        // (upcoming.ts) reads usage up to now for an invoice issued at the period end:
-        // its minimums are the period's, not the part elapsed.
-        const owedTo = issueAt > basis.usage.end ? issueAt : basis.usage.end;
-        // The subscription's zone (fixed when it was made), not the customer's today.
-        const zone = basis.usage.timeZone !== undefined ? basis.usage.timeZone : (customer.timeZone ?? null);
-        const fraction = periodFraction(plan, { start: basis.usage.start, end: owedTo }, zone);
-        const usage = usageLines(plan, basis.usage.overrides, basis.usage, values, this.extensions.strategies, { rounding, transactions, fraction });
-        lines.push(...usage);
+      const usage = await this.#usageLinesOf(scope, customer, plan, basis.usage, issueAt, rounding);
+      if (usage) {
+        lines.push(...usage.lines);
         // The minimum commitment counts the fees that paid for this period too: at the
         // seats in force in it (older invoices: the seats the fees in advance carry on,
         // when they are of the same plan).
         const seats = basis.usage.quantity ?? (basis.advance?.planId === basis.usage.planId ? basis.advance.quantity : 0);
-        const trueUp = commitmentLine(plan, basis.usage.overrides, basis.usage, usage, advanceLines(plan, seats, basis.usage.overrides, basis.usage, rounding), rounding, fraction);
+        const trueUp = commitmentLine(plan, basis.usage.overrides, basis.usage, usage.lines, advanceLines(plan, seats, basis.usage.overrides, basis.usage, rounding), rounding, usage.fraction);
         if (trueUp) lines.push(trueUp);
       }
     }
@@ -309,6 +292,68 @@ export class InvoiceService {
       periodStart: period.start,
       periodEnd: period.end,
     };
+  }
+
+  /**
+   * What the usage lines of a basis come to now, taxed, before any coupon: the usage
+   * charges prepaid credits must cover (entitlement/credit-cover.ts). `add` is usage not
+   * recorded yet (a consumption being decided), counted as if it were. No minimum
+   * commitment: it is owed whatever is used, so it does not decide whether more may be.
+   */
+  async usageCharges(
+    scope: Scope,
+    customerId: Subscription['customerId'],
+    currency: Currency,
+    usage: NonNullable<InvoiceBasis['usage']>,
+    issueAt: Date,
+    add?: { featureKey: string; quantity: string },
+  ): Promise<{ lines: Invoice['lines']; inclusive: boolean }> {
+    const customer = await this.ctx.store.customers.get(scope, customerId);
+    if (!customer) throw notFound('customer', customerId);
+    const { roundingMode: rounding } = (await this.ctx.store.scopes.settings(scope)) ?? DEFAULT_SCOPE_SETTINGS;
+    const plan = await this.#plansIn(scope, currency)(usage.planId);
+    const lines = (await this.#usageLinesOf(scope, customer, plan, usage, issueAt, rounding, add))?.lines ?? [];
+    if (lines.length === 0) return { lines, inclusive: false };
+    const tax = await this.taxOf(scope, customer, currency, lines, issueAt, rounding);
+    const taxes = new Map(tax.lines.map((t) => [t.id, t.tax]));
+    return { lines: lines.map((l) => ({ ...l, tax: taxes.get(l.id) ?? 0 })), inclusive: tax.inclusive };
+  }
+
+  /** A reader of plans priced in the invoice's currency (multi-currency), each read once. */
+  #plansIn(scope: Scope, currency: Currency): (id: PlanId) => Promise<Plan> {
+    const plans = new Map<PlanId, Plan>();
+    return async (id) => {
+      let p = plans.get(id);
+      if (!p) {
+        const found = await this.ctx.store.plans.get(scope, id);
+        if (!found) throw notFound('plan', id);
+        plans.set(id, (p = commitmentIn(pricesIn(found, currency), found))); // multi-currency: the invoice's currency's prices
+      }
+      return p;
+    };
+  }
+
+  /** The usage lines of a basis, with the part of a period they cover; null in a trial or an empty range. */
+  async #usageLinesOf(
+    scope: Scope,
+    customer: Customer,
+    plan: Plan,
+    usage: NonNullable<InvoiceBasis['usage']>,
+    issueAt: Date,
+    rounding: RoundingMode,
+    add?: { featureKey: string; quantity: string },
+  ) {
+    if (usage.trial || !(usage.end > usage.start)) return null;
+    const { values, transactions } = await this.usageValues(scope, customer.id, plan, usage.start, usage.end, usage.overrides);
+    if (add) values.set(add.featureKey, new Dec(values.get(add.featureKey) ?? '0').plus(add.quantity).toFixed());
+    // Minimums are prorated by the part of a period the usage period is. A preview
+    // (upcoming.ts) reads usage up to now for an invoice issued at the period end:
+    // its minimums are the period's, not the part elapsed.
+    const owedTo = issueAt > usage.end ? issueAt : usage.end;
+    // The subscription's zone (fixed when it was made), not the customer's today.
+    const zone = usage.timeZone !== undefined ? usage.timeZone : (customer.timeZone ?? null);
+    const fraction = periodFraction(plan, { start: usage.start, end: owedTo }, zone);
+    return { lines: usageLines(plan, usage.overrides, usage, values, this.extensions.strategies, { rounding, transactions, fraction }), fraction };
   }
 
   /**

@@ -202,6 +202,12 @@ export const meteredFeatureSchema = z
      * amount of 0 (the fixed fee and the per-transaction minimum still apply).
      */
     amountProperty: requiredText(100).optional(),
+    /**
+     * Prepaid usage: `entitlements.consume` also refuses a consumption the customer's
+     * wallet credits cannot cover (the period's usage charges, this one included).
+     * Absent: consumption is checked against `limit` only.
+     */
+    limitByCredits: z.boolean().optional(),
   })
   .refine((f) => f.aggregation !== 'unique_count' || f.uniqueProperty, {
     path: ['uniqueProperty'],
@@ -214,6 +220,16 @@ export const meteredFeatureSchema = z
   .refine((f) => f.price?.model !== 'percentage' || f.includedUnits === 0, {
     path: ['includedUnits'],
     message: 'a percentage price is charged per transaction: it takes no included units',
+  })
+  // A consumption's charge is priced from its quantity before it is recorded: a
+  // transaction amount or a custom aggregate cannot be known from a quantity.
+  .refine((f) => !f.limitByCredits || (f.aggregation === 'sum' || f.aggregation === 'count'), {
+    path: ['limitByCredits'],
+    message: 'only sum and count features are consumed, so only they can be limited by credits',
+  })
+  .refine((f) => !f.limitByCredits || (!isPercentagePrice(f.price) && f.aggregator === undefined), {
+    path: ['limitByCredits'],
+    message: 'a feature limited by credits is priced by its quantity: not a percentage price or a custom aggregator',
   });
 
 export const licensedFeatureSchema = z.object({

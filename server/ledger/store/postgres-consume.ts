@@ -1,9 +1,9 @@
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../../db/client';
 import { entitlementConsumptions } from '../../../db/schema';
 import type { ConsumptionStore, StoredConsumption } from '../entitlement/consume-store';
 import type { CustomerId } from '../types';
-import { aggregateStatement } from './postgres-usage-read';
+import { aggregateStatement, numbered } from './postgres-usage-read';
 import { rowsOf } from './rows';
 import { normalizeDecimal } from './usage-shared';
 
@@ -63,16 +63,3 @@ const toConsumption = (r: typeof entitlementConsumptions.$inferSelect): StoredCo
   periodStart: r.periodStart,
   createdAt: r.createdAt,
 });
-
-/** SQL text with numbered parameters ($1, $2 …) as drizzle SQL, so it runs through `db`. */
-function numbered(text: string, params: readonly unknown[]): SQL {
-  const chunks: SQL[] = [];
-  let last = 0;
-  for (const m of text.matchAll(/\$(\d+)/g)) {
-    chunks.push(sql.raw(text.slice(last, m.index)));
-    chunks.push(sql`${params[Number(m[1]) - 1]}`);
-    last = m.index + m[0].length;
-  }
-  chunks.push(sql.raw(text.slice(last)));
-  return sql.join(chunks);
-}

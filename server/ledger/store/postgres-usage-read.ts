@@ -1,6 +1,9 @@
+import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../../db/client';
 import type { UsageQuery } from '../meter/types';
 import type { Scope } from '../types';
+import { rowsOf } from './rows';
+import { inTransaction } from './transaction';
 import { AMOUNT_PATTERN, splitRange, type MsRange } from './usage-shared';
 
 /**
@@ -14,18 +17,37 @@ import { AMOUNT_PATTERN, splitRange, type MsRange } from './usage-shared';
  */
 export type RawQuery = (text: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
 
-/** Runs text with parameters on drizzle's own client: postgres.js or PGlite. */
+/**
+ * Runs text with parameters on drizzle's own client: postgres.js or PGlite. Inside a
+ * transaction of the store (a consumption limited by credits prices the period's usage
+ * under its lock), through `db` instead, so the read joins it: the client would run it on
+ * another connection (on PGlite, which has one, waiting for that very transaction).
+ */
 export function rawQueryOf(db: Database): RawQuery {
   const client = (db as unknown as { $client: Record<string, unknown> }).$client;
+  const joined: RawQuery = async (text, params) => rowsOf<Record<string, unknown>>(await db.execute(numbered(text, params)));
   if (typeof client.unsafe === 'function') {
     const unsafe = client.unsafe as (t: string, p: unknown[], o: object) => Promise<Record<string, unknown>[]>;
-    return (text, params) => unsafe(text, params, { prepare: true });
+    return (text, params) => (inTransaction(db) ? joined(text, params) : unsafe(text, params, { prepare: true }));
   }
   if (typeof client.query === 'function') {
     const query = client.query.bind(client) as (t: string, p: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
-    return async (text, params) => (await query(text, params)).rows;
+    return async (text, params) => (inTransaction(db) ? joined(text, params) : (await query(text, params)).rows);
   }
   throw new Error('usage reads need a postgres.js or PGlite client');
+}
+
+/** SQL text with numbered parameters ($1, $2 …) as drizzle SQL, so it runs through `db`. */
+export function numbered(text: string, params: readonly unknown[]): SQL {
+  const chunks: SQL[] = [];
+  let last = 0;
+  for (const m of text.matchAll(/\$(\d+)/g)) {
+    chunks.push(sql.raw(text.slice(last, m.index)));
+    chunks.push(sql`${params[Number(m[1]) - 1]}`);
+    last = m.index + m[0].length;
+  }
+  chunks.push(sql.raw(text.slice(last)));
+  return sql.join(chunks);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

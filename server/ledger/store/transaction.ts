@@ -10,13 +10,20 @@ import type { Database } from '../../../db/client';
  *
  * Inside `work`, only queries made through `db` join: a prepared statement or a raw
  * client query made outside it would run on another connection (and on PGlite, which has
- * one, wait for this transaction: a deadlock). Keep reads out of `work`.
+ * one, wait for this transaction: a deadlock). Keep reads out of `work`, or make them
+ * ask `inTransaction(db)` first (the usage reads do: postgres-usage-read.ts).
  */
+const IN_TRANSACTION = Symbol('ledger.inTransaction');
+
+/** Whether a query made through `db` now would run in a transaction of `atomic`. */
+export const inTransaction = (db: Database): boolean => (db as unknown as Record<symbol, unknown>)[IN_TRANSACTION] === true;
+
 export function transactional(base: Database): { db: Database; atomic<T>(work: () => Promise<T>): Promise<T> } {
   const current = new AsyncLocalStorage<Database>();
   const db = new Proxy(base, {
     get(target, prop) {
       const tx = current.getStore();
+      if (prop === IN_TRANSACTION) return tx !== undefined;
       const source = tx && prop in tx ? tx : target;
       const value: unknown = Reflect.get(source, prop, source);
       // Methods run on their own object; the driver's client (a function with
