@@ -194,6 +194,14 @@ describe('proration', () => {
     expect(isUpgrade(p, 3, plan({ basePrice: 9900 }), 3, {}, period)).toBe(true);
     expect(isUpgrade(p, 3, plan({ basePrice: 100 }), 3, {}, period)).toBe(false);
   });
+
+  it("upgrade or downgrade is decided on the fees as the scope's rounding bills them: 0.13 flat → 0.125 a seat is a downgrade under half_even (0.12), not by default (0.13)", () => {
+    const flat = plan({ basePrice: 13, features: [] });
+    const perSeat = plan({ basePrice: 0, features: [feature({ key: 'seats', name: 'Seats', kind: 'licensed', price: { model: 'per_unit', unitPrice: '0.125' } })] });
+    expect(isUpgrade(flat, 1, perSeat, 1, {}, period)).toBe(true);
+    expect(isUpgrade(flat, 1, perSeat, 1, {}, period, 'half_away_from_zero')).toBe(true);
+    expect(isUpgrade(flat, 1, perSeat, 1, {}, period, 'half_even')).toBe(false);
+  });
 });
 
 // Used by the property tests too.

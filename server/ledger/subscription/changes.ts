@@ -19,9 +19,11 @@ export function isUpgrade(
   nextQuantity: number,
   overrides: PriceOverrides,
   period: BillingPeriod,
+  rounding?: RoundingMode,
 ): boolean {
+  // The fees as the scope's rounding bills them: 0.125 a seat is 0.12 under half_even, 0.13 by default.
   const total = (lines: InvoiceLine[]) => lines.reduce((a, l) => a + l.amount, 0);
-  return total(advanceLines(next, nextQuantity, overrides, period)) >= total(advanceLines(plan, quantity, overrides, period));
+  return total(advanceLines(next, nextQuantity, overrides, period, rounding)) >= total(advanceLines(plan, quantity, overrides, period, rounding));
 }
 
 /**

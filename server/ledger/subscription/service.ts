@@ -396,7 +396,8 @@ export class SubscriptionService {
     checkSeats(next, quantity);
     checkOverrides(next, sub.priceOverrides);
     const period = { start: sub.currentPeriodStart, end: sub.currentPeriodEnd };
-    const upgrade = isUpgrade(plan, sub.quantity, next, quantity, sub.priceOverrides, period);
+    const rounding = (await this.ctx.store.scopes.settings(scope))?.roundingMode;
+    const upgrade = isUpgrade(plan, sub.quantity, next, quantity, sub.priceOverrides, period, rounding);
     // The rules of the plan being left, unless the change says when.
     const rule = (plan.changeRules ?? DEFAULT_CHANGE_RULES)[upgrade ? 'upgrade' : 'downgrade'];
     const asked = upgrade ? data.upgradeAt : data.downgradeAt;
