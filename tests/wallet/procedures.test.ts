@@ -32,6 +32,39 @@ describe.each(storeFactories())('wallet procedures on $name', (factory) => {
     return ledger.customers.create(s, { email: `${name.toLowerCase()}@example.com`, name });
   }
 
+  it('API: a plan with a feature limited by credits, then entitlements.consume: allowed while 1.00 of credits covers 0.10 a call, then insufficient_credits with the shortfall', async () => {
+    const c = await customer('Lin');
+    const caller = createCaller({ ledger, auth: { kind: 'api_key', scope: s, keyId: 'key_test' } });
+    const plan = await caller.plans.create({
+      key: 'prepaid',
+      name: 'Prepaid',
+      currency: 'USD',
+      interval: { unit: 'month' },
+      features: [{ key: 'renders', name: 'Renders', kind: 'metered', aggregation: 'count', limitByCredits: true, price: { model: 'per_unit', unitPrice: '0.10' } }],
+    });
+    expect(plan.features[0]).toMatchObject({ key: 'renders', limitByCredits: true });
+    await caller.subscriptions.create({ customerId: c.id, planId: plan.id });
+    const { wallet } = await api().create({ customerId: c.id, currency: 'USD' });
+    await api().grant({ walletId: wallet.id, amount: 100 });
+    const consume = (k: string) => caller.entitlements.consume({ customerId: c.id, featureKey: 'renders', quantity: 1, idempotencyKey: k });
+    for (let i = 0; i < 10; i++) expect(await consume(`r${i}`)).toMatchObject({ allowed: true });
+    expect(await consume('r10')).toEqual({
+      allowed: false,
+      limit: null,
+      used: 10,
+      remaining: null,
+      reason: 'insufficient_credits',
+      recorded: false,
+      replayed: false,
+      credits: { currency: 'USD', balance: 100, charged: 110, shortfall: 10 },
+    });
+    // A count feature limited by credits still takes 1 at a time; other aggregations are refused by the plan.
+    expect(await codeOf(caller.entitlements.consume({ customerId: c.id, featureKey: 'renders', quantity: 2, idempotencyKey: 'r11' }))).toBe('BAD_REQUEST');
+    expect(
+      await codeOf(caller.plans.create({ key: 'bad', name: 'Bad', currency: 'USD', interval: { unit: 'month' }, features: [{ key: 'gb', name: 'GB', kind: 'metered', aggregation: 'max', limitByCredits: true }] })),
+    ).toBe('BAD_REQUEST');
+  });
+
   it('API: a wallet in EUR, 12.00 granted, a 30.00 top-up charged to the card: 42.00, three ledger entries in two pages of 2', async () => {
     const c = await customer('Ada');
     await ledger.payments.sandbox.attachCard(s, c.id, { number: VISA, expMonth: 12, expYear: 2030 });
