@@ -94,9 +94,10 @@ describe.each(targets)('killed mid-delivery, on %s', (_name, makeDb) => {
     receiver.release();
     expect(receiver.of(hook)).toHaveLength(1);
 
-    // A new engine, after the dead worker's lease has lapsed (the child's attempt timeout is
-    // 10 minutes, so it leased the message for two of them and 30 s: 20.5 minutes).
-    const again = await engine(db, new ManualClock(new Date(Date.now() + 30 * 60_000)));
+    // A new engine, after the dead worker's lease has lapsed: the child leased the message
+    // for 60 s and renewed it every 20 s while it lived (its 10-minute attempt timeout no
+    // longer lengthens a lease), so 2 minutes after the kill it is free.
+    const again = await engine(db, new ManualClock(new Date(Date.now() + 2 * 60_000)));
     try {
       const report = await again.ledger.webhooksOut.runOnce();
       expect(report).toMatchObject({ dispatched: 0, attempted: 1, succeeded: 1 });

@@ -130,6 +130,16 @@ export function createMemoryWebhookOutStore(events: EventStore): WebhookOutStore
         if (e) e.failingSince = failingSince;
       }
     },
+    async renewLeases(held, until) {
+      const renewed: string[] = [];
+      for (const h of held) {
+        const d = scopes.get(scopeKey(h.scope))?.deliveries.get(h.id);
+        if (d?.status !== 'pending' || d.lockedUntil?.getTime() !== h.lockedUntil.getTime()) continue;
+        d.lockedUntil = until;
+        renewed.push(`${h.scope.tenantId}|${h.scope.appId}|${h.id}`);
+      }
+      return renewed;
+    },
     async purge(before, limit) {
       let n = 0;
       for (const r of scopes.values()) {

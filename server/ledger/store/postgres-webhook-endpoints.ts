@@ -136,26 +136,8 @@ function fromClaimRow(r: ClaimRow): ClaimedDelivery {
   };
 }
 
-/** A new message as the fan-out's JSON rows carry it (a new message is pending, never tried). */
-const deliveryRow = (d: WebhookDelivery & Scope) => ({
-  tenant_id: d.tenantId,
-  app_id: d.appId,
-  id: d.id,
-  endpoint_id: d.endpointId,
-  event_id: d.eventId,
-  event_type: d.eventType,
-  payload: d.payload,
-  next_attempt_at: d.nextAttemptAt?.toISOString() ?? null,
-  locked_until: d.lockedUntil?.toISOString() ?? null,
-  created_at: d.createdAt.toISOString(),
-});
-
-/** `(tenant_id, app_id, id) in ((…), …)`: rows by their whole primary key (its index). */
-const keysIn = (rows: readonly { tenantId: string; appId: string; id: string }[]) =>
-  sql`(tenant_id, app_id, id) in (${sql.join(
-    rows.map((r) => sql`(${r.tenantId}, ${r.appId}, ${r.id})`),
-    sql`, `,
-  )})`;
+/** An ISO instant, or null, for a JSON row (cast by the statement). */
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /**
  * Outbound webhooks on PostgreSQL/PGlite. The worker's reads cross tenants (undispatched
@@ -228,33 +210,44 @@ export function createPostgresWebhookOutStore(db: Database): WebhookOutStore {
           const k = scopeKey(r);
           byScope.set(k, [...(byScope.get(k) ?? []), toEndpoint(r)]);
         }
-        const rows: (WebhookDelivery & Scope)[] = [];
+        // The statement's rows: every event of the batch once (to mark it dispatched), with
+        // its body once however many endpoints take it, and a message per event and endpoint
+        // naming its event by number. The body is not repeated per message in the JSON.
+        const eventRows: { n: number; tenant_id: string; app_id: string; id: string; type: string; payload: string | null }[] = [];
+        const messageRows: { n: number; id: string; endpoint_id: string; next_attempt_at: string | null; locked_until: string | null; created_at: string }[] = [];
         const made = new Map<string, ClaimedDelivery>();
         for (const r of batch) {
           const event = toEvent(r);
+          const row: (typeof eventRows)[number] = { n: eventRows.length, tenant_id: r.tenantId, app_id: r.appId, id: r.id, type: r.type, payload: null };
+          eventRows.push(row);
           for (const endpoint of byScope.get(scopeKey(r)) ?? []) {
             if (!receives(endpoint, event)) continue;
             const scope = { tenantId: r.tenantId, appId: r.appId };
             const delivery = makeDelivery(event, endpoint, scope);
-            rows.push({ ...scope, ...delivery });
+            // The same body for every endpoint (the worker serializes an event once).
+            if (row.payload === null) row.payload = delivery.payload;
+            else if (row.payload !== delivery.payload) throw new Error('the fan-out made two bodies for one event');
+            messageRows.push({ n: row.n, id: delivery.id, endpoint_id: delivery.endpointId, next_attempt_at: iso(delivery.nextAttemptAt), locked_until: iso(delivery.lockedUntil), created_at: delivery.createdAt.toISOString() });
             if (delivery.lockedUntil) made.set(delivery.id, { scope, delivery, endpoint });
           }
         }
-        const inserted = new Set<string>();
-        if (rows.length > 0) {
-          // One JSON parameter, as in recordAttempts: a stable statement, no per-value cost.
-          const done = rowsOf<{ id: string }>(
-            await tx.execute(sql`
-              insert into webhook_deliveries (tenant_id, app_id, id, endpoint_id, event_id, event_type, payload, status, attempts, retry_step, next_attempt_at, locked_until, created_at)
-              select tenant_id, app_id, id, endpoint_id, event_id, event_type, payload, 'pending', 0, 0, next_attempt_at, locked_until, created_at
-              from json_to_recordset(${JSON.stringify(rows.map(deliveryRow))}::json) as x(tenant_id text, app_id text, id text, endpoint_id text, event_id text,
-                event_type text, payload text, next_attempt_at timestamptz, locked_until timestamptz, created_at timestamptz)
-              on conflict do nothing
-              returning id`),
-          );
-          for (const d of done) inserted.add(d.id);
-        }
-        await tx.execute(sql`update events set dispatched_at = ${tsParam(at)} where ${keysIn(batch)}`);
+        // One statement: the messages inserted and the events marked dispatched. The rows
+        // travel as JSON parameters, as in recordAttempts: a stable statement, no per-value cost.
+        const done = rowsOf<{ id: string }>(
+          await tx.execute(sql`
+            with ev as (
+              select * from json_to_recordset(${JSON.stringify(eventRows)}::json) as x(n int, tenant_id text, app_id text, id text, type text, payload text)
+            ), marked as (
+              update events e set dispatched_at = ${tsParam(at)} from ev where e.tenant_id = ev.tenant_id and e.app_id = ev.app_id and e.id = ev.id
+            )
+            insert into webhook_deliveries (tenant_id, app_id, id, endpoint_id, event_id, event_type, payload, status, attempts, retry_step, next_attempt_at, locked_until, created_at)
+            select ev.tenant_id, ev.app_id, m.id, m.endpoint_id, ev.id, ev.type, ev.payload, 'pending', 0, 0, m.next_attempt_at, m.locked_until, m.created_at
+            from json_to_recordset(${JSON.stringify(messageRows)}::json) as m(n int, id text, endpoint_id text, next_attempt_at timestamptz, locked_until timestamptz, created_at timestamptz)
+            join ev on ev.n = m.n
+            on conflict do nothing
+            returning webhook_deliveries.id`),
+        );
+        const inserted = new Set(done.map((d) => d.id));
         // A message another fan-out made first (a conflict) is not ours to send.
         return { events: batch.length, deliveries: inserted.size, leased: [...made.values()].filter((c) => inserted.has(c.delivery.id)) };
       });
@@ -268,28 +261,33 @@ export function createPostgresWebhookOutStore(db: Database): WebhookOutStore {
     },
     async claimDue(at, leaseUntil, limit, perEndpoint, skip) {
       const skipList = skip.length ? sql`and (d.tenant_id || '|' || d.app_id || '|' || d.endpoint_id) not in (${sql.join(skip.map((k) => sql`${k}`), sql`, `)})` : sql``;
-      // Candidates are locked (skip locked: another instance's claim takes others), then
-      // at most `perEndpoint` of each endpoint are leased; the rest are let go at once.
-      // One statement answers the messages with their endpoints (a claim is on the hot path).
+      const due = sql`d.status = 'pending' and d.next_attempt_at <= ${tsParam(at)} and (d.locked_until is null or d.locked_until <= ${tsParam(at)})`;
+      // Candidates are read from the due messages alone, soonest first (the endpoint's
+      // enabled flag is a lookup per candidate, not a join: a join let the planner walk every
+      // endpoint's whole history instead, tens of ms a claim), at most `perEndpoint` of each
+      // endpoint are picked, and only those are locked (skip locked: another instance's
+      // claim takes others; the lock checks them again) and leased. One statement answers
+      // the messages with their endpoints (a claim is on the hot path).
       const claimed = rowsOf<ClaimRow>(
         await db.execute(sql`
-          with candidates as (
+          with candidates as materialized (
             select d.tenant_id, d.app_id, d.id, d.endpoint_id, d.next_attempt_at
             from webhook_deliveries d
-            join webhook_endpoints e on e.tenant_id = d.tenant_id and e.app_id = d.app_id and e.id = d.endpoint_id
-            where d.status = 'pending' and d.next_attempt_at <= ${tsParam(at)}
-              and (d.locked_until is null or d.locked_until <= ${tsParam(at)})
-              and e.enabled ${skipList}
+            where ${due} ${skipList}
+              and (select e.enabled from webhook_endpoints e where e.tenant_id = d.tenant_id and e.app_id = d.app_id and e.id = d.endpoint_id)
             order by d.next_attempt_at
             limit ${limit * 4}
-            for update of d skip locked
           ), picked as (
-            select tenant_id, app_id, id from (
-              select c.*, row_number() over (partition by tenant_id, app_id, endpoint_id order by next_attempt_at, id) as n from candidates c
-            ) ranked
-            where n <= ${perEndpoint}
-            order by next_attempt_at
-            limit ${limit}
+            select d.tenant_id, d.app_id, d.id from webhook_deliveries d
+            where (d.tenant_id, d.app_id, d.id) in (
+              select tenant_id, app_id, id from (
+                select c.*, row_number() over (partition by tenant_id, app_id, endpoint_id order by next_attempt_at, id) as n from candidates c
+              ) ranked
+              where n <= ${perEndpoint}
+              order by next_attempt_at
+              limit ${limit}
+            ) and ${due}
+            for update of d skip locked
           )
           update webhook_deliveries d set locked_until = ${tsParam(leaseUntil)}
           from picked p, webhook_endpoints e
@@ -304,9 +302,20 @@ export function createPostgresWebhookOutStore(db: Database): WebhookOutStore {
       );
       return claimed.map(fromClaimRow).sort((a, b) => a.delivery.nextAttemptAt!.getTime() - b.delivery.nextAttemptAt!.getTime());
     },
+    async renewLeases(held, until) {
+      if (held.length === 0) return [];
+      const rows = held.map((h) => ({ tenant_id: h.scope.tenantId, app_id: h.scope.appId, id: h.id, locked_until: h.lockedUntil.toISOString() }));
+      const renewed = rowsOf<{ tenant_id: string; app_id: string; id: string }>(
+        await db.execute(sql`
+          update webhook_deliveries d set locked_until = ${tsParam(until)}
+          from json_to_recordset(${JSON.stringify(rows)}::json) as h(tenant_id text, app_id text, id text, locked_until timestamptz)
+          where d.tenant_id = h.tenant_id and d.app_id = h.app_id and d.id = h.id and d.status = 'pending' and d.locked_until = h.locked_until
+          returning d.tenant_id, d.app_id, d.id`),
+      );
+      return renewed.map((r) => `${r.tenant_id}|${r.app_id}|${r.id}`);
+    },
     async recordAttempts(batch) {
       if (batch.length === 0) return;
-      const iso = (d: Date | null) => (d ? d.toISOString() : null);
       const rows = batch.map(({ scope: s, outcome: { attempt: a, delivery: d, failingSince } }) => ({
         tenant_id: s.tenantId,
         app_id: s.appId,

@@ -124,6 +124,12 @@ export interface WebhookOutStore {
    * commit (the worker gathers them).
    */
   recordAttempts(batch: readonly { scope: Scope; outcome: AttemptOutcome }[]): Promise<void>;
+  /**
+   * Extends the leases of messages a worker holds, each only while it is still pending
+   * under the lease the worker knows (`lockedUntil`): a lease that lapsed and was taken by
+   * another instance stays theirs. Answers the renewed ones as `tenant|app|id`.
+   */
+  renewLeases(held: readonly { scope: Scope; id: string; lockedUntil: Date }[], until: Date): Promise<string[]>;
   /** The soonest next attempt of a pending message in any scope (the retry timer). */
   nextDueAt(): Promise<Date | null>;
   /**

@@ -26,9 +26,9 @@ export interface DeliveryWorkerOptions {
   /** Messages claimed at a time (default 100). */
   batch?: number;
   /**
-   * A claim's lease: another instance sends the message again after it. Default: the
-   * longest a claimed message can wait here (its endpoint's queue, then its own attempt)
-   * and 30 s: (QUEUE_ROUNDS + 1) × timeout + 30 s.
+   * A lease on the messages this worker holds (made by its fan-out or claimed): renewed
+   * every third of it while they wait or are sent, so another instance sends a message
+   * again only once its holder stopped renewing (a crash). Default 60 s.
    */
   leaseMs?: number;
   /** How often a started worker looks for work without being woken (other instances' events; default 5 s). */
@@ -59,8 +59,14 @@ export interface WorkerReport {
  * endpoint holds few; the rest stay in the table for other instances and later passes.
  */
 const QUEUE_ROUNDS = 25;
-/** Rounds of an endpoint's slots the fan-out leases to its own worker (messages it just made). */
-const FRESH_ROUNDS = 25;
+/**
+ * Messages of one endpoint the fan-out leases to its own worker (those it just made), in
+ * rounds of the endpoint's slots: sent without a claim (a query and a row written less per
+ * message). Leases are renewed, so the bound is memory, not how long a crash delays them.
+ */
+const FRESH_ROUNDS = 250;
+/** Messages this worker holds at most from its fan-out (its memory); the rest wait for claims. */
+const MAX_HELD = 20_000;
 const CLAIM_BATCHES = 4;
 
 const emptyReport = (): WorkerReport => ({ dispatched: 0, made: 0, attempted: 0, succeeded: 0, failed: 0 });
@@ -94,6 +100,10 @@ export class DeliveryWorker {
   readonly #toRecord: { scope: Scope; outcome: AttemptOutcome; resolve(): void; reject(e: unknown): void }[] = [];
   #recording: Promise<void> | null = null;
   #lastBody: { eventId: string; payload: string } | null = null;
+  /** The messages this worker holds under its lease, by `tenant|app|id`, until their attempt is recorded. */
+  readonly #held = new Map<string, HeldLease>();
+  #renewTimer: ReturnType<typeof setInterval> | null = null;
+  #renewing: Promise<void> | null = null;
 
   constructor(
     private readonly store: WebhookOutStore,
@@ -106,7 +116,7 @@ export class DeliveryWorker {
     this.#timeoutMs = options.timeoutMs ?? 15_000;
     this.#perEndpoint = options.perEndpoint ?? 4;
     this.#batch = options.batch ?? 100;
-    this.#leaseMs = options.leaseMs ?? (QUEUE_ROUNDS + 1) * this.#timeoutMs + 30_000;
+    this.#leaseMs = options.leaseMs ?? 60_000;
     this.#pollMs = options.pollMs ?? 5_000;
     this.#signingClock = options.signingClock ?? realClock;
     this.#onAttempt = options.onAttempt;
@@ -129,6 +139,8 @@ export class DeliveryWorker {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     while (this.#running) await this.#running.catch(() => {});
+    this.#stopRenewing();
+    await this.#renewing;
   }
 
   /** A pass in the background, if started (after a commit: a wake-up, never the source of truth). */
@@ -182,22 +194,23 @@ export class DeliveryWorker {
     const fanOut = (async () => {
       try {
         for (;;) {
-          // The messages made are leased to this worker, each for as long as its place in
-          // its endpoint's queue may take (rounds of the endpoint's slots, each at most a
-          // timeout), up to FRESH_ROUNDS rounds; the rest are left for claims (here or on
-          // another instance).
+          // The messages made are leased to this worker (their leases renewed while it
+          // holds them), up to FRESH_ROUNDS rounds of each endpoint's slots and MAX_HELD in
+          // all; the rest are left for claims (here or on another instance).
           const now = this.clock.now();
+          const lease = new Date(now.getTime() + this.#leaseMs);
           const taken = new Map<string, number>();
+          let held = this.#held.size;
           const fanned = await this.store.fanOut(this.#batch, now, (event, endpoint, scope) => {
             const key = endpointKey(scope, endpoint.id);
             const slot = this.#slots.get(key);
             const load = (taken.get(key) ?? 0) + (slot ? slot.active + slot.waiting.length : 0);
-            if (load >= this.#perEndpoint * FRESH_ROUNDS) return this.#message(event, endpoint, null);
+            if (load >= this.#perEndpoint * FRESH_ROUNDS || held >= MAX_HELD) return this.#message(event, endpoint, now, null);
             taken.set(key, (taken.get(key) ?? 0) + 1);
-            const rounds = Math.floor(load / this.#perEndpoint) + 1;
-            return this.#message(event, endpoint, new Date(now.getTime() + Math.max(this.#leaseMs, (rounds + 1) * this.#timeoutMs + 30_000)));
+            held++;
+            return this.#message(event, endpoint, now, lease);
           });
-          for (const c of fanned.leased) this.#track(this.#send(c, report));
+          for (const c of fanned.leased) this.#track(this.#send(this.#hold(c), report));
           report.dispatched += fanned.events;
           report.made += fanned.deliveries;
           if (fanned.deliveries > fanned.leased.length) exhausted = false;
@@ -218,7 +231,7 @@ export class DeliveryWorker {
       const full = [...this.#slots].filter(([, s]) => s.active + s.waiting.length >= perClaim).map(([k]) => k);
       const now = this.clock.now();
       const claimed = await this.store.claimDue(now, new Date(now.getTime() + this.#leaseMs), capacity, perClaim, full);
-      for (const c of claimed) this.#track(this.#send(c, report));
+      for (const c of claimed) this.#track(this.#send(this.#hold(c), report));
       if (claimed.length === 0 && full.length === 0) exhausted = true;
       // Nothing for the endpoints not held back: claim again once everything in flight is done.
       heldBack = claimed.length === 0 && full.length > 0;
@@ -274,7 +287,7 @@ export class DeliveryWorker {
   }
 
   /** The message an event makes for an endpoint: its body fixed now, due at once. */
-  #message(event: LedgerEvent, endpoint: WebhookEndpointRecord, lockedUntil: Date | null): WebhookDelivery {
+  #message(event: LedgerEvent, endpoint: WebhookEndpointRecord, now: Date, lockedUntil: Date | null): WebhookDelivery {
     // The fan-out asks for an event's messages one endpoint after another: its body is
     // serialized once for all of them.
     if (this.#lastBody?.eventId !== event.id) {
@@ -282,7 +295,6 @@ export class DeliveryWorker {
       this.#lastBody = { eventId: event.id, payload: JSON.stringify(body) };
     }
     const payload = this.#lastBody.payload;
-    const now = this.clock.now();
     return {
       id: newMessageId(),
       endpointId: endpoint.id,
@@ -300,34 +312,91 @@ export class DeliveryWorker {
     };
   }
 
-  /** Sends a claimed message when its endpoint has a free slot. */
-  async #send(c: ClaimedDelivery, report: WorkerReport): Promise<void> {
+  /** Sends a message this worker holds when its endpoint has a free slot. */
+  async #send(held: HeldLease, report: WorkerReport): Promise<void> {
+    const c = held.claimed;
     const key = endpointKey(c.scope, c.endpoint.id);
     let slot = this.#slots.get(key);
     if (!slot) this.#slots.set(key, (slot = { active: 0, waiting: [] }));
+    // A slot is handed from a message to the next one waiting (never let go and taken
+    // again: a message arriving in between could take it too and exceed the bound).
     if (slot.active >= this.#perEndpoint) await new Promise<void>((r) => slot.waiting.push(r));
-    slot.active++;
-    let held = true;
+    else slot.active++;
+    let holding = true;
     // The slot is the endpoint's: it is let go when the answer came, not after the
     // attempt is written (the write waits for a commit shared with other attempts).
     const letGo = () => {
-      if (!held) return;
-      held = false;
-      slot.active--;
+      if (!holding) return;
+      holding = false;
       const next = slot.waiting.shift();
       if (next) next();
-      else if (slot.active === 0) this.#slots.delete(key);
+      else if (--slot.active === 0) this.#slots.delete(key);
     };
+    if (held.lost) {
+      // Its lease could not be renewed (another instance has it now): not sent from here.
+      letGo();
+      this.#release(held);
+      return;
+    }
     try {
       const attempt = await this.attempt(c, letGo);
       report.attempted++;
       report[attempt.status === 'succeeded' ? 'succeeded' : 'failed']++;
     } catch (e) {
-      // Left under its lease: sent again once it lapses.
+      // Left under its lease, no longer renewed: sent again once it lapses.
       this.logger.error('outbound webhooks: an attempt could not be recorded', { deliveryId: c.delivery.id, ...errorSummary(e) });
     } finally {
       letGo();
+      this.#release(held);
     }
+  }
+
+  /** Holds a leased message: its lease is renewed until its attempt is recorded (or fails to be). */
+  #hold(claimed: ClaimedDelivery): HeldLease {
+    const held: HeldLease = { claimed, until: claimed.delivery.lockedUntil!, lost: false };
+    this.#held.set(heldKey(claimed), held);
+    if (!this.#renewTimer) {
+      this.#renewTimer = setInterval(() => this.#renew(), Math.max(1, Math.floor(this.#leaseMs / 3)));
+      this.#renewTimer.unref?.();
+    }
+    return held;
+  }
+
+  #release(held: HeldLease): void {
+    const k = heldKey(held.claimed);
+    if (this.#held.get(k) === held) this.#held.delete(k);
+    if (this.#held.size === 0) this.#stopRenewing();
+  }
+
+  #stopRenewing(): void {
+    if (this.#renewTimer) clearInterval(this.#renewTimer);
+    this.#renewTimer = null;
+  }
+
+  /**
+   * Extends the lease of every message held here (one statement). A message whose lease
+   * was not extended (it lapsed and another instance took it) is not sent from here.
+   */
+  #renew(): void {
+    if (this.#renewing || this.#held.size === 0) return;
+    const batch = [...this.#held.values()];
+    const until = new Date(this.clock.now().getTime() + this.#leaseMs);
+    this.#renewing = this.store
+      .renewLeases(
+        batch.map((h) => ({ scope: h.claimed.scope, id: h.claimed.delivery.id, lockedUntil: h.until })),
+        until,
+      )
+      .then((renewed) => {
+        const kept = new Set(renewed);
+        for (const h of batch) {
+          if (kept.has(heldKey(h.claimed))) h.until = until;
+          else if (this.#held.get(heldKey(h.claimed)) === h) h.lost = true;
+        }
+      })
+      .catch((e: unknown) => this.logger.warn('outbound webhooks: leases could not be renewed', errorSummary(e)))
+      .finally(() => {
+        this.#renewing = null;
+      });
   }
 
   /**
@@ -416,6 +485,15 @@ export class DeliveryWorker {
     return done;
   }
 }
+
+/** A message this worker holds: its lease's current end, and whether another instance took it. */
+interface HeldLease {
+  claimed: ClaimedDelivery;
+  until: Date;
+  lost: boolean;
+}
+
+const heldKey = (c: ClaimedDelivery) => `${c.scope.tenantId}|${c.scope.appId}|${c.delivery.id}`;
 
 /** Ids of our own prefixes, built on the engine's TypeIDs (time-ordered). */
 const withPrefix = (prefix: string) => `${prefix}_${newId('webhook').slice('whk_'.length)}`;
