@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { resolveTarget, type TargetGuard } from './target-guard';
+import { resolveTarget, resolveTargetNow, type ResolvedTarget, type TargetGuard } from './target-guard';
 
 /** What one POST got: an answer (any status), or none (timeout, refused target, network error). */
 export interface SendResult {
@@ -28,29 +28,65 @@ const agents = {
  * connection made to the checked address (never a second lookup), no redirect followed
  * (a 3xx is an answer like any other non-2xx), given up after `timeoutMs`.
  */
-export async function postWebhook(rawUrl: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; guard: TargetGuard }): Promise<SendResult> {
-  const first = await postOnce(rawUrl, body, headers, options);
+export function postWebhook(rawUrl: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; guard: TargetGuard }): Promise<SendResult> {
   // A kept-alive connection the receiver closed while idle fails as soon as it is reused
   // (the race Node's docs describe for req.reusedSocket): sent again at once on a fresh
   // one, as a delivery is at least once anyway, rather than counted as a failed attempt.
-  const { staleSocket, ...result } = first.staleSocket ? await postOnce(rawUrl, body, headers, options) : first;
-  return result;
+  return postOnce(rawUrl, body, headers, options).then((first) => (first.staleSocket ? postOnce(rawUrl, body, headers, options) : first)).then(withoutStale);
 }
 
-async function postOnce(rawUrl: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; guard: TargetGuard }): Promise<SendResult & { staleSocket?: boolean }> {
+const withoutStale = ({ staleSocket: _s, ...result }: SendResult & { staleSocket?: boolean }): SendResult => result;
+
+type Attempted = SendResult & { staleSocket?: boolean };
+
+function postOnce(rawUrl: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; guard: TargetGuard }): Promise<Attempted> {
   const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  const target = await resolveTarget(rawUrl, options.guard);
-  if (!target.ok) return { responseCode: null, responseBody: '', latencyMs: elapsed(), error: target.error };
+  // An address literal (or a refused URL) is answered from the guard's cache, without a promise.
+  const now = resolveTargetNow(rawUrl, options.guard);
+  if (now) return send(now, body, headers, options.timeoutMs, started);
+  return resolveTarget(rawUrl, options.guard).then((target) => send(target, body, headers, options.timeoutMs, started));
+}
+
+/** How to reach a checked target: kept per target (the guard keeps address literals' targets). */
+interface Route {
+  transport: typeof http | typeof https;
+  request: http.RequestOptions;
+}
+const routes = new WeakMap<object, Route>();
+
+function routeOf(target: ResolvedTarget & { ok: true }): Route {
+  let route = routes.get(target);
+  if (route) return route;
   const { url, address, family } = target;
   // Every lookup of this connection answers the address just checked.
   const pinned: LookupFunction = (_host, opts, cb) => {
     if ((opts as { all?: boolean }).all) (cb as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);
     else cb(null, address, family);
   };
-  const transport = url.protocol === 'https:' ? https : http;
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  return new Promise<SendResult & { staleSocket?: boolean }>((resolve) => {
+  route = {
+    transport: url.protocol === 'https:' ? https : http,
+    request: {
+      protocol: url.protocol,
+      hostname: host,
+      port: url.port || (url.protocol === 'https:' ? 443 : 80),
+      path: `${url.pathname}${url.search}`,
+      method: 'POST',
+      agent: agents[url.protocol as 'http:' | 'https:'],
+      lookup: pinned,
+      // The certificate is checked against the name, not the address connected to.
+      ...(url.protocol === 'https:' ? { servername: host } : {}),
+    },
+  };
+  routes.set(target, route);
+  return route;
+}
+
+function send(target: ResolvedTarget, body: string, headers: Record<string, string>, timeoutMs: number, started: number): Promise<Attempted> {
+  const elapsed = () => Math.round(performance.now() - started);
+  if (!target.ok) return Promise.resolve({ responseCode: null, responseBody: '', latencyMs: elapsed(), error: target.error });
+  const route = routeOf(target);
+  return new Promise<Attempted>((resolve) => {
     let settled = false;
     const finish = (r: Omit<SendResult, 'latencyMs'> & { staleSocket?: boolean }) => {
       if (settled) return;
@@ -58,17 +94,9 @@ async function postOnce(rawUrl: string, body: string, headers: Record<string, st
       clearTimeout(timer);
       resolve({ ...r, latencyMs: elapsed() });
     };
-    const req = transport.request(
+    const req = route.transport.request(
       {
-        protocol: url.protocol,
-        hostname: host,
-        port: url.port || (url.protocol === 'https:' ? 443 : 80),
-        path: `${url.pathname}${url.search}`,
-        method: 'POST',
-        agent: agents[url.protocol as 'http:' | 'https:'],
-        lookup: pinned,
-        // The certificate is checked against the name, not the address connected to.
-        ...(url.protocol === 'https:' ? { servername: host } : {}),
+        ...route.request,
         headers: {
           ...headers,
           'content-type': 'application/json',
@@ -96,8 +124,8 @@ async function postOnce(rawUrl: string, body: string, headers: Record<string, st
     );
     const timer = setTimeout(() => {
       req.destroy(new Error('timeout'));
-      finish({ responseCode: null, responseBody: '', error: `timeout after ${options.timeoutMs} ms` });
-    }, options.timeoutMs);
+      finish({ responseCode: null, responseBody: '', error: `timeout after ${timeoutMs} ms` });
+    }, timeoutMs);
     req.on('error', (e: NodeJS.ErrnoException) =>
       finish({ responseCode: null, responseBody: '', error: e.code ?? e.message, staleSocket: req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE') }));
     req.end(body);

@@ -23,11 +23,11 @@ function signer(secret: string): Webhook {
   return w;
 }
 
-export interface SignedHeaders {
+export type SignedHeaders = {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
-}
+};
 
 /** The three headers of one attempt: `secrets` are every secret that signs now, newest first. */
 export function signedHeaders(messageId: string, at: Date, body: string, secrets: readonly string[]): SignedHeaders {

@@ -104,16 +104,21 @@ export function checkEndpointUrl(raw: string, guard: TargetGuard): URL {
 
 /**
  * checkEndpointUrl's answer for a URL, kept per guard: it is asked on every attempt and
- * depends only on its inputs (the lookup, which does not, is made every time).
+ * depends only on its inputs. A host that is an address literal is resolved by the check
+ * itself, so its whole answer is kept too; a name is looked up every time.
  */
-const checkedUrls = new WeakMap<TargetGuard, Map<string, { ok: true; url: URL } | { ok: false; error: string }>>();
-function checkedUrl(raw: string, guard: TargetGuard): { ok: true; url: URL } | { ok: false; error: string } {
+type Checked = { ok: true; url: URL; host: string; literal: ResolvedTarget | null } | { ok: false; error: string };
+const checkedUrls = new WeakMap<TargetGuard, Map<string, Checked>>();
+function checkedUrl(raw: string, guard: TargetGuard): Checked {
   let known = checkedUrls.get(guard);
   if (!known) checkedUrls.set(guard, (known = new Map()));
   let answer = known.get(raw);
   if (!answer) {
     try {
-      answer = { ok: true, url: checkEndpointUrl(raw, guard) };
+      const url = checkEndpointUrl(raw, guard);
+      const host = hostOf(url);
+      const family = isIP(host);
+      answer = { ok: true, url, host, literal: family ? checkAddresses(url, host, [{ address: host, family }], guard) : null };
     } catch (e) {
       answer = { ok: false, error: (e as Error).message };
     }
@@ -125,6 +130,12 @@ function checkedUrl(raw: string, guard: TargetGuard): { ok: true; url: URL } | {
 
 export type ResolvedTarget = { ok: true; url: URL; address: string; family: 4 | 6 } | { ok: false; error: string };
 
+/** The target when no lookup is needed (a refused URL, or an address literal); null for a host name. */
+export function resolveTargetNow(raw: string, guard: TargetGuard): ResolvedTarget | null {
+  const checked = checkedUrl(raw, guard);
+  return checked.ok ? checked.literal : checked;
+}
+
 /**
  * Resolves an endpoint's host at delivery time and checks every address it has: one
  * private address refuses the target (a name answering both is the rebinding trick).
@@ -132,17 +143,18 @@ export type ResolvedTarget = { ok: true; url: URL; address: string; family: 4 | 
 export async function resolveTarget(raw: string, guard: TargetGuard): Promise<ResolvedTarget> {
   const checked = checkedUrl(raw, guard);
   if (!checked.ok) return checked;
-  const { url } = checked;
-  const host = hostOf(url);
+  if (checked.literal) return checked.literal;
+  const { url, host } = checked;
   let addresses: { address: string; family: number }[];
-  if (isIP(host)) addresses = [{ address: host, family: isIP(host) }];
-  else {
-    try {
-      addresses = await lookup(host, { all: true, verbatim: true });
-    } catch (e) {
-      return { ok: false, error: `the host ${host} could not be resolved: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
-    }
+  try {
+    addresses = await lookup(host, { all: true, verbatim: true });
+  } catch (e) {
+    return { ok: false, error: `the host ${host} could not be resolved: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
   }
+  return checkAddresses(url, host, addresses, guard);
+}
+
+function checkAddresses(url: URL, host: string, addresses: { address: string; family: number }[], guard: TargetGuard): ResolvedTarget {
   if (addresses.length === 0) return { ok: false, error: `the host ${host} has no address` };
   if (!guard.allowPrivate) {
     const bad = addresses.find((a) => isPrivateAddress(a.address));

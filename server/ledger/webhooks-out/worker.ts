@@ -410,7 +410,7 @@ export class DeliveryWorker {
     const secrets = [endpoint.secret];
     if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > startedAt) secrets.push(endpoint.previousSecret);
     const headers = signedHeaders(delivery.id, this.#signingClock.now(), delivery.payload, secrets);
-    const sent = await postWebhook(endpoint.url, delivery.payload, { ...headers }, { timeoutMs: this.#timeoutMs, guard: this.guard });
+    const sent = await postWebhook(endpoint.url, delivery.payload, headers, { timeoutMs: this.#timeoutMs, guard: this.guard });
     answered();
     const at = this.clock.now();
     const ok = sent.responseCode !== null && sent.responseCode >= 200 && sent.responseCode < 300;
