@@ -32,12 +32,13 @@ export function postWebhook(rawUrl: string, body: string, headers: Record<string
   // A kept-alive connection the receiver closed while idle fails as soon as it is reused
   // (the race Node's docs describe for req.reusedSocket): sent again at once on a fresh
   // one, as a delivery is at least once anyway, rather than counted as a failed attempt.
-  return postOnce(rawUrl, body, headers, options).then((first) => (first.staleSocket ? postOnce(rawUrl, body, headers, options) : first)).then(withoutStale);
+  return postOnce(rawUrl, body, headers, options).then((first) => (first.staleSocket ? postOnce(rawUrl, body, headers, options).then(withoutStale) : first));
 }
 
-const withoutStale = ({ staleSocket: _s, ...result }: SendResult & { staleSocket?: boolean }): SendResult => result;
+const withoutStale = ({ staleSocket: _s, ...result }: Attempted): SendResult => result;
 
-type Attempted = SendResult & { staleSocket?: boolean };
+/** One POST's result; `staleSocket` (only when true) says a reused connection was found closed. */
+type Attempted = SendResult & { staleSocket?: true };
 
 function postOnce(rawUrl: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; guard: TargetGuard }): Promise<Attempted> {
   const started = performance.now();
@@ -88,11 +89,13 @@ function send(target: ResolvedTarget, body: string, headers: Record<string, stri
   const route = routeOf(target);
   return new Promise<Attempted>((resolve) => {
     let settled = false;
-    const finish = (r: Omit<SendResult, 'latencyMs'> & { staleSocket?: boolean }) => {
+    const finish = (responseCode: number | null, responseBody: string, error: string | null, stale = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ ...r, latencyMs: elapsed() });
+      const result: Attempted = { responseCode, responseBody, latencyMs: elapsed(), error };
+      if (stale) result.staleSocket = true;
+      resolve(result);
     };
     const req = route.transport.request(
       {
@@ -115,8 +118,7 @@ function send(target: ResolvedTarget, body: string, headers: Record<string, stri
             done();
           }
         });
-        const done = () =>
-          finish({ responseCode: res.statusCode ?? null, responseBody: Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8'), error: null });
+        const done = () => finish(res.statusCode ?? null, Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8'), null);
         res.on('end', done);
         res.on('error', done);
         res.on('close', done);
@@ -124,10 +126,9 @@ function send(target: ResolvedTarget, body: string, headers: Record<string, stri
     );
     const timer = setTimeout(() => {
       req.destroy(new Error('timeout'));
-      finish({ responseCode: null, responseBody: '', error: `timeout after ${timeoutMs} ms` });
+      finish(null, '', `timeout after ${timeoutMs} ms`);
     }, timeoutMs);
-    req.on('error', (e: NodeJS.ErrnoException) =>
-      finish({ responseCode: null, responseBody: '', error: e.code ?? e.message, staleSocket: req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE') }));
+    req.on('error', (e: NodeJS.ErrnoException) => finish(null, '', e.code ?? e.message, req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')));
     req.end(body);
   });
 }

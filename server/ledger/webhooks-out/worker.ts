@@ -90,8 +90,9 @@ export class DeliveryWorker {
   readonly #onAttempt: DeliveryWorkerOptions['onAttempt'];
   /** Messages sending or waiting for a slot, per endpoint key. */
   readonly #slots = new Map<string, { active: number; waiting: (() => void)[] }>();
-  readonly #tasks = new Set<Promise<void>>();
-  /** Told when a tracked task ends: the pass's loop wakes then (racing every task cost O(n) per wake). */
+  /** Messages this worker holds that are waiting for a slot, sending, or being recorded. */
+  #inFlight = 0;
+  /** Told when a message is done: the pass's loop wakes then if it may claim or end (racing every task cost O(n) per wake). */
   #taskEnded: () => void = () => {};
   #running: Promise<WorkerReport> | null = null;
   #again = false;
@@ -179,13 +180,25 @@ export class DeliveryWorker {
    */
   async #work(): Promise<WorkerReport> {
     const report = emptyReport();
-    let poke = () => {};
-    let poked = new Promise<void>((r) => (poke = r));
+    // The loop sleeps until something it waits for changed; wake-ups before it sleeps
+    // again are one (a promise per message done was a cost per message).
+    let wake = () => {};
+    let woken = false;
     const wakeLoop = () => {
-      poke();
-      poked = new Promise<void>((r) => (poke = r));
+      if (woken) return;
+      woken = true;
+      wake();
     };
-    this.#taskEnded = () => wakeLoop();
+    const sleep = () =>
+      new Promise<void>((r) => {
+        wake = r;
+        if (woken) r();
+      });
+    const halfBatch = (CLAIM_BATCHES * this.#batch) / 2;
+    // A message done matters to the loop only once few are left (it claims, or ends).
+    this.#taskEnded = () => {
+      if (this.#inFlight <= halfBatch) wakeLoop();
+    };
     const perClaim = this.#perEndpoint * QUEUE_ROUNDS;
     let fanning = true;
     /** Nothing was due at the last claim: no more claims in this pass. */
@@ -210,7 +223,7 @@ export class DeliveryWorker {
             held++;
             return this.#message(event, endpoint, now, lease);
           });
-          for (const c of fanned.leased) this.#track(this.#send(this.#hold(c), report));
+          for (const c of fanned.leased) void this.#send(this.#hold(c), report);
           report.dispatched += fanned.events;
           report.made += fanned.deliveries;
           if (fanned.deliveries > fanned.leased.length) exhausted = false;
@@ -227,19 +240,20 @@ export class DeliveryWorker {
     /** A claim that failed ends the pass's claims (its messages in flight finish); the pass then fails with it. */
     let claimFailed: { error: unknown } | null = null;
     const claim = async () => {
-      const capacity = CLAIM_BATCHES * this.#batch - this.#tasks.size;
+      const capacity = CLAIM_BATCHES * this.#batch - this.#inFlight;
       const full = [...this.#slots].filter(([, s]) => s.active + s.waiting.length >= perClaim).map(([k]) => k);
       const now = this.clock.now();
       const claimed = await this.store.claimDue(now, new Date(now.getTime() + this.#leaseMs), capacity, perClaim, full);
-      for (const c of claimed) this.#track(this.#send(this.#hold(c), report));
+      for (const c of claimed) void this.#send(this.#hold(c), report);
       if (claimed.length === 0 && full.length === 0) exhausted = true;
       // Nothing for the endpoints not held back: claim again once everything in flight is done.
       heldBack = claimed.length === 0 && full.length > 0;
     };
     for (;;) {
+      woken = false;
       // Claims (retries due, messages left unleased) once the fan-out is done, in
       // batches: again once half the batch is done (or nothing is in flight).
-      if (!fanning && !claiming && !exhausted && ((!heldBack && this.#tasks.size <= (CLAIM_BATCHES * this.#batch) / 2) || this.#tasks.size === 0)) {
+      if (!fanning && !claiming && !exhausted && ((!heldBack && this.#inFlight <= halfBatch) || this.#inFlight === 0)) {
         claiming = claim()
           .catch((error: unknown) => {
             // Not claimed again at once: a claim failing at once would spin this loop.
@@ -251,8 +265,8 @@ export class DeliveryWorker {
             wakeLoop();
           });
       }
-      if (!claiming && !fanning && exhausted && this.#tasks.size === 0) break;
-      await Promise.race([poked, ...(claiming ? [claiming] : [])]);
+      if (!claiming && !fanning && exhausted && this.#inFlight === 0) break;
+      await Promise.race([sleep(), ...(claiming ? [claiming] : [])]);
     }
     await fanOut;
     if (claimFailed) throw (claimFailed as { error: unknown }).error;
@@ -276,14 +290,6 @@ export class DeliveryWorker {
       this.wake();
     }, wait + 10);
     this.#timer.unref?.();
-  }
-
-  #track(task: Promise<void>): void {
-    const t = task.finally(() => {
-      this.#tasks.delete(t);
-      this.#taskEnded();
-    });
-    this.#tasks.add(t);
   }
 
   /** The message an event makes for an endpoint: its body fixed now, due at once. */
@@ -312,8 +318,9 @@ export class DeliveryWorker {
     };
   }
 
-  /** Sends a message this worker holds when its endpoint has a free slot. */
+  /** Sends a message this worker holds when its endpoint has a free slot (never fails: an error is logged). */
   async #send(held: HeldLease, report: WorkerReport): Promise<void> {
+    this.#inFlight++;
     const c = held.claimed;
     const key = endpointKey(c.scope, c.endpoint.id);
     let slot = this.#slots.get(key);
@@ -332,13 +339,9 @@ export class DeliveryWorker {
       if (next) next();
       else if (--slot.active === 0) this.#slots.delete(key);
     };
-    if (held.lost) {
-      // Its lease could not be renewed (another instance has it now): not sent from here.
-      letGo();
-      this.#release(held);
-      return;
-    }
     try {
+      // A lease that could not be renewed (another instance has the message now): not sent from here.
+      if (held.lost) return;
       const attempt = await this.attempt(c, letGo);
       report.attempted++;
       report[attempt.status === 'succeeded' ? 'succeeded' : 'failed']++;
@@ -348,6 +351,8 @@ export class DeliveryWorker {
     } finally {
       letGo();
       this.#release(held);
+      this.#inFlight--;
+      this.#taskEnded();
     }
   }
 
