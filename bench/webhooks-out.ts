@@ -19,7 +19,7 @@ const PER_ENDPOINT = 4;
 
 export async function benchWebhooksOut(url: string, smoke: boolean): Promise<void> {
   const events = smoke ? 50 : 500;
-  const warmup = smoke ? 10 : 100;
+  const warmup = smoke ? 10 : 500;
   const receiver = await startSink();
   const database = await openDatabase({ url });
   const ledger = await createLedger({
