@@ -64,6 +64,38 @@ describe.each(webhookStoreFactories())('outbound webhook leases on $name', (fact
     expect((await stores.webhooksOut.getDelivery(s, 'msg_settled'))!.lockedUntil).toEqual(held);
   });
 
+  it('two instances claiming due retries at once send each message once: claims skip what the other locked or leased', async () => {
+    const clock = new ManualClock(T0);
+    const options = { store: stores.webhooksOut, guard: ALLOW_LOCAL };
+    const a = await createLedger({ store: stores.store, clock, logger: silentLogger, webhooksOut: options });
+    const b = await createLedger({ store: stores.store, clock, logger: silentLogger, webhooksOut: options });
+    try {
+      const s = uniqueScope();
+      const tag = Math.random().toString(36).slice(2, 8);
+      const paths = [`/claims-a-${tag}`, `/claims-b-${tag}`];
+      for (const path of paths) await a.webhooksOut.create(s, { url: receiver.url(path), eventTypes: ['customer.created'] });
+      for (const path of paths) receiver.always(path, { status: 500 });
+      for (let i = 0; i < 30; i++) await a.customers.create(s, { email: `c${i}@example.com`, name: `C${i}` });
+      expect(await a.webhooksOut.runOnce()).toMatchObject({ made: 60, attempted: 60, failed: 60 });
+      for (const path of paths) receiver.always(path, null);
+
+      // 5 s later every message is due again, and both instances claim at once.
+      clock.advance(5_000);
+      const [ra, rb] = await Promise.all([a.webhooksOut.runOnce(), b.webhooksOut.runOnce()]);
+      expect(ra.attempted + rb.attempted).toBe(60);
+      for (const path of paths) {
+        const ids = receiver.of(path).map((r) => r.headers['webhook-id']!);
+        expect(ids).toHaveLength(60);
+        // Each message twice: the failure, then one success (never a third send).
+        expect(new Set(ids).size).toBe(30);
+        expect([...new Set(ids)].every((id) => ids.filter((x) => x === id).length === 2)).toBe(true);
+      }
+    } finally {
+      await b.shutdown();
+      await a.shutdown();
+    }
+  });
+
   it('a message held while its endpoint stalls keeps its lease, so another instance sends nothing; then it is delivered once', async () => {
     const clock = new ManualClock(T0);
     // A short lease (renewed every 100 ms of real time) and an attempt that outlasts it.

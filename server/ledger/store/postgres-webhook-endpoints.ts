@@ -277,16 +277,21 @@ export function createPostgresWebhookOutStore(db: Database): WebhookOutStore {
               and (select e.enabled from webhook_endpoints e where e.tenant_id = d.tenant_id and e.app_id = d.app_id and e.id = d.endpoint_id)
             order by d.next_attempt_at
             limit ${limit * 4}
+          ), chosen as materialized (
+            select tenant_id, app_id, id from (
+              select c.*, row_number() over (partition by tenant_id, app_id, endpoint_id order by next_attempt_at, id) as n from candidates c
+            ) ranked
+            where n <= ${perEndpoint}
+            order by next_attempt_at
+            limit ${limit}
           ), picked as (
-            select d.tenant_id, d.app_id, d.id from webhook_deliveries d
-            where (d.tenant_id, d.app_id, d.id) in (
-              select tenant_id, app_id, id from (
-                select c.*, row_number() over (partition by tenant_id, app_id, endpoint_id order by next_attempt_at, id) as n from candidates c
-              ) ranked
-              where n <= ${perEndpoint}
-              order by next_attempt_at
-              limit ${limit}
-            ) and ${due}
+            -- Each chosen message by its primary key, checked again under the lock. The
+            -- check is a CASE so that the planner cannot read these rows through the due
+            -- index instead: with statistics taken when little was pending it did, scanning
+            -- every due message once per chosen one (quadratic).
+            select d.tenant_id, d.app_id, d.id from chosen c
+            join webhook_deliveries d on d.tenant_id = c.tenant_id and d.app_id = c.app_id and d.id = c.id
+            where case when d.status = 'pending' then d.next_attempt_at <= ${tsParam(at)} and (d.locked_until is null or d.locked_until <= ${tsParam(at)}) else false end
             for update of d skip locked
           )
           update webhook_deliveries d set locked_until = ${tsParam(leaseUntil)}
