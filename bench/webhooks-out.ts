@@ -100,7 +100,9 @@ async function startSink(): Promise<{ url: string; capture: string[] | null; clo
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      sink.capture?.push(Buffer.concat(chunks).toString('utf8'));
+      // The body is read the same way whether it is kept or not (both phases pay the same).
+      const body = Buffer.concat(chunks).toString('utf8');
+      sink.capture?.push(body);
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('ok');
     });
