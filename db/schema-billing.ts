@@ -80,6 +80,8 @@ export const invoices = pgTable(
     // backwards, a page reads its own rows only, not every invoice of the customer.
     index('invoices_customer_issue_idx').on(t.tenantId, t.appId, t.customerId, t.issueAt, t.id),
     index('invoices_drafts_idx').on(t.tenantId, t.appId, t.finalizeAt).where(sql`${t.status} = 'draft'`),
+    // A customer's drafts: what its prepaid credits will pay next (every consumption limited by credits reads them).
+    index('invoices_customer_drafts_idx').on(t.tenantId, t.appId, t.customerId, t.finalizeAt).where(sql`${t.status} = 'draft'`),
     // Dunning's search: open invoices whose next automatic charge is due…
     index('invoices_retry_idx').on(t.tenantId, t.appId, t.nextPaymentAttemptAt).where(sql`${t.nextPaymentAttemptAt} is not null`),
     // …and open invoices not yet found past their due date.

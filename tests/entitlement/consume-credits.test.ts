@@ -29,6 +29,8 @@ const plan = {
     { key: 'tokens', name: 'Tokens', kind: 'metered' as const, aggregation: 'sum' as const, includedUnits: 1_000, limitByCredits: true, price: { model: 'per_unit' as const, unitPrice: '0.01' } },
     // Not limited by credits: consumed against its limit only, but its usage is paid from the same wallet.
     { key: 'exports', name: 'Exports', kind: 'metered' as const, aggregation: 'sum' as const, price: { model: 'per_unit' as const, unitPrice: '1.00' } },
+    // 1.00 a started package of 100.
+    { key: 'batches', name: 'Batches', kind: 'metered' as const, aggregation: 'sum' as const, limitByCredits: true, price: { model: 'package' as const, size: 100, packagePrice: '1.00' } },
   ],
 };
 
@@ -39,7 +41,7 @@ describe.each(storeFactories())('entitlements.consume limited by credits on $nam
     for (const l of ledgers) await l.shutdown();
   });
 
-  async function setup(credits: number | null = 5_000) {
+  async function setup(credits: number | null = 5_000, opts: { trialDays?: number; expiresAt?: string } = {}) {
     const clock = new ManualClock(T0);
     const ledger = await createLedger({ store: store(), clock, logger: silentLogger, meter: { flushIntervalMs: 60_000 } });
     ledgers.push(ledger);
@@ -47,8 +49,8 @@ describe.each(storeFactories())('entitlements.consume limited by credits on $nam
     const p = await ledger.plans.create(scope, plan);
     const customer = await ledger.customers.create(scope, { email: 'c@example.com', name: 'C', country: 'US', region: 'TX' });
     const { wallet } = await ledger.wallets.create(scope, { customerId: customer.id, currency: 'USD' });
-    if (credits !== null) await ledger.wallets.grant(scope, { walletId: wallet.id, amount: credits });
-    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: p.id });
+    if (credits !== null) await ledger.wallets.grant(scope, { walletId: wallet.id, amount: credits, expiresAt: opts.expiresAt ?? null });
+    const sub = await ledger.subscriptions.create(scope, { customerId: customer.id, planId: p.id, ...(opts.trialDays ? { trialDays: opts.trialDays } : {}) });
     const consume = (idempotencyKey: string, quantity: number | string = 1, featureKey = 'api_calls') =>
       ledger.entitlements.consume(scope, { customerId: customer.id, featureKey, quantity, idempotencyKey });
     const stored = (featureKey = 'api_calls') =>
@@ -159,6 +161,63 @@ describe.each(storeFactories())('entitlements.consume limited by credits on $nam
     const answers = await Promise.all(tokens);
     expect(answers.filter((a) => a.allowed)).toHaveLength(5);
     expect(Math.max(...answers.filter((a) => a.allowed).map((a) => a.credits!.charged))).toBe(500);
+  });
+
+  it("the period's invoice waiting as a draft still counts: 10.00 used in March, the cycle's draft not yet finalized, April's first call is refused; so after the draft took the credits", async () => {
+    const { ledger, clock, scope, consume, balance } = await setup(1_000);
+    expect(await consume('march', 200)).toMatchObject({ allowed: true, credits: { charged: 1_000, shortfall: 0 } });
+    clock.set(NEXT_PERIOD);
+    await ledger.billing.run(scope); // the March invoice: a draft for an hour (late usage)
+    clock.set('2025-04-10T12:30:00.000Z');
+    expect(await consume('april-1', 1)).toMatchObject({ allowed: false, reason: 'insufficient_credits', credits: { balance: 1_000, charged: 1_005, shortfall: 5 } });
+    clock.set(AFTER_GRACE);
+    await ledger.billing.run(scope);
+    expect(await balance()).toBe(0);
+    expect(await consume('april-1', 1)).toMatchObject({ allowed: false, credits: { balance: 0, charged: 5, shortfall: 5 } });
+  });
+
+  it('past the period end before the cycle has renewed: 1.00 of March batches and 0.50 of April ones are two invoices, so 1.99 does not pay for a second package', async () => {
+    const { clock, consume } = await setup(199);
+    expect(await consume('b1', 50, 'batches')).toMatchObject({ allowed: true, credits: { charged: 100 } });
+    clock.set('2025-04-10T12:10:00.000Z'); // no billing.run: the subscription is still in March
+    expect(await consume('b2', 50, 'batches')).toMatchObject({ allowed: false, reason: 'insufficient_credits', credits: { charged: 200, shortfall: 1 } });
+    expect(await consume('c1', 19)).toMatchObject({ allowed: true, credits: { charged: 195 } }); // 0.95 of calls fits
+  });
+
+  it("a trial's usage is free, and the trial's end is seen before the cycle renews: 10,000 calls an hour after the end are 500.00, refused against 1.00", async () => {
+    const { clock, consume } = await setup(100, { trialDays: 7 });
+    expect(await consume('t1', 10_000)).toMatchObject({ allowed: true, credits: { charged: 0 } });
+    clock.set('2025-03-17T13:00:00.000Z'); // the trial ended at 12:00; the cycle has not run
+    expect(await consume('m1', 10_000)).toMatchObject({ allowed: false, credits: { balance: 100, charged: 50_000, shortfall: 49_900 } });
+    expect(await consume('m2', 20)).toMatchObject({ allowed: true, credits: { charged: 100, shortfall: 0 } });
+  });
+
+  it("a grant that expires before the period's invoice takes credits pays nothing of this period's usage", async () => {
+    const { ledger, scope, wallet, consume } = await setup(1_000, { expiresAt: '2025-03-20T00:00:00.000Z' });
+    expect(await consume('a1', 1)).toMatchObject({ allowed: false, credits: { balance: 1_000, charged: 5, shortfall: 5 } });
+    await ledger.wallets.grant(scope, { walletId: wallet.id, amount: 10, expiresAt: '2025-05-01T00:00:00.000Z' });
+    expect(await consume('a1', 2)).toMatchObject({ allowed: true, credits: { balance: 1_010, charged: 10, shortfall: 0 } });
+  });
+
+  it('a price override cannot make a feature limited by credits a percentage price, nor give a percentage price to a feature without a transaction amount', async () => {
+    const { ledger, scope } = await setup(null);
+    const p = await ledger.plans.create(scope, {
+      key: 'sales',
+      name: 'Sales',
+      currency: 'USD',
+      interval: { unit: 'month' },
+      features: [
+        { key: 'orders', name: 'Orders', kind: 'metered', aggregation: 'count', amountProperty: 'amount', limitByCredits: true, price: { model: 'per_unit', unitPrice: '0.10' } },
+        { key: 'refunds', name: 'Refunds', kind: 'metered', aggregation: 'count', price: { model: 'per_unit', unitPrice: '0.10' } },
+      ],
+    });
+    const c = await ledger.customers.create(scope, { email: 'o@example.com', name: 'O' });
+    const percent = { model: 'percentage' as const, rate: '1', fixedFee: 50 };
+    const refused = async (features: Record<string, typeof percent>) =>
+      (await rejectsWith(ledger.subscriptions.create(scope, { customerId: c.id, planId: p.id, priceOverrides: { features } }), 'invalid')).message;
+    expect(await refused({ orders: percent })).toMatch(/limited by credits/);
+    expect(await refused({ refunds: percent })).toMatch(/amountProperty/);
+    expect((await ledger.subscriptions.listByCustomer(scope, c.id)).items).toEqual([]);
   });
 
   it('refused whole when the credits fall short, allowed again after a grant; the answer says the balance, the charge with it and the shortfall', async () => {

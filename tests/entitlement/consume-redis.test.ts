@@ -130,6 +130,28 @@ describe.skipIf(!redisUrl)('entitlements.consume with Redis', () => {
     void customerId;
   });
 
+  it("a feature limited by credits counts what another feature just consumed through Redis, still in the stream: 3.00 of exports leave 2.00 of 5.00", async () => {
+    const { a, scope } = await world();
+    const plan = await a.plans.create(scope, {
+      key: 'prepaid2',
+      name: 'Prepaid',
+      currency: 'USD',
+      interval: { unit: 'month' },
+      features: [
+        { key: 'credits_api', name: 'API calls', kind: 'metered', aggregation: 'sum', limitByCredits: true, price: { model: 'per_unit', unitPrice: '0.05' } },
+        { key: 'exports', name: 'Exports', kind: 'metered', aggregation: 'sum', price: { model: 'per_unit', unitPrice: '1.00' } },
+      ],
+    });
+    const c = await a.customers.create(scope, { email: 'x@example.com', name: 'X' });
+    const { wallet } = await a.wallets.create(scope, { customerId: c.id, currency: 'USD' });
+    await a.wallets.grant(scope, { walletId: wallet.id, amount: 500 });
+    await a.subscriptions.create(scope, { customerId: c.id, planId: plan.id });
+    const consume = (featureKey: string, quantity: number, idempotencyKey: string) => a.entitlements.consume(scope, { customerId: c.id, featureKey, quantity, idempotencyKey });
+    expect(await consume('exports', 3, 'x1')).toMatchObject({ allowed: true }); // through Redis: in the stream for a few ms
+    expect(await consume('credits_api', 100, 'c1')).toMatchObject({ allowed: false, credits: { charged: 800, shortfall: 300 } });
+    expect(await consume('credits_api', 40, 'c2')).toMatchObject({ allowed: true, credits: { charged: 500, shortfall: 0 } });
+  });
+
   it('the invoice of the period bills exactly what was consumed through Redis: 1,000 × 0.05 = 50.00', async () => {
     const { a, b, clock, scope, customerId, consume, stored } = await world();
     await Promise.all(Array.from({ length: 1_100 }, (_, i) => consume(i % 2 ? a : b, `inv-${i}`)));

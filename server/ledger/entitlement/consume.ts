@@ -88,7 +88,8 @@ export interface CreditsAnswer {
 
 /** Prices the usage with a consumption added and pays it from the wallet, on paper. */
 export interface CreditCover {
-  check(scope: Scope, sub: Subscription, at: Date, add: { featureKey: string; quantity: string }): Promise<CreditsAnswer>;
+  /** `period`: the usage period `at` falls in (the clock's, which may be past the subscription's, not yet renewed). */
+  check(scope: Scope, sub: Subscription, at: Date, period: BillingPeriod, add: { featureKey: string; quantity: string }): Promise<CreditsAnswer>;
 }
 
 /** The lock key of a customer's consumptions limited by credits (no feature key has a '*'). */
@@ -260,8 +261,13 @@ export class Consumption {
       delta: feature.aggregation === 'count' ? '1' : input.quantity,
       idempotencyKey: input.idempotencyKey,
     };
-    // Credits are spent by every feature: one lock of the customer, in the store.
-    if (feature.limitByCredits) return this.#consumeInStore(c, entry.sub.id);
+    if (feature.limitByCredits) {
+      // Credits are spent by every feature: one lock of the customer, in the store. What
+      // this process's other features consumed through Redis is written first, so the
+      // usage priced under the lock has it (the stream drains within milliseconds).
+      await this.drain?.settled();
+      return this.#consumeInStore(c, entry.sub.id);
+    }
     if (this.redis) {
       const answer = await this.redis.consume(c, (event) => {
         this.host.recorded(scope, event);
@@ -311,7 +317,7 @@ export class Consumption {
       if (paidBy && cover) {
         const sub = await store.subscriptions.get(c.scope, paidBy);
         if (!sub) throw notFound('subscription', paidBy);
-        credits = await cover.check(c.scope, sub, c.at, { featureKey: c.feature.key, quantity: c.delta });
+        credits = await cover.check(c.scope, sub, c.at, c.period, { featureKey: c.feature.key, quantity: c.delta });
         if (credits.shortfall > 0) return noCredits(used, limit, credits);
       }
       const result = await store.usage.insertEvents(c.scope, [event]);

@@ -296,7 +296,7 @@ export class InvoiceService {
 
   /**
    * What the usage lines of a basis come to now, taxed, before any coupon: the usage
-   * charges prepaid credits must cover (entitlement/credit-cover.ts). `add` is usage not
+   * charges prepaid credits must cover (wallet/usage-cover.ts). `add` is usage not
    * recorded yet (a consumption being decided), counted as if it were. No minimum
    * commitment: it is owed whatever is used, so it does not decide whether more may be.
    */

@@ -46,6 +46,8 @@ export interface InvoiceStore {
   /** The customer's invoices still asking for money (isPayable: open or uncollectible, amount due > 0), oldest first. */
   listPayableByCustomer(scope: Scope, customerId: CustomerId): Promise<Invoice[]>;
   listBySubscription(scope: Scope, subscriptionId: SubscriptionId): Promise<Invoice[]>;
+  /** The customer's drafts, the soonest finalized first: what prepaid credits will pay next (wallet/usage-cover.ts). */
+  listDraftsByCustomer(scope: Scope, customerId: CustomerId): Promise<Invoice[]>;
   /** Drafts whose finalizeAt has come, oldest first; with `on`, only those of the customers on that test clock (or on none). */
   listDraftsDue(scope: Scope, at: Date, limit: number, on?: OnClock): Promise<Invoice[]>;
   /** Replaces a draft's content; false when it is no longer a draft. */

@@ -50,6 +50,11 @@ export function createMemoryInvoiceStore(clockOf: (scope: Scope, customerId: str
     async listPayableByCustomer(scope, customerId) {
       return invoices.find(scope, (r) => r.customerId === customerId && isPayable(r)).sort(oldestInvoiceFirst);
     },
+    async listDraftsByCustomer(scope, customerId) {
+      return invoices
+        .find(scope, (r) => r.customerId === customerId && r.status === 'draft')
+        .sort((a, b) => a.finalizeAt.getTime() - b.finalizeAt.getTime() || (a.id < b.id ? -1 : 1));
+    },
     async listBySubscription(scope, subscriptionId) {
       return invoices.find(scope, (r) => r.subscriptionId === subscriptionId).sort((a, b) => a.issueAt.getTime() - b.issueAt.getTime());
     },

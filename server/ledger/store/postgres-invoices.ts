@@ -168,6 +168,14 @@ export function createPostgresInvoiceStore(db: Database): InvoiceStore {
         .orderBy(asc(invoices.issueAt), asc(invoices.id));
       return rows.map(toInvoice);
     },
+    async listDraftsByCustomer(s, customerId) {
+      const rows = await db
+        .select()
+        .from(invoices)
+        .where(and(inScope(s), eq(invoices.customerId, customerId), eq(invoices.status, 'draft')))
+        .orderBy(asc(invoices.finalizeAt), asc(invoices.id));
+      return rows.map(toInvoice);
+    },
     async listBySubscription(s, subscriptionId) {
       const rows = await db
         .select()

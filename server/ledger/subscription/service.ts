@@ -28,7 +28,7 @@ import { offersCurrency, planCurrencies, pricesIn, subscriptionCurrency } from '
 import { adoptCurrency } from '../customer/currency';
 import { calendarPeriodFor, periodFrom } from './calendar';
 import type { BillingPeriod } from './period';
-import { DEFAULT_CHANGE_RULES } from '../plan/types';
+import { DEFAULT_CHANGE_RULES, isPercentagePrice } from '../plan/types';
 import { creditsAfterCoupon, periodFees, renumber } from './fees';
 import { percentOff } from '../coupon/discount';
 import {
@@ -553,12 +553,21 @@ function checkSeats(plan: Plan, quantity: number): void {
 
 /** Overrides may only name features of the plan that carry a price. */
 function checkOverrides(plan: Plan, overrides: PriceOverrides): void {
-  for (const key of Object.keys(overrides.features ?? {})) {
+  for (const [key, price] of Object.entries(overrides.features ?? {})) {
     const f = plan.features.find((x) => x.key === key);
+    const path = `priceOverrides.features.${key}`;
     if (!f || f.kind === 'boolean') {
-      throw invalid(`price override for "${key}": plan "${plan.key}" has no priced feature "${key}"`, [
-        { path: `priceOverrides.features.${key}`, message: 'not a priced feature of the plan' },
-      ]);
+      throw invalid(`price override for "${key}": plan "${plan.key}" has no priced feature "${key}"`, [{ path, message: 'not a priced feature of the plan' }]);
+    }
+    // What the plan's schema refuses of a feature's own price, an override may not bring in.
+    if (price && isPercentagePrice(price)) {
+      const why =
+        f.kind !== 'metered' || !f.amountProperty
+          ? `"${key}" carries no transaction amount (a percentage price needs the feature's amountProperty)`
+          : f.limitByCredits
+            ? `"${key}" is limited by credits, which prices a consumption by its quantity`
+            : null;
+      if (why) throw invalid(`price override for "${key}": a percentage price cannot apply: ${why}`, [{ path, message: 'a percentage price cannot apply to this feature' }]);
     }
   }
 }

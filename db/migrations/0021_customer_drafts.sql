@@ -1,0 +1,1 @@
+CREATE INDEX "invoices_customer_drafts_idx" ON "invoices" USING btree ("tenant_id","app_id","customer_id","finalize_at") WHERE "invoices"."status" = 'draft';
