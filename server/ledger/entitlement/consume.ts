@@ -295,8 +295,9 @@ export class Consumption {
     if (paidBy && !cover) throw illegalState(`"${c.feature.key}" is limited by credits, and this engine has no wallets to check them against`);
     const event = consumedEvent(c);
     // With Redis, the shared counters must not be seeded from the store while this
-    // write is in flight (counters.ts): marked before, applied after, as the meter does.
-    const outcome = paidBy ? await this.host.beforeWrite?.(c.scope, [event]) : undefined;
+    // write is in flight (counters.ts): marked before it (once it is decided, so a queue
+    // of consumers waiting for the lock does not hold the marks), applied after the commit.
+    const marked: { outcome?: WriteOutcomeListener | void } = {};
     let recorded: UsageEvent | null = null;
     const decide = async (): Promise<ConsumeResult> => {
       const prior = await store.consumptions.get(c.scope, c.idempotencyKey);
@@ -320,6 +321,7 @@ export class Consumption {
         credits = await cover.check(c.scope, sub, c.at, c.period, { featureKey: c.feature.key, quantity: c.delta });
         if (credits.shortfall > 0) return noCredits(used, limit, credits);
       }
+      if (paidBy) marked.outcome = await this.host.beforeWrite?.(c.scope, [event]);
       const result = await store.usage.insertEvents(c.scope, [event]);
       if (!result.inserted.has(event.idempotencyKey)) {
         const stored = result.existing.get(event.idempotencyKey);
@@ -345,10 +347,10 @@ export class Consumption {
     try {
       answer = await store.consumptions.locked(c.scope, c.customerId, paidBy ? CREDITS_LOCK : c.feature.key, decide);
     } catch (e) {
-      await outcome?.failed().catch(() => undefined);
+      await marked.outcome?.failed().catch(() => undefined);
       throw e;
     }
-    await outcome?.committed(recorded ? [recorded] : [], false);
+    await marked.outcome?.committed(recorded ? [recorded] : [], false);
     // Committed: this process's caches count it, plugins hear of it as of metered usage.
     if (recorded) {
       this.host.recorded(c.scope, recorded);
