@@ -16,8 +16,8 @@ const ledger = await createLedger({
   store: createPostgresStore(database.db),
   logger: silentLogger,
   // A timeout far beyond the test's: the process is killed while it waits.
-  // The message made by the fan-out is leased for two timeouts and 30 s (20.5 minutes):
-  // the test's next engine comes 30 minutes later by its clock.
+  // The message made by the fan-out is leased for 60 s, renewed every 20 s while this
+  // process lives: the test's next engine comes 2 minutes after the kill by its clock.
   webhooksOut: { timeoutMs: 600_000, leaseMs: 60_000 },
 });
 console.log('DELIVERING');
