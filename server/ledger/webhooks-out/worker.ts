@@ -1,10 +1,11 @@
 import type { EventLog } from '../events/log';
 import type { LedgerEvent } from '../events/types';
 import { errorSummary, newId, type Clock, type Logger, type Scope } from '../types';
-import { postWebhook } from './sender';
+import { SenderThreads } from './send-thread';
+import { postWebhook, type SendResult } from './sender';
 import { DISABLE_AFTER_FAILING_MS, nextAttemptAfterFailure } from './schedule';
 import { signedHeaders } from './signing';
-import type { TargetGuard } from './target-guard';
+import { resolveTarget, resolveTargetNow, type ResolvedTarget, type TargetGuard } from './target-guard';
 import {
   endpointKey,
   endpointView,
@@ -41,6 +42,12 @@ export interface DeliveryWorkerOptions {
   signingClock?: Clock;
   /** Told of every attempt, for metrics (the app passes recordWebhookDelivery). Must not throw. */
   onAttempt?: (outcome: 'delivered' | 'failed' | 'timeout' | 'error', seconds: number) => void;
+  /**
+   * Worker threads that sign and POST (default 1; 0: on the main thread). The main thread
+   * keeps the database work and the SSRF guard: a thread connects only to the address the
+   * guard checked. Started on the first attempt, terminated by `stop`.
+   */
+  senderThreads?: number;
 }
 
 export interface WorkerReport {
@@ -105,6 +112,8 @@ export class DeliveryWorker {
   readonly #held = new Map<string, HeldLease>();
   #renewTimer: ReturnType<typeof setInterval> | null = null;
   #renewing: Promise<void> | null = null;
+  #senderThreads: number;
+  #threads: SenderThreads | null = null;
 
   constructor(
     private readonly store: WebhookOutStore,
@@ -121,6 +130,7 @@ export class DeliveryWorker {
     this.#pollMs = options.pollMs ?? 5_000;
     this.#signingClock = options.signingClock ?? realClock;
     this.#onAttempt = options.onAttempt;
+    this.#senderThreads = options.senderThreads ?? 1;
   }
 
   get timeoutMs(): number {
@@ -142,6 +152,9 @@ export class DeliveryWorker {
     while (this.#running) await this.#running.catch(() => {});
     this.#stopRenewing();
     await this.#renewing;
+    const threads = this.#threads;
+    this.#threads = null;
+    await threads?.close();
   }
 
   /** A pass in the background, if started (after a commit: a wake-up, never the source of truth). */
@@ -414,8 +427,7 @@ export class DeliveryWorker {
     const startedAt = this.clock.now();
     const secrets = [endpoint.secret];
     if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > startedAt) secrets.push(endpoint.previousSecret);
-    const headers = signedHeaders(delivery.id, this.#signingClock.now(), delivery.payload, secrets);
-    const sent = await postWebhook(endpoint.url, delivery.payload, headers, { timeoutMs: this.#timeoutMs, guard: this.guard });
+    const sent = await this.#post(delivery, endpoint.url, secrets);
     answered();
     const at = this.clock.now();
     const ok = sent.responseCode !== null && sent.responseCode >= 200 && sent.responseCode < 300;
@@ -445,6 +457,41 @@ export class DeliveryWorker {
     if (gone) await this.disable(scope, endpoint, 'gone', at);
     else if (!ok && at.getTime() - failingSince!.getTime() >= DISABLE_AFTER_FAILING_MS) await this.disable(scope, endpoint, 'failing', at);
     return attempt;
+  }
+
+  /** Signs and POSTs one attempt: on a sender thread, or here when there is none. */
+  #post(delivery: WebhookDelivery, url: string, secrets: string[]): Promise<SendResult> {
+    const signedAt = this.#signingClock.now();
+    if (this.#senderThreads <= 0) {
+      return postWebhook(url, delivery.payload, signedHeaders(delivery.id, signedAt, delivery.payload, secrets), { timeoutMs: this.#timeoutMs, guard: this.guard });
+    }
+    // The guard stays here (its caches and lookups are this thread's): the thread gets the checked address.
+    const started = performance.now();
+    const toThread = (target: ResolvedTarget): Promise<SendResult> | SendResult => {
+      if (!target.ok) return { responseCode: null, responseBody: '', latencyMs: Math.round(performance.now() - started), error: target.error };
+      const threads = (this.#threads ??= new SenderThreads(this.#senderThreads));
+      const job = threads.send({
+        url,
+        address: target.address,
+        family: target.family,
+        messageId: delivery.id,
+        signedAtMs: signedAt.getTime(),
+        secrets,
+        body: delivery.payload,
+        timeoutMs: this.#timeoutMs,
+      });
+      // Not sent: no thread could start. Sent from here then, from now on.
+      return job.then((sent) => {
+        if (sent) return sent;
+        if (this.#senderThreads > 0) {
+          this.#senderThreads = 0;
+          this.logger.error('outbound webhooks: the sender thread could not start; sending on the main thread', { error: threads.startFailure });
+        }
+        return postWebhook(url, delivery.payload, signedHeaders(delivery.id, signedAt, delivery.payload, secrets), { timeoutMs: this.#timeoutMs, guard: this.guard });
+      });
+    };
+    const now = resolveTargetNow(url, this.guard);
+    return now ? Promise.resolve(toThread(now)) : resolveTarget(url, this.guard).then(toThread);
   }
 
   /**
