@@ -29,7 +29,10 @@ let pathSeq = 0;
 /** A path of the receiver no other test uses. */
 const freshPath = () => `/hook-${++pathSeq}-${Math.random().toString(36).slice(2, 8)}`;
 
-describe.each(webhookStoreFactories())('outbound webhooks on $name', (factory) => {
+// Sent from a sender thread (the default) and from the main thread (senderThreads: 0).
+const variants = webhookStoreFactories().flatMap((f) => [1, 0].map((senderThreads) => ({ ...f, senderThreads })));
+
+describe.each(variants)('outbound webhooks on $name, $senderThreads sender thread(s)', (factory) => {
   let stores: WebhookStores;
   beforeAll(async () => {
     stores = await factory.open();
@@ -38,7 +41,7 @@ describe.each(webhookStoreFactories())('outbound webhooks on $name', (factory) =
 
   async function setup(options: OutboundWebhookOptions = {}) {
     const clock = new ManualClock(T0);
-    const ledger = await createLedger({ store: stores.store, clock, logger: silentLogger, webhooksOut: { store: stores.webhooksOut, guard: ALLOW_LOCAL, ...options } });
+    const ledger = await createLedger({ store: stores.store, clock, logger: silentLogger, webhooksOut: { store: stores.webhooksOut, guard: ALLOW_LOCAL, senderThreads: factory.senderThreads, ...options } });
     const scope = uniqueScope();
     await ledger.scopes.register(scope, 'test');
     return { ledger, clock, scope };
