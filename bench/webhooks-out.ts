@@ -17,6 +17,8 @@ import { report } from './report';
  */
 const ENDPOINTS = 4;
 const PER_ENDPOINT = 4;
+/** Sender threads (BENCH_WEBHOOK_SENDER_THREADS; default the worker's own, 1; 0 sends on the main thread), for A/B runs. */
+const SENDER_THREADS = process.env.BENCH_WEBHOOK_SENDER_THREADS === undefined ? undefined : Number(process.env.BENCH_WEBHOOK_SENDER_THREADS);
 
 export async function benchWebhooksOut(url: string, smoke: boolean): Promise<void> {
   const events = smoke ? 50 : 500;
@@ -26,7 +28,7 @@ export async function benchWebhooksOut(url: string, smoke: boolean): Promise<voi
   const ledger = await createLedger({
     store: createPostgresStore(database.db),
     logger: silentLogger,
-    webhooksOut: { guard: { allowHttp: true, allowPrivate: true }, perEndpoint: PER_ENDPOINT },
+    webhooksOut: { guard: { allowHttp: true, allowPrivate: true }, perEndpoint: PER_ENDPOINT, ...(SENDER_THREADS === undefined ? {} : { senderThreads: SENDER_THREADS }) },
   });
   try {
     // The worker reads every scope: the other benchmarks' events are fanned out first, untimed.
@@ -80,7 +82,7 @@ export async function benchWebhooksOut(url: string, smoke: boolean): Promise<voi
       value: deliveriesPerS,
       unit: 'deliveries/s',
       baseline: 'webhooks.baseline_posts_per_s',
-      note: `${events} events × ${ENDPOINTS} endpoints from the event log, signed, ${PER_ENDPOINT} in flight per endpoint, every attempt recorded; ratio ${(deliveriesPerS / postsPerS).toFixed(2)} (target ≥ 0.5)`,
+      note: `${events} events × ${ENDPOINTS} endpoints from the event log, signed, ${PER_ENDPOINT} in flight per endpoint, every attempt recorded, sender threads: ${SENDER_THREADS ?? 'default (1)'}; ratio ${(deliveriesPerS / postsPerS).toFixed(2)} (target ≥ 0.5)`,
     });
   } finally {
     await ledger.shutdown();
