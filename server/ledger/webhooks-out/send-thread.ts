@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { RESPONSE_BODY_LIMIT, type SendResult } from './sender';
+import type { SendResult } from './sender';
 
 /**
  * Sending off the main thread. A delivery's CPU on the main thread was mostly the signing
@@ -8,10 +8,12 @@ import { RESPONSE_BODY_LIMIT, type SendResult } from './sender';
  * the database work, the SSRF guard and the bookkeeping, and a worker thread signs, POSTs
  * and reads the first KB of the answer.
  *
- * The thread's code is a string of plain JavaScript run with `eval: true`: no file path, so
- * it runs the same under vitest, tsx and inside the Next.js server bundle. It loads
- * `standardwebhooks` from node_modules itself (resolving it on the main thread does not
- * survive the bundler: Turbopack turns `require.resolve` into a module number). A thread
+ * The thread's code is a short string of plain JavaScript run with `eval: true`: no file
+ * path of its own, so it runs the same under vitest, tsx and inside the Next.js server
+ * bundle. It loads http-post.cjs (signing and the POST, the same code the main thread
+ * runs when there is no thread) by its path on disk, and that file loads
+ * `standardwebhooks` from node_modules (resolving on the main thread does not survive
+ * the bundler: Turbopack turns `require.resolve` into a module number). A thread
  * that cannot start (the package not found) sends nothing: its jobs come back unsent and
  * the pool answers every later job unsent too, so the caller sends them itself. Jobs and
  * results cross the boundary in batches (one message per turn of each thread's event loop).
@@ -88,7 +90,7 @@ class SenderThread {
   #ended = false;
 
   constructor(onExit: () => void, onStartFailed: (why: string) => void) {
-    this.#worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { resolveFrom: resolveFrom(), bodyLimit: RESPONSE_BODY_LIMIT } });
+    this.#worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { modules: modulePaths() } });
     this.#worker.unref();
     this.#worker.on('message', (results: [number, ...ThreadResult][] | 'ready') => {
       if (results === 'ready') {
@@ -139,79 +141,36 @@ class SenderThread {
 }
 
 /**
- * Where the thread resolves `standardwebhooks` from: this file when it is on disk as a
- * module (tsx, vitest), then the working directory (a bundle's chunks may live elsewhere).
+ * Where the thread finds http-post.cjs: beside this file when it is on disk as a module
+ * (tsx, vitest), else under the working directory (the app runs from the repository; a
+ * bundle's chunks live elsewhere, and Turbopack rewrites require.resolve).
  */
-function resolveFrom(): string[] {
-  const from = [path.join(process.cwd(), 'package.json')];
+function modulePaths(): [from: string, request: string][] {
+  const fromRoot: [string, string] = [path.join(process.cwd(), 'package.json'), './server/ledger/webhooks-out/http-post.cjs'];
   const here = typeof import.meta.url === 'string' && import.meta.url.startsWith('file:') ? import.meta.url : null;
-  return here ? [here, ...from] : from;
+  return here ? [[here, './http-post.cjs'], fromRoot] : [fromRoot];
 }
 
 /**
- * The thread: signs (standardwebhooks), POSTs to the checked address (pinned lookup, the
- * certificate checked against the name), reads at most 64 KB and keeps the first KB, gives
- * up after the timeout, never follows a redirect, and sends again once at once when a
- * kept-alive connection is found closed on reuse — as sender.ts does on the main thread.
+ * The thread: loads http-post.cjs (the one implementation of signing and POSTing, the
+ * main thread's too) by its path, then signs and POSTs each job and answers in batches.
  */
 const THREAD_SOURCE = String.raw`
 const { parentPort, workerData } = require('node:worker_threads');
-const http = require('node:http');
-const https = require('node:https');
 const { performance } = require('node:perf_hooks');
 const { createRequire } = require('node:module');
-function load(name) {
+function load() {
   let first;
-  for (const from of workerData.resolveFrom) {
+  for (const [from, request] of workerData.modules) {
     try {
-      return createRequire(from)(name);
+      return createRequire(from)(request);
     } catch (e) {
       first ??= e;
     }
   }
   throw first;
 }
-const { Webhook } = load('standardwebhooks');
-const BODY_LIMIT = workerData.bodyLimit;
-const READ_LIMIT = 64 * 1024;
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxFreeSockets: 64 }),
-  'https:': new https.Agent({ keepAlive: true, maxFreeSockets: 64 }),
-};
-const signers = new Map();
-function signer(secret) {
-  let w = signers.get(secret);
-  if (!w) {
-    if (signers.size > 1000) signers.clear();
-    signers.set(secret, (w = new Webhook(secret)));
-  }
-  return w;
-}
-const routes = new Map();
-function routeOf(rawUrl, address, family) {
-  const key = rawUrl + ' ' + address;
-  let route = routes.get(key);
-  if (route) return route;
-  const url = new URL(rawUrl);
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const pinned = (_h, opts, cb) => (opts && opts.all ? cb(null, [{ address, family }]) : cb(null, address, family));
-  route = {
-    transport: url.protocol === 'https:' ? https : http,
-    request: {
-      protocol: url.protocol,
-      hostname: host,
-      port: url.port || (url.protocol === 'https:' ? 443 : 80),
-      path: url.pathname + url.search,
-      method: 'POST',
-      agent: agents[url.protocol],
-      lookup: pinned,
-      ...(url.protocol === 'https:' ? { servername: host } : {}),
-    },
-  };
-  if (routes.size >= 1000) routes.clear();
-  routes.set(key, route);
-  return route;
-}
+const { signedHeaders, postTo } = load();
 let results = [];
 let flushing = false;
 function answer(r) {
@@ -225,57 +184,13 @@ function answer(r) {
     parentPort.postMessage(batch);
   });
 }
-function post(route, headers, body, timeoutMs, done) {
-  let settled = false;
-  const finish = (code, text, error, stale) => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    done(code, text, error, stale);
-  };
-  const req = route.transport.request({ ...route.request, headers }, (res) => {
-    const chunks = [];
-    let read = 0;
-    const end = () => finish(res.statusCode ?? null, Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8'), null, false);
-    res.on('data', (c) => {
-      if (read < BODY_LIMIT) chunks.push(c);
-      read += c.length;
-      if (read > READ_LIMIT) {
-        res.destroy();
-        end();
-      }
-    });
-    res.on('end', end);
-    res.on('error', end);
-    res.on('close', end);
-  });
-  const timer = setTimeout(() => {
-    req.destroy(new Error('timeout'));
-    finish(null, '', 'timeout after ' + timeoutMs + ' ms', false);
-  }, timeoutMs);
-  req.on('error', (e) => finish(null, '', e.code ?? e.message, req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')));
-  req.end(body);
-}
 parentPort.postMessage('ready');
 parentPort.on('message', (jobs) => {
   for (const [seq, url, address, family, messageId, signedAtMs, secrets, body, timeoutMs] of jobs) {
     const started = performance.now();
     try {
-      const at = new Date(signedAtMs);
-      const headers = {
-        'webhook-id': messageId,
-        'webhook-timestamp': String(Math.floor(signedAtMs / 1000)),
-        'webhook-signature': secrets.map((s) => signer(s).sign(messageId, at, body)).join(' '),
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(body)),
-        'user-agent': 'Ledger-Webhooks/1',
-      };
-      const route = routeOf(url, address, family);
-      const reply = (code, text, error) => answer([seq, code, text, Math.round(performance.now() - started), error]);
-      post(route, headers, body, timeoutMs, (code, text, error, stale) => {
-        if (stale) post(route, headers, body, timeoutMs, reply);
-        else reply(code, text, error);
-      });
+      const headers = signedHeaders(messageId, new Date(signedAtMs), body, secrets);
+      postTo(url, address, family, headers, body, timeoutMs, started, (code, text, latencyMs, error) => answer([seq, code, text, latencyMs, error]));
     } catch (e) {
       answer([seq, null, '', Math.round(performance.now() - started), String((e && e.message) || e)]);
     }
