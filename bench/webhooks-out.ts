@@ -17,7 +17,7 @@ import { report } from './report';
  */
 const ENDPOINTS = 4;
 const PER_ENDPOINT = 4;
-/** Sender threads (BENCH_WEBHOOK_SENDER_THREADS; default the worker's own, 1; 0 sends on the main thread), for A/B runs. */
+/** Sender threads (BENCH_WEBHOOK_SENDER_THREADS; default the worker's own, 0: on the main thread), for A/B runs. */
 const SENDER_THREADS = process.env.BENCH_WEBHOOK_SENDER_THREADS === undefined ? undefined : Number(process.env.BENCH_WEBHOOK_SENDER_THREADS);
 
 export async function benchWebhooksOut(url: string, smoke: boolean): Promise<void> {
@@ -82,7 +82,7 @@ export async function benchWebhooksOut(url: string, smoke: boolean): Promise<voi
       value: deliveriesPerS,
       unit: 'deliveries/s',
       baseline: 'webhooks.baseline_posts_per_s',
-      note: `${events} events × ${ENDPOINTS} endpoints from the event log, signed, ${PER_ENDPOINT} in flight per endpoint, every attempt recorded, sender threads: ${SENDER_THREADS ?? 'default (1)'}; ratio ${(deliveriesPerS / postsPerS).toFixed(2)} (target ≥ 0.5)`,
+      note: `${events} events × ${ENDPOINTS} endpoints from the event log, signed, ${PER_ENDPOINT} in flight per endpoint, every attempt recorded, sender threads: ${SENDER_THREADS ?? 'default (0: the main thread)'}; ratio ${(deliveriesPerS / postsPerS).toFixed(2)} (target ≥ 0.5)`,
     });
   } finally {
     await ledger.shutdown();

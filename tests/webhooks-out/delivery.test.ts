@@ -29,7 +29,7 @@ let pathSeq = 0;
 /** A path of the receiver no other test uses. */
 const freshPath = () => `/hook-${++pathSeq}-${Math.random().toString(36).slice(2, 8)}`;
 
-// Sent from a sender thread (the default) and from the main thread (senderThreads: 0).
+// Sent from the main thread (the default, senderThreads: 0) and from a sender thread (senderThreads: 1).
 const variants = webhookStoreFactories().flatMap((f) => [1, 0].map((senderThreads) => ({ ...f, senderThreads })));
 
 describe.each(variants)('outbound webhooks on $name, $senderThreads sender thread(s)', (factory) => {
