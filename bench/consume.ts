@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { openDatabase } from '../db/client';
 import { createLedger, createPostgresStore, scope, silentLogger, type Ledger, type Scope } from '../server/ledger';
-import { percentile, report } from './report';
+import { latenciesUs, percentile, report } from './report';
 
 /**
  * `entitlements.consume` with Redis: the latency of one consumption (one Lua script
@@ -57,17 +57,6 @@ async function world(url: string, redisUrl: string | null, credits = false) {
       await database.close();
     },
   };
-}
-
-/** `n` consumptions one after the other: each one's latency in µs, sorted. */
-async function latencies(consume: (i: number) => Promise<unknown>, n: number): Promise<number[]> {
-  const lat: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await consume(i);
-    lat.push((performance.now() - t0) * 1000);
-  }
-  return lat.sort((a, b) => a - b);
 }
 
 /** `total` consumptions with `inFlight` at a time; consumptions per second. */
@@ -130,7 +119,7 @@ export async function benchConsume(url: string, smoke: boolean): Promise<void> {
   // The store path: a transaction with an advisory lock per customer and feature.
   const w = await world(url, null);
   try {
-    const lat = await latencies(w.consume, smoke ? 300 : 3_000);
+    const lat = await latenciesUs(smoke ? 300 : 3_000, w.consume);
     report({ name: 'entitlements.consume_store_p99_us', value: percentile(lat, 99), unit: 'µs', note: `p50 ${percentile(lat, 50).toFixed(1)} µs; PostgreSQL, no Redis` });
     const perS = await throughput(w.consume, smoke ? 1_000 : 10_000, 64);
     report({ name: 'entitlements.consume_store_per_s', value: perS, unit: 'consumptions/s', note: 'one instance, PostgreSQL, 64 in flight over 100 customers' });
@@ -141,7 +130,7 @@ export async function benchConsume(url: string, smoke: boolean): Promise<void> {
   // Limited by credits: the customer's lock, the period's usage priced, the wallet read.
   const c = await world(url, null, true);
   try {
-    const lat = await latencies(c.consume, smoke ? 200 : 2_000);
+    const lat = await latenciesUs(smoke ? 200 : 2_000, c.consume);
     report({
       name: 'entitlements.consume_credits_p99_us',
       value: percentile(lat, 99),

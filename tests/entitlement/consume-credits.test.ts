@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, ManualClock, silentLogger, type Ledger, type Scope } from '@/server/ledger';
 import { rejectsWith } from '../support/engine';
+import { inParallel } from '../support/workers';
 import { storeFactories, uniqueScope, useStore } from '../support/stores';
 
 /**
@@ -61,14 +62,7 @@ describe.each(storeFactories())('entitlements.consume limited by credits on $nam
 
   it('50 parallel consumers, 25 calls of 0.05 each, against 50.00 of credits: exactly 1,000 allowed, 250 refused; the invoice bills 50.00 and the wallet pays all of it', async () => {
     const { ledger, clock, scope, customerId, consume, stored, balance } = await setup(5_000);
-    const answers = await Promise.all(
-      Array.from({ length: 50 }, async (_, w) => {
-        const mine = [];
-        for (let i = 0; i < 25; i++) mine.push(await consume(`w${w}-${i}`));
-        return mine;
-      }),
-    );
-    const all = answers.flat();
+    const all = await inParallel(50, 25, (w, i) => consume(`w${w}-${i}`));
     expect(all.filter((a) => a.allowed)).toHaveLength(1_000);
     expect(all.filter((a) => !a.allowed)).toHaveLength(250);
     // Each allowed answer saw a distinct charge after it: 0.05 … 50.00, each once.

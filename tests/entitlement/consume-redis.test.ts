@@ -5,6 +5,7 @@ import { openDatabase, type DatabaseHandle } from '@/db/client';
 import { createLedger, createPostgresStore, ManualClock, silentLogger, type Ledger, type Store } from '@/server/ledger';
 import { eventually, ownRedisServer, testRedisUrl } from '../support/redis';
 import { uniqueScope } from '../support/stores';
+import { inParallel } from '../support/workers';
 
 /**
  * entitlements.consume with Redis: two instances on one database and one Redis consume
@@ -80,15 +81,8 @@ describe.skipIf(!redisUrl)('entitlements.consume with Redis', () => {
 
   it('50 parallel consumers on two instances against a limit of 1,000: exactly 1,000 allowed, and 1,000 stored once drained', async () => {
     const { a, b, scope, customerId, consume, stored } = await world();
-    const answers = await Promise.all(
-      Array.from({ length: 50 }, async (_, w) => {
-        const on = w % 2 === 0 ? a : b;
-        const mine = [];
-        for (let i = 0; i < 25; i++) mine.push(await consume(on, `w${w}-${i}`));
-        return mine;
-      }),
-    );
-    const allowed = answers.flat().filter((x) => x.allowed);
+    const all = await inParallel(50, 25, (w, i) => consume(w % 2 === 0 ? a : b, `w${w}-${i}`));
+    const allowed = all.filter((x) => x.allowed);
     expect(allowed).toHaveLength(1_000);
     expect(allowed.map((x) => x.used).sort((x, y) => x! - y!)).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
     expect(await eventually(stored, (v) => v === '1000')).toBe('1000');
@@ -114,16 +108,11 @@ describe.skipIf(!redisUrl)('entitlements.consume with Redis', () => {
     // Both instances' entries exist before the consumptions: they must hear of them.
     expect((await b.entitled(scope, other.id, 'credits_api')).used).toBe(0);
     expect((await a.entitled(scope, other.id, 'credits_api')).used).toBe(0);
-    const answers = await Promise.all(
-      Array.from({ length: 20 }, async (_, w) => {
-        const on = w % 2 === 0 ? a : b;
-        const mine = [];
-        for (let i = 0; i < 12; i++) mine.push(await on.entitlements.consume(scope, { customerId: other.id, featureKey: 'credits_api', quantity: 1, idempotencyKey: `p${w}-${i}` }));
-        return mine;
-      }),
+    const answers = await inParallel(20, 12, (w, i) =>
+      (w % 2 === 0 ? a : b).entitlements.consume(scope, { customerId: other.id, featureKey: 'credits_api', quantity: 1, idempotencyKey: `p${w}-${i}` }),
     );
-    expect(answers.flat().filter((x) => x.allowed)).toHaveLength(200);
-    expect(answers.flat().filter((x) => x.reason === 'insufficient_credits')).toHaveLength(40);
+    expect(answers.filter((x) => x.allowed)).toHaveLength(200);
+    expect(answers.filter((x) => x.reason === 'insufficient_credits')).toHaveLength(40);
     const storedCalls = await store.usage.aggregate(scope, { customerId: other.id, featureKey: 'credits_api', aggregation: 'sum', from: T0, to: new Date('2025-04-10T12:00:00.000Z') });
     expect(storedCalls).toBe('200');
     for (const on of [a, b]) expect((await eventually(() => on.entitled(scope, other.id, 'credits_api'), (r) => r.used === 200)).used).toBe(200);

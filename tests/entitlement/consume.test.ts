@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, ManualClock, silentLogger, type Ledger, type Scope } from '@/server/ledger';
 import { rejectsWith } from '../support/engine';
+import { inParallel } from '../support/workers';
 import { storeFactories, uniqueScope, useStore } from '../support/stores';
 
 /**
@@ -53,14 +54,7 @@ describe.each(storeFactories())('entitlements.consume on $name', (factory) => {
 
   it('50 parallel consumers, 25 calls of 1 each, against a limit of 1,000: exactly 1,000 allowed and used, 250 denied, 0 overshoot', async () => {
     const { ledger, scope, customerId, consume, stored } = await setup();
-    const answers = await Promise.all(
-      Array.from({ length: 50 }, async (_, w) => {
-        const mine = [];
-        for (let i = 0; i < 25; i++) mine.push(await consume(`w${w}-${i}`));
-        return mine;
-      }),
-    );
-    const all = answers.flat();
+    const all = await inParallel(50, 25, (w, i) => consume(`w${w}-${i}`));
     expect(all.filter((a) => a.allowed)).toHaveLength(1_000);
     expect(all.filter((a) => !a.allowed)).toHaveLength(250);
     // Every allowed answer saw a distinct usage after it: 1 … 1,000, each once.
